@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { InvalidOptionError, RedisUnavailableError, TokenbenchError } from '../../topologies/errors.ts';
+import { doctorCommand } from './doctor.ts';
+import { topologyCommand } from './topology-command.ts';
+import { UsageError } from './usage-error.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export const MAIN_HELP = `tokenbench ${VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
+
+Usage: tokenbench <command> [options]
+
+Commands:
+  doctor                     what is installed, what is missing and how to install it
+  topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
+  topology bench             time start-to-ready and primary failover for each topology
+
+Every command takes --help, with examples.
+
+Examples:
+  tokenbench doctor
+  tokenbench topology up sentinel --json
+  tokenbench topology bench --runs 3
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  doctor: doctorCommand,
+  topology: topologyCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`tokenbench: unknown command '${command}'; expected one of ${Object.keys(COMMANDS).join(', ')} (see: tokenbench --help)\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+/** One line for what the user can fix; a stack only when asked for (TOKENBENCH_DEBUG=1). */
+export function reportError(error: unknown): number {
+  const debug = process.env.TOKENBENCH_DEBUG === '1';
+  if (error instanceof TokenbenchError) {
+    process.stderr.write(`tokenbench: ${error.message}\n`);
+    if (debug) process.stderr.write(`${error.stack}\n`);
+    return error instanceof UsageError || error instanceof InvalidOptionError ? 2 : error instanceof RedisUnavailableError ? 1 : 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`);
+  return 1;
+}

@@ -1,0 +1,277 @@
+import { InvalidOptionError } from '../../topologies/errors.ts';
+import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../../topologies/options.ts';
+import { createTopology } from '../../topologies/topology.ts';
+import type { StartedTopology, TopologyEvent, TopologyKind } from '../../topologies/types.ts';
+import { parseDurationMs } from '../duration.ts';
+import { intFlag, parseFlags } from './flags.ts';
+import { ensureRedisServer } from './install-redis.ts';
+import { UsageError } from './usage-error.ts';
+
+export const TOPOLOGY_HELP = `Usage: tokenbench topology up <single|sentinel|cluster> [options]
+       tokenbench topology bench [--runs 3] [--kinds single,sentinel,cluster] [--json]
+
+up     Start a Redis topology on loopback (free ports, temp dir) and keep it up until Ctrl-C,
+       then tear it down: every process killed, the temp dir removed (unless --keep).
+bench  Start each topology --runs times and measure start-to-ready and, for sentinel and
+       cluster, kill -9 of the primary to promotion. Prints min / median / max.
+
+Topology options (defaults in brackets):
+  --replicas <n>              sentinel: replicas of the primary [2]; cluster: per shard [1]
+  --sentinels <n>             sentinel: number of sentinels [3]
+  --quorum <n>                sentinel: sentinels that must agree the primary is down [majority]
+  --down-after <duration>     sentinel: down-after-milliseconds [1000ms]
+  --failover-timeout <dur>    sentinel: failover-timeout [2000ms]
+  --shards <n>                cluster: number of shards, at least 3 [3]
+  --node-timeout <duration>   cluster: cluster-node-timeout [1000ms]
+  --redis-server <path>       server binary; valkey-server works too [redis-server on PATH]
+  --persistence <mode>        none | rdb | aof [none]
+  --min-replicas-to-write <n> primary refuses writes with fewer linked replicas [0: off]
+  --min-replicas-max-lag <s>  lag (seconds) a replica may have and still count [10]
+  --redis-conf <line>         extra redis.conf line for every data node; repeatable
+  --keep                      keep the temp dir (configs, logs, nodes.conf) after stop
+  --json                      up: print one JSON object (kind, backend, nodes) on stdout;
+                              bench: print the measurements as JSON
+
+Examples:
+  tokenbench topology up single
+  tokenbench topology up sentinel --replicas 1 --sentinels 5 --quorum 3
+  tokenbench topology up cluster --shards 3 --replicas 1 --json > endpoints.json
+  tokenbench topology up sentinel --redis-conf "maxmemory 64mb" --keep
+  tokenbench topology bench --runs 3
+`;
+
+const FLAGS = {
+  replicas: { type: 'string' },
+  sentinels: { type: 'string' },
+  quorum: { type: 'string' },
+  'down-after': { type: 'string' },
+  'failover-timeout': { type: 'string' },
+  shards: { type: 'string' },
+  'node-timeout': { type: 'string' },
+  'redis-server': { type: 'string' },
+  persistence: { type: 'string' },
+  'min-replicas-to-write': { type: 'string' },
+  'min-replicas-max-lag': { type: 'string' },
+  'redis-conf': { type: 'string', multiple: true },
+  backend: { type: 'string' },
+  keep: { type: 'boolean' },
+  json: { type: 'boolean' },
+  runs: { type: 'string' },
+  kinds: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const FLAG_OF_FIELD: Record<string, string> = {
+  replicas: '--replicas',
+  replicasPerShard: '--replicas',
+  sentinels: '--sentinels',
+  quorum: '--quorum',
+  downAfterMs: '--down-after',
+  failoverTimeoutMs: '--failover-timeout',
+  shards: '--shards',
+  nodeTimeoutMs: '--node-timeout',
+  redisServer: '--redis-server',
+  persistence: '--persistence',
+  minReplicasToWrite: '--min-replicas-to-write',
+  minReplicasMaxLag: '--min-replicas-max-lag',
+  extraConfig: '--redis-conf',
+  kind: 'topology kind',
+  backend: '--backend',
+};
+
+const ONLY_FOR: Record<string, TopologyKind[]> = {
+  sentinels: ['sentinel'],
+  quorum: ['sentinel'],
+  'down-after': ['sentinel'],
+  'failover-timeout': ['sentinel'],
+  shards: ['cluster'],
+  'node-timeout': ['cluster'],
+  replicas: ['sentinel', 'cluster'],
+};
+
+export const flagLabel = (path: readonly PropertyKey[]): string => FLAG_OF_FIELD[String(path[0])] ?? `--${String(path[0])}`;
+
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+
+export function topologyOptionsFromFlags(kind: string, values: Values): TopologyOptionsInput {
+  if (!(TOPOLOGY_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidOptionError('topology kind', TOPOLOGY_KINDS.join(', '), kind);
+  }
+  for (const [flag, kinds] of Object.entries(ONLY_FOR)) {
+    if (values[flag as keyof Values] !== undefined && !kinds.includes(kind as TopologyKind)) {
+      throw new UsageError(`--${flag}: applies to ${kinds.join(' and ')} topologies, not ${kind}`);
+    }
+  }
+  if (values.backend !== undefined && values.backend !== 'process') {
+    throw new InvalidOptionError('--backend', "'process' (the container and external backends are not built yet)", values.backend);
+  }
+  const duration = (flag: 'down-after' | 'failover-timeout' | 'node-timeout') =>
+    values[flag] === undefined ? undefined : parseDurationMs(values[flag]!, `--${flag}`);
+  const input: Record<string, unknown> = {
+    kind,
+    redisServer: values['redis-server'],
+    persistence: values.persistence,
+    minReplicasToWrite: intFlag(values['min-replicas-to-write'], '--min-replicas-to-write'),
+    minReplicasMaxLag: intFlag(values['min-replicas-max-lag'], '--min-replicas-max-lag', 1),
+    extraConfig: values['redis-conf'],
+    keep: values.keep,
+  };
+  if (kind === 'sentinel') {
+    Object.assign(input, {
+      replicas: intFlag(values.replicas, '--replicas'),
+      sentinels: intFlag(values.sentinels, '--sentinels'),
+      quorum: intFlag(values.quorum, '--quorum'),
+      downAfterMs: duration('down-after'),
+      failoverTimeoutMs: duration('failover-timeout'),
+    });
+  }
+  if (kind === 'cluster') {
+    Object.assign(input, {
+      shards: intFlag(values.shards, '--shards'),
+      replicasPerShard: intFlag(values.replicas, '--replicas'),
+      nodeTimeoutMs: duration('node-timeout'),
+    });
+  }
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TopologyOptionsInput;
+}
+
+export async function topologyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, FLAGS, 'topology');
+  const [sub, kind, ...rest] = positionals;
+  if (values.help || sub === undefined) {
+    process.stdout.write(TOPOLOGY_HELP);
+    return values.help ? 0 : 2;
+  }
+  if (sub === 'up') {
+    if (kind === undefined) throw new UsageError('topology up: which topology? single, sentinel or cluster (see: tokenbench topology --help)');
+    if (rest.length > 0) throw new UsageError(`topology up: unexpected argument '${rest[0]}'`);
+    return topologyUp(kind, values);
+  }
+  if (sub === 'bench') return topologyBench(values);
+  throw new UsageError(`topology: unknown subcommand '${sub}'; expected up or bench (see: tokenbench topology --help)`);
+}
+
+function describe(t: StartedTopology): string {
+  const lines = [`${t.kind} topology ready in ${(t.startupMs / 1000).toFixed(2)} s (backend ${t.backend}, data in ${t.dataDir})`];
+  for (const n of t.nodes()) lines.push(`  ${n.id.padEnd(11)} ${n.role.padEnd(8)} ${n.host}:${n.port}${n.shard !== undefined ? `  shard ${n.shard}` : ''}  pid ${n.pid ?? '-'}`);
+  const first = t.nodes()[0]!;
+  if (t.kind === 'single') lines.push(`connect: redis-cli -p ${first.port}`);
+  if (t.kind === 'cluster') lines.push(`connect: redis-cli -c -p ${first.port}`);
+  if (t.kind === 'sentinel') {
+    const sentinel = t.nodes().find((n) => n.role === 'sentinel')!;
+    lines.push(`connect: redis-cli -p ${sentinel.port} SENTINEL GET-MASTER-ADDR-BY-NAME ${t.masterName}`);
+  }
+  lines.push('Ctrl-C stops it.');
+  return `${lines.join('\n')}\n`;
+}
+
+function formatEvent(e: TopologyEvent, startNs: bigint): string {
+  const at = (Number(e.ns - startNs) / 1e9).toFixed(3);
+  return `[+${at}s] ${e.source} ${e.type}${e.node ? ` ${e.node}` : ''}${e.detail ? ` (${e.detail})` : ''}\n`;
+}
+
+/** Resolves on the first SIGINT / SIGTERM / SIGHUP; while it waits, those signals are ours. */
+function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let handler: (s: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    handler = (s) => resolve(s);
+  });
+  for (const s of signals) process.on(s, handler);
+  return { promise, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
+async function topologyUp(kind: string, values: Values): Promise<number> {
+  const topology = createTopology(topologyOptionsFromFlags(kind, values), flagLabel);
+  await ensureRedisServer(topology.options.redisServer);
+  const abort = new AbortController();
+  const signal = untilSignal();
+  void signal.promise.then(() => abort.abort());
+  let started: StartedTopology | undefined;
+  try {
+    if (!values.json) process.stderr.write(`starting ${kind} topology...\n`);
+    started = await topology.start(abort.signal);
+    if (values.json) {
+      const nodes = started.nodes().map(({ id, role, host, port, shard }) => ({ id, role, host, port, ...(shard !== undefined && { shard }) }));
+      process.stdout.write(`${JSON.stringify({ kind: started.kind, backend: started.backend, ...(started.masterName && { masterName: started.masterName }), dataDir: started.dataDir, nodes })}\n`);
+    } else {
+      process.stdout.write(describe(started));
+      const startNs = process.hrtime.bigint();
+      void (async () => {
+        for await (const e of started!.events()) if (e.ns >= startNs) process.stderr.write(formatEvent(e, startNs));
+      })();
+    }
+    const received = await signal.promise;
+    if (!values.json) process.stderr.write(`${received}: stopping...\n`);
+    return 0;
+  } catch (error) {
+    if (abort.signal.aborted) return 130;
+    throw error;
+  } finally {
+    await started?.stop();
+    signal.dispose();
+    if (started && !values.json) process.stderr.write(values.keep ? `stopped; kept ${started.dataDir}\n` : 'stopped; nothing left running\n');
+  }
+}
+
+function stats(values: number[]): { min: number; median: number; max: number; runs: number[] } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0] ?? NaN, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN, max: sorted.at(-1) ?? NaN, runs: values };
+}
+
+export interface TopologyBenchResult {
+  kind: TopologyKind;
+  startToReadyMs: ReturnType<typeof stats>;
+  /** kill -9 of the primary to the first replica reporting role:master (ROLE poll, 100 ms resolution). */
+  killToPromotionMs?: ReturnType<typeof stats>;
+  /** kill -9 to Sentinel's +switch-master (clients are told) / the cluster's FAIL flag. */
+  killToAnnouncedMs?: ReturnType<typeof stats>;
+}
+
+async function topologyBench(values: Values): Promise<number> {
+  const runs = intFlag(values.runs, '--runs', 1) ?? 3;
+  const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
+  const results: TopologyBenchResult[] = [];
+  await ensureRedisServer(values['redis-server'] ?? 'redis-server');
+  for (const kind of kinds) {
+    const options = topologyOptionsFromFlags(kind, { ...values, keep: false });
+    const ready: number[] = [];
+    const promotion: number[] = [];
+    const announced: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (!values.json) process.stderr.write(`${kind}: run ${i + 1}/${runs}...\n`);
+      const began = performance.now();
+      const t = await createTopology(options, flagLabel).start();
+      try {
+        ready.push(performance.now() - began);
+        if (kind === 'single') continue;
+        const fault = await t.inject({ action: 'kill', target: 'primary' });
+        const promoted = await t.eventLog.waitFor('a replica reporting role:master', (e) => e.type === 'role-change' && e.detail === 'replica -> primary', 30_000, fault.ns);
+        promotion.push(Number(promoted.ns - fault.ns) / 1e6);
+        const told = await t.eventLog.waitFor(
+          kind === 'sentinel' ? '+switch-master' : 'the cluster flagging the primary FAIL',
+          (e) => (kind === 'sentinel' ? e.type === '+switch-master' : e.type === 'fail' && e.node === fault.node),
+          30_000,
+          fault.ns,
+        );
+        announced.push(Number(told.ns - fault.ns) / 1e6);
+      } finally {
+        await t.stop();
+      }
+    }
+    results.push({
+      kind: kind as TopologyKind,
+      startToReadyMs: stats(ready),
+      ...(promotion.length > 0 && { killToPromotionMs: stats(promotion), killToAnnouncedMs: stats(announced) }),
+    });
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return 0;
+  }
+  const f = (s?: ReturnType<typeof stats>) => (s ? `${(s.min / 1000).toFixed(2)} / ${(s.median / 1000).toFixed(2)} / ${(s.max / 1000).toFixed(2)}` : '-');
+  process.stdout.write(`\n| topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|\n`);
+  for (const r of results) process.stdout.write(`| ${r.kind} | ${f(r.startToReadyMs)} | ${f(r.killToPromotionMs)} | ${f(r.killToAnnouncedMs)} |\n`);
+  process.stdout.write(`\n${runs} run(s) each; promotion = first ROLE poll (every 100 ms) where a replica answers master.\n`);
+  return 0;
+}

@@ -1,0 +1,3 @@
+import { topologySuite } from './suite.ts';
+
+topologySuite('process', (kind) => ({ kind, backend: 'process' }));

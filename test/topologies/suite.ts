@@ -1,0 +1,246 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster, Redis } from 'ioredis';
+import { parseInfo } from '../../topologies/process/base.ts';
+import { startTopology } from '../../topologies/topology.ts';
+import type { TopologyOptionsInput } from '../../topologies/options.ts';
+import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
+
+/** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
+const EVENT_DEADLINE_MS = 30_000;
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function stopAndExpectNothingLeft(t: StartedTopology): Promise<void> {
+  const pids = t.nodes().map((n) => n.pid).filter((p): p is number => p !== undefined);
+  expect(pids.length).toBeGreaterThan(0);
+  await t.stop();
+  await t.stop(); // idempotent
+  expect(pids.filter(isAlive)).toEqual([]);
+  if (t.dataDir) expect(existsSync(t.dataDir)).toBe(false);
+}
+
+async function roundTrip(t: StartedTopology, key: string): Promise<string | null> {
+  const client = t.client();
+  try {
+    await client.set(key, 'v');
+    return await client.get(key);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function promotionAfter(t: StartedTopology, ns: bigint, what = 'a replica promoted'): Promise<TopologyEvent> {
+  return t.eventLog.waitFor(what, (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, ns);
+}
+
+function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<TopologyEvent> {
+  return t.eventLog.waitFor(`${node} demoted to replica`, (e) => e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica', EVENT_DEADLINE_MS, ns);
+}
+
+async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record<string, string>> {
+  const node = t.nodes().find((n) => n.id === nodeId)!;
+  const { Redis } = await import('ioredis');
+  const probe = new Redis({ host: node.host, port: node.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await probe.connect();
+    return parseInfo(await probe.info('replication'));
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * The behaviour every backend must show. Each describe block owns one topology and walks it
+ * through faults in order, like a Jepsen run: later steps start from the state earlier ones left.
+ */
+export function topologySuite(backend: string, options: (kind: 'single' | 'sentinel' | 'cluster') => TopologyOptionsInput): void {
+  describe(`${backend}: single`, () => {
+    it('starts, answers, and stops leaving no process and no temp dir', async () => {
+      const t = await startTopology(options('single'));
+      try {
+        expect(t.nodes()).toMatchObject([{ id: 'redis-0', role: 'primary', host: '127.0.0.1', state: 'running' }]);
+        expect(await roundTrip(t, 'k')).toBe('v');
+        expect(await t.primaries()).toHaveLength(1);
+      } finally {
+        await stopAndExpectNothingLeft(t);
+      }
+    });
+
+    it('kill then restart brings the node back on the same port', async () => {
+      await using t = await startTopology(options('single'));
+      const port = t.nodes()[0]!.port;
+      const killed = await t.inject({ action: 'kill' });
+      expect(killed.node).toBe('redis-0');
+      expect(t.nodes()[0]!.state).toBe('killed');
+      await t.inject({ action: 'restart' });
+      await t.waitUntilReady();
+      expect(t.nodes()[0]).toMatchObject({ port, state: 'running' });
+      await expect(t.inject({ action: 'failover' })).rejects.toThrow(/single node has nothing to fail over to/);
+    });
+  });
+
+  describe.sequential(`${backend}: sentinel`, () => {
+    let t: StartedTopology;
+    beforeAll(async () => {
+      t = await startTopology(options('sentinel'));
+    });
+    afterAll(async () => {
+      if (t) await stopAndExpectNothingLeft(t);
+    });
+
+    it('is ready: sentinels agree, see every replica and each other, replicas linked', async () => {
+      const nodes = t.nodes();
+      expect(nodes.filter((n) => n.role === 'sentinel')).toHaveLength(3);
+      expect(nodes.filter((n) => n.role === 'replica')).toHaveLength(2);
+      expect((await t.primaries()).map((n) => n.id)).toEqual(['redis-0']);
+      for (const id of ['redis-1', 'redis-2']) expect(await replicaLinkUp(t, id)).toMatchObject({ role: 'slave', master_link_status: 'up' });
+      expect(await roundTrip(t, 'k')).toBe('v');
+    });
+
+    it('kill -9 of the primary: a replica is promoted and the event stream reports it', async () => {
+      const fault = await t.inject({ action: 'kill', target: 'primary' });
+      expect(fault.node).toBe('redis-0');
+      const promoted = await promotionAfter(t, fault.ns);
+      const switched = await t.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master', EVENT_DEADLINE_MS, fault.ns);
+      expect(switched.node).toBe(promoted.node);
+      const events = t.eventLog.snapshot().filter((e) => e.ns >= fault.ns).map((e) => e.type);
+      expect(events).toContain('+sdown');
+      expect(events).toContain('+odown');
+      await t.waitUntilReady();
+      expect((await t.primaries()).map((n) => n.id)).toEqual([promoted.node]);
+    });
+
+    it('restart of the old primary: it rejoins as a replica', async () => {
+      const fault = await t.inject({ action: 'restart', target: 'killed' });
+      expect(fault.node).toBe('redis-0');
+      await demotionOf(t, 'redis-0', fault.ns);
+      await t.waitUntilReady();
+      expect(t.nodes().find((n) => n.id === 'redis-0')).toMatchObject({ role: 'replica', state: 'running' });
+      expect(await replicaLinkUp(t, 'redis-0')).toMatchObject({ role: 'slave', master_link_status: 'up' });
+    });
+
+    it('pause (SIGSTOP) of the primary: sentinels fail over; resumed, it is demoted', async () => {
+      const [before] = await t.primaries();
+      const fault = await t.inject({ action: 'pause', target: 'primary' });
+      expect(fault.node).toBe(before!.id);
+      await t.eventLog.waitFor('+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+      const resumed = await t.inject({ action: 'resume' });
+      await demotionOf(t, before!.id, resumed.ns);
+      await t.waitUntilReady();
+      expect((await t.primaries())[0]!.id).not.toBe(before!.id);
+    });
+
+    it('graceful failover (SENTINEL FAILOVER) moves the primary', async () => {
+      const [before] = await t.primaries();
+      const fault = await t.inject({ action: 'failover' });
+      await t.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+      await t.waitUntilReady();
+      expect((await t.primaries())[0]!.id).not.toBe(before!.id);
+      expect(await roundTrip(t, 'after-failover')).toBe('v');
+    });
+
+    it('kill and heal of a sentinel', async () => {
+      const fault = await t.inject({ action: 'kill', target: 'sentinel' });
+      expect(fault.node).toMatch(/^sentinel-/);
+      await t.heal();
+      await t.waitUntilReady();
+      expect(t.nodes().every((n) => n.state === 'running')).toBe(true);
+    });
+  });
+
+  describe.sequential(`${backend}: cluster`, () => {
+    let t: StartedTopology;
+    beforeAll(async () => {
+      t = await startTopology(options('cluster'));
+    });
+    afterAll(async () => {
+      if (t) await stopAndExpectNothingLeft(t);
+    });
+
+    it('is ready: 3 shards x 1 replica, cluster_state:ok, keys routed', async () => {
+      const nodes = t.nodes();
+      expect(nodes).toHaveLength(6);
+      expect(nodes.filter((n) => n.role === 'primary').map((n) => n.shard).sort()).toEqual([0, 1, 2]);
+      expect((await t.primaries()).length).toBe(3);
+      const client = t.client() as Cluster;
+      try {
+        for (const key of ['a', 'b', 'c', 'd', 'e']) await client.set(key, key);
+        expect(await client.get('e')).toBe('e');
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('kill -9 of a shard primary: its replica is promoted and the cluster marks it FAIL', async () => {
+      const fault = await t.inject({ action: 'kill', target: 'shard-primary:1' });
+      expect(fault.node).toBe('redis-1');
+      const promoted = await promotionAfter(t, fault.ns, 'redis-4 promoted');
+      expect(promoted.node).toBe('redis-4');
+      await t.eventLog.waitFor('redis-1 flagged fail', (e) => e.source === 'cluster' && e.type === 'fail' && e.node === 'redis-1', EVENT_DEADLINE_MS, fault.ns);
+      await t.waitUntilReady();
+    });
+
+    it('restart of the old primary: it rejoins as a replica of its successor', async () => {
+      const fault = await t.inject({ action: 'restart' });
+      expect(fault.node).toBe('redis-1');
+      await demotionOf(t, 'redis-1', fault.ns);
+      await t.waitUntilReady();
+      expect(t.nodes().find((n) => n.id === 'redis-1')).toMatchObject({ role: 'replica', shard: 1 });
+    });
+
+    it('pause of a primary: the cluster fails over; resumed, it is demoted', async () => {
+      const fault = await t.inject({ action: 'pause', target: 'primary' });
+      expect(fault.node).toBe('redis-0');
+      const promoted = await promotionAfter(t, fault.ns, 'redis-3 promoted');
+      expect(promoted.node).toBe('redis-3');
+      const resumed = await t.inject({ action: 'resume' });
+      await demotionOf(t, 'redis-0', resumed.ns);
+      await t.waitUntilReady();
+    });
+
+    it('graceful failover (CLUSTER FAILOVER) hands shard 2 to its replica', async () => {
+      const fault = await t.inject({ action: 'failover', target: 'shard-primary:2' });
+      expect(fault.node).toBe('redis-2');
+      const promoted = await promotionAfter(t, fault.ns, 'redis-5 promoted');
+      expect(promoted.node).toBe('redis-5');
+      await t.waitUntilReady();
+      const client = t.client() as Cluster;
+      try {
+        await client.set('z', '1');
+        expect(await client.get('z')).toBe('1');
+      } finally {
+        client.disconnect();
+      }
+    });
+  });
+
+  describe(`${backend}: isolation`, () => {
+    it('two topologies started at once do not collide', async () => {
+      const [a, b] = await Promise.all([startTopology(options('sentinel')), startTopology(options('single'))]);
+      try {
+        const portsA = a.nodes().map((n) => n.port);
+        const portsB = b.nodes().map((n) => n.port);
+        expect(portsA.filter((p) => portsB.includes(p))).toEqual([]);
+        const ca = a.client() as Redis;
+        const cb = b.client() as Redis;
+        try {
+          await ca.set('only-in-a', '1');
+          expect(await cb.get('only-in-a')).toBeNull();
+        } finally {
+          ca.disconnect();
+          cb.disconnect();
+        }
+      } finally {
+        await Promise.all([stopAndExpectNothingLeft(a), stopAndExpectNothingLeft(b)]);
+      }
+    });
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseOrThrow } from './validation.ts';
+
+/**
+ * Defaults for the process backend. Test-lab values, as in Redis' own test suite: failures are
+ * detected in about a second instead of the production default of 30 s, so a run sees a whole
+ * failover in a few seconds.
+ */
+export const DEFAULT_TOPOLOGY_OPTIONS = {
+  /** Binary to run; looked up on PATH. valkey-server works too. */
+  redisServer: 'redis-server',
+  /** No RDB, no AOF: a killed node comes back empty, as a cache would. */
+  persistence: 'none' as 'none' | 'rdb' | 'aof',
+  /** 0 disables the check (Redis default). */
+  minReplicasToWrite: 0,
+  minReplicasMaxLag: 10,
+  /** Extra redis.conf lines for every data node, e.g. `maxmemory 100mb`. */
+  extraConfig: [] as string[],
+  /** Keep the data dir (configs, logs) after stop. */
+  keep: false,
+  /** How long start() may take before it fails, naming what it was waiting for. */
+  readyTimeoutMs: 30_000,
+  sentinel: {
+    replicas: 2,
+    sentinels: 3,
+    downAfterMs: 1000,
+    failoverTimeoutMs: 2000,
+    masterName: 'mymaster',
+  },
+  cluster: {
+    shards: 3,
+    replicasPerShard: 1,
+    nodeTimeoutMs: 1000,
+  },
+} as const;
+
+const D = DEFAULT_TOPOLOGY_OPTIONS;
+const count = (min: number, what: string) => z.number().int().min(min, `an integer >= ${min} (${what})`);
+
+const commonShape = {
+  backend: z.literal('process').default('process'),
+  redisServer: z.string().min(1).default(D.redisServer),
+  persistence: z.enum(['none', 'rdb', 'aof']).default(D.persistence),
+  minReplicasToWrite: count(0, 'replicas that must acknowledge within the lag for a write to be accepted').default(D.minReplicasToWrite),
+  minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),
+  extraConfig: z.array(z.string()).default([]),
+  keep: z.boolean().default(D.keep),
+  readyTimeoutMs: count(100, 'milliseconds').default(D.readyTimeoutMs),
+};
+
+export const singleOptionsSchema = z.strictObject({ kind: z.literal('single'), ...commonShape });
+
+export const sentinelOptionsSchema = z
+  .strictObject({
+    kind: z.literal('sentinel'),
+    ...commonShape,
+    replicas: count(0, 'replicas of the primary').default(D.sentinel.replicas),
+    sentinels: count(1, 'at least one sentinel must watch the primary').default(D.sentinel.sentinels),
+    /** Sentinels that must agree the primary is down. Default: a majority. */
+    quorum: count(1, 'sentinels that must agree').optional(),
+    downAfterMs: count(1, 'milliseconds').default(D.sentinel.downAfterMs),
+    failoverTimeoutMs: count(1, 'milliseconds').default(D.sentinel.failoverTimeoutMs),
+    masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, . _ -').default(D.sentinel.masterName),
+  })
+  .transform((o) => ({ ...o, quorum: o.quorum ?? Math.floor(o.sentinels / 2) + 1 }))
+  .superRefine((o, ctx) => {
+    if (o.quorum > o.sentinels) {
+      ctx.addIssue({ code: 'custom', path: ['quorum'], input: o.quorum, message: `a quorum of at most ${o.sentinels} (the number of sentinels)` });
+    }
+  });
+
+export const clusterOptionsSchema = z.strictObject({
+  kind: z.literal('cluster'),
+  ...commonShape,
+  // Redis Cluster needs a majority of primaries to agree on a failure: below 3 it cannot fail over.
+  shards: count(3, 'a cluster needs at least 3 shards to fail over').default(D.cluster.shards),
+  replicasPerShard: count(0, 'replicas per shard').default(D.cluster.replicasPerShard),
+  nodeTimeoutMs: count(1, 'milliseconds').default(D.cluster.nodeTimeoutMs),
+});
+
+export const topologyOptionsSchema = z.discriminatedUnion('kind', [singleOptionsSchema, sentinelOptionsSchema, clusterOptionsSchema]);
+
+export type TopologyOptionsInput = z.input<typeof topologyOptionsSchema>;
+export type TopologyOptions = z.output<typeof topologyOptionsSchema>;
+export type SingleOptions = z.output<typeof singleOptionsSchema>;
+export type SentinelOptions = z.output<typeof sentinelOptionsSchema>;
+export type ClusterOptions = z.output<typeof clusterOptionsSchema>;
+
+export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;
+
+/** Normalizes once, in one place; a bad option says which, what is allowed and what was given. */
+export function normalizeTopologyOptions(input: unknown, label?: (path: readonly PropertyKey[]) => string): TopologyOptions {
+  return parseOrThrow(topologyOptionsSchema, input, label);
+}

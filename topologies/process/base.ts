@@ -1,0 +1,301 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { createClient, type ClientOptions, type ClientTarget } from '../client.ts';
+import { FaultError } from '../errors.ts';
+import { EventLog } from '../events.ts';
+import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
+import type { TopologyOptions } from '../options.ts';
+import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
+import type { RedisBinary } from './redis-binary.ts';
+import { trackDir, untrackDir } from './registry.ts';
+import { ServerProcess, type ServerSpec } from './server-process.ts';
+
+/** Marks our servers in `ps` so a crashed run's leftovers can be found (tokenbench doctor). */
+export const TITLE_TAG_PREFIX = 'tokenbench-owner=';
+export const DATA_DIR_PREFIX = 'tokenbench-';
+
+export interface ObservedRole {
+  role: 'primary' | 'replica';
+  /** For a replica: the port of the primary it follows. */
+  primaryPort?: number;
+}
+
+const ROLE_POLL_MS = 100;
+
+/**
+ * What single, sentinel and cluster share: the servers, the event log, the role poller, faults,
+ * and a teardown that always runs to the end.
+ */
+export abstract class ProcessTopology implements StartedTopology {
+  abstract readonly kind: TopologyKind;
+  readonly backend = 'process' as const;
+  readonly eventLog = new EventLog();
+  readonly dataDir: string;
+  readonly options: TopologyOptions;
+  readonly binary: RedisBinary;
+  startupMs = 0;
+  protected readonly dataServers: ServerProcess[] = [];
+  protected readonly sentinelServers: ServerProcess[] = [];
+  protected readonly observedRoles = new Map<string, ObservedRole>();
+  /** Most recent last: what `killed` and `paused` targets mean. */
+  readonly #faulted: { server: ServerProcess; action: 'kill' | 'pause' }[] = [];
+  #pollTimer: NodeJS.Timeout | undefined;
+  readonly #polling = new Set<string>();
+  #stopping: Promise<void> | undefined;
+
+  protected constructor(options: TopologyOptions, binary: RedisBinary, dataDir: string) {
+    this.options = options;
+    this.binary = binary;
+    this.dataDir = dataDir;
+  }
+
+  static async makeDataDir(kind: TopologyKind, keep: boolean): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), `${DATA_DIR_PREFIX}${kind}-`));
+    if (!keep) trackDir(dir);
+    writeFileSync(join(dir, 'owner.json'), `${JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+    return dir;
+  }
+
+  protected newServer(spec: Omit<ServerSpec, 'binary' | 'dir' | 'titleTag'> & { dir?: string }): ServerProcess {
+    const server = new ServerProcess({
+      binary: this.binary.path,
+      dir: spec.dir ?? join(this.dataDir, spec.id),
+      titleTag: `${TITLE_TAG_PREFIX}${process.pid}`,
+      ...spec,
+    });
+    server.onUnexpectedExit = (code, signal) =>
+      this.eventLog.push({ source: 'process', type: 'exit', node: server.id, detail: signal ? `killed by ${signal}` : `exited with code ${code}` });
+    (spec.mode === 'sentinel' ? this.sentinelServers : this.dataServers).push(server);
+    return server;
+  }
+
+  /** redis.conf lines every data node gets, before topology-specific and user lines. */
+  protected dataNodeConfig(server: { id: string }, port: number): string[] {
+    const o = this.options;
+    const persistence =
+      o.persistence === 'aof' ? ['appendonly yes', 'appendfsync everysec', 'save ""'] : o.persistence === 'rdb' ? ['appendonly no'] : ['appendonly no', 'save ""'];
+    return [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      'protected-mode no',
+      'daemonize no',
+      `dir ${join(this.dataDir, server.id)}`,
+      ...persistence,
+      // Diskless, no delay: the default 5 s delay holds every replica back by 5 s after each (re)start.
+      'repl-diskless-sync yes',
+      'repl-diskless-sync-delay 0',
+      `min-replicas-to-write ${o.minReplicasToWrite}`,
+      `min-replicas-max-lag ${o.minReplicasMaxLag}`,
+      `proc-title-template "{title} {listen-addr} {server-mode} ${TITLE_TAG_PREFIX}${process.pid}"`,
+      ...o.extraConfig,
+    ];
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+
+  nodes(): readonly RedisNode[] {
+    return [...this.dataServers, ...this.sentinelServers].map((s) => this.toNode(s));
+  }
+
+  protected toNode(server: ServerProcess, role?: NodeRole): RedisNode {
+    const shard = this.shardOf(server);
+    return {
+      id: server.id,
+      role: role ?? (server.spec.mode === 'sentinel' ? 'sentinel' : (this.observedRoles.get(server.id)?.role ?? 'replica')),
+      host: server.host,
+      port: server.port,
+      state: server.state,
+      ...(server.pid !== undefined && { pid: server.pid }),
+      ...(shard !== undefined && { shard }),
+    };
+  }
+
+  protected shardOf(_server: ServerProcess): number | undefined {
+    return undefined;
+  }
+
+  protected serverByPort(port: number): ServerProcess | undefined {
+    return this.dataServers.find((s) => s.port === port);
+  }
+
+  protected serverById(id: string): ServerProcess | undefined {
+    return [...this.dataServers, ...this.sentinelServers].find((s) => s.id === id);
+  }
+
+  abstract primaries(): Promise<RedisNode[]>;
+  abstract waitUntilReady(timeoutMs?: number): Promise<void>;
+  protected abstract clientTarget(): ClientTarget;
+  protected abstract gracefulFailover(primary: ServerProcess): Promise<void>;
+
+  client(options?: ClientOptions): Redis | Cluster {
+    return createClient(this.clientTarget(), options);
+  }
+
+  events(): AsyncIterable<TopologyEvent> {
+    return this.eventLog;
+  }
+
+  // ---- role poller: each node's own answer to ROLE, the ground truth of who claims what ------
+
+  protected startRolePoller(): void {
+    for (const server of this.dataServers) this.#pollRole(server);
+    this.#pollTimer = setInterval(() => {
+      for (const server of this.dataServers) {
+        if (server.state === 'running' && !this.#polling.has(server.id)) this.#pollRole(server);
+      }
+    }, ROLE_POLL_MS);
+    this.#pollTimer.unref();
+  }
+
+  #pollRole(server: ServerProcess): void {
+    this.#polling.add(server.id);
+    server
+      .admin()
+      .call('ROLE')
+      .then((reply) => {
+        const [role, host, port] = reply as [string, string?, number?];
+        const observed: ObservedRole =
+          role === 'master' ? { role: 'primary' } : { role: 'replica', ...(typeof port === 'number' && { primaryPort: port }) };
+        const previous = this.observedRoles.get(server.id);
+        this.observedRoles.set(server.id, observed);
+        if (previous && previous.role !== observed.role && !this.eventLog.closed) {
+          this.eventLog.push({ source: 'role', type: 'role-change', node: server.id, detail: `${previous.role} -> ${observed.role}` });
+        }
+        void host;
+      })
+      .catch(() => {})
+      .finally(() => this.#polling.delete(server.id));
+  }
+
+  /** Records the role we configured, before the poller has spoken. */
+  protected setInitialRole(server: ServerProcess, observed: ObservedRole): void {
+    this.observedRoles.set(server.id, observed);
+  }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  async inject(fault: FaultSpec): Promise<InjectedFault> {
+    const { action, target } = checkFaultSpec(fault);
+    const server = await this.resolveTarget(target, action);
+    switch (action) {
+      case 'kill':
+        await server.kill();
+        this.#faulted.push({ server, action: 'kill' });
+        break;
+      case 'pause':
+        server.pause();
+        this.#faulted.push({ server, action: 'pause' });
+        break;
+      case 'resume':
+        server.resume();
+        this.#forget(server, 'pause');
+        break;
+      case 'restart':
+        // A restarted node comes back with the config it last wrote: an old primary returns as a
+        // primary and it is Sentinel / the cluster that demote it, as in production.
+        await server.restart(this.options.readyTimeoutMs);
+        this.#forget(server, 'kill');
+        break;
+      case 'failover':
+        await this.gracefulFailover(server);
+        break;
+    }
+    const ns = process.hrtime.bigint();
+    this.eventLog.push({ ns, source: 'fault', type: action, node: server.id, detail: target });
+    return { action, target, node: server.id, ns };
+  }
+
+  async heal(): Promise<void> {
+    for (const server of [...this.dataServers, ...this.sentinelServers]) {
+      if (server.state === 'paused') await this.inject({ action: 'resume', target: server.id });
+    }
+    for (const server of [...this.dataServers, ...this.sentinelServers]) {
+      if (server.state === 'killed') await this.inject({ action: 'restart', target: server.id });
+    }
+  }
+
+  #forget(server: ServerProcess, action: 'kill' | 'pause'): void {
+    const index = this.#faulted.findLastIndex((f) => f.server === server && f.action === action);
+    if (index >= 0) this.#faulted.splice(index, 1);
+  }
+
+  protected async resolveTarget(target: string, action: FaultAction): Promise<ServerProcess> {
+    const fail = (why: string): never => {
+      throw new FaultError(`${action} ${target}: ${why}`);
+    };
+    if (target === 'killed' || target === 'paused') {
+      const want = target === 'killed' ? 'kill' : 'pause';
+      const entry = this.#faulted.findLast((f) => f.action === want && f.server.state === (want === 'kill' ? 'killed' : 'paused'));
+      return entry?.server ?? fail(`no node is ${target} right now`);
+    }
+    if (target === 'sentinel') {
+      if (this.kind !== 'sentinel') fail(`a ${this.kind} topology has no sentinels`);
+      return this.sentinelServers.find((s) => s.state === 'running') ?? fail('no running sentinel');
+    }
+    if (target === 'primary' || target === 'replica' || target.startsWith('shard-primary:')) {
+      const primary = await this.primaryFor(target);
+      if (target !== 'replica') return primary;
+      return (
+        this.dataServers.find((s) => s.state === 'running' && this.observedRoles.get(s.id)?.primaryPort === primary.port) ??
+        fail(`no running replica of ${primary.id}`)
+      );
+    }
+    return this.serverById(target) ?? fail(`no such node; nodes are ${this.nodes().map((n) => n.id).join(', ')}`);
+  }
+
+  /** The current primary a target names. Cluster overrides for shards. */
+  protected async primaryFor(target: string): Promise<ServerProcess> {
+    if (target.startsWith('shard-primary:')) throw new FaultError(`${target}: only a cluster has shards; this is ${this.kind}`);
+    const [primary] = await this.primaries();
+    const server = primary && this.serverByPort(primary.port);
+    if (!server) throw new FaultError(`${target}: no primary is known right now`);
+    return server;
+  }
+
+  // ---- teardown ------------------------------------------------------------------------------
+
+  /** Closes connections of subclasses' watchers (sentinel subscriptions, cluster pollers). */
+  protected closeWatchers(): void {}
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.closeWatchers();
+    this.eventLog.close();
+    await Promise.allSettled([...this.dataServers, ...this.sentinelServers].map((s) => s.stop()));
+    if (!this.options.keep) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      untrackDir(this.dataDir);
+    }
+    else writeFileSync(join(this.dataDir, 'owner.json'), `${JSON.stringify({ pid: process.pid, kept: true })}\n`);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** INFO text to a map: `role:master` -> { role: 'master' }. */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** RESP2 flat [k, v, k, v] to an object (SENTINEL REPLICAS and friends). */
+export function pairsToObject(pairs: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(pairs)) return out;
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[String(pairs[i])] = String(pairs[i + 1]);
+  return out;
+}

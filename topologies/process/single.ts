@@ -1,0 +1,53 @@
+import type { ClientTarget } from '../client.ts';
+import { FaultError } from '../errors.ts';
+import type { SingleOptions } from '../options.ts';
+import type { RedisNode } from '../types.ts';
+import { waitUntil } from '../wait.ts';
+import { ProcessTopology } from './base.ts';
+import type { RedisBinary } from './redis-binary.ts';
+import type { ServerProcess } from './server-process.ts';
+
+export class SingleProcessTopology extends ProcessTopology {
+  readonly kind = 'single' as const;
+  declare readonly options: SingleOptions;
+
+  static async start(options: SingleOptions, binary: RedisBinary, signal?: AbortSignal): Promise<SingleProcessTopology> {
+    const began = performance.now();
+    const topology = new SingleProcessTopology(options, binary, await ProcessTopology.makeDataDir('single', options.keep));
+    try {
+      signal?.throwIfAborted();
+      const server = topology.newServer({ id: 'redis-0', mode: 'server', config: ({ port }) => topology.dataNodeConfig(server, port) });
+      await server.startFresh(options.readyTimeoutMs);
+      topology.setInitialRole(server, { role: 'primary' });
+      topology.startRolePoller();
+      topology.startupMs = performance.now() - began;
+      return topology;
+    } catch (error) {
+      await topology.stop();
+      throw error;
+    }
+  }
+
+  get server(): ServerProcess {
+    return this.dataServers[0]!;
+  }
+
+  async primaries(): Promise<RedisNode[]> {
+    return this.server.state === 'killed' ? [] : [this.toNode(this.server, 'primary')];
+  }
+
+  async waitUntilReady(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
+    await waitUntil(`${this.server.id} answering PING`, async () => {
+      const reply = await this.server.admin().ping();
+      return { done: reply === 'PONG', seen: reply };
+    }, { timeoutMs });
+  }
+
+  protected clientTarget(): ClientTarget {
+    return { kind: 'single', endpoint: { host: this.server.host, port: this.server.port } };
+  }
+
+  protected async gracefulFailover(): Promise<void> {
+    throw new FaultError('failover: a single node has nothing to fail over to; use a sentinel or cluster topology');
+  }
+}
