@@ -1,11 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 
 export const BIN = fileURLToPath(new URL('../../bin/tokenbench.js', import.meta.url));
 
-export function tokenbench(args: string[], options: Options = {}) {
-  return execa('node', [BIN, ...args], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' }, ...options });
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export async function tokenbench(args: string[]): Promise<CliResult> {
+  const r = await execa('node', [BIN, ...args], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Our servers carry tokenbench-owner=<pid> in their title: find the ones a given process started. */
