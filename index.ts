@@ -1,1 +1,2 @@
 export * from './topologies/index.ts';
+export * from './strategies/index.ts';

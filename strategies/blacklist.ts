@@ -1,0 +1,101 @@
+import { StoreBackedStrategy } from './base.ts';
+import { fnv1a, writeAck } from './store.ts';
+import type { Ack, Issued, Strategy, Verdict } from './types.ts';
+
+/**
+ * Denylist: only revocations are stored. verify asks Redis one question, in one round trip, even on
+ * Cluster: "is this jti revoked, and when were all of this user's tokens last revoked?".
+ *
+ * Layouts:
+ * - key-per-token: `tb:bl:{sub}:<jti>` with TTL = remaining lifetime + leeway, and the user's
+ *   watermark `tb:wm:{sub}`: both in the user's slot, read with one MGET.
+ * - bucketed: jti as a member of `tb:blb:{g<n>}:<bucket>`, a set per expiry bucket that expires with
+ *   its bucket; users are spread over hash-tag groups so a bucket is not one hot key, and the
+ *   watermark `tb:wm:{g<n>}:<sub>` sits in the same slot. SISMEMBER + GET in one pipeline.
+ */
+export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
+  readonly name = 'blacklist' as const;
+  readonly guarantee = 'immediate' as const;
+
+  get label(): string {
+    return this.options.blacklist.layout === 'bucketed' ? 'blacklist (bucketed)' : 'blacklist';
+  }
+
+  async issue(subject: string): Promise<Issued> {
+    const access = await this.tokens.sign('access', { sub: subject });
+    return { ok: true, accessToken: access.token, subject, jti: access.jti, issuedAtMs: access.issuedAtMs, accessExpiresAtMs: access.expiresAtMs, redisOps: 0 };
+  }
+
+  #group(subject: string): string {
+    return `g${fnv1a(subject) % this.options.blacklist.groups}`;
+  }
+
+  #keys(subject: string, jti: string, expiresAtMs: number): { entry: string; watermark: string; bucketExpiresAtMs?: number } {
+    if (this.options.blacklist.layout === 'key-per-token') {
+      return { entry: this.key('bl', subject, jti), watermark: this.key('wm', subject) };
+    }
+    const { bucketMs } = this.options.blacklist;
+    const bucket = Math.floor(expiresAtMs / bucketMs);
+    const group = this.#group(subject);
+    return { entry: this.key('blb', group, String(bucket)), watermark: this.key('wm', group, subject), bucketExpiresAtMs: (bucket + 1) * bucketMs };
+  }
+
+  async verify(token: string): Promise<Verdict> {
+    const check = await this.tokens.check(token, 'access');
+    if (!check.ok) return this.tokenRejected(check);
+    const { claims } = check;
+    const keys = this.#keys(claims.sub, claims.jti, claims.expiresAtMs);
+    let revoked: boolean;
+    let watermark: string | null;
+    try {
+      if (this.options.blacklist.layout === 'key-per-token') {
+        const [entry, mark] = await this.redis.mget(keys.entry, keys.watermark);
+        revoked = entry !== null;
+        watermark = mark ?? null;
+      } else {
+        const replies = await this.redis.pipeline().sismember(keys.entry, claims.jti).get(keys.watermark).exec();
+        const failed = replies?.find(([error]) => error);
+        if (!replies || failed) throw failed?.[0] ?? new Error('pipeline returned nothing');
+        revoked = replies[0]![1] === 1;
+        watermark = (replies[1]![1] as string | null) ?? null;
+      }
+    } catch (error) {
+      return this.storeUnavailable(claims, error);
+    }
+    if (revoked) return { ok: false, code: 'ERR_REVOKED', detail: 'this token was revoked', redisOps: 1 };
+    if (watermark !== null && claims.issuedAtMs <= Number(watermark)) {
+      return { ok: false, code: 'ERR_REVOKED', detail: `every token of this user issued before ${new Date(Number(watermark)).toISOString()} was revoked`, redisOps: 1 };
+    }
+    return { ok: true, subject: claims.sub, jti: claims.jti, redisOps: 1 };
+  }
+
+  async revoke(token: string): Promise<Ack> {
+    const found = await this.claimsForRevocation(token);
+    if ('ack' in found) return found.ack;
+    const { claims } = found;
+    const { leewayMs } = this.tokens.settings;
+    const keys = this.#keys(claims.sub, claims.jti, claims.expiresAtMs);
+    if (keys.bucketExpiresAtMs === undefined) {
+      // The entry must outlive the token, leeway included; after that the JWT check rejects it anyway.
+      const ttlMs = Math.max(1, claims.expiresAtMs + leewayMs - this.tokens.now());
+      return writeAck(this.redis, [['SET', keys.entry, '1', 'PX', ttlMs]], this.options.wait, () => ({ stored: true }));
+    }
+    return writeAck(
+      this.redis,
+      [
+        ['SADD', keys.entry, claims.jti],
+        ['PEXPIREAT', keys.entry, keys.bucketExpiresAtMs + leewayMs],
+      ],
+      this.options.wait,
+      () => ({ stored: true }),
+    );
+  }
+
+  /** A watermark: every token of the user issued up to now is revoked. It lives as long as such a token can. */
+  async revokeAll(subject: string): Promise<Ack> {
+    const now = this.tokens.now();
+    const watermark = this.options.blacklist.layout === 'key-per-token' ? this.key('wm', subject) : this.key('wm', this.#group(subject), subject);
+    const ttlMs = this.tokens.settings.accessTtlMs + this.tokens.settings.leewayMs;
+    return writeAck(this.redis, [['SET', watermark, String(now), 'PX', ttlMs]], this.options.wait, () => ({ stored: true }));
+  }
+}

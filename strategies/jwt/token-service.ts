@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { RejectCode } from '../types.ts';
+import { createFastJwtEngine, createJoseEngine, type JwtEngine, type JwtEngineName } from './engines.ts';
+import { loadKeys, type JwtAlgorithm, type KeyMaterial, type ProvidedKeys } from './keys.ts';
+
+/** RFC 9068 names access tokens `at+jwt`; refresh tokens get their own type so neither passes as the other (RFC 8725 3.12). */
+export const TOKEN_TYPES = { access: 'at+jwt', refresh: 'rt+jwt' } as const;
+export type TokenKind = keyof typeof TOKEN_TYPES;
+
+export interface JwtSettings {
+  engine: JwtEngineName;
+  alg: JwtAlgorithm;
+  issuer: string;
+  audience: string;
+  accessTtlMs: number;
+  refreshTtlMs: number;
+  /** Clock skew tolerated on exp and nbf, and added to blacklist entry lifetimes. */
+  leewayMs: number;
+  /** Tokens longer than this are rejected before any parsing. */
+  maxTokenBytes: number;
+  keys?: ProvidedKeys;
+}
+
+export interface VerifiedClaims {
+  sub: string;
+  jti: string;
+  /** Issue time in ms: from the `iat_ms` claim when present (iat has only second resolution). */
+  issuedAtMs: number;
+  expiresAtMs: number;
+  /** Double-token: the refresh family (one login session). */
+  fam?: string;
+}
+
+export type TokenCheck = { ok: true; claims: VerifiedClaims } | { ok: false; code: RejectCode; detail: string };
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function reject(code: RejectCode, detail: string): TokenCheck {
+  return { ok: false, code, detail };
+}
+
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Issues and checks this run's tokens. The checks are hardened and engine-independent: size cap
+ * first, then shape and header (pinned alg, typ, no crit), then the engine's signature check,
+ * then claims with an injectable clock.
+ */
+export class TokenService {
+  readonly settings: JwtSettings;
+  readonly keys: KeyMaterial;
+  readonly #engine: JwtEngine;
+  readonly now: () => number;
+
+  private constructor(settings: JwtSettings, keys: KeyMaterial, engine: JwtEngine, now: () => number) {
+    this.settings = settings;
+    this.keys = keys;
+    this.#engine = engine;
+    this.now = now;
+  }
+
+  static async create(settings: JwtSettings, now: () => number = Date.now): Promise<TokenService> {
+    const keys = await loadKeys(settings.alg, settings.keys);
+    const engine = settings.engine === 'fast-jwt' ? createFastJwtEngine(keys) : await createJoseEngine(keys);
+    return new TokenService(settings, keys, engine, now);
+  }
+
+  get engineName(): JwtEngineName {
+    return this.#engine.name;
+  }
+
+  async sign(kind: TokenKind, claims: { sub: string; jti?: string; fam?: string; issuedAtMs?: number; extra?: Record<string, unknown> }): Promise<{ token: string; jti: string; issuedAtMs: number; expiresAtMs: number }> {
+    const issuedAtMs = claims.issuedAtMs ?? this.now();
+    const expiresAtMs = issuedAtMs + (kind === 'access' ? this.settings.accessTtlMs : this.settings.refreshTtlMs);
+    const jti = claims.jti ?? newTokenId();
+    const payload: Record<string, unknown> = {
+      ...claims.extra,
+      iss: this.settings.issuer,
+      aud: this.settings.audience,
+      sub: claims.sub,
+      jti,
+      iat: Math.floor(issuedAtMs / 1000),
+      iat_ms: issuedAtMs,
+      exp: Math.floor(expiresAtMs / 1000),
+      ...(claims.fam !== undefined && { fam: claims.fam }),
+    };
+    return { token: await this.#engine.sign(payload, TOKEN_TYPES[kind]), jti, issuedAtMs, expiresAtMs: Math.floor(expiresAtMs / 1000) * 1000 };
+  }
+
+  async check(token: unknown, kind: TokenKind): Promise<TokenCheck> {
+    if (typeof token !== 'string') return reject('ERR_JWT_MALFORMED', `expected a string, got ${token === null ? 'null' : typeof token}`);
+    const max = this.settings.maxTokenBytes;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only when the length cannot decide.
+    if (token.length > max || (token.length * 3 > max && Buffer.byteLength(token) > max)) return reject('ERR_JWT_TOO_LARGE', `token is ${Buffer.byteLength(token)} bytes; the limit is ${max}`);
+    const first = token.indexOf('.');
+    const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+    if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) return reject('ERR_JWT_MALFORMED', 'a JWT has exactly three dot-separated segments');
+    const headerSegment = token.slice(0, first);
+    if (!SEGMENT.test(headerSegment)) return reject('ERR_JWT_MALFORMED', 'header is not base64url');
+    let header: unknown;
+    try {
+      header = JSON.parse(decoder.decode(Buffer.from(headerSegment, 'base64url')));
+    } catch {
+      return reject('ERR_JWT_MALFORMED', 'header is not JSON');
+    }
+    if (header === null || typeof header !== 'object' || Array.isArray(header)) return reject('ERR_JWT_MALFORMED', 'header is not a JSON object');
+    const h = header as Record<string, unknown>;
+    if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${JSON.stringify(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
+    if (h.crit !== undefined) return reject('ERR_JWT_MALFORMED', 'crit header parameters are not supported');
+    if (h.typ !== TOKEN_TYPES[kind]) return reject('ERR_JWT_TYPE_INVALID', `typ ${JSON.stringify(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
+    if (!SEGMENT.test(token.slice(first + 1, second)) || !SEGMENT.test(token.slice(second + 1))) return reject('ERR_JWT_MALFORMED', 'payload or signature is not base64url');
+
+    const signature = await this.#engine.verifySignature(token);
+    if (!signature.ok) {
+      const code = signature.reason === 'signature' ? 'ERR_JWT_SIGNATURE_INVALID' : signature.reason === 'alg' ? 'ERR_JWT_ALG_NOT_ALLOWED' : 'ERR_JWT_MALFORMED';
+      return reject(code, signature.detail);
+    }
+    return this.#checkClaims(signature.payload);
+  }
+
+  #checkClaims(payload: unknown): TokenCheck {
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return reject('ERR_JWT_MALFORMED', 'payload is not a JSON object');
+    const p = payload as Record<string, unknown>;
+    for (const claim of ['sub', 'jti'] as const) {
+      if (typeof p[claim] !== 'string' || p[claim] === '') return reject('ERR_JWT_CLAIM_MISSING', `${claim} must be a non-empty string`);
+    }
+    for (const claim of ['iat', 'exp'] as const) {
+      if (typeof p[claim] !== 'number' || !Number.isFinite(p[claim])) return reject('ERR_JWT_CLAIM_MISSING', `${claim} must be a number`);
+    }
+    const now = this.now();
+    const leeway = this.settings.leewayMs;
+    const expiresAtMs = (p.exp as number) * 1000;
+    if (now - leeway >= expiresAtMs) return reject('ERR_JWT_EXPIRED', `expired at ${new Date(expiresAtMs).toISOString()}`);
+    if (p.nbf !== undefined) {
+      if (typeof p.nbf !== 'number') return reject('ERR_JWT_CLAIM_MISSING', 'nbf must be a number');
+      if (now + leeway < p.nbf * 1000) return reject('ERR_JWT_NOT_YET_VALID', `not valid before ${new Date(p.nbf * 1000).toISOString()}`);
+    }
+    if (p.iss !== this.settings.issuer) return reject('ERR_JWT_ISSUER_INVALID', `iss ${JSON.stringify(p.iss)} is not ${JSON.stringify(this.settings.issuer)}`);
+    const aud = p.aud;
+    if (!(aud === this.settings.audience || (Array.isArray(aud) && aud.includes(this.settings.audience)))) {
+      return reject('ERR_JWT_AUDIENCE_INVALID', `aud ${JSON.stringify(aud)} does not include ${JSON.stringify(this.settings.audience)}`);
+    }
+    const issuedAtMs = typeof p.iat_ms === 'number' ? p.iat_ms : (p.iat as number) * 1000;
+    return {
+      ok: true,
+      claims: { sub: p.sub as string, jti: p.jti as string, issuedAtMs, expiresAtMs, ...(typeof p.fam === 'string' && { fam: p.fam }) },
+    };
+  }
+}

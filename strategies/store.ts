@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Ack } from './types.ts';
+
+export type RedisClient = Redis | Cluster;
+
+export interface StoreFailure {
+  /** True when the command may have run: a timeout or a connection lost after sending. */
+  indeterminate: boolean;
+  error: string;
+}
+
+/**
+ * An error reply (READONLY, NOREPLICAS, OOM...) means the server refused the command; a command
+ * that was never written (no offline queue) did not run either. Anything else, a timeout above
+ * all, leaves the write's fate unknown.
+ */
+export function classifyRedisError(error: unknown): StoreFailure {
+  const e = error as { name?: string; message?: string };
+  const message = e?.message ?? String(error);
+  const definite = e?.name === 'ReplyError' || /Stream isn't writeable|enableOfflineQueue options is false/.test(message);
+  return { indeterminate: !definite, error: `${e?.name ?? 'Error'}: ${message}` };
+}
+
+export interface WaitSetting {
+  replicas: number;
+  timeoutMs: number;
+}
+
+type Command = [name: string, ...args: (string | number)[]];
+
+/**
+ * Runs writes in one pipeline (one round trip, one connection), followed by WAIT when asked: WAIT
+ * counts replicas that have the writes sent on *this* connection, so it must ride along with them.
+ * The ack says how many replicas confirmed, so a weak ack can be told from a strong one.
+ */
+export async function writeAck(client: RedisClient, commands: Command[], wait: WaitSetting | undefined, interpret: (results: unknown[]) => { stored: boolean; detail?: string }): Promise<Ack> {
+  const pipeline = client.pipeline();
+  for (const [name, ...args] of commands) pipeline.call(name, ...args);
+  if (wait) pipeline.call('WAIT', wait.replicas, wait.timeoutMs);
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await pipeline.exec();
+  } catch (error) {
+    return { ok: false, code: 'ERR_STORE_UNAVAILABLE', redisOps: 1, ...classifyRedisError(error) };
+  }
+  if (!replies) return { ok: false, code: 'ERR_STORE_UNAVAILABLE', redisOps: 1, indeterminate: true, error: 'pipeline returned nothing' };
+  const failed = replies.slice(0, commands.length).find(([error]) => error);
+  if (failed) return { ok: false, code: 'ERR_STORE_UNAVAILABLE', redisOps: 1, ...classifyRedisError(failed[0]) };
+  const outcome = interpret(replies.slice(0, commands.length).map(([, value]) => value));
+  if (!wait) return { ok: true, redisOps: 1, ...outcome };
+  const [waitError, acked] = replies[commands.length]!;
+  // The write itself succeeded; a failed WAIT only means we do not know how far it spread.
+  if (waitError) return { ok: true, redisOps: 1, ...outcome, replicasAcked: 0, replicasRequested: wait.replicas, detail: `WAIT failed: ${waitError.message}` };
+  return { ok: true, redisOps: 1, ...outcome, replicasAcked: Number(acked), replicasRequested: wait.replicas };
+}
+
+/** FNV-1a: a stable, cheap spread of users over hash-tag groups. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** EVALSHA, falling back to EVAL once per node that has not seen the script (after a restart or failover). */
+export class LuaScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<{ reply: unknown; redisOps: number }> {
+    try {
+      return { reply: await client.evalsha(this.#sha, keys.length, ...keys, ...args), redisOps: 1 };
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return { reply: await client.eval(this.#source, keys.length, ...keys, ...args), redisOps: 2 };
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/** Stable rejection codes: callers switch on these, never on message text. */
+export const REJECT_CODES = [
+  /** Not a compact JWS: segment count, base64url, header or payload not a JSON object, crit header. */
+  'ERR_JWT_MALFORMED',
+  /** Longer than the size cap; rejected before any parsing. */
+  'ERR_JWT_TOO_LARGE',
+  /** Header alg is not the one pinned for the key (covers `none` and RS/HS confusion). */
+  'ERR_JWT_ALG_NOT_ALLOWED',
+  'ERR_JWT_SIGNATURE_INVALID',
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_NOT_YET_VALID',
+  'ERR_JWT_ISSUER_INVALID',
+  'ERR_JWT_AUDIENCE_INVALID',
+  /** Header typ is not the one expected here: a refresh token presented as an access token, or the reverse. */
+  'ERR_JWT_TYPE_INVALID',
+  /** sub, jti, iat or exp missing or of the wrong type. */
+  'ERR_JWT_CLAIM_MISSING',
+  /** Blacklist: the token (or every token of its user) was revoked. */
+  'ERR_REVOKED',
+  /** Whitelist: the token is not (or no longer) on the allowlist. */
+  'ERR_NOT_ALLOWLISTED',
+  /** Double-token: a refresh token was presented a second time; its whole family is now revoked. */
+  'ERR_REFRESH_REUSED',
+  /** Redis errored or timed out and the policy is fail-closed. */
+  'ERR_STORE_UNAVAILABLE',
+] as const;
+export type RejectCode = (typeof REJECT_CODES)[number];
+
+export type Guarantee = 'none' | 'immediate' | { boundedByMs: number };
+
+export type Verdict =
+  | {
+      ok: true;
+      subject: string;
+      jti: string;
+      /** Network round trips to Redis this verdict took. */
+      redisOps: number;
+      /** Accepted only because Redis was unreachable and the policy is fail-open. */
+      degraded?: true;
+    }
+  | {
+      ok: false;
+      code: RejectCode;
+      detail?: string;
+      redisOps: number;
+      /** Rejected only because Redis was unreachable (fail-closed). */
+      degraded?: true;
+    };
+
+export interface IssuedTokens {
+  accessToken: string;
+  /** Double-token only. */
+  refreshToken?: string;
+  subject: string;
+  /** The access token's jti. */
+  jti: string;
+  refreshJti?: string;
+  /** Unix ms. */
+  issuedAtMs: number;
+  accessExpiresAtMs: number;
+  refreshExpiresAtMs?: number;
+  /** Whitelist with a session limit: sessions evicted to make room. */
+  evicted?: number;
+  redisOps: number;
+}
+
+/**
+ * The outcome of a write. `ok` means Redis acknowledged it. A failure is `indeterminate` when the
+ * write may still have happened (a timeout, a connection lost after sending): the harness records
+ * those as `info`, never as `fail`.
+ */
+export type Ack =
+  | {
+      ok: true;
+      redisOps: number;
+      /** False when nothing had to be written (an expired token, a no-op strategy). */
+      stored: boolean;
+      /** With WAIT: how many replicas confirmed, and how many were asked for. */
+      replicasAcked?: number;
+      replicasRequested?: number;
+      detail?: string;
+    }
+  | {
+      ok: false;
+      code: RejectCode | 'ERR_STORE_UNAVAILABLE';
+      indeterminate: boolean;
+      redisOps: number;
+      error: string;
+    };
+
+export type Issued = ({ ok: true } & IssuedTokens) | { ok: false; code: 'ERR_STORE_UNAVAILABLE'; indeterminate: boolean; redisOps: number; error: string };
+
+export type Refreshed = ({ ok: true } & IssuedTokens) | { ok: false; code: RejectCode; indeterminate?: boolean; redisOps: number; detail?: string };
+
+export type StrategyName = 'pure' | 'blacklist' | 'whitelist' | 'double-token';
+
+export interface Strategy {
+  readonly name: StrategyName;
+  /** Layout detail for reports, e.g. `blacklist (bucketed)`. */
+  readonly label: string;
+  readonly guarantee: Guarantee;
+  /** The JWT engine in use: results must name it (fast-jwt verifies HS256 ~10x faster than jose). */
+  readonly engine: 'jose' | 'fast-jwt';
+  issue(subject: string): Promise<Issued>;
+  /** Never throws for a bad token: the Verdict says why. */
+  verify(token: string): Promise<Verdict>;
+  /** Logout: this token. */
+  revoke(token: string): Promise<Ack>;
+  /** Ban / password change: every token of this user, on every device. */
+  revokeAll(subject: string): Promise<Ack>;
+  refresh?(refreshToken: string): Promise<Refreshed>;
+}
