@@ -29,7 +29,7 @@ export const jwtSettingsSchema = z.strictObject({
   accessTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.accessTtlMs),
   refreshTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.refreshTtlMs),
   leewayMs: z.number().int().min(0).default(DEFAULT_JWT_SETTINGS.leewayMs),
-  maxTokenBytes: z.number().int().min(256).default(DEFAULT_JWT_SETTINGS.maxTokenBytes),
+  maxTokenBytes: z.number().int().min(256).max(1024 * 1024).default(DEFAULT_JWT_SETTINGS.maxTokenBytes),
   keys: z
     .strictObject({
       secret: z.string().min(32, 'a secret of at least 32 characters').optional(),

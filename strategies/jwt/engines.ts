@@ -20,7 +20,7 @@ export interface JwtEngine {
   verifySignature(token: string): Promise<SignatureCheck>;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function createJoseEngine(keys: KeyMaterial): Promise<JwtEngine> {
   let signKey: CryptoKey | Uint8Array;
@@ -45,6 +45,7 @@ export async function createJoseEngine(keys: KeyMaterial): Promise<JwtEngine> {
       } catch (error) {
         return { ok: false, reason: 'malformed', detail: `payload is not JSON: ${(error as Error).message}` };
       }
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
       try {
         await compactVerify(token, verifyKey, { algorithms });
         return { ok: true, payload };

@@ -17,6 +17,8 @@ export interface KeyMaterial {
   /** The public key as PEM (or nothing for HS256): what a test needs for the RS/HS confusion attack. */
   publicKeyPem?: string;
   kid: string;
+  /** Length of a signature made with this key: a token whose signature differs is refused early. */
+  signatureBytes: number;
 }
 
 export interface ProvidedKeys {
@@ -33,7 +35,7 @@ export async function loadKeys(alg: JwtAlgorithm, provided: ProvidedKeys = {}): 
   if (alg === 'HS256') {
     const secret = provided.secret === undefined ? randomBytes(32) : Buffer.from(provided.secret);
     const key = createSecretKey(secret);
-    return { alg, signingKey: key, verificationKey: key, signingKeyForFastJwt: secret, verificationKeyForFastJwt: secret, kid };
+    return { alg, signingKey: key, verificationKey: key, signingKeyForFastJwt: secret, verificationKeyForFastJwt: secret, kid, signatureBytes: 32 };
   }
   let privateKey: KeyObject;
   if (provided.privateKeyPem) {
@@ -58,5 +60,7 @@ export async function loadKeys(alg: JwtAlgorithm, provided: ProvidedKeys = {}): 
     verificationKeyForFastJwt: publicPem,
     publicKeyPem: publicPem,
     kid,
+    // ES256: r || s, 32 bytes each (JWS, not DER); Ed25519: 64; RSA: the modulus length.
+    signatureBytes: alg === 'RS256' ? (publicKey.asymmetricKeyDetails?.modulusLength ?? 2048) / 8 : 64,
   };
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { RejectCode } from '../types.ts';
 import { createFastJwtEngine, createJoseEngine, type JwtEngine, type JwtEngineName } from './engines.ts';
@@ -5,6 +6,12 @@ import { loadKeys, type JwtAlgorithm, type KeyMaterial, type ProvidedKeys } from
 
 /** RFC 9068 names access tokens `at+jwt`; refresh tokens get their own type so neither passes as the other (RFC 8725 3.12). */
 export const TOKEN_TYPES = { access: 'at+jwt', refresh: 'rt+jwt' } as const;
+/** RFC 9068 4: the full media type names the same thing and must be accepted too. */
+const ACCEPTED_TYPES = {
+  access: new Set(['at+jwt', 'application/at+jwt']),
+  refresh: new Set(['rt+jwt', 'application/rt+jwt']),
+} as const;
+const BOM = [0xef, 0xbb, 0xbf] as const;
 export type TokenKind = keyof typeof TOKEN_TYPES;
 
 export interface JwtSettings {
@@ -34,7 +41,23 @@ export interface VerifiedClaims {
 export type TokenCheck = { ok: true; claims: VerifiedClaims } | { ok: false; code: RejectCode; detail: string };
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM in the text, so JSON.parse refuses it: strict, like fast-jwt.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Describes an attacker-controlled value for a rejection detail without serializing it: a deeply
+ * nested value would overflow JSON.stringify's stack and turn a rejection into a throw.
+ */
+function describeClaim(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 61)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/** Strict UTF-8 with no BOM: both engines must see the same bytes the same way. */
+function isCleanUtf8(bytes: Buffer): boolean {
+  return isUtf8(bytes) && !(bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]);
+}
 
 function reject(code: RejectCode, detail: string): TokenCheck {
   return { ok: false, code, detail };
@@ -108,10 +131,16 @@ export class TokenService {
     }
     if (header === null || typeof header !== 'object' || Array.isArray(header)) return reject('ERR_JWT_MALFORMED', 'header is not a JSON object');
     const h = header as Record<string, unknown>;
-    if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${JSON.stringify(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
+    if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${describeClaim(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
     if (h.crit !== undefined) return reject('ERR_JWT_MALFORMED', 'crit header parameters are not supported');
-    if (h.typ !== TOKEN_TYPES[kind]) return reject('ERR_JWT_TYPE_INVALID', `typ ${JSON.stringify(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
-    if (!SEGMENT.test(token.slice(first + 1, second)) || !SEGMENT.test(token.slice(second + 1))) return reject('ERR_JWT_MALFORMED', 'payload or signature is not base64url');
+    if (typeof h.typ !== 'string' || !ACCEPTED_TYPES[kind].has(h.typ)) return reject('ERR_JWT_TYPE_INVALID', `typ ${describeClaim(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
+    const payloadSegment = token.slice(first + 1, second);
+    const signatureSegment = token.slice(second + 1);
+    if (!SEGMENT.test(payloadSegment) || !SEGMENT.test(signatureSegment)) return reject('ERR_JWT_MALFORMED', 'payload or signature is not base64url');
+    // Engines disagree on payloads that are not clean UTF-8 (fast-jwt substitutes, jose refuses) and on
+    // signatures of the wrong length (fast-jwt: malformed, jose: invalid): decide both here, once.
+    if (!isCleanUtf8(Buffer.from(payloadSegment, 'base64url'))) return reject('ERR_JWT_MALFORMED', 'payload is not UTF-8 (or starts with a BOM)');
+    if (Math.floor((signatureSegment.length * 3) / 4) !== this.keys.signatureBytes) return reject('ERR_JWT_SIGNATURE_INVALID', `a ${this.keys.alg} signature is ${this.keys.signatureBytes} bytes`);
 
     const signature = await this.#engine.verifySignature(token);
     if (!signature.ok) {
@@ -138,10 +167,10 @@ export class TokenService {
       if (typeof p.nbf !== 'number') return reject('ERR_JWT_CLAIM_MISSING', 'nbf must be a number');
       if (now + leeway < p.nbf * 1000) return reject('ERR_JWT_NOT_YET_VALID', `not valid before ${new Date(p.nbf * 1000).toISOString()}`);
     }
-    if (p.iss !== this.settings.issuer) return reject('ERR_JWT_ISSUER_INVALID', `iss ${JSON.stringify(p.iss)} is not ${JSON.stringify(this.settings.issuer)}`);
+    if (p.iss !== this.settings.issuer) return reject('ERR_JWT_ISSUER_INVALID', `iss ${describeClaim(p.iss)} is not ${JSON.stringify(this.settings.issuer)}`);
     const aud = p.aud;
     if (!(aud === this.settings.audience || (Array.isArray(aud) && aud.includes(this.settings.audience)))) {
-      return reject('ERR_JWT_AUDIENCE_INVALID', `aud ${JSON.stringify(aud)} does not include ${JSON.stringify(this.settings.audience)}`);
+      return reject('ERR_JWT_AUDIENCE_INVALID', `aud ${describeClaim(aud)} does not include ${JSON.stringify(this.settings.audience)}`);
     }
     const issuedAtMs = typeof p.iat_ms === 'number' ? p.iat_ms : (p.iat as number) * 1000;
     return {
