@@ -52,8 +52,10 @@ function issueToError(issue: Issue, input: unknown, label: (path: readonly Prope
       return new InvalidOptionError(label(issue.path), bound(issue, '<'), received);
     case 'invalid_value':
       return new InvalidOptionError(label(issue.path), `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, received);
-    case 'invalid_union':
-      return new InvalidOptionError(label(issue.path), issue.message, received);
+    case 'invalid_union': {
+      const discriminator = /^Invalid discriminator value\. Expected (.*)$/.exec(issue.message);
+      return new InvalidOptionError(label(issue.path), discriminator ? `one of ${discriminator[1]!.replaceAll(' | ', ', ')}` : issue.message, received);
+    }
     default:
       return new InvalidOptionError(label(issue.path), issue.message, received);
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError, RedisUnavailableError, TokenbenchError } from '../../topologies/errors.ts';
 import { doctorCommand } from './doctor.ts';
+import { runCommand } from './run-command.ts';
 import { topologyCommand } from './topology-command.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -12,6 +13,7 @@ Usage: tokenbench <command> [options]
 
 Commands:
   doctor                     what is installed, what is missing and how to install it
+  run                        run strategies under open-loop load and faults; check the history
   topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
   topology bench             time start-to-ready and primary failover for each topology
 
@@ -19,12 +21,14 @@ Every command takes --help, with examples.
 
 Examples:
   tokenbench doctor
+  tokenbench run --topology sentinel --strategy blacklist,whitelist --rate 2000 --duration 30s --fault kill:primary@10s
   tokenbench topology up sentinel --json
   tokenbench topology bench --runs 3
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   doctor: doctorCommand,
+  run: runCommand,
   topology: topologyCommand,
 };
 

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { lostRevocations } from './lost-revocations.ts';
+import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from './test-helpers.ts';
+
+const FINAL = { phase: 'final' as const, replay: true };
+const sentinelRun = runInfo({ finalPrimaryPorts: [6380] });
+
+describe('lost-revocations', () => {
+  it('an empty history proves nothing', () => {
+    const result = check(lostRevocations, []);
+    expect(result.valid).toBe('unknown');
+    expect(result.examples).toEqual([]);
+  });
+
+  it('a revoked token still rejected at reconciliation is fine', () => {
+    const a = token('a');
+    const result = check(lostRevocations, [revoke(100, 110, a, { ackedByPort: 6379 }), reject(9000, 9001, a, 'ERR_REVOKED', FINAL)], sentinelRun);
+    expect(result.valid).toBe(true);
+    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
+  });
+
+  it('a token accepted at reconciliation lost its revocation; acked by a former primary, failover explains it', () => {
+    const a = token('a');
+    const lost = accept(9000, 9001, a, FINAL);
+    const result = check(lostRevocations, [revoke(100, 110, a, { ackedByPort: 6379 }), accept(200, 201, a), lost], sentinelRun);
+    expect(result.valid).toBe(false);
+    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 1, ackedByFormerPrimary: 1, ackedByCurrentPrimary: 0 });
+    expect(result.examples).toEqual([lost]);
+  });
+
+  it('a loss acked by the node that is still primary is tagged so, and an unknown port as unknown', () => {
+    const a = token('a');
+    const b = token('b');
+    const result = check(
+      lostRevocations,
+      [revoke(100, 110, a, { ackedByPort: 6380 }), revoke(100, 110, b), accept(9000, 9001, a, FINAL), accept(9000, 9001, b, FINAL)],
+      sentinelRun,
+    );
+    expect(result.counts).toMatchObject({ lostAtReconciliation: 2, ackedByFormerPrimary: 0, ackedByCurrentPrimary: 1, ackPortUnknown: 1 });
+  });
+
+  it('without the final primaries (cluster) the port cannot be judged', () => {
+    const a = token('a');
+    const result = check(lostRevocations, [revokeAll(100, 110, 'alice', { ackedByPort: 6379 }), accept(9000, 9001, a, FINAL)], runInfo({ finalPrimaryPorts: [] }));
+    expect(result.counts).toMatchObject({ lostAtReconciliation: 1, ackPortUnknown: 1 });
+  });
+
+  it('ignores tokens already expired at reconciliation, and revocations that were never acknowledged', () => {
+    const expired = token('expired', 0, 5000);
+    const b = token('b');
+    const result = check(lostRevocations, [revoke(100, 110, expired), revoke(100, 1100, b, { type: 'info' }), accept(9000, 9001, expired, FINAL), accept(9000, 9001, b, FINAL)]);
+    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
+  });
+
+  it('a strategy without a guarantee cannot lose a revocation at reconciliation', () => {
+    const a = token('a');
+    const result = check(lostRevocations, [revoke(100, 110, a), accept(9000, 9001, a, FINAL)], runInfo({ strategy: 'pure', guarantee: 'none' }));
+    expect(result.valid).toBe(true);
+    expect(result.counts.lostAtReconciliation).toBe(0);
+    expect(result.figures).toEqual({ notApplicable: 1 });
+  });
+
+  it('double-token: an access token accepted at reconciliation within its bound is expected, beyond it is a loss', () => {
+    const inside = token('inside', 8000, 60_000, { family: 'f1' });
+    const beyond = token('beyond', 0, 60_000, { family: 'f2' });
+    const result = check(
+      lostRevocations,
+      [revoke(8500, 8510, { family: 'f1' }), revoke(100, 110, { family: 'f2' }), accept(9000, 9001, inside, FINAL), accept(9000, 9001, beyond, FINAL)],
+      runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 } }),
+    );
+    expect(result.counts).toMatchObject({ reconciled: 2, withinBoundAtReconciliation: 1, lostAtReconciliation: 1 });
+  });
+
+  it('double-token: a refresh succeeding in a revoked family is a lost revocation', () => {
+    const refreshed = op('refresh', 300, 305, token('access-2', 302, 60_000, { family: 'f1' }));
+    const result = check(
+      lostRevocations,
+      [op('issue', 0, 5, token('access-1', 2, 60_000, { family: 'f1' })), revoke(100, 110, { jti: 'access-1', family: 'f1' }, { ackedByPort: 6379 }), refreshed],
+      runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 }, finalPrimaryPorts: [6380] }),
+    );
+    expect(result.valid).toBe(false);
+    expect(result.counts).toMatchObject({ refreshAfterRevocation: 1, ackedByFormerPrimary: 1 });
+    expect(result.examples).toEqual([refreshed]);
+  });
+
+  it('double-token: revokeAll kills the families that existed before it, not those created after', () => {
+    const result = check(lostRevocations, [
+      op('issue', 0, 5, token('old-access', 2, 60_000, { family: 'old' })),
+      revokeAll(100, 110),
+      op('issue', 120, 125, token('new-access', 122, 60_000, { family: 'new' })),
+      op('refresh', 300, 305, token('old-access-2', 302, 60_000, { family: 'old' })),
+      op('refresh', 300, 305, token('new-access-2', 302, 60_000, { family: 'new' })),
+    ]);
+    expect(result.counts.refreshAfterRevocation).toBe(1);
+  });
+
+  it('a refresh concurrent with the revocation is not a loss', () => {
+    const result = check(lostRevocations, [op('issue', 0, 5, token('a1', 2, 60_000, { family: 'f' })), revoke(100, 110, { family: 'f' }), op('refresh', 105, 112, token('a2', 106, 60_000, { family: 'f' }))]);
+    expect(result.counts.refreshAfterRevocation).toBe(0);
+  });
+
+  it('a token rejected as revoked and accepted by a later verify is resurrected', () => {
+    const a = token('a');
+    const resurrection = accept(300, 301, a);
+    const result = check(lostRevocations, [reject(100, 101, a, 'ERR_NOT_ALLOWLISTED'), resurrection, accept(400, 401, a)]);
+    expect(result.valid).toBe(false);
+    expect(result.counts).toMatchObject({ resurrected: 2, resurrectedTokens: 1 });
+    expect(result.examples[0]).toBe(resurrection);
+  });
+
+  it('an accept overlapping the rejection, or a fail-open accept, is no resurrection', () => {
+    const a = token('a');
+    const result = check(lostRevocations, [reject(100, 110, a, 'ERR_REVOKED'), accept(105, 111, a), accept(300, 301, a, { degraded: true })]);
+    expect(result.valid).toBe(true);
+    expect(result.counts.resurrected).toBe(0);
+  });
+});

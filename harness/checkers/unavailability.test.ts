@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { FaultRecord, Op } from '../history.ts';
+import { unavailability } from './unavailability.ts';
+import { check, op, runInfo } from './test-helpers.ts';
+
+/** A verify answered by Redis, completing at completeMs after latencyMs. */
+const answered = (completeMs: number, latencyMs = 1, fields: Partial<Op> = {}) =>
+  op('verify', completeMs - latencyMs, completeMs, { jti: 'a', accepted: true, ...fields });
+const failClosed = (completeMs: number, latencyMs = 1) => answered(completeMs, latencyMs, { accepted: false, code: 'ERR_STORE_UNAVAILABLE', degraded: true });
+
+function every(stepMs: number, fromMs: number, untilMs: number, make: (ms: number) => Op): Op[] {
+  const ops: Op[] = [];
+  for (let ms = fromMs; ms < untilMs; ms += stepMs) ops.push(make(ms));
+  return ops;
+}
+
+const fault = (atMs: number, action = 'kill'): FaultRecord => ({ action, target: 'primary', atMs });
+
+describe('unavailability', () => {
+  it('an empty run is one window without answers, from start to end', () => {
+    const result = check(unavailability, [], runInfo({ durationMs: 10_000 }));
+    expect(result.valid).toBe(true);
+    expect(result.figures).toEqual({ longestWindowMs: 10_000, windowStartMs: 0, baselineP99Ms: null });
+    expect(result.perFault).toEqual([]);
+  });
+
+  it('finds the longest gap between definite answers; degraded verdicts and outage errors are not answers', () => {
+    const ops = [
+      ...every(100, 100, 3001, (ms) => answered(ms)),
+      failClosed(3500),
+      op('revoke', 3600, 4600, { type: 'info' }),
+      answered(4000, 1, { degraded: true }),
+      ...every(100, 5500, 9901, (ms) => answered(ms)),
+    ];
+    const result = check(unavailability, ops, runInfo({ durationMs: 10_000 }));
+    expect(result.figures).toMatchObject({ longestWindowMs: 2500, windowStartMs: 3000 });
+    expect(result.counts).toEqual({ ops: ops.length, definite: ops.length - 3, errors: 3 });
+  });
+
+  it('the run start and end are boundaries; warm-up, final and late ops do not close the last window', () => {
+    const ops = [
+      answered(-500, 1, { phase: 'warmup' }),
+      answered(2000),
+      answered(4000),
+      answered(10_300), // in flight when the measured phase ended
+      answered(10_400, 1, { phase: 'final' }),
+    ];
+    const result = check(unavailability, ops, runInfo({ durationMs: 10_000 }));
+    expect(result.figures).toMatchObject({ longestWindowMs: 6000, windowStartMs: 4000 });
+  });
+
+  it('a write answered is definite; a write refused for its own reasons is neither answer nor outage', () => {
+    const ops = [op('revoke', 100, 200), op('refresh', 300, 400, { type: 'fail', code: 'ERR_REFRESH_REUSED' })];
+    const result = check(unavailability, ops, runInfo({ durationMs: 1000 }));
+    expect(result.counts).toEqual({ ops: 2, definite: 1, errors: 0 });
+    expect(result.figures).toMatchObject({ longestWindowMs: 800, windowStartMs: 200 });
+  });
+
+  it('per fault: time to the first error, and to the first answer after it', () => {
+    const ops = [...every(50, 50, 3001, (ms) => answered(ms)), failClosed(3400), failClosed(3450.5), answered(5200)];
+    const [kill] = check(unavailability, ops, runInfo({ durationMs: 6000, faults: [fault(3000)] })).perFault!;
+    expect(kill).toMatchObject({ action: 'kill', target: 'primary', atMs: 3000, detectMs: 400, recoverMs: 2200 });
+  });
+
+  it('a fault nobody noticed recovers in 0; one never recovered from has no recovery time', () => {
+    const quiet = check(unavailability, every(100, 100, 5001, (ms) => answered(ms)), runInfo({ durationMs: 5000, faults: [fault(2000, 'pause')] })).perFault!;
+    expect(quiet[0]).toMatchObject({ detectMs: null, recoverMs: 0, steadyP99Ms: 0 });
+    const dead = check(unavailability, [answered(1000), failClosed(2500), failClosed(4000)], runInfo({ durationMs: 5000, faults: [fault(2000)] })).perFault!;
+    expect(dead[0]).toMatchObject({ detectMs: 500, recoverMs: null });
+  });
+
+  it('an error after the next fault belongs to that fault; faults are taken in time order', () => {
+    const ops = [answered(1000), answered(2500), failClosed(4300), answered(4800)];
+    const perFault = check(unavailability, ops, runInfo({ durationMs: 6000, faults: [fault(4000, 'kill'), fault(2000, 'pause')] })).perFault!;
+    expect(perFault.map((f) => [f.action, f.detectMs, f.recoverMs])).toEqual([
+      ['pause', null, 0],
+      ['kill', 300, 800],
+    ]);
+  });
+
+  it('resolves an error inside the fault bucket to the millisecond', () => {
+    // Errors before the fault (a previous outage tail) and after it, in the same 100 ms bucket.
+    const ops = [answered(3000), failClosed(3005), failClosed(3060.4), failClosed(3090), answered(3200)];
+    const [kill] = check(unavailability, ops, runInfo({ durationMs: 5000, faults: [fault(3050)] })).perFault!;
+    expect(kill!.detectMs).toBe(10);
+  });
+
+  describe('steadyP99Ms', () => {
+    /** 10 ops per 100 ms: 1 ms latency, except slowMs between the given times. */
+    const load = (untilMs: number, slowFromMs: number, slowUntilMs: number, slowMs = 500) =>
+      every(10, 10, untilMs, (ms) => answered(ms, ms >= slowFromMs && ms < slowUntilMs ? slowMs : 1));
+
+    it('is the time from the fault until every 1 s window p99 is back within 1.5x the pre-fault p99', () => {
+      const result = check(unavailability, load(10_000, 3000, 5000), runInfo({ durationMs: 10_000, faults: [fault(3000)] }));
+      expect(result.figures!.baselineP99Ms).toBeCloseTo(1, 1);
+      expect(result.perFault![0]!.steadyP99Ms).toBe(2000);
+    });
+
+    it('is null when latency never settles before the run ends', () => {
+      const result = check(unavailability, load(10_000, 3000, 10_000), runInfo({ durationMs: 10_000, faults: [fault(3000)] }));
+      expect(result.perFault![0]!.steadyP99Ms).toBeNull();
+    });
+
+    it('is null without a baseline (a fault in the first bucket)', () => {
+      const result = check(unavailability, load(10_000, 0, 1000), runInfo({ durationMs: 10_000, faults: [fault(50)] }));
+      expect(result.figures!.baselineP99Ms).toBeNull();
+      expect(result.perFault![0]!.steadyP99Ms).toBeNull();
+    });
+
+    it('a single slow op in a busy second does not move the p99', () => {
+      const ops = [...load(10_000, 0, 0), answered(4000.5, 900)];
+      const result = check(unavailability, ops, runInfo({ durationMs: 10_000, faults: [fault(3000)] }));
+      expect(result.perFault![0]!.steadyP99Ms).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,268 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InvalidOptionError } from '../../topologies/errors.ts';
+import { resolveRedisServer } from '../../topologies/process/redis-binary.ts';
+import { parseDurationMs } from '../duration.ts';
+import { runStrategy, type StrategyRun } from '../runner.ts';
+import { loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
+import { intFlag, parseFlags } from './flags.ts';
+import { ensureRedisServer } from './install-redis.ts';
+import { UsageError } from './usage-error.ts';
+
+export const RUN_HELP = `Usage: tokenbench run [--scenario <file.yaml|json>] [options]
+
+Runs each strategy on a fresh topology under load while faults happen, checks the history,
+and writes <out>/result.json (plus one history-*.ndjson per strategy). Flags override the file.
+
+Load is open-loop by default: operations arrive at --rate whatever the server does, and latency
+counts from when each one was due (coordinated omission corrected, HdrHistogram). --mode closed
+runs --concurrency clients back to back instead, for maximum throughput (labelled as such).
+
+Options:
+  --scenario <file>        YAML or JSON scenario (see scenarios/ for examples)
+  --topology <kind>        single | sentinel | cluster                              [single]
+  --strategy <list>        pure,blacklist,whitelist,double-token (aliases denylist, allowlist) [blacklist]
+  --rate <ops/s>           open-loop arrival rate                                   [1000]
+  --mode <open|closed>     load model                                               [open]
+  --concurrency <n>        closed loop: operations in flight                        [32]
+  --duration <d>           measured phase, e.g. 30s                                 [10s]
+  --warmup <d>             unmeasured load before it                                [2s]
+  --fault <spec>           action[:target]@time[+for]; repeatable. Actions: kill, pause, resume,
+                           restart, failover. Targets: primary, replica, sentinel, killed, paused,
+                           shard-primary:<n>, a node id. e.g. kill:primary@10s, pause:primary@5s+5s
+  --engine <jose|fast-jwt> JWT engine                                               [jose]
+  --alg <alg>              ES256 | HS256 | EdDSA | RS256                            [ES256]
+  --users <n>              distinct users                                           [10000]
+  --seed <n>               seed of every random choice                              [1]
+  --wait <replicas:ms>     WAIT after each revocation, e.g. 1:100                   [off]
+  --fail-open              accept tokens when Redis is unreachable (default: reject)
+  --set <path=value>       set any scenario field, e.g. --set client.failoverDetector=false
+  --out <dir>              where result.json goes                                   [results/<timestamp>]
+  --json                   print the result as JSON on stdout, no progress
+  -h, --help
+
+Examples:
+  tokenbench run --topology sentinel --strategy blacklist,whitelist --rate 2000 --duration 30s --fault kill:primary@10s
+  tokenbench run --topology sentinel --strategy blacklist --wait 1:100 --fault kill:primary@10s --out results/wait
+  tokenbench run --topology sentinel --fault pause:primary@5s+6s --set client.failoverDetector=false
+  tokenbench run --scenario scenarios/sentinel-failover.yaml --duration 60s
+  tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
+`;
+
+const FLAGS = {
+  scenario: { type: 'string' },
+  topology: { type: 'string' },
+  strategy: { type: 'string' },
+  rate: { type: 'string' },
+  mode: { type: 'string' },
+  concurrency: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  engine: { type: 'string' },
+  alg: { type: 'string' },
+  users: { type: 'string' },
+  seed: { type: 'string' },
+  wait: { type: 'string' },
+  'fail-open': { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const FLAG_FOR_PATH: Record<string, string> = {
+  'topology.kind': '--topology',
+  strategies: '--strategy',
+  'load.rate': '--rate',
+  'load.mode': '--mode',
+  'load.concurrency': '--concurrency',
+  'load.duration': '--duration',
+  'load.warmup': '--warmup',
+  faults: '--fault',
+  'jwt.engine': '--engine',
+  'jwt.alg': '--alg',
+  'workload.users': '--users',
+  'workload.seed': '--seed',
+  'policy.wait': '--wait',
+};
+
+/** `kill:primary@10s+5s` -> { action, target, at, for } */
+export function parseFaultFlag(text: string): { action: string; target?: string; at: number; for?: number } {
+  const match = /^([a-z]+)(?::([a-z0-9:-]+))?@([^+]+)(?:\+(.+))?$/.exec(text.trim());
+  if (!match) throw new InvalidOptionError('--fault', 'action[:target]@time[+for], e.g. kill:primary@10s or pause:primary@5s+5s', text);
+  const [, action, target, at, forText] = match;
+  return {
+    action: action!,
+    ...(target && { target }),
+    at: parseDurationMs(at!, '--fault (time)'),
+    ...(forText && { for: parseDurationMs(forText, '--fault (+for)') }),
+  };
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] === undefined || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+function parseSetValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+
+export function scenarioFromFlags(values: Values): Scenario {
+  const base: Record<string, unknown> = values.scenario ? structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown> : {};
+  const set = (path: string, value: unknown) => value !== undefined && setPath(base, path, value);
+  if (values.topology !== undefined) base.topology = { ...(base.topology as object | undefined), kind: values.topology };
+  if (values.strategy !== undefined) base.strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
+  set('load.rate', values.rate === undefined ? undefined : Number(values.rate));
+  set('load.mode', values.mode);
+  set('load.concurrency', intFlag(values.concurrency, '--concurrency', 1));
+  set('load.duration', values.duration);
+  set('load.warmup', values.warmup);
+  set('jwt.engine', values.engine);
+  set('jwt.alg', values.alg);
+  set('workload.users', intFlag(values.users, '--users', 1));
+  set('workload.seed', intFlag(values.seed, '--seed'));
+  if (values.wait !== undefined) {
+    const m = /^(\d+):(\d+)$/.exec(values.wait);
+    if (!m) throw new InvalidOptionError('--wait', 'replicas:timeoutMs, e.g. 1:100', values.wait);
+    set('policy.wait', { replicas: Number(m[1]), timeoutMs: Number(m[2]) });
+  }
+  if (values['fail-open']) set('policy.failure', 'fail-open');
+  if (values.fault) base.faults = [...((base.faults as unknown[]) ?? []), ...values.fault.map(parseFaultFlag)];
+  for (const assignment of values.set ?? []) {
+    const i = assignment.indexOf('=');
+    if (i <= 0) throw new InvalidOptionError('--set', 'path=value, e.g. client.failoverDetector=false', assignment);
+    setPath(base, assignment.slice(0, i), parseSetValue(assignment.slice(i + 1)));
+  }
+  if (values.rate !== undefined && !Number.isFinite(Number(values.rate))) throw new InvalidOptionError('--rate', 'a number of operations per second', values.rate);
+  return normalizeScenario(base, (path) => {
+    const dotted = scenarioLabel(path);
+    const flag = Object.entries(FLAG_FOR_PATH).find(([p]) => dotted === p || dotted.startsWith(`${p}[`) || dotted.startsWith(`${p}.`));
+    return flag ? `${flag[1]} (${dotted})` : dotted;
+  });
+}
+
+export interface ResultFile {
+  tool: 'tokenbench';
+  tokenbenchVersion: string;
+  /** 0 until the versioned result schema lands; the shape is documented in the README. */
+  schemaVersion: 0;
+  createdAt: string;
+  interrupted: boolean;
+  environment: { node: string; platform: string; cpus: number; cpuModel: string; redis: string };
+  scenario: Scenario;
+  runs: StrategyRun[];
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function fmt(ms: number | undefined): string {
+  return ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+export function summaryTable(runs: StrategyRun[]): string {
+  const lines = [
+    '| strategy | topology | engine | ops/s | verify p50 ms | p99 | p99.9 | max | RTT/verify | revoked-accepted (violations) | valid-rejected | lost revocations | longest unavailability ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of runs) {
+    const v = r.latency.verify?.all;
+    const ra = r.checks['revoked-accepted']?.counts;
+    const vr = r.checks['valid-rejected']?.counts;
+    const lost = r.checks['lost-revocations']?.counts;
+    const unav = r.checks.unavailability?.figures;
+    const sum = (c: Record<string, number> | undefined, keys: string[]) => (c ? keys.reduce((a, k) => a + (c[k] ?? 0), 0) : 0);
+    lines.push(
+      `| ${r.label}${r.wait ? ` + WAIT ${r.wait.replicas}` : ''}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${ra ? `${sum(ra, ['withinGuarantee', 'failOpen', 'violations'])} (${ra.violations ?? 0})` : '-'} | ${vr ? sum(vr, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']) : '-'} | ${lost ? sum(lost, ['lostAtReconciliation', 'resurrected']) : '-'} | ${unav?.longestWindowMs !== undefined && unav.longestWindowMs !== null ? Math.round(unav.longestWindowMs) : '-'} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, FLAGS, 'run');
+  if (values.help) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
+  const scenario = scenarioFromFlags(values);
+  const binary = await ensureRedisServer(scenario.topology.redisServer);
+  const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
+  mkdirSync(outDir, { recursive: true });
+  const interactive = Boolean(process.stderr.isTTY) && !values.json && process.env.CI !== 'true';
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(`\n${signal}: stopping the load, healing faults, writing the partial result (again to quit at once)\n`);
+      abort.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const result: ResultFile = {
+    tool: 'tokenbench',
+    tokenbenchVersion: version(),
+    schemaVersion: 0,
+    createdAt: new Date().toISOString(),
+    interrupted: false,
+    environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', redis: `${binary.flavor} ${binary.version}` },
+    scenario,
+    runs: [],
+  };
+  const resultPath = join(outDir, 'result.json');
+  const save = () => writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  try {
+    for (let i = 0; i < scenario.strategies.length && !abort.signal.aborted; i++) {
+      const run = await runStrategy(scenario, i, {
+        outDir,
+        index: i,
+        signal: abort.signal,
+        ...(interactive && {
+          onStage: (label: string, stage: string) => process.stderr.write(`\r\x1b[K[${label}] ${stage}\n`),
+          onProgress: (p) =>
+            process.stderr.write(
+              `\r\x1b[K[${p.label}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
+            ),
+        }),
+      });
+      result.runs.push(run);
+      result.interrupted = run.interrupted;
+      save();
+      if (interactive) process.stderr.write('\r\x1b[K');
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    result.interrupted ||= abort.signal.aborted;
+    save();
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    process.stdout.write(`\n${summaryTable(result.runs)}\n`);
+    process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
+  }
+  return result.interrupted ? 130 : 0;
+}

@@ -1,0 +1,176 @@
+import hdr from 'hdr-histogram-js';
+import type { Op, OpFunction, Phase } from './history.ts';
+
+type Histogram = ReturnType<typeof hdr.build>;
+
+/** Microseconds, 1 us to 1 hour, 3 significant digits: the HdrHistogram settings wrk2 uses. */
+export function newHistogram(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export const PERCENTILES = [50, 90, 99, 99.9, 99.99] as const;
+
+export interface LatencySummary {
+  count: number;
+  /** Milliseconds. */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(h: Histogram): LatencySummary {
+  const ms = (us: number) => Math.round(us) / 1000;
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    p9999: ms(h.getValueAtPercentile(99.99)),
+    max: ms(h.maxValue),
+    mean: h.totalCount ? Math.round(h.mean) / 1000 : 0,
+  };
+}
+
+export function encodeHistogram(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded);
+}
+
+/**
+ * A cheap latency sketch for timeline buckets: log-spaced bins (10% wide) from 1 us, so thousands
+ * of buckets stay small. Percentiles are read to within a bin.
+ */
+class BinnedLatency {
+  static readonly BINS = 200;
+  static readonly RATIO = Math.log(1.1);
+  readonly counts = new Uint32Array(BinnedLatency.BINS);
+  total = 0;
+  maxUs = 0;
+
+  record(us: number): void {
+    const bin = us <= 1 ? 0 : Math.min(BinnedLatency.BINS - 1, Math.floor(Math.log(us) / BinnedLatency.RATIO));
+    this.counts[bin]!++;
+    this.total++;
+    if (us > this.maxUs) this.maxUs = us;
+  }
+
+  percentileUs(p: number): number {
+    if (this.total === 0) return 0;
+    const rank = Math.ceil((p / 100) * this.total);
+    let seen = 0;
+    for (let i = 0; i < BinnedLatency.BINS; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) return Math.min(this.maxUs, Math.exp((i + 1) * BinnedLatency.RATIO));
+    }
+    return this.maxUs;
+  }
+}
+
+export interface TimelineBucket {
+  /** Bucket start, run ms (by intended start: a stall shows where requests arrived). */
+  t: number;
+  ops: number;
+  verifies: number;
+  /** Writes that failed or are indeterminate. */
+  errors: number;
+  /** Verdicts that depended on Redis being down (fail-open accepts, fail-closed rejects). */
+  degraded: number;
+  /** Verifies of revoked tokens that were accepted. */
+  revokedAccepted: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface MetricsSnapshot {
+  ops: number;
+  errors: number;
+  degraded: number;
+  p99Ms: number;
+}
+
+/** Everything measured about latency: per op, per phase, per time bucket, and the generator's own slip. */
+export class Metrics {
+  readonly bucketMs: number;
+  readonly byOp = new Map<OpFunction, Histogram>();
+  readonly byOpPhase = new Map<string, Histogram>();
+  readonly slip = newHistogram();
+  readonly #buckets: (BinnedLatency & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> })[] = [];
+  /** Rolling window for the progress line. */
+  #window = new BinnedLatency();
+  #windowOps = 0;
+  #windowErrors = 0;
+  #windowDegraded = 0;
+  redisOpsTotal = 0;
+  verifiesWithVerdict = 0;
+  completed = 0;
+
+  constructor(bucketMs: number) {
+    this.bucketMs = bucketMs;
+  }
+
+  record(op: Op, redisOps?: number): void {
+    const us = Math.max(1, Math.round((op.completeMs - op.intendedMs) * 1000));
+    let h = this.byOp.get(op.f);
+    if (!h) this.byOp.set(op.f, (h = newHistogram()));
+    h.recordValue(us);
+    const key = `${op.f}:${op.phase}`;
+    let hp = this.byOpPhase.get(key);
+    if (!hp) this.byOpPhase.set(key, (hp = newHistogram()));
+    hp.recordValue(us);
+    this.completed++;
+    if (op.f === 'verify' && redisOps !== undefined) {
+      this.redisOpsTotal += redisOps;
+      this.verifiesWithVerdict++;
+    }
+    const index = Math.max(0, Math.floor(op.intendedMs / this.bucketMs));
+    let bucket = this.#buckets[index];
+    if (!bucket) {
+      for (let i = this.#buckets.length; i <= index; i++) {
+        this.#buckets[i] = Object.assign(new BinnedLatency(), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
+      }
+      bucket = this.#buckets[index]!;
+    }
+    bucket.record(us);
+    const isError = op.type !== 'ok';
+    bucket.meta.ops++;
+    if (op.f === 'verify') bucket.meta.verifies++;
+    if (isError) bucket.meta.errors++;
+    if (op.degraded) bucket.meta.degraded++;
+    if (op.replay && op.accepted) bucket.meta.revokedAccepted++;
+    this.#window.record(us);
+    this.#windowOps++;
+    if (isError) this.#windowErrors++;
+    if (op.degraded) this.#windowDegraded++;
+  }
+
+  recordSlip(ms: number): void {
+    this.slip.recordValue(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  /** Since the last call: for the progress line. */
+  takeWindow(): MetricsSnapshot {
+    const snapshot = { ops: this.#windowOps, errors: this.#windowErrors, degraded: this.#windowDegraded, p99Ms: this.#window.percentileUs(99) / 1000 };
+    this.#window = new BinnedLatency();
+    this.#windowOps = this.#windowErrors = this.#windowDegraded = 0;
+    return snapshot;
+  }
+
+  timeline(): TimelineBucket[] {
+    return this.#buckets.map((b, i) => ({
+      t: i * this.bucketMs,
+      ...b.meta,
+      p50: Math.round(b.percentileUs(50)) / 1000,
+      p99: Math.round(b.percentileUs(99)) / 1000,
+      max: Math.round(b.maxUs) / 1000,
+    }));
+  }
+}

@@ -1,0 +1,162 @@
+import type { OpFunction } from './history.ts';
+import type { Scenario } from './scenario.ts';
+
+/** mulberry32: small, fast, seedable; the same seed replays the same workload. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Draws indexes 0..n-1 with P(i) proportional to 1/(i+1)^s, by binary search in the cumulative weights. */
+export class ZipfSampler {
+  readonly #cdf: Float64Array;
+  readonly #random: () => number;
+
+  constructor(n: number, exponent: number, random: () => number) {
+    this.#random = random;
+    this.#cdf = new Float64Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      total += 1 / Math.pow(i + 1, exponent);
+      this.#cdf[i] = total;
+    }
+    for (let i = 0; i < n; i++) this.#cdf[i]! /= total;
+  }
+
+  next(): number {
+    const u = this.#random();
+    let lo = 0;
+    let hi = this.#cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A live login as the workload sees it. Times are run ms (relative to the measured phase start). */
+export interface Session {
+  subject: string;
+  accessToken: string;
+  refreshToken?: string;
+  jti: string;
+  family?: string;
+  issuedMs: number;
+  expiresMs: number;
+}
+
+export interface PlannedOp {
+  f: OpFunction;
+  subject: string;
+  session?: Session;
+  /** A verify that replays a token this workload revoked. */
+  replay?: boolean;
+}
+
+const REVOKED_KEPT = 10_000;
+
+/**
+ * Chooses what happens next (which op, which user, which token) and keeps the pool of live and
+ * revoked sessions up to date as results come in. Memory: users x sessions, plus a bounded ring of
+ * revoked tokens to replay.
+ */
+export class Workload {
+  readonly users: string[];
+  readonly #sessions = new Map<string, Session[]>();
+  readonly #revoked: Session[] = [];
+  #revokedNext = 0;
+  readonly #random: () => number;
+  readonly #pickUser: () => number;
+  readonly #cumulative: [OpFunction, number][];
+  readonly #replayShare: number;
+  readonly #maxSessions: number;
+
+  constructor(workload: Scenario['workload'], options: { hasRefresh: boolean; userPrefix?: string }) {
+    this.#random = seededRandom(workload.seed);
+    this.users = Array.from({ length: workload.users }, (_, i) => `${options.userPrefix ?? 'user'}-${i}`);
+    const zipf = workload.distribution === 'zipf' ? new ZipfSampler(workload.users, workload.zipfExponent, this.#random) : undefined;
+    this.#pickUser = zipf ? () => zipf.next() : () => Math.floor(this.#random() * workload.users);
+    const mix = { ...workload.mix };
+    // Without refresh tokens a client just keeps using its access token.
+    if (!options.hasRefresh) {
+      mix.verify += mix.refresh;
+      mix.refresh = 0;
+    }
+    const total = mix.verify + mix.issue + mix.revoke + mix.revokeAll + mix.refresh;
+    let sum = 0;
+    this.#cumulative = (['verify', 'issue', 'revoke', 'revokeAll', 'refresh'] as const).map((f) => {
+      sum += mix[f] / total;
+      return [f, sum] as [OpFunction, number];
+    });
+    this.#replayShare = workload.revokedVerifyShare;
+    this.#maxSessions = workload.sessionsPerUser;
+  }
+
+  /** The logins to make before the load starts. */
+  initialLogins(): string[] {
+    return this.users.flatMap((u) => Array.from({ length: this.#maxSessions }, () => u));
+  }
+
+  next(): PlannedOp {
+    const r = this.#random();
+    const f = this.#cumulative.find(([, edge]) => r < edge)?.[0] ?? 'verify';
+    const subject = this.users[this.#pickUser()]!;
+    if (f === 'verify' && this.#revoked.length > 0 && this.#random() < this.#replayShare) {
+      const session = this.#revoked[Math.floor(this.#random() * this.#revoked.length)]!;
+      return { f: 'verify', subject: session.subject, session, replay: true };
+    }
+    if (f === 'issue' || f === 'revokeAll') return { f, subject };
+    const sessions = this.#sessions.get(subject);
+    // A user with no live session logs in instead (after a ban or logouts).
+    if (!sessions || sessions.length === 0) return { f: 'issue', subject };
+    const session = sessions[Math.floor(this.#random() * sessions.length)]!;
+    return { f, subject, session };
+  }
+
+  addSession(session: Session): void {
+    const sessions = this.#sessions.get(session.subject) ?? [];
+    sessions.push(session);
+    // The client forgets its oldest login beyond the per-user count (it does not log out).
+    if (sessions.length > this.#maxSessions) sessions.shift();
+    this.#sessions.set(session.subject, sessions);
+  }
+
+  replaceSession(old: Session, fresh: Session): void {
+    const sessions = this.#sessions.get(old.subject);
+    const i = sessions?.indexOf(old) ?? -1;
+    if (sessions && i >= 0) sessions[i] = fresh;
+    else this.addSession(fresh);
+  }
+
+  /** An acknowledged revocation: the session leaves the live pool and may be replayed by an attacker. */
+  revoked(session: Session): void {
+    const sessions = this.#sessions.get(session.subject);
+    const i = sessions?.indexOf(session) ?? -1;
+    if (sessions && i >= 0) sessions.splice(i, 1);
+    this.#remember(session);
+  }
+
+  revokedAll(subject: string, beforeMs: number): Session[] {
+    const sessions = this.#sessions.get(subject) ?? [];
+    const gone = sessions.filter((s) => s.issuedMs < beforeMs);
+    this.#sessions.set(subject, sessions.filter((s) => s.issuedMs >= beforeMs));
+    for (const s of gone) this.#remember(s);
+    return gone;
+  }
+
+  #remember(session: Session): void {
+    if (this.#revoked.length < REVOKED_KEPT) this.#revoked.push(session);
+    else {
+      this.#revoked[this.#revokedNext] = session;
+      this.#revokedNext = (this.#revokedNext + 1) % REVOKED_KEPT;
+    }
+  }
+}
