@@ -1,3 +1,7 @@
+/**
+ * How the checkers read a history: which revocations cover a token, what counts as a verdict, how
+ * many examples a result carries, and percentiles.
+ */
 import type { Op, OpType } from '../history.ts';
 
 /** A revoke or revokeAll as the checkers need it: what it targets and when it ran. */

@@ -68,7 +68,7 @@ describe('lost-revocations', () => {
       [revoke(8500, 8510, { family: 'f1' }), revoke(100, 110, { family: 'f2' }), accept(9000, 9001, inside, FINAL), accept(9000, 9001, beyond, FINAL)],
       runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 } }),
     );
-    expect(result.counts).toMatchObject({ reconciled: 2, withinBoundAtReconciliation: 1, lostAtReconciliation: 1 });
+    expect(result.counts).toMatchObject({ reconciled: 2, allowedAtReconciliation: 1, lostAtReconciliation: 1 });
   });
 
   it('double-token: a refresh succeeding in a revoked family is a lost revocation', () => {

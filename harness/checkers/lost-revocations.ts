@@ -143,15 +143,17 @@ export function lostRevocations(): Checker {
         counts: {
           reconciled,
           lostAtReconciliation,
-          withinBoundAtReconciliation: reconciliationAccepts.length - lostAtReconciliation,
+          // Accepted at reconciliation as the guarantee allows: within the bound, or anything without one.
+          allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation,
           degradedAtReconciliation,
           ...tags,
           resurrected,
           resurrectedTokens: resurrectedTokens.size,
           refreshAfterRevocation,
         },
-        // A strategy that promises nothing cannot lose a revocation at reconciliation.
+        // A strategy that promises nothing cannot lose a revocation at reconciliation; a bounded one only past its bound.
         ...(guarantee === 'none' && { figures: { notApplicable: 1 } }),
+        ...(typeof guarantee === 'object' && { figures: { boundedByMs: guarantee.boundedByMs } }),
         examples: [...lost.map((loss) => loss.op), ...refreshExamples, ...resurrectionExamples].slice(0, MAX_EXAMPLES),
       };
     },

@@ -56,6 +56,12 @@ describe('revoked-accepted', () => {
     expect(result.counts.checked).toBe(0);
   });
 
+  it('a revokeAll invoked long after the token expired is not about it', () => {
+    const longDead = token('long-dead', 0, 1000);
+    const result = check(revokedAccepted, [revokeAll(100_000, 100_010), accept(100_100, 100_101, longDead)]);
+    expect(result.counts.checked).toBe(0);
+  });
+
   it('a fail-open accept is counted apart and does not fail the check', () => {
     const a = token('a');
     const result = check(revokedAccepted, [revoke(100, 110, a), accept(200, 201, a, { degraded: true })], runInfo({ failurePolicy: 'fail-open' }));

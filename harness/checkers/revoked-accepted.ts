@@ -79,6 +79,8 @@ export function revokedAccepted(): Checker {
       let earliestAckMs = Infinity;
       let afterIndeterminate = false;
       for (const r of revocations.coveringCompletedBefore(tokenOf(op), op.invokeMs)) {
+        // revokeAlls come in invocation order: one invoked after the earliest ack cannot complete before it.
+        if (r.kind === 'revokeAll' && r.invokeMs >= earliestAckMs) break;
         if (r.type === 'ok') earliestAckMs = Math.min(earliestAckMs, r.completeMs);
         else afterIndeterminate = true;
       }

@@ -34,7 +34,8 @@ describe('unavailability', () => {
     ];
     const result = check(unavailability, ops, runInfo({ durationMs: 10_000 }));
     expect(result.figures).toMatchObject({ longestWindowMs: 2500, windowStartMs: 3000 });
-    expect(result.counts).toEqual({ ops: ops.length, definite: ops.length - 3, errors: 3 });
+    // The revoke is not a verify: authentication availability ignores it.
+    expect(result.counts).toEqual({ ops: ops.length - 1, definite: ops.length - 3, errors: 2 });
   });
 
   it('the run start and end are boundaries; warm-up, final and late ops do not close the last window', () => {
@@ -49,11 +50,11 @@ describe('unavailability', () => {
     expect(result.figures).toMatchObject({ longestWindowMs: 6000, windowStartMs: 4000 });
   });
 
-  it('a write answered is definite; a write refused for its own reasons is neither answer nor outage', () => {
-    const ops = [op('revoke', 100, 200), op('refresh', 300, 400, { type: 'fail', code: 'ERR_REFRESH_REUSED' })];
+  it('only verifies count: a login that needs no Redis must not hide a verify outage', () => {
+    const ops = [answered(100), op('issue', 300, 400), op('revoke', 500, 600), answered(900)];
     const result = check(unavailability, ops, runInfo({ durationMs: 1000 }));
-    expect(result.counts).toEqual({ ops: 2, definite: 1, errors: 0 });
-    expect(result.figures).toMatchObject({ longestWindowMs: 800, windowStartMs: 200 });
+    expect(result.counts).toEqual({ ops: 2, definite: 2, errors: 0 });
+    expect(result.figures).toMatchObject({ longestWindowMs: 800, windowStartMs: 100 });
   });
 
   it('per fault: time to the first error, and to the first answer after it', () => {

@@ -122,8 +122,8 @@ function finite(value: number | undefined): number | null {
 }
 
 /**
- * Measures, does not judge: how long clients went without any definite answer, and per fault how
- * fast the outage was seen, answers came back, and latency settled.
+ * Measures, does not judge: how long verify went without any definite answer, and per fault how
+ * fast the outage was seen, answers came back, and verify latency settled.
  */
 export function unavailability(): Checker {
   const definite = new CompletionTimeline();
@@ -154,7 +154,9 @@ export function unavailability(): Checker {
     name: 'unavailability',
 
     observe(op: Op): void {
-      if (op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
+      // Availability of authentication: a login that needs no Redis (blacklist) would otherwise
+      // hide a verify outage, answering "definitely" every few ms while every verify fails.
+      if (op.f !== 'verify' || op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
       counts.ops++;
       latency.add(op.completeMs, op.completeMs - op.intendedMs);
       if (isDefinite(op)) {

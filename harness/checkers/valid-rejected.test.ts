@@ -57,6 +57,12 @@ describe('valid-rejected', () => {
     expect(result.counts).toMatchObject({ touchedByRevocation: 1, entryLost: 0 });
   });
 
+  it('a rejection is final once it is older than the finality window: a revoke slower than that no longer explains it', () => {
+    const a = token('a', 0, 120_000);
+    const result = check(validRejected, [reject(105, 106, a, 'ERR_REVOKED'), accept(20_000, 20_001, token('other')), revoke(100, 20_002, a)]);
+    expect(result.counts).toMatchObject({ touchedByRevocation: 0, entryLost: 1 });
+  });
+
   it('an indeterminate revoke explains a rejection; a failed one does not', () => {
     const a = token('a');
     const b = token('b');
