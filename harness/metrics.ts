@@ -90,6 +90,17 @@ export interface TimelineBucket {
   max: number;
 }
 
+/** Metrics as a worker thread sends them to the orchestrator: histograms encoded, bucket bins sparse. */
+export interface SerializedMetrics {
+  byOp: Record<string, string>;
+  byOpPhase: Record<string, string>;
+  slip: string;
+  buckets: { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'>; bins: [number, number][]; maxUs: number }[];
+  redisOpsTotal: number;
+  verifiesWithVerdict: number;
+  completed: number;
+}
+
 export interface MetricsSnapshot {
   ops: number;
   errors: number;
@@ -162,6 +173,52 @@ export class Metrics {
     this.#window = new BinnedLatency();
     this.#windowOps = this.#windowErrors = this.#windowDegraded = 0;
     return snapshot;
+  }
+
+  serialize(): SerializedMetrics {
+    return {
+      byOp: Object.fromEntries([...this.byOp].map(([k, h]) => [k, encodeHistogram(h)])),
+      byOpPhase: Object.fromEntries([...this.byOpPhase].map(([k, h]) => [k, encodeHistogram(h)])),
+      slip: encodeHistogram(this.slip),
+      buckets: this.#buckets.map((b) => ({
+        meta: b.meta,
+        bins: [...b.counts.entries()].filter(([, c]) => c > 0),
+        maxUs: b.maxUs,
+      })),
+      redisOpsTotal: this.redisOpsTotal,
+      verifiesWithVerdict: this.verifiesWithVerdict,
+      completed: this.completed,
+    };
+  }
+
+  /** Adds another engine's metrics: histograms add, bucket bins add, counters sum. */
+  merge(other: SerializedMetrics): void {
+    const add = (map: Map<string, Histogram>, key: string, encoded: string) => {
+      let h = map.get(key);
+      if (!h) map.set(key, (h = newHistogram()));
+      h.add(decodeHistogram(encoded));
+    };
+    for (const [k, e] of Object.entries(other.byOp)) add(this.byOp as Map<string, Histogram>, k, e);
+    for (const [k, e] of Object.entries(other.byOpPhase)) add(this.byOpPhase, k, e);
+    this.slip.add(decodeHistogram(other.slip));
+    other.buckets.forEach((b, i) => {
+      let mine = this.#buckets[i];
+      if (!mine) {
+        for (let j = this.#buckets.length; j <= i; j++) {
+          this.#buckets[j] = Object.assign(new BinnedLatency(), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
+        }
+        mine = this.#buckets[i]!;
+      }
+      for (const key of Object.keys(b.meta) as (keyof typeof b.meta)[]) mine.meta[key] += b.meta[key];
+      for (const [bin, count] of b.bins) {
+        mine.counts[bin]! += count;
+        mine.total += count;
+      }
+      mine.maxUs = Math.max(mine.maxUs, b.maxUs);
+    });
+    this.redisOpsTotal += other.redisOpsTotal;
+    this.verifiesWithVerdict += other.verifiesWithVerdict;
+    this.completed += other.completed;
   }
 
   timeline(): TimelineBucket[] {

@@ -91,6 +91,11 @@ export const scenarioSchema = z.strictObject({
       duration: duration.default(10_000),
       /** Width of a timeline bucket. */
       bucket: duration.default(100),
+      /**
+       * Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency
+       * between worker threads (one per core is the useful maximum) and merge their histograms.
+       */
+      workers: z.number().int().min(1).max(64).default(1),
       /** After the load: how long to wait for the healed topology to be ready before the final reconciliation. */
       settle: duration.default(30_000),
     })

@@ -144,5 +144,8 @@ export function createClient(target: ClientTarget, options: ClientOptions = {}):
       break;
     }
   }
+  // Connection errors surface as failed commands, which is where callers look; without a
+  // listener ioredis prints every reconnect attempt during an outage.
+  client.on('error', () => {});
   return client;
 }

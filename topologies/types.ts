@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { ClientOptions } from './client.ts';
+import type { ClientOptions, ClientTarget } from './client.ts';
 import type { EventLog } from './events.ts';
 import type { FaultSpec, InjectedFault } from './faults.ts';
 
@@ -44,6 +44,8 @@ export interface StartedTopology extends AsyncDisposable {
   readonly startupMs: number;
   /** A new ioredis client for this topology: Redis (sentinel-aware for sentinel) or Cluster. The caller owns it. */
   client(options?: ClientOptions): Redis | Cluster;
+  /** Where clients connect, as plain data (for clients built elsewhere, e.g. in worker threads). */
+  endpoints(): ClientTarget;
   /** Every node with its last observed role. */
   nodes(): readonly RedisNode[];
   /** Current primaries, asked of the live topology (sentinels, CLUSTER NODES), not remembered. */

@@ -188,7 +188,7 @@ export function summaryTable(runs: StrategyRun[]): string {
     const unav = r.checks.unavailability?.figures;
     const sum = (c: Record<string, number> | undefined, keys: string[]) => (c ? keys.reduce((a, k) => a + (c[k] ?? 0), 0) : 0);
     lines.push(
-      `| ${r.label}${r.wait ? ` + WAIT ${r.wait.replicas}` : ''}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${ra ? `${sum(ra, ['withinGuarantee', 'failOpen', 'violations'])} (${ra.violations ?? 0})` : '-'} | ${vr ? sum(vr, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']) : '-'} | ${lost ? sum(lost, ['lostAtReconciliation', 'resurrected']) : '-'} | ${unav?.longestWindowMs !== undefined && unav.longestWindowMs !== null ? Math.round(unav.longestWindowMs) : '-'} |`,
+      `| ${r.label}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${ra ? `${sum(ra, ['withinGuarantee', 'failOpen', 'violations'])} (${ra.violations ?? 0})` : '-'} | ${vr ? sum(vr, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']) : '-'} | ${lost ? sum(lost, ['lostAtReconciliation', 'resurrected']) : '-'} | ${unav?.longestWindowMs !== undefined && unav.longestWindowMs !== null ? Math.round(unav.longestWindowMs) : '-'} |`,
     );
   }
   return `${lines.join('\n')}\n`;

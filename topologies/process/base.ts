@@ -134,6 +134,10 @@ export abstract class ProcessTopology implements StartedTopology {
     return createClient(this.clientTarget(), options);
   }
 
+  endpoints(): ClientTarget {
+    return this.clientTarget();
+  }
+
   events(): AsyncIterable<TopologyEvent> {
     return this.eventLog;
   }

@@ -1,0 +1,294 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { Strategy } from '../strategies/types.ts';
+import { HistoryWriter } from './history-file.ts';
+import type { Op, OpType, Phase } from './history.ts';
+import { runClosedLoop, runOpenLoop } from './load.ts';
+import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
+import type { Scenario } from './scenario.ts';
+import { Workload, type PlannedOp, type Session } from './workload.ts';
+
+/** Kept for the final reconciliation: the most recent acknowledged revocations, and all of those made near faults. */
+const RECONCILE_RECENT = 50_000;
+const RECONCILE_NEAR_FAULT = 100_000;
+const NEAR_FAULT_LOOKBACK_MS = 2_000;
+const LOGIN_CONCURRENCY = 64;
+
+/** Shared time zero: an absolute monotonic instant (performance.timeOrigin-based, so it holds across worker threads) and its wall-clock twin. */
+export interface Origin {
+  absoluteMs: number;
+  wallMs: number;
+}
+
+export interface EngineOptions {
+  scenario: Scenario;
+  strategy: Strategy;
+  redis: Redis | Cluster;
+  historyPath: string;
+  worker: number;
+  /** This engine's share of the load: open-loop rate, closed-loop concurrency. */
+  rate: number;
+  concurrency: number;
+  /** Users are partitioned between engines: `w<worker>-user-<n>`. */
+  userPrefix: string;
+}
+
+function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
+  return ack.ok ? 'ok' : ack.indeterminate ? 'info' : 'fail';
+}
+
+/**
+ * The client side of a run for one thread: chooses operations, sends them at the scheduled time,
+ * records each in the history and the histograms, and keeps what the final reconciliation needs.
+ * Faults, phases and checks belong to the orchestrator (runner.ts), which may drive several engines.
+ */
+export class LoadEngine {
+  readonly #o: EngineOptions;
+  readonly #workload: Workload;
+  readonly metrics: Metrics;
+  readonly #history: HistoryWriter;
+  #origin: Origin = { absoluteMs: performance.timeOrigin + performance.now(), wallMs: Date.now() };
+  phase: Phase = 'steady';
+  #nextId = 0;
+  readonly #recent: Session[] = [];
+  #recentNext = 0;
+  readonly #nearFault: Session[] = [];
+  /** Acked revocations of the last few seconds, promoted to #nearFault when a fault starts. */
+  readonly #lookback: { at: number; session: Session }[] = [];
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+    this.#workload = new Workload(options.scenario.workload, { hasRefresh: typeof options.strategy.refresh === 'function', userPrefix: options.userPrefix });
+    this.metrics = new Metrics(options.scenario.load.bucket);
+    this.#history = new HistoryWriter(options.historyPath);
+  }
+
+  setOrigin(origin: Origin): void {
+    this.#origin = origin;
+  }
+
+  setPhase(phase: Phase): void {
+    if (phase === 'fault' && this.phase !== 'fault') {
+      const since = this.now() - NEAR_FAULT_LOOKBACK_MS;
+      for (const { at, session } of this.#lookback) if (at >= since) this.#keepNearFault(session);
+    }
+    this.phase = phase;
+  }
+
+  now(): number {
+    return performance.timeOrigin + performance.now() - this.#origin.absoluteMs;
+  }
+
+  #runMs(unixMs: number): number {
+    return unixMs - this.#origin.wallMs;
+  }
+
+  get userCount(): number {
+    return this.#workload.users.length;
+  }
+
+  async login(signal: AbortSignal): Promise<void> {
+    const logins = this.#workload.initialLogins();
+    let next = 0;
+    const worker = async () => {
+      while (next < logins.length && !signal.aborted) {
+        const issued = await this.#o.strategy.issue(logins[next++]!);
+        if (issued.ok) this.#workload.addSession(this.#session(issued));
+      }
+    };
+    await Promise.all(Array.from({ length: LOGIN_CONCURRENCY }, worker));
+  }
+
+  /** Drives load from `fromMs` to `untilMs` (run ms); ops due before 0 are warm-up. Returns how many were still in flight at the end. */
+  async drive(fromMs: number, untilMs: number, signal: AbortSignal): Promise<number> {
+    const load = this.#o.scenario.load;
+    const hooks = {
+      now: () => this.now(),
+      signal,
+      launch: (intendedMs: number) => this.#execute(this.#workload.next(), intendedMs, intendedMs < 0 ? 'warmup' : this.phase),
+    };
+    const inFlight =
+      load.mode === 'open'
+        ? await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip))
+        : await runClosedLoop(this.#o.concurrency, untilMs, hooks);
+    const pending = inFlight.size;
+    await Promise.allSettled([...inFlight]);
+    return pending;
+  }
+
+  window(): MetricsSnapshot {
+    return this.metrics.takeWindow();
+  }
+
+  /** After the faults healed: every kept acknowledged revocation, verified once more. */
+  async reconcile(): Promise<number> {
+    const now = Date.now();
+    const unique = new Set([...this.#nearFault, ...this.#recent]);
+    const sessions = [...unique].filter((s) => s.expiresMs > now);
+    this.phase = 'final';
+    let next = 0;
+    const worker = async () => {
+      while (next < sessions.length) {
+        const session = sessions[next++]!;
+        await this.#execute({ f: 'verify', subject: session.subject, session, replay: true }, this.now(), 'final');
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    return sessions.length;
+  }
+
+  async finish(): Promise<SerializedMetrics> {
+    await this.#history.close();
+    return this.metrics.serialize();
+  }
+
+  async close(): Promise<void> {
+    await this.#history.close();
+  }
+
+  #session(issued: { subject: string; accessToken: string; refreshToken?: string; jti: string; issuedAtMs: number; accessExpiresAtMs: number }, family?: string): Session {
+    const fam = family ?? (issued.refreshToken ? familyOf(issued.refreshToken) : undefined);
+    return {
+      subject: issued.subject,
+      accessToken: issued.accessToken,
+      ...(issued.refreshToken !== undefined && { refreshToken: issued.refreshToken }),
+      jti: issued.jti,
+      ...(fam !== undefined && { family: fam }),
+      issuedMs: issued.issuedAtMs,
+      expiresMs: issued.accessExpiresAtMs,
+    };
+  }
+
+  #keepAcked(session: Session): void {
+    if (this.#recent.length < RECONCILE_RECENT) this.#recent.push(session);
+    else {
+      this.#recent[this.#recentNext] = session;
+      this.#recentNext = (this.#recentNext + 1) % RECONCILE_RECENT;
+    }
+    if (this.phase === 'fault' || this.phase === 'recovery') this.#keepNearFault(session);
+    const now = this.now();
+    this.#lookback.push({ at: now, session });
+    while (this.#lookback.length > 0 && this.#lookback[0]!.at < now - NEAR_FAULT_LOOKBACK_MS) this.#lookback.shift();
+  }
+
+  #keepNearFault(session: Session): void {
+    if (this.#nearFault.length < RECONCILE_NEAR_FAULT) this.#nearFault.push(session);
+  }
+
+  async #execute(plan: PlannedOp, intendedMs: number, phase: Phase): Promise<void> {
+    const invokeMs = this.now();
+    const base = { id: this.#nextId++, f: plan.f, worker: this.#o.worker, phase, subject: plan.subject, intendedMs, invokeMs };
+    let op: Op;
+    let redisOps: number | undefined;
+    try {
+      const result = await this.#perform(plan, invokeMs);
+      redisOps = result.redisOps;
+      op = { ...base, ...result.fields, completeMs: this.now() };
+    } catch (error) {
+      op = { ...base, completeMs: this.now(), type: 'info', error: (error as Error).message };
+    }
+    if (phase !== 'warmup' && phase !== 'final') this.metrics.record(op, redisOps);
+    this.#history.append(op);
+  }
+
+  #tokenFields(session: Session): Partial<Op> {
+    return {
+      jti: session.jti,
+      ...(session.family !== undefined && { family: session.family }),
+      tokenIssuedMs: this.#runMs(session.issuedMs),
+      tokenExpiresMs: this.#runMs(session.expiresMs),
+    };
+  }
+
+  /** Which node acknowledged a write: the port the client is connected to (not known for Cluster). */
+  #ackedByPort(): number | undefined {
+    if ((this.#o.redis as Cluster).isCluster) return undefined;
+    return (this.#o.redis as unknown as { stream?: { remotePort?: number } }).stream?.remotePort;
+  }
+
+  async #perform(plan: PlannedOp, invokeMs: number): Promise<{ fields: Omit<Op, 'id' | 'f' | 'worker' | 'phase' | 'subject' | 'intendedMs' | 'invokeMs' | 'completeMs'>; redisOps?: number }> {
+    const s = this.#o.strategy;
+    switch (plan.f) {
+      case 'verify': {
+        const session = plan.session!;
+        const v = await s.verify(session.accessToken);
+        return {
+          redisOps: v.redisOps,
+          fields: {
+            type: 'ok',
+            accepted: v.ok,
+            ...(!v.ok && { code: v.code }),
+            ...(v.degraded && { degraded: true }),
+            ...(plan.replay && { replay: true }),
+            ...this.#tokenFields(session),
+          },
+        };
+      }
+      case 'issue': {
+        const r = await s.issue(plan.subject);
+        if (!r.ok) return { redisOps: r.redisOps, fields: { type: opTypeOfAck(r), code: r.code, error: r.error } };
+        const session = this.#session(r);
+        this.#workload.addSession(session);
+        return { redisOps: r.redisOps, fields: { type: 'ok', ...this.#tokenFields(session) } };
+      }
+      case 'revoke': {
+        const session = plan.session!;
+        const ack = await s.revoke(session.refreshToken ?? session.accessToken);
+        const type = opTypeOfAck(ack);
+        // The user logged out either way; an indeterminate logout may still be replayed by an attacker.
+        if (type !== 'fail') this.#workload.revoked(session);
+        if (type === 'ok') this.#keepAcked(session);
+        const port = type === 'ok' ? this.#ackedByPort() : undefined;
+        return {
+          redisOps: ack.redisOps,
+          fields: {
+            type,
+            ...this.#tokenFields(session),
+            ...(!ack.ok && { code: ack.code, error: ack.error }),
+            ...(ack.ok && ack.replicasRequested !== undefined && { replicasAcked: ack.replicasAcked ?? 0, replicasRequested: ack.replicasRequested }),
+            ...(port !== undefined && { ackedByPort: port }),
+          },
+        };
+      }
+      case 'revokeAll': {
+        const invokeUnix = this.#origin.wallMs + invokeMs;
+        const ack = await s.revokeAll(plan.subject);
+        const type = opTypeOfAck(ack);
+        if (type !== 'fail') {
+          const gone = this.#workload.revokedAll(plan.subject, invokeUnix);
+          if (type === 'ok') for (const session of gone) this.#keepAcked(session);
+        }
+        const port = type === 'ok' ? this.#ackedByPort() : undefined;
+        return {
+          redisOps: ack.redisOps,
+          fields: {
+            type,
+            ...(!ack.ok && { code: ack.code, error: ack.error }),
+            ...(ack.ok && ack.replicasRequested !== undefined && { replicasAcked: ack.replicasAcked ?? 0, replicasRequested: ack.replicasRequested }),
+            ...(port !== undefined && { ackedByPort: port }),
+          },
+        };
+      }
+      case 'refresh': {
+        const session = plan.session!;
+        const r = await s.refresh!(session.refreshToken!);
+        if (r.ok) {
+          const fresh = this.#session(r, session.family);
+          this.#workload.replaceSession(session, fresh);
+          return { redisOps: r.redisOps, fields: { type: 'ok', ...this.#tokenFields(fresh) } };
+        }
+        if (r.code === 'ERR_REVOKED' || r.code === 'ERR_REFRESH_REUSED') this.#workload.revoked(session);
+        return { redisOps: r.redisOps, fields: { type: r.indeterminate ? 'info' : 'fail', code: r.code, ...this.#tokenFields(session) } };
+      }
+    }
+  }
+}
+
+/** Refresh tokens carry their family in the payload; read it without verifying (we issued it). */
+function familyOf(refreshToken: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(refreshToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { fam?: string };
+    return payload.fam;
+  } catch {
+    return undefined;
+  }
+}

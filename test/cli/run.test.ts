@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { isAlive } from '../topologies/suite.ts';
+import { BIN, serversOwnedBy, tokenbench } from './helpers.ts';
+import type { ResultFile } from '../../harness/cli/run-command.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tokenbench-run-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function readResult(dir: string): ResultFile {
+  return JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ResultFile;
+}
+
+describe('tokenbench run', () => {
+  it('runs every strategy on single and writes a result with latency, history and checks', async () => {
+    const out = join(scratch, 'quick');
+    const r = await tokenbench(['run', '--scenario', 'scenarios/quick.yaml', '--duration', '2s', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('| strategy | topology |');
+    const result = readResult(out);
+    expect(result.interrupted).toBe(false);
+    expect(result.runs.map((run) => run.strategy)).toEqual(['pure', 'blacklist', 'whitelist', 'double-token']);
+    for (const run of result.runs) {
+      expect(run.load.completedOps).toBeGreaterThan(500);
+      expect(run.latency.verify?.all.count).toBeGreaterThan(0);
+      expect(run.latency.verify?.histogram).toMatch(/^[A-Za-z0-9+/=]+$/);
+      expect(run.slip).not.toBeNull();
+      expect(Object.keys(run.checks).sort()).toEqual(['lost-revocations', 'propagation-lag', 'revoked-accepted', 'unavailability', 'valid-rejected']);
+      // No faults on a single healthy node: nothing revoked may be accepted, nothing valid rejected.
+      expect(run.checks['valid-rejected']?.counts.entryLost ?? 0).toBe(0);
+      if (run.strategy === 'blacklist' || run.strategy === 'whitelist') {
+        expect(run.checks['revoked-accepted']?.counts.violations).toBe(0);
+        expect(run.checks['revoked-accepted']?.counts.checked).toBeGreaterThan(0);
+        expect(run.redis.roundTripsPerVerify).toBe(1);
+      } else {
+        expect(run.redis.roundTripsPerVerify).toBe(0);
+      }
+      for (const file of run.historyFiles) expect(existsSync(file)).toBe(true);
+    }
+  });
+
+  it('a bad scenario is one line naming the field, exit 2', async () => {
+    const r = await tokenbench(['run', '--rate', 'fast']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toBe("tokenbench: --rate: expected a number of operations per second, got 'fast'");
+    const fault = await tokenbench(['run', '--fault', 'explode@1s']);
+    expect(fault.exitCode).toBe(2);
+    expect(fault.stderr).toContain('--fault (faults[0].action): expected one of');
+    const late = await tokenbench(['run', '--duration', '5s', '--fault', 'kill:primary@9s']);
+    expect(late.stderr).toContain('--fault (faults[0].at): expected a time within the measured phase');
+  });
+
+  it('Ctrl-C writes the partial result marked interrupted and leaves no server behind', async () => {
+    const out = join(scratch, 'interrupted');
+    const child = execa('node', [BIN, 'run', '--topology', 'sentinel', '--duration', '60s', '--warmup', '0', '--users', '200', '--out', out], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
+    // Interrupt once the measured phase has produced history.
+    await expect
+      .poll(() => existsSync(join(out, 'history-0-blacklist.ndjson')) && readFileSync(join(out, 'history-0-blacklist.ndjson'), 'utf8').split('\n').length > 200, { timeout: 60_000, interval: 200 })
+      .toBe(true);
+    const pids = serversOwnedBy(child.pid!);
+    expect(pids.length).toBe(6);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('SIGINT: stopping the load');
+    const result = readResult(out);
+    expect(result.interrupted).toBe(true);
+    expect(result.runs[0]?.interrupted).toBe(true);
+    expect(result.runs[0]?.load.completedOps).toBeGreaterThan(0);
+    await expect.poll(() => pids.filter(isAlive), { timeout: 10_000 }).toEqual([]);
+  });
+});
