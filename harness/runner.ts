@@ -10,6 +10,7 @@ import { CHECKERS } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-worker.ts';
 import { readHistory } from './history-file.ts';
+import { measureRedisCost, type RedisCost } from './redis-cost.ts';
 import type { CheckResult, EventRecord, FaultRecord, Op, Phase, RunInfo } from './history.ts';
 import { encodeHistogram, Metrics, summarize, type LatencySummary, type MetricsSnapshot, type SerializedMetrics, type TimelineBucket } from './metrics.ts';
 import { strategyName, type Scenario } from './scenario.ts';
@@ -40,7 +41,7 @@ export interface StrategyRun {
   latency: Record<string, { all: LatencySummary; byPhase: Record<string, LatencySummary>; histogram: string }>;
   /** How late the open-loop generator launched operations. Large slip = saturated generator. */
   slip: LatencySummary | null;
-  redis: { roundTripsPerVerify: number | null };
+  redis: { roundTripsPerVerify: number | null } & RedisCost;
   timeline: TimelineBucket[];
   faults: FaultRecord[];
   events: EventRecord[];
@@ -204,7 +205,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     const onAbort = () => handles.forEach((h) => h.abort());
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null });
+      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix: 'tb:' });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -252,7 +253,7 @@ class Orchestration {
     for (const h of this.#handles) h.setPhase(phase);
   }
 
-  async run(extra: { failurePolicy: 'fail-closed' | 'fail-open'; wait: { replicas: number; timeoutMs: number } | null }): Promise<StrategyRun> {
+  async run(extra: { failurePolicy: 'fail-closed' | 'fail-open'; wait: { replicas: number; timeoutMs: number } | null; redis: Redis | Cluster; keyPrefix: string }): Promise<StrategyRun> {
     const load = this.#scenario.load;
     const signal = this.#ctx.signal;
     this.#stage(`logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
@@ -293,6 +294,8 @@ class Orchestration {
       reconciled = (await Promise.all(this.#handles.map((h) => h.reconcile()))).reduce((a, b) => a + b, 0);
     }
     const parts = await Promise.all(this.#handles.map((h) => h.finish()));
+    this.#stage('measuring what the state costs in Redis');
+    const cost = await measureRedisCost(extra.redis, extra.keyPrefix);
     const metrics = new Metrics(load.bucket);
     for (const part of parts) metrics.merge(part);
 
@@ -347,7 +350,7 @@ class Orchestration {
       },
       latency,
       slip: load.mode === 'open' ? summarize(metrics.slip) : null,
-      redis: { roundTripsPerVerify: metrics.verifiesWithVerdict ? Math.round((metrics.redisOpsTotal / metrics.verifiesWithVerdict) * 1000) / 1000 : null },
+      redis: { roundTripsPerVerify: metrics.verifiesWithVerdict ? Math.round((metrics.redisOpsTotal / metrics.verifiesWithVerdict) * 1000) / 1000 : null, ...cost },
       timeline: metrics.timeline(),
       faults: this.#faults,
       events,

@@ -35,6 +35,18 @@ const strategyEntry = z.union(
 
 export const DEFAULT_MIX = { verify: 0.9, issue: 0.02, revoke: 0.04, revokeAll: 0.01, refresh: 0.03 };
 
+const faultsSchema = z
+  .array(
+    z.strictObject({
+      at: duration,
+      action: z.enum(FAULT_ACTIONS),
+      target: z.string().regex(/^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/, 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id').optional(),
+      /** Heal after this long: pause -> resume, kill -> restart. */
+      for: duration.optional(),
+    }),
+  )
+  .default([]);
+
 /**
  * A scenario: what to run, on what, under which load and faults. Every field has a default; an
  * unknown field is an error, so a typo never silently falls back to a default.
@@ -101,17 +113,12 @@ export const scenarioSchema = z.strictObject({
     })
     .prefault({}),
   /** Faults as data: `{ at: 10s, action: kill, target: primary }`, `{ at: 10s, action: pause, for: 5s }`. */
-  faults: z
-    .array(
-      z.strictObject({
-        at: duration,
-        action: z.enum(FAULT_ACTIONS),
-        target: z.string().regex(/^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/, 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id').optional(),
-        /** Heal after this long: pause -> resume, kill -> restart. */
-        for: duration.optional(),
-      }),
-    )
-    .default([]),
+  faults: faultsSchema,
+  /**
+   * A matrix instead of one topology: every strategy runs on each entry, with that entry's faults
+   * (the default suite: single without faults, sentinel and cluster with a failover).
+   */
+  topologies: z.array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() })).min(1).optional(),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -124,18 +131,27 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
 export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
-  scenario.faults.forEach((fault, i) => {
-    if (fault.at >= scenario.load.duration) {
-      throw new InvalidOptionError(label(['faults', i, 'at']), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
-    }
-    if (fault.action === 'failover' && scenario.topology.kind === 'single') {
-      throw new InvalidOptionError(label(['faults', i, 'action']), 'kill, pause, resume or restart (failover needs a sentinel or cluster topology)', fault.action);
-    }
-    if (fault.target === 'sentinel' && scenario.topology.kind !== 'sentinel') {
-      throw new InvalidOptionError(label(['faults', i, 'target']), `a target that exists in a ${scenario.topology.kind} topology`, fault.target);
-    }
-  });
+  const check = (faults: Scenario['faults'], kind: string, at: (PropertyKey)[]) =>
+    faults.forEach((fault, i) => {
+      if (fault.at >= scenario.load.duration) {
+        throw new InvalidOptionError(label([...at, i, 'at']), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
+      }
+      if (fault.action === 'failover' && kind === 'single') {
+        throw new InvalidOptionError(label([...at, i, 'action']), 'kill, pause, resume or restart (failover needs a sentinel or cluster topology)', fault.action);
+      }
+      if (fault.target === 'sentinel' && kind !== 'sentinel') {
+        throw new InvalidOptionError(label([...at, i, 'target']), `a target that exists in a ${kind} topology`, fault.target);
+      }
+    });
+  if (scenario.topologies) scenario.topologies.forEach((entry, i) => check(entry.faults ?? scenario.faults, entry.topology.kind, entry.faults ? ['topologies', i, 'faults'] : ['faults']));
+  else check(scenario.faults, scenario.topology.kind, ['faults']);
   return scenario;
+}
+
+/** One scenario per topology entry: what a single `runStrategy` call runs. */
+export function expandTopologies(scenario: Scenario): Scenario[] {
+  if (!scenario.topologies) return [scenario];
+  return scenario.topologies.map((entry) => ({ ...scenario, topology: entry.topology, faults: entry.faults ?? scenario.faults, topologies: undefined }));
 }
 
 export function strategyName(entry: Scenario['strategies'][number]): (typeof STRATEGY_NAMES)[number] {

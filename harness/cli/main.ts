@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { InvalidOptionError, RedisUnavailableError, TokenbenchError } from '../../topologies/errors.ts';
+import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
+import { ResultFileError } from '../../reports/schema.ts';
 import { doctorCommand } from './doctor.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { topologyCommand } from './topology-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -14,6 +16,7 @@ Usage: tokenbench <command> [options]
 Commands:
   doctor                     what is installed, what is missing and how to install it
   run                        run strategies under open-loop load and faults; check the history
+  report <result.json>       render a result again: Markdown, self-contained HTML, JSON
   topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
   topology bench             time start-to-ready and primary failover for each topology
 
@@ -29,6 +32,7 @@ Examples:
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   doctor: doctorCommand,
   run: runCommand,
+  report: reportCommand,
   topology: topologyCommand,
 };
 
@@ -60,7 +64,8 @@ export function reportError(error: unknown): number {
   if (error instanceof TokenbenchError) {
     process.stderr.write(`tokenbench: ${error.message}\n`);
     if (debug) process.stderr.write(`${error.stack}\n`);
-    return error instanceof UsageError || error instanceof InvalidOptionError ? 2 : error instanceof RedisUnavailableError ? 1 : 1;
+    // Input the user can fix (flags, scenario, result files) is a usage error; the rest is a run-time failure.
+    return error instanceof UsageError || error instanceof InvalidOptionError || error instanceof ResultFileError ? 2 : 1;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`);

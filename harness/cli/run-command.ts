@@ -4,8 +4,11 @@ import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '../../topologies/errors.ts';
 import { resolveRedisServer } from '../../topologies/process/redis-binary.ts';
 import { parseDurationMs } from '../duration.ts';
+import { execFileSync } from 'node:child_process';
+import { SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
 import { runStrategy, type StrategyRun } from '../runner.ts';
-import { loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
+import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
 import { UsageError } from './usage-error.ts';
@@ -39,6 +42,7 @@ Options:
   --fail-open              accept tokens when Redis is unreachable (default: reject)
   --set <path=value>       set any scenario field, e.g. --set client.failoverDetector=false
   --out <dir>              where result.json goes                                   [results/<timestamp>]
+  --quick                  a smoke run: 300 ms warm-up, 3 s measured, 500 users (faults must fit)
   --json                   print the result as JSON on stdout, no progress
   -h, --help
 
@@ -48,6 +52,9 @@ Examples:
   tokenbench run --topology sentinel --fault pause:primary@5s+6s --set client.failoverDetector=false
   tokenbench run --scenario scenarios/sentinel-failover.yaml --duration 60s
   tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
+  tokenbench run --scenario scenarios/default-suite.yaml --quick
+
+Writes <out>/result.json, report.md, report.html, scenario.json and the history files.
 `;
 
 const FLAGS = {
@@ -68,6 +75,7 @@ const FLAGS = {
   'fail-open': { type: 'boolean' },
   set: { type: 'string', multiple: true },
   out: { type: 'string' },
+  quick: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -124,8 +132,16 @@ type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 export function scenarioFromFlags(values: Values): Scenario {
   const base: Record<string, unknown> = values.scenario ? structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown> : {};
   const set = (path: string, value: unknown) => value !== undefined && setPath(base, path, value);
-  if (values.topology !== undefined) base.topology = { ...(base.topology as object | undefined), kind: values.topology };
+  if (values.topology !== undefined) {
+    base.topology = { ...(base.topology as object | undefined), kind: values.topology };
+    delete base.topologies;
+  }
   if (values.strategy !== undefined) base.strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.quick) {
+    set('load.warmup', '300ms');
+    set('load.duration', '3s');
+    set('workload.users', 500);
+  }
   set('load.rate', values.rate === undefined ? undefined : Number(values.rate));
   set('load.mode', values.mode);
   set('load.concurrency', intFlag(values.concurrency, '--concurrency', 1));
@@ -155,16 +171,15 @@ export function scenarioFromFlags(values: Values): Scenario {
   });
 }
 
-export interface ResultFile {
-  tool: 'tokenbench';
-  tokenbenchVersion: string;
-  /** 0 until the versioned result schema lands; the shape is documented in the README. */
-  schemaVersion: 0;
-  createdAt: string;
-  interrupted: boolean;
-  environment: { node: string; platform: string; cpus: number; cpuModel: string; redis: string };
-  scenario: Scenario;
-  runs: StrategyRun[];
+export type { ResultFile } from '../../reports/schema.ts';
+
+/** The commit tokenbench runs from, when it runs from a git checkout. */
+function gitSha(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 function version(): string {
@@ -175,7 +190,7 @@ function fmt(ms: number | undefined): string {
   return ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
-export function summaryTable(runs: StrategyRun[]): string {
+export function summaryTable(runs: readonly StrategyRunResult[]): string {
   const lines = [
     '| strategy | topology | engine | ops/s | verify p50 ms | p99 | p99.9 | max | RTT/verify | revoked-accepted (violations) | valid-rejected | lost revocations | longest unavailability ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -192,6 +207,19 @@ export function summaryTable(runs: StrategyRun[]): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Markdown (and HTML, once its renderer is present) beside result.json; a renderer failing never loses the result. */
+export function writeReports(result: ResultFile, outDir: string): string[] {
+  const written: string[] = [];
+  try {
+    const path = join(outDir, 'report.md');
+    writeFileSync(path, renderMarkdown(result));
+    written.push(path);
+  } catch (error) {
+    process.stderr.write(`tokenbench: report.md not written: ${(error as Error).message}\n`);
+  }
+  return written;
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -224,33 +252,47 @@ export async function runCommand(argv: string[]): Promise<number> {
   const result: ResultFile = {
     tool: 'tokenbench',
     tokenbenchVersion: version(),
-    schemaVersion: 0,
+    schemaVersion: SCHEMA_VERSION,
     createdAt: new Date().toISOString(),
     interrupted: false,
-    environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', redis: `${binary.flavor} ${binary.version}` },
-    scenario,
+    environment: {
+      tokenbench: version(),
+      gitSha: gitSha(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      redis: `${binary.flavor} ${binary.version}`,
+      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
+    },
+    scenario: scenario as unknown as Record<string, unknown>,
     runs: [],
   };
   const resultPath = join(outDir, 'result.json');
   const save = () => writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it.
+  writeFileSync(join(outDir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
   try {
-    for (let i = 0; i < scenario.strategies.length && !abort.signal.aborted; i++) {
-      const run = await runStrategy(scenario, i, {
-        outDir,
-        index: i,
-        signal: abort.signal,
-        ...(interactive && {
-          onStage: (label: string, stage: string) => process.stderr.write(`\r\x1b[K[${label}] ${stage}\n`),
-          onProgress: (p) =>
-            process.stderr.write(
-              `\r\x1b[K[${p.label}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
-            ),
-        }),
-      });
-      result.runs.push(run);
-      result.interrupted = run.interrupted;
-      save();
-      if (interactive) process.stderr.write('\r\x1b[K');
+    let index = 0;
+    for (const part of expandTopologies(scenario)) {
+      for (let i = 0; i < part.strategies.length && !abort.signal.aborted; i++) {
+        const run = await runStrategy(part, i, {
+          outDir,
+          index: index++,
+          signal: abort.signal,
+          ...(interactive && {
+            onStage: (label: string, stage: string) => process.stderr.write(`\r\x1b[K[${label} on ${part.topology.kind}] ${stage}\n`),
+            onProgress: (p) =>
+              process.stderr.write(
+                `\r\x1b[K[${p.label} on ${part.topology.kind}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
+              ),
+          }),
+        });
+        result.runs.push(run);
+        result.interrupted = run.interrupted;
+        save();
+        if (interactive) process.stderr.write('\r\x1b[K');
+      }
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -258,11 +300,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     result.interrupted ||= abort.signal.aborted;
     save();
   }
+  const reports = writeReports(result, outDir);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     process.stdout.write(`\n${summaryTable(result.runs)}\n`);
     process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
+    for (const path of reports) process.stdout.write(`report: ${path}\n`);
   }
   return result.interrupted ? 130 : 0;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,5 +72,37 @@ describe('tokenbench run', () => {
     expect(result.runs[0]?.interrupted).toBe(true);
     expect(result.runs[0]?.load.completedOps).toBeGreaterThan(0);
     await expect.poll(() => pids.filter(isAlive), { timeout: 10_000 }).toEqual([]);
+  });
+});
+
+describe('the main job', () => {
+  it('the default suite (shortened with --quick) runs every strategy on every topology and writes the reports', async () => {
+    const out = join(scratch, 'suite');
+    const r = await tokenbench(['run', '--scenario', 'scenarios/default-suite.yaml', '--quick', '--out', out]);
+    expect(r.exitCode).toBe(0);
+    const result = readResult(out);
+    const cells = result.runs.map((run) => `${run.strategy}@${run.topology.kind}`);
+    for (const kind of ['single', 'sentinel', 'cluster']) for (const s of ['pure', 'blacklist', 'whitelist', 'double-token']) expect(cells).toContain(`${s}@${kind}`);
+    for (const run of result.runs.filter((x) => x.topology.kind !== 'single')) expect(run.faults[0]).toMatchObject({ action: 'kill' });
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## What this means');
+    expect(r.stdout).toContain(`report: ${join(out, 'report.md')}`);
+    const again = await tokenbench(['report', join(out, 'result.json')]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toBe(readFileSync(join(out, 'report.md'), 'utf8'));
+  }, 400_000);
+});
+
+describe('tokenbench report', () => {
+  it('renders a fixture; a truncated file is one line naming the file, exit 2', async () => {
+    const ok = await tokenbench(['report', 'reports/fixtures/sentinel-kill.json']);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toContain('## Summary');
+    const truncated = join(scratch, 'truncated.json');
+    writeFileSync(truncated, readFileSync('reports/fixtures/sentinel-kill.json', 'utf8').slice(0, 500));
+    const bad = await tokenbench(['report', truncated]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain(`${truncated}: not valid JSON`);
   });
 });

@@ -1,0 +1,186 @@
+import type { ResultFile, StrategyRunResult } from './schema.ts';
+
+type Run = StrategyRunResult;
+
+const ms = (value: number | null | undefined, digits?: number): string => {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  const d = digits ?? (value < 10 ? 2 : value < 100 ? 1 : 0);
+  return value.toFixed(d);
+};
+const seconds = (valueMs: number | null | undefined): string => (valueMs === null || valueMs === undefined ? '-' : `${(valueMs / 1000).toFixed(2)} s`);
+const count = (run: Run, check: string, key: string): number => run.checks[check]?.counts[key] ?? 0;
+/** Table cells come from the file: keep a label with a pipe or a newline from breaking the table. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+export function lostRevocations(run: Run): number {
+  return count(run, 'lost-revocations', 'lostAtReconciliation') + count(run, 'lost-revocations', 'resurrected');
+}
+
+export function validRejected(run: Run): number {
+  return ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other'].reduce((a, k) => a + count(run, 'valid-rejected', k), 0);
+}
+
+export function longestUnavailabilityMs(run: Run): number | null {
+  return run.checks.unavailability?.figures?.longestWindowMs ?? null;
+}
+
+function faultText(run: Run): string {
+  if (run.faults.length === 0) return 'no fault';
+  return run.faults
+    .filter((f) => f.action !== 'settle')
+    .map((f) => `${f.action} ${f.node ?? f.target} at ${(f.atMs / 1000).toFixed(1)} s`)
+    .join(', ');
+}
+
+function summaryTable(runs: readonly Run[]): string[] {
+  const lines = [
+    '| strategy | topology | verify p50 ms | p99 ms | p99.9 ms | ops/s | Redis round trips / verify | bytes / entry | revoked accepted: violations (within guarantee, fail-open) | valid rejected | lost revocations | longest verify unavailability |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of runs) {
+    const v = r.latency.verify?.all;
+    lines.push(
+      `| ${cell(r.label)}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${ms(v?.p50)} | ${ms(v?.p99)} | ${ms(v?.p999)} | ${r.load.achievedRate} | ${r.redis.roundTripsPerVerify ?? '-'} | ${r.redis.bytesPerEntry ?? '-'} | ${count(r, 'revoked-accepted', 'violations')} (${count(r, 'revoked-accepted', 'withinGuarantee')}, ${count(r, 'revoked-accepted', 'failOpen')}) | ${validRejected(r)} | ${lostRevocations(r)} | ${seconds(longestUnavailabilityMs(r))} |`,
+    );
+  }
+  return lines;
+}
+
+/** The ground truth after a fault, one line per kind of event (the first occurrence), with what clients saw woven in. */
+function faultSection(run: Run): string[] {
+  const out: string[] = [];
+  const perFault = run.checks.unavailability?.perFault ?? [];
+  run.faults
+    .filter((f) => f.action !== 'settle')
+    .forEach((fault, i) => {
+      const next = run.faults[i + 1]?.atMs ?? Infinity;
+      out.push(`### ${cell(run.label)} on ${run.topology.kind}: ${fault.action} ${fault.node ?? fault.target} at ${(fault.atMs / 1000).toFixed(2)} s`, '');
+      if (fault.error) out.push(`The fault could not be applied: ${fault.error}`, '');
+      const rows: [number, string][] = [[0, `**${fault.action} ${fault.node ?? fault.target}** injected`]];
+      if (fault.healedAtMs !== undefined) rows.push([fault.healedAtMs - fault.atMs, `healed (${fault.action === 'pause' ? 'resumed' : 'restarted'})`]);
+      const seen = new Set<string>();
+      for (const e of run.events) {
+        if (e.atMs < fault.atMs || e.atMs >= next || e.source === 'fault') continue;
+        const key = `${e.type} ${e.node ?? ''}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        rows.push([e.atMs - fault.atMs, `${e.source} \`${e.type}\`${e.node ? ` ${e.node}` : ''}${e.source === 'role' && e.detail ? ` (${e.detail})` : ''}`]);
+      }
+      const figures = perFault[i];
+      if (figures) {
+        if (typeof figures.detectMs === 'number') rows.push([figures.detectMs, 'first verify without a definite answer (clients notice)']);
+        if (typeof figures.recoverMs === 'number' && figures.detectMs !== null) rows.push([figures.recoverMs, 'first definite verify answer again (clients recovered)']);
+        if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, 'verify p99 back within 1.5x of its pre-fault value']);
+      }
+      rows.sort((a, b) => a[0] - b[0]);
+      out.push('| after the fault | what happened |', '|--:|---|');
+      for (const [at, what] of rows.slice(0, 16)) out.push(`| +${(at / 1000).toFixed(3)} s | ${what} |`);
+      if (rows.length > 16) out.push(`| ... | ${rows.length - 16} more events in result.json |`);
+      out.push('');
+    });
+  return out;
+}
+
+function sameRunWithout(runs: readonly Run[], run: Run, differs: (other: Run) => boolean): Run | undefined {
+  return runs.find((o) => o !== run && o.strategy === run.strategy && o.topology.kind === run.topology.kind && differs(o));
+}
+
+/** The trade-offs in plain words, each sentence backed by figures from this result. */
+export function whatThisMeans(runs: readonly Run[]): string[] {
+  const points: string[] = [];
+  for (const run of runs) {
+    const where = `${run.label} on ${run.topology.kind}`;
+    const lost = lostRevocations(run);
+    const hasFault = run.faults.some((f) => f.action !== 'settle');
+    if (lost > 0) {
+      const former = count(run, 'lost-revocations', 'ackedByFormerPrimary');
+      points.push(`**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`);
+    } else if (hasFault && (run.guarantee === 'immediate')) {
+      points.push(`${where} lost no acknowledged revocation (${faultText(run)}).`);
+    }
+    if (run.wait === null) {
+      const withWait = sameRunWithout(runs, run, (o) => o.wait !== null);
+      if (withWait && hasFault) {
+        const deltaMs = (withWait.latency.revoke?.all.p50 ?? NaN) - (run.latency.revoke?.all.p50 ?? NaN);
+        points.push(`With WAIT ${withWait.wait!.replicas} (${withWait.label}): ${lostRevocations(withWait)} lost, at ${deltaMs >= 0 ? '+' : ''}${ms(deltaMs)} ms revoke p50.`);
+      }
+    }
+    const violations = count(run, 'revoked-accepted', 'violations');
+    if (violations > 0) points.push(`**${where} accepted ${violations} revoked token${violations === 1 ? '' : 's'} after the revocation had been acknowledged.**`);
+    const within = count(run, 'revoked-accepted', 'withinGuarantee');
+    if (run.guarantee === 'none' && within > 0) points.push(`${where} cannot revoke: all ${within} replayed revoked tokens were accepted (by design; nothing is stored).`);
+    if (typeof run.guarantee === 'object' && within > 0) {
+      points.push(`${where}: ${within} revoked access tokens were still accepted, as its guarantee allows (revocation waits for the access token to expire, up to ${Math.round(run.guarantee.boundedByMs / 1000)} s).`);
+    }
+    const failOpen = count(run, 'revoked-accepted', 'failOpen');
+    if (failOpen > 0) points.push(`${where} is fail-open: ${failOpen} revoked tokens were accepted while Redis was unreachable.`);
+    const down = longestUnavailabilityMs(run);
+    const storeRejected = count(run, 'valid-rejected', 'storeUnavailable');
+    if (hasFault && down !== null && down > 200) {
+      points.push(
+        `${where}: verify had no definite answer for ${seconds(down)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in)` : ''}.`,
+      );
+    } else if (hasFault && storeRejected > 0) {
+      // Cluster: one shard down, the others answering; no global silence, but real rejections.
+      points.push(`${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over.`);
+    }
+    const lostEntries = count(run, 'valid-rejected', 'entryLost');
+    if (lostEntries > 0) points.push(`**${where} rejected ${lostEntries} valid, never-revoked tokens** (an allowlist entry lost, or a session limit eviction).`);
+  }
+  // Cost relative to the stateless baseline on the same topology.
+  for (const run of runs) {
+    if (run.strategy === 'pure' || run.redis.roundTripsPerVerify === 0) continue;
+    const pure = runs.find((o) => o.strategy === 'pure' && o.topology.kind === run.topology.kind);
+    const p50 = run.latency.verify?.byPhase.steady?.p50 ?? run.latency.verify?.all.p50;
+    const base = pure?.latency.verify?.byPhase.steady?.p50 ?? pure?.latency.verify?.all.p50;
+    if (pure && p50 !== undefined && base !== undefined) {
+      points.push(`${run.label} on ${run.topology.kind} pays ${run.redis.roundTripsPerVerify} Redis round trip per verify: steady p50 ${ms(p50)} ms vs ${ms(base)} ms for a pure JWT (${p50 - base >= 0 ? '+' : ''}${ms(p50 - base)} ms)${run.redis.bytesPerEntry ? `, and ~${Math.round(run.redis.bytesPerEntry)} bytes of Redis per stored entry` : ''}.`);
+    }
+  }
+  return points;
+}
+
+function environmentTable(result: ResultFile): string[] {
+  const e = result.environment;
+  return [
+    '| | |',
+    '|---|---|',
+    `| tokenbench | ${e.tokenbench}${e.gitSha ? ` (${e.gitSha.slice(0, 12)})` : ''} |`,
+    `| node | ${e.node} |`,
+    `| redis | ${e.redis} |`,
+    `| platform | ${e.platform} |`,
+    `| CPU | ${e.cpus} x ${cell(e.cpuModel)} |`,
+    `| JWT engines | ${e.jwtEngines.join(', ')} |`,
+    `| created | ${result.createdAt} |`,
+  ];
+}
+
+/** GitHub-flavoured Markdown for a PR or a design review, rendered from the result file alone. */
+export function renderMarkdown(result: ResultFile): string {
+  const runs = result.runs;
+  const name = typeof result.scenario.name === 'string' ? result.scenario.name : 'scenario';
+  const load = result.scenario.load as { mode?: string; rate?: number; concurrency?: number; duration?: number; workers?: number } | undefined;
+  const out: string[] = [`# tokenbench: ${name}`, ''];
+  if (result.interrupted) out.push('> **Interrupted**: this result is partial (the run was stopped before the end).', '');
+  out.push(
+    `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
+    '',
+    '## Summary',
+    '',
+    ...summaryTable(runs),
+    '',
+  );
+  const faultLines = runs.flatMap(faultSection);
+  if (faultLines.length > 0) out.push('## Faults', '', ...faultLines);
+  const points = whatThisMeans(runs);
+  out.push('## What this means', '');
+  if (points.length === 0) out.push('- No fault, no violation: the runs differ in latency and Redis cost only (see the summary).');
+  for (const p of points) out.push(`- ${p}`);
+  out.push('');
+  const slipped = runs.filter((r) => r.slip && r.slip.p99 > 1);
+  if (slipped.length > 0) {
+    out.push(`> Generator slip: ${slipped.map((r) => `${r.label} on ${r.topology.kind} launched its p99 operation ${ms(r.slip!.p99)} ms late`).join('; ')}. Latencies include it (they count from the intended start), but a large slip means the load generator itself was short of CPU.`, '');
+  }
+  out.push('## Scenario', '', 'Reproduce with `tokenbench run --scenario scenario.json` (written beside result.json):', '', '```json', JSON.stringify(result.scenario, null, 2), '```', '', '## Environment', '', ...environmentTable(result), '');
+  return `${out.join('\n')}\n`;
+}
