@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
 import { ResultFileError } from '../../reports/schema.ts';
+import { compareCommand } from './compare-command.ts';
 import { doctorCommand } from './doctor.ts';
+import { mergeCommand } from './merge-command.ts';
 import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { topologyCommand } from './topology-command.ts';
@@ -17,6 +19,8 @@ Commands:
   doctor                     what is installed, what is missing and how to install it
   run                        run strategies under open-loop load and faults; check the history
   report <result.json>       render a result again: Markdown, self-contained HTML, JSON
+  compare <base> <current>   per-metric deltas and verdicts for CI; exit 1 on a regression
+  merge <a.json> <b.json>... merge results of several load generators on one topology
   topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
   topology bench             time start-to-ready and primary failover for each topology
 
@@ -25,6 +29,8 @@ Every command takes --help, with examples.
 Examples:
   tokenbench doctor
   tokenbench run --topology sentinel --strategy blacklist,whitelist --rate 2000 --duration 30s --fault kill:primary@10s
+  tokenbench report results/<timestamp>/result.json --format html --out report.html
+  tokenbench compare baseline.json current.json --max-regression p99=10%,throughput=5% --markdown
   tokenbench topology up sentinel --json
   tokenbench topology bench --runs 3
 `;
@@ -33,6 +39,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   doctor: doctorCommand,
   run: runCommand,
   report: reportCommand,
+  compare: compareCommand,
+  merge: mergeCommand,
   topology: topologyCommand,
 };
 

@@ -1,0 +1,282 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { MERGE_HELP, mergeCommand } from '../harness/cli/merge-command.ts';
+import { UsageError } from '../harness/cli/usage-error.ts';
+import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../harness/metrics.ts';
+import { IncompatibleResultsError } from './compare.ts';
+import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
+import { loadResult, parseResult, ResultFileError, type ResultFile } from './schema.ts';
+
+const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
+const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;
+const sentinel = loadResult(SENTINEL);
+const single = loadResult(SINGLE);
+const copy = (result: ResultFile): ResultFile => structuredClone(result);
+
+function histogramOf(values: readonly number[]) {
+  const h = newHistogram();
+  for (const v of values) h.recordValue(v);
+  return h;
+}
+
+/** Deterministic, skewed latencies in microseconds: a body and a tail, like a real verify. */
+function latencies(n: number, seed: number, scaleUs: number): number[] {
+  let x = seed;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const u = x / 2147483648;
+    out.push(Math.max(1, Math.round(scaleUs * (u < 0.98 ? 1 + u : 20 + 200 * u))));
+  }
+  return out;
+}
+
+describe('mergeResults: histograms', () => {
+  it('the merged histogram is the histogram of the union of the values', () => {
+    const a = latencies(5000, 1, 300);
+    const b = latencies(3000, 7, 900);
+    // Encoding keeps values at the histogram's resolution (3 significant digits), so the reference goes through it too.
+    const exact = histogramOf([...a, ...b]);
+    const union = decodeHistogram(encodeHistogram(exact));
+    const fileA = copy(single);
+    const fileB = copy(single);
+    fileA.runs[1]!.latency.verify!.histogram = encodeHistogram(histogramOf(a));
+    fileB.runs[1]!.latency.verify!.histogram = encodeHistogram(histogramOf(b));
+
+    const merged = mergeResults([
+      { source: 'a.json', result: fileA },
+      { source: 'b.json', result: fileB },
+    ]);
+    const verify = merged.runs[1]!.latency.verify!;
+    const h = decodeHistogram(verify.histogram);
+    expect(h.totalCount).toBe(8000);
+    expect(h.totalCount).toBe(union.totalCount);
+    for (const p of [1, 25, 50, 90, 99, 99.9, 99.99, 100]) expect(h.getValueAtPercentile(p)).toBe(union.getValueAtPercentile(p));
+    expect(h.maxValue).toBe(union.maxValue);
+    expect(h.minNonZeroValue).toBe(union.minNonZeroValue);
+    expect(h.mean).toBeCloseTo(union.mean, 6);
+    // 3 significant digits: the encoded max is the exact one to within 0.1%.
+    expect(Math.abs(h.maxValue - exact.maxValue)).toBeLessThanOrEqual(exact.maxValue / 1000);
+    expect(h.getValueAtPercentile(99)).toBe(exact.getValueAtPercentile(99));
+    // `all` is recomputed from the sum, not copied from an input.
+    expect(verify.all).toEqual(summarize(union));
+    expect(verify.all.count).toBe(8000);
+  });
+
+  it('every op is added, byPhase is dropped (not re-derivable) and the note says so', () => {
+    const merged = mergeResults([
+      { source: 'a.json', result: single },
+      { source: 'b.json', result: single },
+    ]);
+    for (const [i, run] of merged.runs.entries()) {
+      const input = single.runs[i]!;
+      expect(Object.keys(run.latency).sort()).toEqual(Object.keys(input.latency).sort());
+      for (const [op, entry] of Object.entries(run.latency)) {
+        expect(entry.all.count).toBe(2 * input.latency[op]!.all.count);
+        // Doubling every count leaves the percentiles where they were.
+        expect(entry.all.p99).toBe(summarize(decodeHistogram(input.latency[op]!.histogram)).p99);
+        expect(entry.byPhase).toEqual({});
+      }
+    }
+    expect(merged.mergedFrom).toEqual({ files: ['a.json', 'b.json'], note: MERGE_NOTE });
+    expect(MERGE_NOTE).toContain('byPhase dropped');
+  });
+
+  it('an op only one generator measured is kept as it is', () => {
+    const b = copy(single);
+    delete b.runs[3]!.latency.refresh;
+    const merged = mergeResults([
+      { source: 'a.json', result: single },
+      { source: 'b.json', result: b },
+    ]);
+    expect(merged.runs[3]!.latency.refresh!.all).toEqual(single.runs[3]!.latency.refresh!.all);
+  });
+});
+
+describe('mergeResults: counters, timeline, checks', () => {
+  const a = copy(sentinel);
+  const b = copy(sentinel);
+  b.createdAt = '2020-01-01T00:00:00.000Z';
+  b.environment.platform = 'other-machine';
+  b.runs[0]!.interrupted = true;
+  b.runs[0]!.load.achievedRate = 420;
+  b.runs[0]!.load.completedOps = 2500;
+  b.runs[0]!.load.workers = 3;
+  b.runs[0]!.timeline = b.runs[0]!.timeline.slice(0, 10).map((bucket) => ({ ...bucket, p99: bucket.p99 * 2, errors: 1 }));
+  b.runs[0]!.checks.unavailability!.figures!.longestWindowMs = 5000;
+  b.runs[0]!.checks.unavailability!.figures!.baselineP99Ms = 1;
+  b.runs[0]!.checks['revoked-accepted']!.counts.violations = 4;
+  b.runs[0]!.checks['revoked-accepted']!.valid = false;
+  b.runs[0]!.faults = [];
+  b.runs[0]!.events = [];
+  const merged = mergeResults([
+    { source: 'a.json', result: a },
+    { source: 'b.json', result: b },
+  ]);
+  const run = merged.runs[0]!;
+  const ra = a.runs[0]!;
+
+  it('passes the result schema (and survives a JSON round trip)', () => {
+    expect(() => parseResult(JSON.parse(JSON.stringify(merged)), 'merged')).not.toThrow();
+    expect(merged.schemaVersion).toBe(a.schemaVersion);
+    expect(merged.scenario).toEqual(a.scenario);
+  });
+
+  it('load: completed ops, achieved and target rate, workers sum', () => {
+    expect(run.load).toMatchObject({ completedOps: 3000 + 2500, achievedRate: 500 + 420, targetRate: 1000, workers: 1 + 3, inFlightAtEnd: 2 });
+  });
+
+  it('timeline: counts add by index, latencies take the max, the longer timeline sets the length', () => {
+    expect(run.timeline).toHaveLength(ra.timeline.length);
+    const [m0, a0, b0] = [run.timeline[0]!, ra.timeline[0]!, b.runs[0]!.timeline[0]!];
+    expect(m0).toEqual({
+      t: 0,
+      ops: a0.ops + b0.ops,
+      verifies: a0.verifies + b0.verifies,
+      errors: a0.errors + 1,
+      degraded: a0.degraded + b0.degraded,
+      revokedAccepted: a0.revokedAccepted + b0.revokedAccepted,
+      p50: a0.p50,
+      p99: a0.p99 * 2,
+      max: Math.max(a0.max, b0.max),
+    });
+    expect(run.timeline[30]).toEqual(ra.timeline[30]);
+  });
+
+  it('checks: counts sum, *Ms figures take the max, one failing generator fails the check, examples capped', () => {
+    const unavailability = run.checks.unavailability!;
+    expect(unavailability.counts.errors).toBe(2 * ra.checks.unavailability!.counts.errors!);
+    expect(unavailability.figures!.longestWindowMs).toBe(5000);
+    expect(unavailability.figures!.baselineP99Ms).toBe(ra.checks.unavailability!.figures!.baselineP99Ms);
+    expect(run.checks['revoked-accepted']!.counts).toMatchObject({ violations: 4, checked: 2 * ra.checks['revoked-accepted']!.counts.checked! });
+    expect(run.checks['revoked-accepted']!.valid).toBe(false);
+    expect(run.checks['propagation-lag']!.figures!.count).toBe(2 * ra.checks['propagation-lag']!.figures!.count!);
+    expect(ra.checks['valid-rejected']!.examples).toHaveLength(5);
+    expect(run.checks['valid-rejected']!.examples).toEqual(ra.checks['valid-rejected']!.examples.slice(0, MAX_EXAMPLES));
+    expect(run.checks.unavailability!.perFault).toEqual(ra.checks.unavailability!.perFault);
+  });
+
+  it('a flag figure stays a flag; a null figure does not hide the other', () => {
+    const m = mergeResults([
+      { source: 'a.json', result: single },
+      { source: 'b.json', result: single },
+    ]);
+    expect(m.runs[0]!.checks['lost-revocations']!.figures).toEqual({ notApplicable: 1 });
+    expect(m.runs[0]!.checks['revoked-accepted']!.figures).toEqual({ allowedAfterAckMs: null, longestAcceptAfterAckMs: single.runs[0]!.checks['revoked-accepted']!.figures!.longestAcceptAfterAckMs });
+  });
+
+  it('faults, events and environment from the first file; interrupted if any; createdAt the earliest', () => {
+    expect(run.faults).toEqual(ra.faults);
+    expect(run.events).toEqual(ra.events);
+    expect(merged.environment).toEqual(a.environment);
+    expect(run.interrupted).toBe(true);
+    expect(merged.runs[1]!.interrupted).toBe(false);
+    expect(merged.createdAt).toBe('2020-01-01T00:00:00.000Z');
+    expect(run.reconciledTokens).toBe(2 * ra.reconciledTokens);
+    expect(run.slip!.count).toBe(2 * ra.slip!.count);
+  });
+
+  it('does not modify its inputs', () => {
+    expect(a).toEqual(sentinel);
+  });
+});
+
+describe('mergeResults: unusable input', () => {
+  it('a different scenario names the field', () => {
+    const other = copy(single);
+    (other.scenario as { load: { rate: number } }).load.rate = 1000;
+    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(
+      new IncompatibleResultsError('scenario differs between a.json and b.json: load.rate 500 vs 1000'),
+    );
+  });
+
+  it('a run missing from one generator is named', () => {
+    const other = copy(single);
+    other.runs.pop();
+    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(
+      'run double-token (single) is in a.json but not in b.json: every load generator must run the same strategies',
+    );
+  });
+
+  it('a histogram that does not decode names the file and the field', () => {
+    const other = copy(single);
+    other.runs[2]!.latency.revoke!.histogram = 'not-a-histogram';
+    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(ResultFileError);
+    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(/^b\.json: field runs\[2\]\.latency\.revoke\.histogram is not a valid HdrHistogram/);
+  });
+});
+
+describe('mergeCommand', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenbench-merge-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => vi.restoreAllMocks());
+
+  const write = (name: string, data: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof data === 'string' ? data : JSON.stringify(data));
+    return path;
+  };
+  const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      return { code: await mergeCommand(argv), out };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  };
+
+  it('prints the merged result as JSON that reads back as a result', async () => {
+    const r = await run([SINGLE, SINGLE, SINGLE]);
+    expect(r.code).toBe(0);
+    const merged = parseResult(JSON.parse(r.out), 'stdout');
+    expect(merged.runs.map((x) => x.load.workers)).toEqual([3, 3, 3, 3]);
+    expect((JSON.parse(r.out) as { mergedFrom: { files: string[] } }).mergedFrom.files).toEqual([SINGLE, SINGLE, SINGLE]);
+  });
+
+  it('--out writes the file and says so', async () => {
+    const out = join(dir, 'merged.json');
+    const r = await run([SENTINEL, SENTINEL, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`merged 2 results (2 runs) into ${out}\n`);
+    expect(loadResult(out).runs[0]!.load.completedOps).toBe(6000);
+  });
+
+  it('--help prints usage with examples', async () => {
+    const r = await run(['-h']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(MERGE_HELP);
+    expect(MERGE_HELP).toContain('Examples:');
+  });
+
+  it('unusable input is a usage error (exit 2) naming the file and the field', async () => {
+    await expect(run([SINGLE])).rejects.toThrow(new UsageError('merge: expected at least two result files, got 1 (see: tokenbench merge --help)'));
+    await expect(run([SINGLE, SENTINEL])).rejects.toThrow(`merge: scenario differs between ${SINGLE} and ${SENTINEL}: topology.kind single vs sentinel`);
+    const truncated = write('truncated.json', readFileSync(SINGLE, 'utf8').slice(0, 1000));
+    await expect(run([SINGLE, truncated])).rejects.toThrow(new UsageError(`${truncated}: not valid JSON (truncated or hand-edited?): ${errorOf(() => JSON.parse(readFileSync(truncated, 'utf8')))}`));
+    const newer = write('newer.json', { ...copy(single), schemaVersion: 2 });
+    await expect(run([SINGLE, newer])).rejects.toThrow(`${newer}: written by a newer tokenbench (schemaVersion 2)`);
+    const noHistogram = copy(single) as { runs: { latency: Record<string, { histogram?: string }> }[] };
+    delete noHistogram.runs[1]!.latency.issue!.histogram;
+    const missing = write('no-histogram.json', noHistogram);
+    await expect(run([SINGLE, missing])).rejects.toThrow(new UsageError(`${missing}: field runs[1].latency.issue.histogram is missing`));
+    const corrupt = copy(single);
+    corrupt.runs[0]!.latency.verify!.histogram = 'AAAA';
+    const bad = write('corrupt.json', corrupt);
+    await expect(run([SINGLE, bad])).rejects.toThrow(`${bad}: field runs[0].latency.verify.histogram is not a valid HdrHistogram`);
+  });
+});
+
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('did not throw');
+}

@@ -1,0 +1,235 @@
+import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from '../harness/metrics.ts';
+import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
+import { ResultFileError, type ResultFile, type StrategyRunResult } from './schema.ts';
+
+type Histogram = ReturnType<typeof newHistogram>;
+type CheckResult = StrategyRunResult['checks'][string];
+type TimelineBucket = StrategyRunResult['timeline'][number];
+
+export interface MergeInput {
+  /** File name, for messages. */
+  source: string;
+  result: ResultFile;
+}
+
+export interface MergeNote {
+  files: string[];
+  note: string;
+}
+
+/** A result file plus where it came from. Readers ignore `mergedFrom` (the schema strips unknown fields), so it stays a valid result. */
+export type MergedResult = ResultFile & { mergedFrom: MergeNote };
+
+/** Goes into the output so nobody mistakes the merged figures for ones measured by one generator. */
+export const MERGE_NOTE =
+  'merged by tokenbench merge from results of several load generators against one topology: ' +
+  'latency histograms added and latency[op].all recomputed from them (exact); ' +
+  'latency[op].byPhase dropped (the inputs carry no per-phase histograms, so per-phase percentiles cannot be re-derived); ' +
+  'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
+  'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
+  'check counts summed, *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
+  'faults, events, environment and redis cost from the first file (one shared topology).';
+
+export const MAX_EXAMPLES = 5;
+
+function decodeOrThrow(encoded: string, source: string, field: string): Histogram {
+  try {
+    return decodeHistogram(encoded);
+  } catch (error) {
+    throw new ResultFileError(`${source}: field ${field} is not a valid HdrHistogram (${(error as Error).message})`);
+  }
+}
+
+/** Adds HdrHistograms: the sum of several is the histogram of the union of their values. */
+export function addHistograms(histograms: readonly Histogram[]): Histogram {
+  const sum = newHistogram();
+  for (const h of histograms) sum.add(h);
+  return sum;
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const maxOf = (values: readonly (number | null | undefined)[]): number | null => {
+  const present = values.filter((v): v is number => typeof v === 'number');
+  return present.length === 0 ? null : Math.max(...present);
+};
+const sumNullable = (values: readonly (number | null)[]): number | null => (values.every((v) => v === null) ? null : sum(values.filter((v): v is number => v !== null)));
+
+/** Without the slip histograms, percentiles cannot be combined: keep the largest of each as an upper bound; count and mean are exact. */
+function mergeSummaries(summaries: readonly (LatencySummary | null)[]): LatencySummary | null {
+  const present = summaries.filter((s): s is LatencySummary => s !== null);
+  if (present.length === 0) return null;
+  const count = sum(present.map((s) => s.count));
+  return {
+    count,
+    p50: Math.max(...present.map((s) => s.p50)),
+    p90: Math.max(...present.map((s) => s.p90)),
+    p99: Math.max(...present.map((s) => s.p99)),
+    p999: Math.max(...present.map((s) => s.p999)),
+    p9999: Math.max(...present.map((s) => s.p9999)),
+    max: Math.max(...present.map((s) => s.max)),
+    mean: count === 0 ? 0 : Math.round((sum(present.map((s) => s.mean * s.count)) / count) * 1000) / 1000,
+  };
+}
+
+function mergeTimelines(timelines: readonly TimelineBucket[][]): TimelineBucket[] {
+  const length = Math.max(0, ...timelines.map((t) => t.length));
+  const out: TimelineBucket[] = [];
+  for (let i = 0; i < length; i++) {
+    const buckets = timelines.map((t) => t[i]).filter((b): b is TimelineBucket => b !== undefined);
+    out.push({
+      t: buckets[0]!.t,
+      ops: sum(buckets.map((b) => b.ops)),
+      verifies: sum(buckets.map((b) => b.verifies)),
+      errors: sum(buckets.map((b) => b.errors)),
+      degraded: sum(buckets.map((b) => b.degraded)),
+      revokedAccepted: sum(buckets.map((b) => b.revokedAccepted)),
+      // Per-bucket sketches are not in the result: the max of the inputs bounds the union's percentile from above.
+      p50: Math.max(...buckets.map((b) => b.p50)),
+      p99: Math.max(...buckets.map((b) => b.p99)),
+      max: Math.max(...buckets.map((b) => b.max)),
+    });
+  }
+  return out;
+}
+
+// Flags, not quantities: summing two generators' "1" would not mean "2".
+const FLAG_FIGURES = new Set(['notApplicable']);
+
+function mergeFigures(all: readonly (Record<string, number | null> | undefined)[]): Record<string, number | null> | undefined {
+  const present = all.filter((f): f is Record<string, number | null> => f !== undefined);
+  if (present.length === 0) return undefined;
+  const out: Record<string, number | null> = {};
+  for (const key of new Set(present.flatMap((f) => Object.keys(f)))) {
+    const values = present.map((f) => f[key] ?? null);
+    out[key] = key.endsWith('Ms') || FLAG_FIGURES.has(key) ? maxOf(values) : sumNullable(values);
+  }
+  return out;
+}
+
+function mergePerFault(all: readonly (CheckResult['perFault'] | undefined)[]): CheckResult['perFault'] {
+  const present = all.filter((p): p is NonNullable<CheckResult['perFault']> => p !== undefined);
+  if (present.length === 0) return undefined;
+  const length = Math.max(...present.map((p) => p.length));
+  const out: NonNullable<CheckResult['perFault']> = [];
+  for (let i = 0; i < length; i++) {
+    const entries = present.map((p) => p[i]).filter((e): e is NonNullable<typeof e> => e !== undefined);
+    const merged = { ...entries[0]! };
+    // Each generator saw the same fault; the slowest detection and recovery any of them saw is the one to report.
+    for (const key of Object.keys(merged)) if (key.endsWith('Ms')) merged[key] = maxOf(entries.map((e) => (typeof e[key] === 'number' ? (e[key] as number) : null)));
+    out.push(merged);
+  }
+  return out;
+}
+
+function mergeChecks(all: readonly Record<string, CheckResult>[]): Record<string, CheckResult> {
+  const out: Record<string, CheckResult> = {};
+  for (const name of new Set(all.flatMap((c) => Object.keys(c)))) {
+    const parts = all.map((c) => c[name]).filter((c): c is CheckResult => c !== undefined);
+    const counts: Record<string, number> = {};
+    for (const part of parts) for (const [key, n] of Object.entries(part.counts)) counts[key] = (counts[key] ?? 0) + n;
+    // One generator that found a violation makes the merged check fail; one that checked nothing does not make it unknown.
+    const valid = parts.some((p) => p.valid === false) ? false : parts.every((p) => p.valid === 'unknown') ? 'unknown' : true;
+    const figures = mergeFigures(parts.map((p) => p.figures));
+    const perFault = mergePerFault(parts.map((p) => p.perFault));
+    out[name] = {
+      valid,
+      counts,
+      ...(figures !== undefined && { figures }),
+      examples: parts.flatMap((p) => p.examples).slice(0, MAX_EXAMPLES),
+      ...(perFault !== undefined && { perFault }),
+    };
+  }
+  return out;
+}
+
+interface RunPart {
+  source: string;
+  index: number;
+  run: StrategyRunResult;
+}
+
+function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
+  const runs = parts.map((p) => p.run);
+  const merged = structuredClone(runs[0]!);
+
+  const latency: StrategyRunResult['latency'] = {};
+  for (const op of new Set(runs.flatMap((r) => Object.keys(r.latency)))) {
+    const histograms = parts.flatMap((p) => {
+      const entry = p.run.latency[op];
+      return entry ? [decodeOrThrow(entry.histogram, p.source, `runs[${p.index}].latency.${op}.histogram`)] : [];
+    });
+    const h = addHistograms(histograms);
+    latency[op] = { all: summarize(h), byPhase: {}, histogram: encodeHistogram(h) };
+  }
+  merged.latency = latency;
+  merged.slip = mergeSummaries(runs.map((r) => r.slip));
+
+  const nullableSum = (pick: (r: StrategyRunResult) => number | null) => sumNullable(runs.map(pick));
+  merged.load = {
+    ...merged.load,
+    targetRate: nullableSum((r) => r.load.targetRate),
+    concurrency: nullableSum((r) => r.load.concurrency),
+    workers: sum(runs.map((r) => r.load.workers)),
+    durationMs: Math.max(...runs.map((r) => r.load.durationMs)),
+    completedOps: sum(runs.map((r) => r.load.completedOps)),
+    achievedRate: sum(runs.map((r) => r.load.achievedRate)),
+    inFlightAtEnd: sum(runs.map((r) => r.load.inFlightAtEnd)),
+  };
+
+  // Round trips are per verify: weigh each generator by the verifies it measured.
+  const weighted = runs.filter((r) => r.redis.roundTripsPerVerify !== null).map((r) => ({ rtt: r.redis.roundTripsPerVerify!, n: r.latency.verify?.all.count ?? 0 }));
+  const weight = sum(weighted.map((w) => w.n));
+  if (weighted.length > 0) {
+    merged.redis.roundTripsPerVerify = weight === 0 ? weighted[0]!.rtt : Math.round((sum(weighted.map((w) => w.rtt * w.n)) / weight) * 1000) / 1000;
+  }
+
+  merged.timeline = mergeTimelines(runs.map((r) => r.timeline));
+  merged.checks = mergeChecks(runs.map((r) => r.checks));
+  merged.interrupted = runs.some((r) => r.interrupted);
+  merged.historyFiles = [...new Set(runs.flatMap((r) => r.historyFiles))];
+  merged.reconciledTokens = sum(runs.map((r) => r.reconciledTokens));
+  return merged;
+}
+
+/**
+ * Merges the results of several load generators that ran the same scenario against one
+ * topology. Throws IncompatibleResultsError (different scenario, schema or set of runs) and
+ * ResultFileError (a histogram that does not decode), both naming the file and the field.
+ */
+export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
+  const first = inputs[0];
+  if (!first) throw new IncompatibleResultsError('nothing to merge');
+  for (const other of inputs.slice(1)) assertComparable(first, other);
+
+  const keyed = inputs.map((input) => runKeys(input.result.runs));
+  const firstKeys = keyed[0]!;
+  inputs.forEach((input, i) => {
+    const keys = keyed[i]!;
+    const missing = [...firstKeys.keys()].find((k) => !keys.has(k));
+    const extra = [...keys.keys()].find((k) => !firstKeys.has(k));
+    if (missing !== undefined) throw new IncompatibleResultsError(`run ${missing} is in ${first.source} but not in ${input.source}: every load generator must run the same strategies`);
+    if (extra !== undefined) throw new IncompatibleResultsError(`run ${extra} is in ${input.source} but not in ${first.source}: every load generator must run the same strategies`);
+  });
+
+  const runs = [...firstKeys.keys()].map((key) =>
+    mergeRun(
+      inputs.map((input, i) => {
+        const run = keyed[i]!.get(key)!;
+        return { source: input.source, index: input.result.runs.indexOf(run), run };
+      }),
+    ),
+  );
+
+  return {
+    tool: 'tokenbench',
+    tokenbenchVersion: first.result.tokenbenchVersion,
+    schemaVersion: first.result.schemaVersion,
+    // When the benchmark ran, not when it was merged: the earliest generator's start.
+    createdAt: inputs.map((i) => i.result.createdAt).sort()[0]!,
+    interrupted: inputs.some((i) => i.result.interrupted),
+    environment: structuredClone(first.result.environment),
+    scenario: structuredClone(first.result.scenario),
+    runs,
+    mergedFrom: { files: inputs.map((i) => i.source), note: MERGE_NOTE },
+  };
+}
