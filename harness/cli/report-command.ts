@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidOptionError } from '../../topologies/errors.ts';
+import { renderHtml } from '../../reports/html.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { loadResult, type ResultFile } from '../../reports/schema.ts';
 import { parseFlags } from './flags.ts';
@@ -22,11 +23,9 @@ Examples:
 
 const FORMATS = ['md', 'html', 'json'] as const;
 
-/** The HTML renderer is loaded on demand: the Markdown path must work without it. */
-async function render(result: ResultFile, format: (typeof FORMATS)[number]): Promise<string> {
+function render(result: ResultFile, format: (typeof FORMATS)[number]): string {
   if (format === 'md') return renderMarkdown(result);
   if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
-  const { renderHtml } = (await import('../../reports/html.ts')) as { renderHtml: (r: ResultFile) => string };
   return renderHtml(result);
 }
 
@@ -41,7 +40,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`report: one result at a time; unexpected '${rest[0]}'`);
   const format = (values.format ?? 'md') as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new InvalidOptionError('--format', FORMATS.join(', '), values.format);
-  const text = await render(loadResult(file), format);
+  const text = render(loadResult(file), format);
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
   return 0;

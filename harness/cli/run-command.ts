@@ -5,9 +5,10 @@ import { InvalidOptionError } from '../../topologies/errors.ts';
 import { resolveRedisServer } from '../../topologies/process/redis-binary.ts';
 import { parseDurationMs } from '../duration.ts';
 import { execFileSync } from 'node:child_process';
-import { SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
+import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
 import { runStrategy, type StrategyRun } from '../runner.ts';
 import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
+import { renderHtml } from '../../reports/html.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
@@ -209,15 +210,22 @@ export function summaryTable(runs: readonly StrategyRunResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Markdown (and HTML, once its renderer is present) beside result.json; a renderer failing never loses the result. */
+/** Markdown and HTML beside result.json; a renderer failing never loses the result. */
 export function writeReports(result: ResultFile, outDir: string): string[] {
   const written: string[] = [];
-  try {
-    const path = join(outDir, 'report.md');
-    writeFileSync(path, renderMarkdown(result));
-    written.push(path);
-  } catch (error) {
-    process.stderr.write(`tokenbench: report.md not written: ${(error as Error).message}\n`);
+  // Rendered from the file's own content, so `tokenbench report result.json` gives the same bytes.
+  const fromFile = parseResult(JSON.parse(JSON.stringify(result)), join(outDir, 'result.json'));
+  for (const [file, render] of [
+    ['report.md', renderMarkdown],
+    ['report.html', renderHtml],
+  ] as const) {
+    try {
+      const path = join(outDir, file);
+      writeFileSync(path, render(fromFile));
+      written.push(path);
+    } catch (error) {
+      process.stderr.write(`tokenbench: ${file} not written: ${(error as Error).message}\n`);
+    }
   }
   return written;
 }
