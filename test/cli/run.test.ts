@@ -90,7 +90,8 @@ describe('the main job', () => {
     expect(r.stdout).toContain(`report: ${join(out, 'report.md')}`);
     const again = await tokenbench(['report', join(out, 'result.json')]);
     expect(again.exitCode).toBe(0);
-    expect(again.stdout).toBe(readFileSync(join(out, 'report.md'), 'utf8'));
+    // execa strips the final newline of stdout.
+    expect(again.stdout).toBe(readFileSync(join(out, 'report.md'), 'utf8').replace(/\n$/, ''));
   }, 400_000);
 });
 
