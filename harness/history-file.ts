@@ -17,9 +17,19 @@ export class HistoryWriter {
     this.#stream = createWriteStream(path, { flags: 'w' });
   }
 
+  #buffer = '';
+
+  /** Lines are batched: one stream write per 64 KiB instead of one per op (a visible cost at 50k ops/s). */
   append(op: Op): void {
-    this.#stream.write(`${JSON.stringify(op)}\n`);
+    this.#buffer += `${JSON.stringify(op)}\n`;
     this.count++;
+    if (this.#buffer.length >= 65_536) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#buffer.length === 0) return;
+    this.#stream.write(this.#buffer);
+    this.#buffer = '';
   }
 
   #closed: Promise<void> | undefined;
@@ -27,6 +37,7 @@ export class HistoryWriter {
   /** Idempotent: the runner closes on success and again in its cleanup. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#flush();
       this.#stream.end();
       if (!this.#stream.closed) await once(this.#stream, 'close');
     })();

@@ -114,6 +114,7 @@ export class Metrics {
   readonly byOp = new Map<OpFunction, Histogram>();
   readonly byOpPhase = new Map<string, Histogram>();
   readonly slip = newHistogram();
+  readonly #byOpPhaseFast = new Map<OpFunction, Map<Phase, Histogram>>();
   readonly #buckets: (BinnedLatency & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> })[] = [];
   /** Rolling window for the progress line. */
   #window = new BinnedLatency();
@@ -133,9 +134,15 @@ export class Metrics {
     let h = this.byOp.get(op.f);
     if (!h) this.byOp.set(op.f, (h = newHistogram()));
     h.recordValue(us);
-    const key = `${op.f}:${op.phase}`;
-    let hp = this.byOpPhase.get(key);
-    if (!hp) this.byOpPhase.set(key, (hp = newHistogram()));
+    // Nested lookup: building an "op:phase" key string for every op shows in profiles.
+    let phases = this.#byOpPhaseFast.get(op.f);
+    if (!phases) this.#byOpPhaseFast.set(op.f, (phases = new Map()));
+    let hp = phases.get(op.phase);
+    if (!hp) {
+      hp = newHistogram();
+      phases.set(op.phase, hp);
+      this.byOpPhase.set(`${op.f}:${op.phase}`, hp);
+    }
     hp.recordValue(us);
     this.completed++;
     if (op.f === 'verify' && redisOps !== undefined) {

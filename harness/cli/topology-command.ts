@@ -214,7 +214,7 @@ async function topologyUp(kind: string, values: Values): Promise<number> {
   }
 }
 
-function stats(values: number[]): { min: number; median: number; max: number; runs: number[] } {
+export function stats(values: number[]): { min: number; median: number; max: number; runs: number[] } {
   const sorted = [...values].sort((a, b) => a - b);
   return { min: sorted[0] ?? NaN, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN, max: sorted.at(-1) ?? NaN, runs: values };
 }
@@ -228,18 +228,16 @@ export interface TopologyBenchResult {
   killToAnnouncedMs?: ReturnType<typeof stats>;
 }
 
-async function topologyBench(values: Values): Promise<number> {
-  const runs = intFlag(values.runs, '--runs', 1) ?? 3;
-  const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
+/** Starts each kind `runs` times: start-to-ready, and for HA kinds kill -9 of the primary to promotion. */
+export async function measureTopologyTimes(kinds: string[], runs: number, values: Partial<Values> = {}, onRun?: (kind: string, run: number) => void): Promise<TopologyBenchResult[]> {
   const results: TopologyBenchResult[] = [];
-  await ensureRedisServer(values['redis-server'] ?? 'redis-server');
   for (const kind of kinds) {
-    const options = topologyOptionsFromFlags(kind, { ...values, keep: false });
+    const options = topologyOptionsFromFlags(kind, { ...values, keep: false } as Values);
     const ready: number[] = [];
     const promotion: number[] = [];
     const announced: number[] = [];
     for (let i = 0; i < runs; i++) {
-      if (!values.json) process.stderr.write(`${kind}: run ${i + 1}/${runs}...\n`);
+      onRun?.(kind, i);
       const began = performance.now();
       const t = await createTopology(options, flagLabel).start();
       try {
@@ -265,6 +263,16 @@ async function topologyBench(values: Values): Promise<number> {
       ...(promotion.length > 0 && { killToPromotionMs: stats(promotion), killToAnnouncedMs: stats(announced) }),
     });
   }
+  return results;
+}
+
+async function topologyBench(values: Values): Promise<number> {
+  const runs = intFlag(values.runs, '--runs', 1) ?? 3;
+  const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
+  await ensureRedisServer(values['redis-server'] ?? 'redis-server');
+  const results = await measureTopologyTimes(kinds, runs, values, (kind, i) => {
+    if (!values.json) process.stderr.write(`${kind}: run ${i + 1}/${runs}...\n`);
+  });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return 0;

@@ -12,6 +12,8 @@ const ACCEPTED_TYPES = {
   refresh: new Set(['rt+jwt', 'application/rt+jwt']),
 } as const;
 const BOM = [0xef, 0xbb, 0xbf] as const;
+/** Bounded so that a stream of distinct (attacker-made, yet acceptable) headers cannot grow memory. */
+const ACCEPTED_HEADER_CACHE = 16;
 export type TokenKind = keyof typeof TOKEN_TYPES;
 
 export interface JwtSettings {
@@ -77,6 +79,8 @@ export class TokenService {
   readonly keys: KeyMaterial;
   readonly #engine: JwtEngine;
   readonly now: () => number;
+  /** Header segments already checked and accepted, per token kind; only accepted ones, and few. */
+  readonly #acceptedHeaders: Record<TokenKind, Set<string>> = { access: new Set(), refresh: new Set() };
 
   private constructor(settings: JwtSettings, keys: KeyMaterial, engine: JwtEngine, now: () => number) {
     this.settings = settings;
@@ -122,18 +126,13 @@ export class TokenService {
     const second = first < 0 ? -1 : token.indexOf('.', first + 1);
     if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) return reject('ERR_JWT_MALFORMED', 'a JWT has exactly three dot-separated segments');
     const headerSegment = token.slice(0, first);
-    if (!SEGMENT.test(headerSegment)) return reject('ERR_JWT_MALFORMED', 'header is not base64url');
-    let header: unknown;
-    try {
-      header = JSON.parse(decoder.decode(Buffer.from(headerSegment, 'base64url')));
-    } catch {
-      return reject('ERR_JWT_MALFORMED', 'header is not JSON');
+    // Every token of a key has one of a handful of headers: remember the ones that passed, so the
+    // hot path skips decoding and parsing them (a visible share of a 6 us fast-jwt verify).
+    if (!this.#acceptedHeaders[kind].has(headerSegment)) {
+      const headerCheck = this.#checkHeader(headerSegment, kind);
+      if (headerCheck) return headerCheck;
+      if (this.#acceptedHeaders[kind].size < ACCEPTED_HEADER_CACHE) this.#acceptedHeaders[kind].add(headerSegment);
     }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) return reject('ERR_JWT_MALFORMED', 'header is not a JSON object');
-    const h = header as Record<string, unknown>;
-    if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${describeClaim(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
-    if (h.crit !== undefined) return reject('ERR_JWT_MALFORMED', 'crit header parameters are not supported');
-    if (typeof h.typ !== 'string' || !ACCEPTED_TYPES[kind].has(h.typ)) return reject('ERR_JWT_TYPE_INVALID', `typ ${describeClaim(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
     const payloadSegment = token.slice(first + 1, second);
     const signatureSegment = token.slice(second + 1);
     if (!SEGMENT.test(payloadSegment) || !SEGMENT.test(signatureSegment)) return reject('ERR_JWT_MALFORMED', 'payload or signature is not base64url');
@@ -148,6 +147,23 @@ export class TokenService {
       return reject(code, signature.detail);
     }
     return this.#checkClaims(signature.payload);
+  }
+
+  /** Undefined when the header is acceptable for `kind`; the rejection otherwise. */
+  #checkHeader(headerSegment: string, kind: TokenKind): TokenCheck | undefined {
+    if (!SEGMENT.test(headerSegment)) return reject('ERR_JWT_MALFORMED', 'header is not base64url');
+    let header: unknown;
+    try {
+      header = JSON.parse(decoder.decode(Buffer.from(headerSegment, 'base64url')));
+    } catch {
+      return reject('ERR_JWT_MALFORMED', 'header is not JSON');
+    }
+    if (header === null || typeof header !== 'object' || Array.isArray(header)) return reject('ERR_JWT_MALFORMED', 'header is not a JSON object');
+    const h = header as Record<string, unknown>;
+    if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${describeClaim(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
+    if (h.crit !== undefined) return reject('ERR_JWT_MALFORMED', 'crit header parameters are not supported');
+    if (typeof h.typ !== 'string' || !ACCEPTED_TYPES[kind].has(h.typ)) return reject('ERR_JWT_TYPE_INVALID', `typ ${describeClaim(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
+    return undefined;
   }
 
   #checkClaims(payload: unknown): TokenCheck {

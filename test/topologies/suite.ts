@@ -7,7 +7,8 @@ import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
 
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
-const EVENT_DEADLINE_MS = 30_000;
+// A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
+const EVENT_DEADLINE_MS = 60_000;
 
 export function isAlive(pid: number): boolean {
   try {
