@@ -2,9 +2,9 @@
 // and writes BENCHMARKS.md and bench/results.json. Not part of `npm test`: speed targets live here.
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { execFileSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { startTopology } from '../topologies/topology.ts';
+import { gitSha } from '../harness/version.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { benchHarnessRatios } from './harness-ratios.ts';
 import { benchJwtFloor } from './jwt-floor.ts';
@@ -37,10 +37,7 @@ if (want('harness')) (log('strategies under the harness...'), sections.push(awai
 if (want('engine')) (log('load engine capacity...'), sections.push(await benchLoadEngine()));
 if (want('topologies')) (log('topology start and failover...'), sections.push(await benchTopologies()));
 
-let sha = 'unknown';
-try {
-  sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-} catch {}
+const sha = gitSha()?.slice(0, 7) ?? 'unknown';
 const environment = {
   date: new Date().toISOString(),
   commit: sha,

@@ -249,21 +249,8 @@ export class LoadEngine {
   async #perform(plan: PlannedOp, invokeMs: number): Promise<{ fields: Omit<Op, 'id' | 'f' | 'worker' | 'phase' | 'subject' | 'intendedMs' | 'invokeMs' | 'completeMs'>; redisOps?: number }> {
     const s = this.#o.strategy;
     switch (plan.f) {
-      case 'verify': {
-        const session = plan.session!;
-        const v = await s.verify(session.accessToken);
-        return {
-          redisOps: v.redisOps,
-          fields: {
-            type: 'ok',
-            accepted: v.ok,
-            ...(!v.ok && { code: v.code }),
-            ...(v.degraded && { degraded: true }),
-            ...(plan.replay && { replay: true }),
-            ...this.#tokenFields(session),
-          },
-        };
-      }
+      case 'verify':
+        throw new Error('verify ops take #executeVerify');
       case 'issue': {
         const r = await s.issue(plan.subject);
         if (!r.ok) return { redisOps: r.redisOps, fields: { type: opTypeOfAck(r), code: r.code, error: r.error } };

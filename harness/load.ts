@@ -20,8 +20,8 @@ export async function runOpenLoop(rate: number, fromMs: number, untilMs: number,
   let next = fromMs;
   while (next < untilMs && !hooks.signal.aborted) {
     const now = hooks.now();
-    // Before the first due time (time zero is set in the future for the warm-up), just wait.
-    // Launch everything due; a late tick launches a batch, each keeping its own due time.
+    // Launch everything due (nothing before the first due time); a late tick launches a batch,
+    // each keeping its own due time.
     while (next <= now && next < untilMs) {
       onSlip(now - next, next);
       const p = hooks.launch(next, now);

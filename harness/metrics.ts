@@ -112,9 +112,9 @@ export interface MetricsSnapshot {
 export class Metrics {
   readonly bucketMs: number;
   readonly byOp = new Map<OpFunction, Histogram>();
-  readonly byOpPhase = new Map<string, Histogram>();
+  /** Nested rather than keyed by an "op:phase" string: building that string for every op shows in profiles. */
+  readonly byOpPhase = new Map<OpFunction, Map<Phase, Histogram>>();
   readonly slip = newHistogram();
-  readonly #byOpPhaseFast = new Map<OpFunction, Map<Phase, Histogram>>();
   readonly #buckets: (BinnedLatency & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> })[] = [];
   /** Rolling window for the progress line. */
   #window = new BinnedLatency();
@@ -134,15 +134,10 @@ export class Metrics {
     let h = this.byOp.get(op.f);
     if (!h) this.byOp.set(op.f, (h = newHistogram()));
     h.recordValue(us);
-    // Nested lookup: building an "op:phase" key string for every op shows in profiles.
-    let phases = this.#byOpPhaseFast.get(op.f);
-    if (!phases) this.#byOpPhaseFast.set(op.f, (phases = new Map()));
+    let phases = this.byOpPhase.get(op.f);
+    if (!phases) this.byOpPhase.set(op.f, (phases = new Map()));
     let hp = phases.get(op.phase);
-    if (!hp) {
-      hp = newHistogram();
-      phases.set(op.phase, hp);
-      this.byOpPhase.set(`${op.f}:${op.phase}`, hp);
-    }
+    if (!hp) phases.set(op.phase, (hp = newHistogram()));
     hp.recordValue(us);
     this.completed++;
     if (op.f === 'verify' && redisOps !== undefined) {
@@ -185,7 +180,7 @@ export class Metrics {
   serialize(): SerializedMetrics {
     return {
       byOp: Object.fromEntries([...this.byOp].map(([k, h]) => [k, encodeHistogram(h)])),
-      byOpPhase: Object.fromEntries([...this.byOpPhase].map(([k, h]) => [k, encodeHistogram(h)])),
+      byOpPhase: Object.fromEntries([...this.byOpPhase].flatMap(([f, phases]) => [...phases].map(([phase, h]) => [`${f}:${phase}`, encodeHistogram(h)]))),
       slip: encodeHistogram(this.slip),
       buckets: this.#buckets.map((b) => ({
         meta: b.meta,
@@ -200,13 +195,18 @@ export class Metrics {
 
   /** Adds another engine's metrics: histograms add, bucket bins add, counters sum. */
   merge(other: SerializedMetrics): void {
-    const add = (map: Map<string, Histogram>, key: string, encoded: string) => {
+    const add = <K>(map: Map<K, Histogram>, key: K, encoded: string) => {
       let h = map.get(key);
       if (!h) map.set(key, (h = newHistogram()));
       h.add(decodeHistogram(encoded));
     };
-    for (const [k, e] of Object.entries(other.byOp)) add(this.byOp as Map<string, Histogram>, k, e);
-    for (const [k, e] of Object.entries(other.byOpPhase)) add(this.byOpPhase, k, e);
+    for (const [k, e] of Object.entries(other.byOp)) add(this.byOp, k as OpFunction, e);
+    for (const [k, e] of Object.entries(other.byOpPhase)) {
+      const [f, phase] = k.split(':') as [OpFunction, Phase];
+      let phases = this.byOpPhase.get(f);
+      if (!phases) this.byOpPhase.set(f, (phases = new Map()));
+      add(phases, phase, e);
+    }
     this.slip.add(decodeHistogram(other.slip));
     other.buckets.forEach((b, i) => {
       let mine = this.#buckets[i];

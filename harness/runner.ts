@@ -6,7 +6,7 @@ import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { startTopology } from '../topologies/topology.ts';
 import type { StartedTopology } from '../topologies/types.ts';
-import { CHECKERS } from './checkers/index.ts';
+import { runCheckersOverStream } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-worker.ts';
 import { readHistory } from './history-file.ts';
@@ -166,8 +166,9 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     jwt: { ...scenario.jwt, ...overrides.jwt },
     failurePolicy,
     ...(wait && { wait }),
-    ...(overrides.blacklist && { blacklist: { layout: 'key-per-token', bucketMs: 60_000, groups: 64, ...overrides.blacklist } }),
-    ...(overrides.whitelist && { whitelist: { maxSessions: 0, ...overrides.whitelist } }),
+    // Fields left out take the strategy schema's own defaults.
+    ...(overrides.blacklist && { blacklist: overrides.blacklist }),
+    ...(overrides.whitelist && { whitelist: overrides.whitelist }),
   };
   const stage = (s: string) => ctx.onStage?.(overrides.label ?? name, s);
 
@@ -319,7 +320,7 @@ class Orchestration {
     const latency: StrategyRun['latency'] = {};
     for (const [f, h] of metrics.byOp) {
       const byPhase: Record<string, LatencySummary> = {};
-      for (const [key, hp] of metrics.byOpPhase) if (key.startsWith(`${f}:`)) byPhase[key.slice(f.length + 1)] = summarize(hp);
+      for (const [phase, hp] of metrics.byOpPhase.get(f) ?? []) byPhase[phase] = summarize(hp);
       latency[f] = { all: summarize(h), byPhase, histogram: encodeHistogram(h) };
     }
     return {
@@ -440,9 +441,7 @@ async function* mergeHistories(paths: string[]): AsyncGenerator<Op> {
   }
 }
 
-/** Folds every checker over the history files, streaming: memory stays bounded however long the run. */
-export async function checkHistory(paths: string[], run: RunInfo): Promise<Record<string, CheckResult>> {
-  const checkers = CHECKERS.map((make) => make());
-  for await (const op of mergeHistories(paths)) for (const c of checkers) c.observe(op);
-  return Object.fromEntries(checkers.map((c) => [c.name, c.result(run)]));
+/** Checks the history files of every load generator, merged in completion order, streaming from disk. */
+export function checkHistory(paths: string[], run: RunInfo): Promise<Record<string, CheckResult>> {
+  return runCheckersOverStream(mergeHistories(paths), run);
 }

@@ -7,7 +7,7 @@ import { InvalidOptionError, TokenbenchError } from '../topologies/errors.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { topologyOptionsSchema } from '../topologies/options.ts';
 import { parseOrThrow } from '../topologies/validation.ts';
-import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES } from '../strategies/options.ts';
+import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { parseDurationMs } from './duration.ts';
 
 const DURATION_TEXT = /^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/;
@@ -25,7 +25,7 @@ const strategyEntry = z.union(
       label: z.string().optional(),
       jwt: jwtSettingsSchema.partial().optional(),
       failurePolicy: z.enum(['fail-closed', 'fail-open']).optional(),
-      wait: z.strictObject({ replicas: z.number().int().min(1), timeoutMs: z.number().int().min(0) }).nullable().optional(),
+      wait: waitSchema.nullable().optional(),
       blacklist: z.strictObject({ layout: z.enum(['key-per-token', 'bucketed']).optional(), bucketMs: z.number().int().min(1).optional(), groups: z.number().int().min(1).optional() }).optional(),
       whitelist: z.strictObject({ maxSessions: z.number().int().min(0).optional() }).optional(),
     }),
@@ -64,7 +64,7 @@ export const scenarioSchema = z.strictObject({
   policy: z
     .strictObject({
       failure: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
-      wait: z.strictObject({ replicas: z.number().int().min(1), timeoutMs: z.number().int().min(0) }).optional(),
+      wait: waitSchema.optional(),
     })
     .prefault({}),
   /** ioredis options that matter under failover (see DEFAULT_CLIENT_OPTIONS). */

@@ -42,7 +42,7 @@ export class ZipfSampler {
   }
 }
 
-/** A live login as the workload sees it. Times are run ms (relative to the measured phase start). */
+/** A live login as the workload sees it. Times are Unix ms, as the tokens carry them. */
 export interface Session {
   subject: string;
   accessToken: string;

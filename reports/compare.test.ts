@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { COMPARE_HELP, compareCommand } from '../harness/cli/compare-command.ts';
@@ -17,6 +16,7 @@ import {
   steadyBuckets,
   type MetricRow,
 } from './compare.ts';
+import { commandHarness } from './command-harness.ts';
 import { loadResult, type ResultFile, type StrategyRunResult } from './schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
@@ -251,27 +251,9 @@ describe('renderComparison', () => {
 });
 
 describe('compareCommand', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokenbench-compare-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, write, run, remove } = commandHarness('tokenbench-compare-', compareCommand);
+  afterAll(remove);
   afterEach(() => vi.restoreAllMocks());
-
-  const write = (name: string, data: unknown): string => {
-    const path = join(dir, name);
-    writeFileSync(path, typeof data === 'string' ? data : JSON.stringify(data));
-    return path;
-  };
-  const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
-    let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      return { code: await compareCommand(argv), out };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  };
   const slower = copy(single);
   slower.runs[1]!.latency.verify!.all.p99 *= 1.5;
 

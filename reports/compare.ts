@@ -1,4 +1,5 @@
 import { InvalidOptionError, TokenbenchError } from '../topologies/errors.ts';
+import { headlineFigures, sumOf } from './figures.ts';
 import type { ResultFile, StrategyRunResult } from './schema.ts';
 
 /**
@@ -98,21 +99,16 @@ interface MetricDef {
   read(run: StrategyRunResult): number | null;
 }
 
-const count = (run: StrategyRunResult, check: string, keys: string[]): number | null => {
-  const counts = run.checks[check]?.counts;
-  if (!counts) return null;
-  return keys.reduce((sum, key) => sum + (counts[key] ?? 0), 0);
-};
 
 export const METRICS: readonly MetricDef[] = [
   { id: 'p50', name: 'verify p50 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p50', read: (r) => r.latency.verify?.all.p50 ?? null },
   { id: 'p99', name: 'verify p99 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p99', read: (r) => r.latency.verify?.all.p99 ?? null },
   { id: 'p999', name: 'verify p99.9 ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => r.latency.verify?.all.p999 ?? null },
   { id: 'throughput', name: 'throughput ops/s', unit: 'ops/s', better: 'higher', correctness: false, read: (r) => r.load.achievedRate },
-  { id: 'violations', name: 'revoked-accepted violations', unit: 'count', better: 'lower', correctness: true, read: (r) => count(r, 'revoked-accepted', ['violations']) },
-  { id: 'lost', name: 'lost revocations', unit: 'count', better: 'lower', correctness: true, read: (r) => count(r, 'lost-revocations', ['lostAtReconciliation', 'resurrected']) },
-  { id: 'entry-lost', name: 'valid-rejected entryLost', unit: 'count', better: 'lower', correctness: true, read: (r) => count(r, 'valid-rejected', ['entryLost']) },
-  { id: 'unavailability', name: 'longest unavailability ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => r.checks.unavailability?.figures?.longestWindowMs ?? null },
+  { id: 'violations', name: 'revoked-accepted violations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).violations },
+  { id: 'lost', name: 'lost revocations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).lostRevocations },
+  { id: 'entry-lost', name: 'valid-rejected entryLost', unit: 'count', better: 'lower', correctness: true, read: (r) => sumOf(r.checks['valid-rejected']?.counts, ['entryLost']) },
+  { id: 'unavailability', name: 'longest unavailability ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => headlineFigures(r).longestUnavailabilityMs },
 ];
 
 const METRIC_ALIASES: Record<string, MetricId> = { 'p99.9': 'p999', entrylost: 'entry-lost', 'entry-lost': 'entry-lost', 'lost-revocations': 'lost', 'revoked-accepted': 'violations' };

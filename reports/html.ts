@@ -1,4 +1,5 @@
 import { decodeHistogram } from '../harness/metrics.ts';
+import { headlineFigures } from './figures.ts';
 import type { ResultFile, StrategyRunResult } from './schema.ts';
 import {
   clipRect,
@@ -151,30 +152,6 @@ function loadLine(runs: readonly Run[]): string {
   return `<p class="meta">${esc(first.topology.kind)} · ${runs.length} strateg${runs.length === 1 ? 'y' : 'ies'} · ${esc(how)} · ${fmtSeconds(load.durationMs)} measured after ${fmtSeconds(load.warmupMs)} warm-up · ${faults.length ? esc(faults.join(', ')) : 'no faults'}</p>`;
 }
 
-interface SummaryFigures {
-  revokedAccepted: number | null;
-  violations: number | null;
-  validRejected: number | null;
-  lostRevocations: number | null;
-  longestUnavailabilityMs: number | null;
-}
-
-function sumOf(counts: Record<string, number> | undefined, keys: readonly string[]): number | null {
-  return counts ? keys.reduce((total, key) => total + (counts[key] ?? 0), 0) : null;
-}
-
-/** The same sums as summaryTable in harness/cli/run-command.ts: a figure means the same everywhere. */
-function summaryFigures(run: Run): SummaryFigures {
-  const revoked = run.checks['revoked-accepted']?.counts;
-  return {
-    revokedAccepted: sumOf(revoked, ['withinGuarantee', 'failOpen', 'violations']),
-    violations: revoked ? (revoked.violations ?? 0) : null,
-    validRejected: sumOf(run.checks['valid-rejected']?.counts, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']),
-    lostRevocations: sumOf(run.checks['lost-revocations']?.counts, ['lostAtReconciliation', 'resurrected']),
-    longestUnavailabilityMs: run.checks.unavailability?.figures?.longestWindowMs ?? null,
-  };
-}
-
 function countCell(value: number | null, severity: 'bad' | 'warn' | 'plain'): string {
   if (value === null) return '<td class="num muted">-</td>';
   const flag = value > 0 && severity !== 'plain' ? ` ${severity}` : '';
@@ -183,7 +160,7 @@ function countCell(value: number | null, severity: 'bad' | 'warn' | 'plain'): st
 
 function summaryRow(run: Run, colour: string): string {
   const verify = run.latency.verify?.all;
-  const figures = summaryFigures(run);
+  const figures = headlineFigures(run);
   const num = (text: string) => `<td class="num">${text}</td>`;
   return `<tr>
 <th scope="row">${swatch(colour)}${esc(run.label)}${run.interrupted ? ' <span class="tag">interrupted</span>' : ''}</th>

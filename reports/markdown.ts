@@ -1,3 +1,4 @@
+import { headlineFigures } from './figures.ts';
 import type { ResultFile, StrategyRunResult } from './schema.ts';
 
 type Run = StrategyRunResult;
@@ -13,15 +14,15 @@ const count = (run: Run, check: string, key: string): number => run.checks[check
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 export function lostRevocations(run: Run): number {
-  return count(run, 'lost-revocations', 'lostAtReconciliation') + count(run, 'lost-revocations', 'resurrected');
+  return headlineFigures(run).lostRevocations ?? 0;
 }
 
 export function validRejected(run: Run): number {
-  return ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other'].reduce((a, k) => a + count(run, 'valid-rejected', k), 0);
+  return headlineFigures(run).validRejected ?? 0;
 }
 
 export function longestUnavailabilityMs(run: Run): number | null {
-  return run.checks.unavailability?.figures?.longestWindowMs ?? null;
+  return headlineFigures(run).longestUnavailabilityMs;
 }
 
 function faultText(run: Run): string {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MERGE_HELP, mergeCommand } from '../harness/cli/merge-command.ts';
@@ -7,6 +6,7 @@ import { UsageError } from '../harness/cli/usage-error.ts';
 import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../harness/metrics.ts';
 import { IncompatibleResultsError } from './compare.ts';
 import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
+import { commandHarness } from './command-harness.ts';
 import { loadResult, parseResult, ResultFileError, type ResultFile } from './schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
@@ -209,27 +209,9 @@ describe('mergeResults: unusable input', () => {
 });
 
 describe('mergeCommand', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokenbench-merge-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, write, run, remove } = commandHarness('tokenbench-merge-', mergeCommand);
+  afterAll(remove);
   afterEach(() => vi.restoreAllMocks());
-
-  const write = (name: string, data: unknown): string => {
-    const path = join(dir, name);
-    writeFileSync(path, typeof data === 'string' ? data : JSON.stringify(data));
-    return path;
-  };
-  const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
-    let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      return { code: await mergeCommand(argv), out };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  };
 
   it('prints the merged result as JSON that reads back as a result', async () => {
     const r = await run([SINGLE, SINGLE, SINGLE]);

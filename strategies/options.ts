@@ -21,6 +21,8 @@ export const DEFAULT_JWT_SETTINGS = {
 };
 
 const positiveMs = z.number().int().min(1);
+/** WAIT <replicas> <timeoutMs> after each revocation write. */
+export const waitSchema = z.strictObject({ replicas: z.number().int().min(1), timeoutMs: z.number().int().min(0) });
 export const jwtSettingsSchema = z.strictObject({
   engine: z.enum(JWT_ENGINES).default(DEFAULT_JWT_SETTINGS.engine),
   alg: z.enum(JWT_ALGORITHMS).default(DEFAULT_JWT_SETTINGS.alg),
@@ -49,7 +51,7 @@ export const strategyOptionsSchema = z
      */
     failurePolicy: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** WAIT <replicas> <timeoutMs> after each revocation write, on the same connection. Off by default. */
-    wait: z.strictObject({ replicas: z.number().int().min(1), timeoutMs: z.number().int().min(0) }).optional(),
+    wait: waitSchema.optional(),
     /** Every key starts with this, so tokenbench's keys can be told apart and removed. */
     keyPrefix: z.string().regex(/^[^{}\s]*$/, 'a prefix without braces or spaces').default('tb:'),
     blacklist: z

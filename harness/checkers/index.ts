@@ -11,19 +11,36 @@ export { lostRevocations, propagationLag, revokedAccepted, unavailability, valid
 export const CHECKERS: readonly CheckerFactory[] = [revokedAccepted, validRejected, lostRevocations, propagationLag, unavailability];
 
 /**
- * Folds every checker over the history in one pass. The ops must come in completion order (as the
- * history file stores them): checkers rely on it, so an op out of order is an error rather than a
- * silently wrong verdict.
+ * Every checker folded together. The ops must come in completion order (as the history file stores
+ * them): checkers rely on it, so an op out of order is an error rather than a silently wrong verdict.
  */
-export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Record<string, CheckResult> {
+function checkerFold(factories: readonly CheckerFactory[]) {
   const checkers = factories.map((make) => make());
   let previous: Op | undefined;
-  for (const op of ops) {
-    if (previous && op.completeMs < previous.completeMs) {
-      throw new Error(`history out of completion order: op ${op.id} completed at ${op.completeMs} ms, after op ${previous.id} at ${previous.completeMs} ms`);
-    }
-    previous = op;
-    for (const checker of checkers) checker.observe(op);
-  }
-  return Object.fromEntries(checkers.map((checker) => [checker.name, checker.result(run)]));
+  return {
+    observe(op: Op): void {
+      if (previous && op.completeMs < previous.completeMs) {
+        throw new Error(`history out of completion order: op ${op.id} completed at ${op.completeMs} ms, after op ${previous.id} at ${previous.completeMs} ms`);
+      }
+      previous = op;
+      for (const checker of checkers) checker.observe(op);
+    },
+    results(run: RunInfo): Record<string, CheckResult> {
+      return Object.fromEntries(checkers.map((checker) => [checker.name, checker.result(run)]));
+    },
+  };
+}
+
+/** Folds every checker over the history in one pass. */
+export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Record<string, CheckResult> {
+  const fold = checkerFold(factories);
+  for (const op of ops) fold.observe(op);
+  return fold.results(run);
+}
+
+/** The same over a stream (a history read from disk): memory stays bounded however long the run. */
+export async function runCheckersOverStream(ops: AsyncIterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Promise<Record<string, CheckResult>> {
+  const fold = checkerFold(factories);
+  for await (const op of ops) fold.observe(op);
+  return fold.results(run);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { TOKENBENCH_VERSION } from '../version.ts';
 import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
 import { ResultFileError } from '../../reports/schema.ts';
 import { compareCommand } from './compare-command.ts';
@@ -9,9 +9,8 @@ import { runCommand } from './run-command.ts';
 import { topologyCommand } from './topology-command.ts';
 import { UsageError } from './usage-error.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export const MAIN_HELP = `tokenbench ${VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
+export const MAIN_HELP = `tokenbench ${TOKENBENCH_VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
 
 Usage: tokenbench <command> [options]
 
@@ -51,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-v') {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${TOKENBENCH_VERSION}\n`);
     return 0;
   }
   const run = COMMANDS[command];

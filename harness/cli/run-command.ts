@@ -1,14 +1,14 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '../../topologies/errors.ts';
-import { resolveRedisServer } from '../../topologies/process/redis-binary.ts';
 import { parseDurationMs } from '../duration.ts';
-import { execFileSync } from 'node:child_process';
 import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
-import { runStrategy, type StrategyRun } from '../runner.ts';
+import { runStrategy } from '../runner.ts';
+import { gitSha, TOKENBENCH_VERSION } from '../version.ts';
 import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
 import { renderHtml } from '../../reports/html.ts';
+import { headlineFigures } from '../../reports/figures.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
@@ -174,19 +174,6 @@ export function scenarioFromFlags(values: Values): Scenario {
 
 export type { ResultFile } from '../../reports/schema.ts';
 
-/** The commit tokenbench runs from, when it runs from a git checkout. */
-function gitSha(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 function fmt(ms: number | undefined): string {
   return ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
@@ -198,13 +185,10 @@ export function summaryTable(runs: readonly StrategyRunResult[]): string {
   ];
   for (const r of runs) {
     const v = r.latency.verify?.all;
-    const ra = r.checks['revoked-accepted']?.counts;
-    const vr = r.checks['valid-rejected']?.counts;
-    const lost = r.checks['lost-revocations']?.counts;
-    const unav = r.checks.unavailability?.figures;
-    const sum = (c: Record<string, number> | undefined, keys: string[]) => (c ? keys.reduce((a, k) => a + (c[k] ?? 0), 0) : 0);
+    const f = headlineFigures(r);
+    const orDash = (n: number | null) => (n === null ? '-' : String(n));
     lines.push(
-      `| ${r.label}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${ra ? `${sum(ra, ['withinGuarantee', 'failOpen', 'violations'])} (${ra.violations ?? 0})` : '-'} | ${vr ? sum(vr, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']) : '-'} | ${lost ? sum(lost, ['lostAtReconciliation', 'resurrected']) : '-'} | ${unav?.longestWindowMs !== undefined && unav.longestWindowMs !== null ? Math.round(unav.longestWindowMs) : '-'} |`,
+      `| ${r.label}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${f.revokedAccepted === null ? '-' : `${f.revokedAccepted} (${f.violations})`} | ${orDash(f.validRejected)} | ${orDash(f.lostRevocations)} | ${f.longestUnavailabilityMs === null ? '-' : Math.round(f.longestUnavailabilityMs)} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -259,12 +243,12 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const result: ResultFile = {
     tool: 'tokenbench',
-    tokenbenchVersion: version(),
+    tokenbenchVersion: TOKENBENCH_VERSION,
     schemaVersion: SCHEMA_VERSION,
     createdAt: new Date().toISOString(),
     interrupted: false,
     environment: {
-      tokenbench: version(),
+      tokenbench: TOKENBENCH_VERSION,
       gitSha: gitSha(),
       node: process.version,
       platform: `${process.platform} ${process.arch}`,

@@ -160,7 +160,7 @@ export abstract class ProcessTopology implements StartedTopology {
       .admin()
       .call('ROLE')
       .then((reply) => {
-        const [role, host, port] = reply as [string, string?, number?];
+        const [role, , port] = reply as [string, string?, number?];
         const observed: ObservedRole =
           role === 'master' ? { role: 'primary' } : { role: 'replica', ...(typeof port === 'number' && { primaryPort: port }) };
         const previous = this.observedRoles.get(server.id);
@@ -168,7 +168,6 @@ export abstract class ProcessTopology implements StartedTopology {
         if (previous && previous.role !== observed.role && !this.eventLog.closed) {
           this.eventLog.push({ source: 'role', type: 'role-change', node: server.id, detail: `${previous.role} -> ${observed.role}` });
         }
-        void host;
       })
       .catch(() => {})
       .finally(() => this.#polling.delete(server.id));
