@@ -38,8 +38,11 @@ const D = DEFAULT_TOPOLOGY_OPTIONS;
 const count = (min: number, what: string) => z.number().int().min(min, `an integer >= ${min} (${what})`);
 
 const commonShape = {
-  backend: z.literal('process').default('process'),
+  /** process: redis-server children of tokenbench; container: one container per node (Docker). */
+  backend: z.enum(['process', 'container']).default('process'),
   redisServer: z.string().min(1).default(D.redisServer),
+  /** Container backend: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local. */
+  image: z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4').optional(),
   persistence: z.enum(['none', 'rdb', 'aof']).default(D.persistence),
   minReplicasToWrite: count(0, 'replicas that must acknowledge within the lag for a write to be accepted').default(D.minReplicasToWrite),
   minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),

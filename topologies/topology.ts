@@ -1,8 +1,13 @@
 import { normalizeTopologyOptions, type TopologyOptions, type TopologyOptionsInput } from './options.ts';
-import { ClusterProcessTopology } from './process/cluster.ts';
+import { containerLauncher } from './container/container-server.ts';
+import { DEFAULT_IMAGE } from './container/docker.ts';
+import { InvalidOptionError } from './errors.ts';
+import { ClusterTopology } from './owned/cluster.ts';
+import { SentinelTopology } from './owned/sentinel.ts';
+import { SingleTopology } from './owned/single.ts';
 import { resolveRedisServer } from './process/redis-binary.ts';
-import { SentinelProcessTopology } from './process/sentinel.ts';
-import { SingleProcessTopology } from './process/single.ts';
+import { processLauncher } from './process/server-process.ts';
+import type { ServerLauncher } from './server.ts';
 import type { StartedTopology, Topology } from './types.ts';
 
 /**
@@ -14,19 +19,25 @@ export function createTopology(
   label?: (path: readonly PropertyKey[]) => string,
 ): Topology & { readonly options: TopologyOptions } {
   const options = normalizeTopologyOptions(input, label);
+  if (options.image !== undefined && options.backend !== 'container') {
+    throw new InvalidOptionError(label?.(['image']) ?? 'topology.image', 'no image with the process backend (images are for --backend container)', options.image);
+  }
   return {
     kind: options.kind,
     backend: options.backend,
     options,
     async start(signal?: AbortSignal): Promise<StartedTopology> {
-      const binary = await resolveRedisServer(options.redisServer);
+      const launcher: ServerLauncher =
+        options.backend === 'container'
+          ? await containerLauncher(options.image ?? DEFAULT_IMAGE, options.readyTimeoutMs)
+          : processLauncher(await resolveRedisServer(options.redisServer));
       switch (options.kind) {
         case 'single':
-          return SingleProcessTopology.start(options, binary, signal);
+          return SingleTopology.start(options, launcher, signal);
         case 'sentinel':
-          return SentinelProcessTopology.start(options, binary, signal);
+          return SentinelTopology.start(options, launcher, signal);
         case 'cluster':
-          return ClusterProcessTopology.start(options, binary, signal);
+          return ClusterTopology.start(options, launcher, signal);
       }
     },
   };

@@ -18,6 +18,8 @@ export interface RedisNode {
   readonly shard?: number;
   /** Process backend: the OS pid while running, undefined once killed. */
   readonly pid?: number;
+  /** Container backend: the container's id, until it is removed at stop. */
+  readonly containerId?: string;
   readonly state: 'running' | 'paused' | 'killed';
 }
 

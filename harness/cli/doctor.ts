@@ -44,14 +44,15 @@ async function version(file: string, args: string[]): Promise<string | undefined
 /** Sentinel mode is compiled into every redis-server, but a broken install shows only when one starts. */
 async function trySentinel(binary: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-doctor-'));
-  const server = new ServerProcess({
-    id: 'doctor-sentinel',
+  const server = new ServerProcess(
+    {
+      id: 'doctor-sentinel',
+      dir,
+      mode: 'sentinel',
+      config: ({ port }) => [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'sentinel monitor probe 127.0.0.1 1 1'],
+    },
     binary,
-    dir,
-    mode: 'sentinel',
-    titleTag: 'tokenbench-doctor',
-    config: ({ port }) => [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'sentinel monitor probe 127.0.0.1 1 1'],
-  });
+  );
   try {
     await server.startFresh(5000);
     return `started on 127.0.0.1:${server.port} and answered PING`;

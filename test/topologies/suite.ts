@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { parseInfo } from '../../topologies/process/base.ts';
+import { parseInfo } from '../../topologies/owned/base.ts';
 import { startTopology } from '../../topologies/topology.ts';
 import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
@@ -19,12 +19,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Containers of ours the engine still knows, by id (running or not). */
+async function existingContainers(ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { containerRuntime } = await import('../../topologies/container/docker.ts');
+  const client = await containerRuntime();
+  const all = await client.container.dockerode.listContainers({ all: true });
+  return all.map((c) => c.Id).filter((id) => ids.includes(id));
+}
+
 export async function stopAndExpectNothingLeft(t: StartedTopology): Promise<void> {
   const pids = t.nodes().map((n) => n.pid).filter((p): p is number => p !== undefined);
-  expect(pids.length).toBeGreaterThan(0);
+  const containers = t.nodes().map((n) => n.containerId).filter((id): id is string => id !== undefined);
+  expect(pids.length + containers.length).toBeGreaterThan(0);
+  if (t.backend === 'container') expect(await existingContainers(containers)).toHaveLength(containers.length);
   await t.stop();
   await t.stop(); // idempotent
   expect(pids.filter(isAlive)).toEqual([]);
+  expect(await existingContainers(containers)).toEqual([]);
   if (t.dataDir) expect(existsSync(t.dataDir)).toBe(false);
 }
 
@@ -68,6 +80,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const t = await startTopology(options('single'));
       try {
         expect(t.nodes()).toMatchObject([{ id: 'redis-0', role: 'primary', host: '127.0.0.1', state: 'running' }]);
+        expect(t.backend).toBe(backend);
         expect(await roundTrip(t, 'k')).toBe('v');
         expect(await t.primaries()).toHaveLength(1);
       } finally {

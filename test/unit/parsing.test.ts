@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes, slotRanges, CLUSTER_SLOTS } from '../../topologies/process/cluster.ts';
-import { pairsToObject, parseInfo } from '../../topologies/process/base.ts';
+import { parseClusterNodes, slotRanges, CLUSTER_SLOTS } from '../../topologies/owned/cluster.ts';
+import { pairsToObject, parseInfo } from '../../topologies/owned/base.ts';
 import { compareVersions, parseServerVersion } from '../../topologies/process/redis-binary.ts';
 
 describe('CLUSTER NODES parsing', () => {

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_PREFIX, TITLE_TAG_PREFIX } from './base.ts';
+import { DATA_DIR_PREFIX } from '../owned/base.ts';
+import { TITLE_TAG_PREFIX } from './server-process.ts';
 
 export interface LeftoverProcess {
   pid: number;

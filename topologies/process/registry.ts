@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { onExitSync } from '../exit-cleanup.ts';
 
 /**
  * Every server process this Node process started and has not yet reaped. Servers run in their own
@@ -10,7 +11,6 @@ import { rmSync } from 'node:fs';
 const live = new Set<ChildProcess>();
 /** Temp dirs to remove if the process dies before stop() could (kept dirs are never listed). */
 const dirs = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 
 export function track(child: ChildProcess): void {
@@ -58,19 +58,8 @@ export function killAllSync(): void {
   }
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  // An application that listens for the signal itself (the CLI) owns the shutdown: it stops load,
-  // writes results and then stops topologies. Only when nobody else listens do we act as the default.
-  if (process.listenerCount(signal) > 1) return;
-  cleanUpSync();
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  process.kill(process.pid, signal);
-}
-
 function install(): void {
   if (installed) return;
   installed = true;
-  // 'exit' also runs after an uncaught exception and after process.exit().
-  process.on('exit', cleanUpSync);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  onExitSync(cleanUpSync);
 }

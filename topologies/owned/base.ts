@@ -9,12 +9,9 @@ import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
-import type { RedisBinary } from './redis-binary.ts';
-import { trackDir, untrackDir } from './registry.ts';
-import { ServerProcess, type ServerSpec } from './server-process.ts';
+import { trackDir, untrackDir } from '../process/registry.ts';
+import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
 
-/** Marks our servers in `ps` so a crashed run's leftovers can be found (tokenbench doctor). */
-export const TITLE_TAG_PREFIX = 'tokenbench-owner=';
 export const DATA_DIR_PREFIX = 'tokenbench-';
 
 export interface ObservedRole {
@@ -26,29 +23,31 @@ export interface ObservedRole {
 const ROLE_POLL_MS = 100;
 
 /**
- * What single, sentinel and cluster share: the servers, the event log, the role poller, faults,
- * and a teardown that always runs to the end.
+ * What single, sentinel and cluster share, whichever backend runs the servers (processes or
+ * containers): the servers, the event log, the role poller, faults, and a teardown that always
+ * runs to the end.
  */
-export abstract class ProcessTopology implements StartedTopology {
+export abstract class OwnedTopology implements StartedTopology {
   abstract readonly kind: TopologyKind;
-  readonly backend = 'process' as const;
+  readonly backend: 'process' | 'container';
   readonly eventLog = new EventLog();
   readonly dataDir: string;
   readonly options: TopologyOptions;
-  readonly binary: RedisBinary;
+  readonly launcher: ServerLauncher;
   startupMs = 0;
-  protected readonly dataServers: ServerProcess[] = [];
-  protected readonly sentinelServers: ServerProcess[] = [];
+  protected readonly dataServers: ManagedServer[] = [];
+  protected readonly sentinelServers: ManagedServer[] = [];
   protected readonly observedRoles = new Map<string, ObservedRole>();
   /** Most recent last: what `killed` and `paused` targets mean. */
-  readonly #faulted: { server: ServerProcess; action: 'kill' | 'pause' }[] = [];
+  readonly #faulted: { server: ManagedServer; action: 'kill' | 'pause' }[] = [];
   #pollTimer: NodeJS.Timeout | undefined;
   readonly #polling = new Set<string>();
   #stopping: Promise<void> | undefined;
 
-  protected constructor(options: TopologyOptions, binary: RedisBinary, dataDir: string) {
+  protected constructor(options: TopologyOptions, launcher: ServerLauncher, dataDir: string) {
     this.options = options;
-    this.binary = binary;
+    this.launcher = launcher;
+    this.backend = launcher.backend;
     this.dataDir = dataDir;
   }
 
@@ -59,15 +58,9 @@ export abstract class ProcessTopology implements StartedTopology {
     return dir;
   }
 
-  protected newServer(spec: Omit<ServerSpec, 'binary' | 'dir' | 'titleTag'> & { dir?: string }): ServerProcess {
-    const server = new ServerProcess({
-      binary: this.binary.path,
-      dir: spec.dir ?? join(this.dataDir, spec.id),
-      titleTag: `${TITLE_TAG_PREFIX}${process.pid}`,
-      ...spec,
-    });
-    server.onUnexpectedExit = (code, signal) =>
-      this.eventLog.push({ source: 'process', type: 'exit', node: server.id, detail: signal ? `killed by ${signal}` : `exited with code ${code}` });
+  protected newServer(spec: Omit<ServerSpec, 'dir'>): ManagedServer {
+    const server = this.launcher.create({ ...spec, dir: join(this.dataDir, spec.id) });
+    server.onUnexpectedExit = (how) => this.eventLog.push({ source: 'process', type: 'exit', node: server.id, detail: how });
     (spec.mode === 'sentinel' ? this.sentinelServers : this.dataServers).push(server);
     return server;
   }
@@ -89,7 +82,7 @@ export abstract class ProcessTopology implements StartedTopology {
       'repl-diskless-sync-delay 0',
       `min-replicas-to-write ${o.minReplicasToWrite}`,
       `min-replicas-max-lag ${o.minReplicasMaxLag}`,
-      `proc-title-template "{title} {listen-addr} {server-mode} ${TITLE_TAG_PREFIX}${process.pid}"`,
+      ...this.launcher.configLines({ dir: join(this.dataDir, server.id) }),
       ...o.extraConfig,
     ];
   }
@@ -100,7 +93,7 @@ export abstract class ProcessTopology implements StartedTopology {
     return [...this.dataServers, ...this.sentinelServers].map((s) => this.toNode(s));
   }
 
-  protected toNode(server: ServerProcess, role?: NodeRole): RedisNode {
+  protected toNode(server: ManagedServer, role?: NodeRole): RedisNode {
     const shard = this.shardOf(server);
     return {
       id: server.id,
@@ -109,26 +102,27 @@ export abstract class ProcessTopology implements StartedTopology {
       port: server.port,
       state: server.state,
       ...(server.pid !== undefined && { pid: server.pid }),
+      ...(server.containerId !== undefined && { containerId: server.containerId }),
       ...(shard !== undefined && { shard }),
     };
   }
 
-  protected shardOf(_server: ServerProcess): number | undefined {
+  protected shardOf(_server: ManagedServer): number | undefined {
     return undefined;
   }
 
-  protected serverByPort(port: number): ServerProcess | undefined {
+  protected serverByPort(port: number): ManagedServer | undefined {
     return this.dataServers.find((s) => s.port === port);
   }
 
-  protected serverById(id: string): ServerProcess | undefined {
+  protected serverById(id: string): ManagedServer | undefined {
     return [...this.dataServers, ...this.sentinelServers].find((s) => s.id === id);
   }
 
   abstract primaries(): Promise<RedisNode[]>;
   abstract waitUntilReady(timeoutMs?: number): Promise<void>;
   protected abstract clientTarget(): ClientTarget;
-  protected abstract gracefulFailover(primary: ServerProcess): Promise<void>;
+  protected abstract gracefulFailover(primary: ManagedServer): Promise<void>;
 
   client(options?: ClientOptions): Redis | Cluster {
     return createClient(this.clientTarget(), options);
@@ -154,7 +148,7 @@ export abstract class ProcessTopology implements StartedTopology {
     this.#pollTimer.unref();
   }
 
-  #pollRole(server: ServerProcess): void {
+  #pollRole(server: ManagedServer): void {
     this.#polling.add(server.id);
     server
       .admin()
@@ -174,7 +168,7 @@ export abstract class ProcessTopology implements StartedTopology {
   }
 
   /** Records the role we configured, before the poller has spoken. */
-  protected setInitialRole(server: ServerProcess, observed: ObservedRole): void {
+  protected setInitialRole(server: ManagedServer, observed: ObservedRole): void {
     this.observedRoles.set(server.id, observed);
   }
 
@@ -189,11 +183,11 @@ export abstract class ProcessTopology implements StartedTopology {
         this.#faulted.push({ server, action: 'kill' });
         break;
       case 'pause':
-        server.pause();
+        await server.pause();
         this.#faulted.push({ server, action: 'pause' });
         break;
       case 'resume':
-        server.resume();
+        await server.resume();
         this.#forget(server, 'pause');
         break;
       case 'restart':
@@ -220,12 +214,12 @@ export abstract class ProcessTopology implements StartedTopology {
     }
   }
 
-  #forget(server: ServerProcess, action: 'kill' | 'pause'): void {
+  #forget(server: ManagedServer, action: 'kill' | 'pause'): void {
     const index = this.#faulted.findLastIndex((f) => f.server === server && f.action === action);
     if (index >= 0) this.#faulted.splice(index, 1);
   }
 
-  protected async resolveTarget(target: string, action: FaultAction): Promise<ServerProcess> {
+  protected async resolveTarget(target: string, action: FaultAction): Promise<ManagedServer> {
     const fail = (why: string): never => {
       throw new FaultError(`${action} ${target}: ${why}`);
     };
@@ -250,7 +244,7 @@ export abstract class ProcessTopology implements StartedTopology {
   }
 
   /** The current primary a target names. Cluster overrides for shards. */
-  protected async primaryFor(target: string): Promise<ServerProcess> {
+  protected async primaryFor(target: string): Promise<ManagedServer> {
     if (target.startsWith('shard-primary:')) throw new FaultError(`${target}: only a cluster has shards; this is ${this.kind}`);
     const [primary] = await this.primaries();
     const server = primary && this.serverByPort(primary.port);

@@ -3,17 +3,16 @@ import { FaultError } from '../errors.ts';
 import type { SingleOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
-import { ProcessTopology } from './base.ts';
-import type { RedisBinary } from './redis-binary.ts';
-import type { ServerProcess } from './server-process.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
+import { OwnedTopology } from './base.ts';
 
-export class SingleProcessTopology extends ProcessTopology {
+export class SingleTopology extends OwnedTopology {
   readonly kind = 'single' as const;
   declare readonly options: SingleOptions;
 
-  static async start(options: SingleOptions, binary: RedisBinary, signal?: AbortSignal): Promise<SingleProcessTopology> {
+  static async start(options: SingleOptions, launcher: ServerLauncher, signal?: AbortSignal): Promise<SingleTopology> {
     const began = performance.now();
-    const topology = new SingleProcessTopology(options, binary, await ProcessTopology.makeDataDir('single', options.keep));
+    const topology = new SingleTopology(options, launcher, await OwnedTopology.makeDataDir('single', options.keep));
     try {
       signal?.throwIfAborted();
       const server = topology.newServer({ id: 'redis-0', mode: 'server', config: ({ port }) => topology.dataNodeConfig(server, port) });
@@ -28,7 +27,7 @@ export class SingleProcessTopology extends ProcessTopology {
     }
   }
 
-  get server(): ServerProcess {
+  get server(): ManagedServer {
     return this.dataServers[0]!;
   }
 

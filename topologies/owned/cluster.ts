@@ -4,9 +4,9 @@ import { FaultError } from '../errors.ts';
 import type { ClusterOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
-import { parseInfo, ProcessTopology } from './base.ts';
-import { compareVersions, type RedisBinary } from './redis-binary.ts';
-import type { ServerProcess } from './server-process.ts';
+import { compareVersions } from '../process/redis-binary.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
+import { OwnedTopology, parseInfo } from './base.ts';
 
 export const CLUSTER_SLOTS = 16384;
 
@@ -52,7 +52,7 @@ export function slotRanges(shards: number): [number, number][] {
 
 const CLUSTER_POLL_MS = 100;
 
-export class ClusterProcessTopology extends ProcessTopology {
+export class ClusterTopology extends OwnedTopology {
   readonly kind = 'cluster' as const;
   declare readonly options: ClusterOptions;
   /** Node id (ours) -> shard index it was created in. */
@@ -62,19 +62,19 @@ export class ClusterProcessTopology extends ProcessTopology {
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
 
-  private constructor(options: ClusterOptions, binary: RedisBinary, dir: string) {
-    super(options, binary, dir);
+  private constructor(options: ClusterOptions, launcher: ServerLauncher, dir: string) {
+    super(options, launcher, dir);
     this.#ranges = slotRanges(options.shards);
   }
 
-  static async start(options: ClusterOptions, binary: RedisBinary, signal?: AbortSignal): Promise<ClusterProcessTopology> {
+  static async start(options: ClusterOptions, launcher: ServerLauncher, signal?: AbortSignal): Promise<ClusterTopology> {
     const began = performance.now();
-    const t = new ClusterProcessTopology(options, binary, await ProcessTopology.makeDataDir('cluster', options.keep));
+    const t = new ClusterTopology(options, launcher, await OwnedTopology.makeDataDir('cluster', options.keep));
     try {
       const perShard = options.replicasPerShard + 1;
       // Primaries first (redis-0 .. redis-S-1), then replicas, so ids read as a table.
       for (let i = 0; i < options.shards * perShard; i++) {
-        const server: ServerProcess = t.newServer({
+        const server: ManagedServer = t.newServer({
           id: `redis-${i}`,
           mode: 'server',
           needsBusPort: true,
@@ -111,7 +111,9 @@ export class ClusterProcessTopology extends ProcessTopology {
     const { shards } = this.options;
     const primaries = this.dataServers.slice(0, shards);
     const replicas = this.dataServers.slice(shards);
-    const useRange = this.binary.flavor === 'valkey' || compareVersions(this.binary.version, '7.0.0') >= 0;
+    // Asked of a running node: in a container the binary is not ours to ask.
+    const serverInfo = parseInfo(await this.dataServers[0]!.admin().info('server'));
+    const useRange = compareVersions(serverInfo.redis_version ?? '0', '7.0.0') >= 0;
     await Promise.all(
       primaries.map(async (p, i) => {
         const [from, to] = this.#ranges[i]!;
@@ -121,7 +123,7 @@ export class ClusterProcessTopology extends ProcessTopology {
     );
     // Distinct epochs up front: otherwise nodes resolve epoch collisions one round at a time.
     await Promise.all(this.dataServers.map((s, i) => s.admin().call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1))));
-    const [first] = this.dataServers as [ServerProcess];
+    const [first] = this.dataServers as [ManagedServer];
     await Promise.all(this.dataServers.slice(1).map((s) => first.admin().call('CLUSTER', 'MEET', s.host, String(s.port), String(s.busPort))));
     const ids = await Promise.all(this.dataServers.map(async (s) => String(await s.admin().call('CLUSTER', 'MYID'))));
     const total = this.dataServers.length;
@@ -174,7 +176,7 @@ export class ClusterProcessTopology extends ProcessTopology {
     if (this.#pollTimer) clearInterval(this.#pollTimer);
   }
 
-  protected override shardOf(server: ServerProcess): number | undefined {
+  protected override shardOf(server: ManagedServer): number | undefined {
     return this.#shardOf.get(server.id);
   }
 
@@ -197,11 +199,11 @@ export class ClusterProcessTopology extends ProcessTopology {
     return lines
       .filter((l) => l.flags.includes('master') && !l.flags.includes('fail') && l.slots.length > 0)
       .map((l) => this.serverByPort(l.port))
-      .filter((s): s is ServerProcess => s !== undefined)
+      .filter((s): s is ManagedServer => s !== undefined)
       .map((s) => this.toNode(s, 'primary'));
   }
 
-  protected override async primaryFor(target: string): Promise<ServerProcess> {
+  protected override async primaryFor(target: string): Promise<ManagedServer> {
     const shard = target.startsWith('shard-primary:') ? Number(target.slice('shard-primary:'.length)) : 0;
     const range = this.#ranges[shard];
     if (!range) throw new FaultError(`${target}: this cluster has shards 0..${this.#ranges.length - 1}`);
@@ -255,7 +257,7 @@ export class ClusterProcessTopology extends ProcessTopology {
   }
 
   /** CLUSTER FAILOVER on a running replica of the target primary: the replica takes over gracefully. */
-  protected async gracefulFailover(primary: ServerProcess): Promise<void> {
+  protected async gracefulFailover(primary: ManagedServer): Promise<void> {
     const lines = await this.#clusterNodes();
     const primaryLine = lines.find((l) => l.port === primary.port);
     const replicaLine = lines.find((l) => l.primaryId === primaryLine?.id && this.serverByPort(l.port)?.state === 'running');

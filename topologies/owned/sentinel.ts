@@ -5,9 +5,8 @@ import { FaultError } from '../errors.ts';
 import type { SentinelOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
-import { pairsToObject, parseInfo, ProcessTopology, TITLE_TAG_PREFIX } from './base.ts';
-import type { RedisBinary } from './redis-binary.ts';
-import type { ServerProcess } from './server-process.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
+import { OwnedTopology, pairsToObject, parseInfo } from './base.ts';
 
 /** Sentinel messages worth a line in the ground truth (the rest is chatter). */
 const SENTINEL_EVENTS = [
@@ -16,7 +15,7 @@ const SENTINEL_EVENTS = [
   '+convert-to-slave', '+tilt', '-tilt', '-failover-abort-not-elected', '-failover-abort-no-good-slave',
 ];
 
-export class SentinelProcessTopology extends ProcessTopology {
+export class SentinelTopology extends OwnedTopology {
   readonly kind = 'sentinel' as const;
   declare readonly options: SentinelOptions;
   readonly #subscribers: Redis[] = [];
@@ -25,15 +24,15 @@ export class SentinelProcessTopology extends ProcessTopology {
     return this.options.masterName;
   }
 
-  static async start(options: SentinelOptions, binary: RedisBinary, signal?: AbortSignal): Promise<SentinelProcessTopology> {
+  static async start(options: SentinelOptions, launcher: ServerLauncher, signal?: AbortSignal): Promise<SentinelTopology> {
     const began = performance.now();
-    const t = new SentinelProcessTopology(options, binary, await ProcessTopology.makeDataDir('sentinel', options.keep));
+    const t = new SentinelTopology(options, launcher, await OwnedTopology.makeDataDir('sentinel', options.keep));
     try {
       const dataNodes = Array.from({ length: options.replicas + 1 }, (_, i) => {
-        const server: ServerProcess = t.newServer({ id: `redis-${i}`, mode: 'server', config: ({ port }) => t.dataNodeConfig(server, port) });
+        const server: ManagedServer = t.newServer({ id: `redis-${i}`, mode: 'server', config: ({ port }) => t.dataNodeConfig(server, port) });
         return server;
       });
-      const [primary, ...replicas] = dataNodes as [ServerProcess, ...ServerProcess[]];
+      const [primary, ...replicas] = dataNodes as [ManagedServer, ...ManagedServer[]];
       await Promise.all(dataNodes.map((s) => s.startFresh(options.readyTimeoutMs)));
       signal?.throwIfAborted();
       // REPLICAOF as a command, not a config line: the command connects at once, the config line
@@ -46,7 +45,7 @@ export class SentinelProcessTopology extends ProcessTopology {
       await t.#waitReplicasLinked(primary, replicas, options.readyTimeoutMs);
       signal?.throwIfAborted();
       for (let i = 0; i < options.sentinels; i++) {
-        const sentinel: ServerProcess = t.newServer({
+        const sentinel: ManagedServer = t.newServer({
           id: `sentinel-${i}`,
           mode: 'sentinel',
           config: ({ port }) => t.#sentinelConfig(sentinel, port, primary.port),
@@ -64,7 +63,7 @@ export class SentinelProcessTopology extends ProcessTopology {
     }
   }
 
-  #sentinelConfig(sentinel: ServerProcess, port: number, primaryPort: number): string[] {
+  #sentinelConfig(sentinel: ManagedServer, port: number, primaryPort: number): string[] {
     const o = this.options;
     const name = o.masterName;
     return [
@@ -73,7 +72,7 @@ export class SentinelProcessTopology extends ProcessTopology {
       'protected-mode no',
       'daemonize no',
       `dir ${join(this.dataDir, sentinel.id)}`,
-      `proc-title-template "{title} {listen-addr} {server-mode} ${TITLE_TAG_PREFIX}${process.pid}"`,
+      ...this.launcher.configLines({ dir: join(this.dataDir, sentinel.id) }),
       `sentinel monitor ${name} 127.0.0.1 ${primaryPort} ${o.quorum}`,
       `sentinel down-after-milliseconds ${name} ${o.downAfterMs}`,
       `sentinel failover-timeout ${name} ${o.failoverTimeoutMs}`,
@@ -81,7 +80,7 @@ export class SentinelProcessTopology extends ProcessTopology {
     ];
   }
 
-  async #waitReplicasLinked(primary: ServerProcess, replicas: ServerProcess[], timeoutMs: number): Promise<void> {
+  async #waitReplicasLinked(primary: ManagedServer, replicas: ManagedServer[], timeoutMs: number): Promise<void> {
     await Promise.all(
       replicas.map((r) =>
         waitUntil(`${r.id} linked to ${primary.id} (master_link_status:up)`, async () => {
@@ -184,7 +183,7 @@ export class SentinelProcessTopology extends ProcessTopology {
     };
   }
 
-  protected async gracefulFailover(target: ServerProcess): Promise<void> {
+  protected async gracefulFailover(target: ManagedServer): Promise<void> {
     const [primary] = await this.primaries();
     if (!primary || primary.id !== target.id) throw new FaultError(`failover ${target.id}: Sentinel can only fail over the current primary (${primary?.id ?? 'unknown'})`);
     const sentinel = this.sentinelServers.find((s) => s.state === 'running');
