@@ -174,6 +174,9 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
 
   stage(`starting ${scenario.topology.kind} topology`);
   const topology: StartedTopology = await startTopology(scenario.topology, ctx.signal);
+  // An external deployment hands out a per-run prefix, the only keys it lets us touch (and removes at stop).
+  if (topology.keyPrefix !== undefined) strategyOptions.keyPrefix = topology.keyPrefix;
+  const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
   let redis: Redis | Cluster | undefined;
   const handles: EngineHandle[] = [];
   try {
@@ -206,7 +209,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     const onAbort = () => handles.forEach((h) => h.abort());
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix: 'tb:' });
+      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -375,7 +378,7 @@ class Orchestration {
     const generation = ++this.#faultGeneration;
     this.#setPhase('fault');
     try {
-      const injected = await this.#topology.inject({ action: action as never, ...(target && { target }) });
+      const injected = await this.#topology.inject({ action: action as never, ...(target && { target }), ...(forMs !== undefined && { forMs }) });
       record.node = injected.node;
       record.target = injected.target;
       if (forMs !== undefined && (action === 'pause' || action === 'kill')) {

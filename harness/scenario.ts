@@ -131,8 +131,11 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
 export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
-  const check = (faults: Scenario['faults'], kind: string, at: (PropertyKey)[]) =>
+  const check = (faults: Scenario['faults'], { kind, backend }: Scenario['topology'], at: (PropertyKey)[]) =>
     faults.forEach((fault, i) => {
+      if (backend === 'external' && (fault.action === 'kill' || fault.action === 'restart')) {
+        throw new InvalidOptionError(label([...at, i, 'action']), 'failover, pause or resume (an external deployment is not ours to kill or restart)', fault.action);
+      }
       if (fault.at >= scenario.load.duration) {
         throw new InvalidOptionError(label([...at, i, 'at']), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
       }
@@ -143,8 +146,8 @@ export function normalizeScenario(input: unknown, label: (path: readonly Propert
         throw new InvalidOptionError(label([...at, i, 'target']), `a target that exists in a ${kind} topology`, fault.target);
       }
     });
-  if (scenario.topologies) scenario.topologies.forEach((entry, i) => check(entry.faults ?? scenario.faults, entry.topology.kind, entry.faults ? ['topologies', i, 'faults'] : ['faults']));
-  else check(scenario.faults, scenario.topology.kind, ['faults']);
+  if (scenario.topologies) scenario.topologies.forEach((entry, i) => check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']));
+  else check(scenario.faults, scenario.topology, ['faults']);
   return scenario;
 }
 

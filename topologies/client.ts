@@ -85,10 +85,29 @@ export interface Endpoint {
   port: number;
 }
 
-export type ClientTarget =
+/** How to reach a deployment that needs credentials or TLS (the external backend). Plain data: it crosses into worker threads. */
+export interface Access {
+  username?: string;
+  password?: string;
+  sentinelPassword?: string;
+  tls?: { ca?: string; rejectUnauthorized: boolean };
+}
+
+export type ClientTarget = (
   | { kind: 'single'; endpoint: Endpoint }
   | { kind: 'sentinel'; sentinels: Endpoint[]; masterName: string }
-  | { kind: 'cluster'; nodes: Endpoint[] };
+  | { kind: 'cluster'; nodes: Endpoint[] }
+) & { access?: Access };
+
+/** ioredis connection options for an Access: credentials and TLS for data nodes. */
+export function accessOptions(access: Access | undefined): RedisOptions {
+  if (!access) return {};
+  return {
+    ...(access.username !== undefined && { username: access.username }),
+    ...(access.password !== undefined && { password: access.password }),
+    ...(access.tls && { tls: { ...(access.tls.ca !== undefined && { ca: access.tls.ca }), rejectUnauthorized: access.tls.rejectUnauthorized } }),
+  };
+}
 
 function connectionOptions(o: ResolvedClientOptions): RedisOptions {
   return {
@@ -108,7 +127,7 @@ function connectionOptions(o: ResolvedClientOptions): RedisOptions {
 /** Builds the ioredis client a strategy would use in production for this kind of deployment. */
 export function createClient(target: ClientTarget, options: ClientOptions = {}): Redis | Cluster {
   const o = resolveClientOptions(options);
-  const common = connectionOptions(o);
+  const common = { ...accessOptions(target.access), ...connectionOptions(o) };
   let client: Redis | Cluster;
   switch (target.kind) {
     case 'single':
@@ -124,6 +143,8 @@ export function createClient(target: ClientTarget, options: ClientOptions = {}):
         sentinelCommandTimeout: o.commandTimeout,
         sentinelRetryStrategy: (times: number) => Math.min(times * 50, o.maxReconnectDelayMs),
         ...(o.password !== undefined && { sentinelPassword: o.password }),
+        ...(target.access?.sentinelPassword !== undefined && { sentinelPassword: target.access.sentinelPassword }),
+        ...(target.access?.tls && { enableTLSForSentinelMode: true, sentinelTLS: common.tls ?? {} }),
       });
       break;
     case 'cluster': {

@@ -17,6 +17,11 @@ export type FaultTarget = string;
 export interface FaultSpec {
   action: FaultAction;
   target?: FaultTarget;
+  /**
+   * How long the fault is meant to last, when known. Only the external backend needs it: its pause
+   * is CLIENT PAUSE ALL, which no client can lift early (UNPAUSE is paused too), so it runs out.
+   */
+  forMs?: number;
 }
 
 export interface InjectedFault {
@@ -38,7 +43,7 @@ export const DEFAULT_FAULT_TARGET: Record<FaultAction, FaultTarget> = {
 
 const TARGET_PATTERN = /^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/;
 
-export function checkFaultSpec(spec: FaultSpec, field = 'fault'): Required<FaultSpec> {
+export function checkFaultSpec(spec: FaultSpec, field = 'fault'): Required<Omit<FaultSpec, 'forMs'>> {
   if (!FAULT_ACTIONS.includes(spec.action)) {
     throw new InvalidOptionError(`${field}.action`, `one of ${FAULT_ACTIONS.join(', ')}`, spec.action);
   }

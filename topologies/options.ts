@@ -37,9 +37,28 @@ export const DEFAULT_TOPOLOGY_OPTIONS = {
 const D = DEFAULT_TOPOLOGY_OPTIONS;
 const count = (min: number, what: string) => z.number().int().min(min, `an integer >= ${min} (${what})`);
 
+/** `host:port`, `[v6]:port`, or a redis:// / rediss:// URL. */
+const endpointSchema = z.string().regex(/^(rediss?:\/\/\S+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[A-Za-z0-9._-]+:\d{1,5})$/, 'host:port or a redis:// URL');
+
 const commonShape = {
-  /** process: redis-server children of tokenbench; container: one container per node (Docker). */
-  backend: z.enum(['process', 'container']).default('process'),
+  /**
+   * process: redis-server children of tokenbench; container: one container per node (Docker);
+   * external: a deployment the user already runs (see `endpoints`).
+   */
+  backend: z.enum(['process', 'container', 'external']).default('process'),
+  /** External backend: single: one address or URL; sentinel: the sentinels; cluster: seed nodes. */
+  endpoints: z.array(endpointSchema).min(1, 'at least one address').optional(),
+  /** External backend: AUTH for the data nodes (a URL's own user:password wins). */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** External backend: sentinels' own password, when they have one. */
+  sentinelPassword: z.string().min(1).optional(),
+  /** External backend: TLS to every node; `tlsCaFile` trusts a private CA; `tlsInsecure` skips verification. */
+  tls: z.boolean().default(false),
+  tlsCaFile: z.string().min(1).optional(),
+  tlsInsecure: z.boolean().default(false),
+  /** External backend: run on a database that already holds keys (tokenbench then touches only its own prefix). */
+  allowExistingData: z.boolean().default(false),
   redisServer: z.string().min(1).default(D.redisServer),
   /** Container backend: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local. */
   image: z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4').optional(),

@@ -42,6 +42,11 @@ export interface StartedTopology extends AsyncDisposable {
   readonly masterName?: string;
   /** Directory holding configs and logs (process backend). */
   readonly dataDir?: string;
+  /**
+   * External backend: the prefix every key of this run must carry (the topology removes those keys
+   * at stop). Owned backends leave it to the strategy's own prefix.
+   */
+  readonly keyPrefix?: string;
   /** Milliseconds from start() to ready, as measured by start(). */
   readonly startupMs: number;
   /** A new ioredis client for this topology: Redis (sentinel-aware for sentinel) or Cluster. The caller owns it. */

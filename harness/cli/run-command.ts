@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_IMAGE } from '../../topologies/container/docker.ts';
 import { InvalidOptionError } from '../../topologies/errors.ts';
 import { parseDurationMs } from '../duration.ts';
 import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
@@ -11,6 +12,7 @@ import { renderHtml } from '../../reports/html.ts';
 import { headlineFigures } from '../../reports/figures.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
+import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -47,11 +49,15 @@ Options:
   --json                   print the result as JSON on stdout, no progress
   -h, --help
 
+${BACKEND_HELP}
+
 Examples:
   tokenbench run --topology sentinel --strategy blacklist,whitelist --rate 2000 --duration 30s --fault kill:primary@10s
   tokenbench run --topology sentinel --strategy blacklist --wait 1:100 --fault kill:primary@10s --out results/wait
   tokenbench run --topology sentinel --fault pause:primary@5s+6s --set client.failoverDetector=false
   tokenbench run --scenario scenarios/sentinel-failover.yaml --duration 60s
+  tokenbench run --scenario scenarios/default-suite.yaml --backend container --image tokenbench/redis:local
+  tokenbench run --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster --strategy blacklist --fault failover:primary@10s
   tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
   tokenbench run --scenario scenarios/default-suite.yaml --quick
 
@@ -59,6 +65,7 @@ Writes <out>/result.json, report.md, report.html, scenario.json and the history 
 `;
 
 const FLAGS = {
+  ...BACKEND_FLAGS,
   scenario: { type: 'string' },
   topology: { type: 'string' },
   strategy: { type: 'string' },
@@ -82,6 +89,7 @@ const FLAGS = {
 } as const;
 
 const FLAG_FOR_PATH: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(BACKEND_FLAG_OF_FIELD).map(([field, flag]) => [`topology.${field}`, flag])),
   'topology.kind': '--topology',
   strategies: '--strategy',
   'load.rate': '--rate',
@@ -136,6 +144,17 @@ export function scenarioFromFlags(values: Values): Scenario {
   if (values.topology !== undefined) {
     base.topology = { ...(base.topology as object | undefined), kind: values.topology };
     delete base.topologies;
+  }
+  const backend = backendFromFlags(values);
+  if (backend.kind !== undefined) {
+    // An address names one deployment: it replaces the file's topology (and matrix).
+    if (values.topology !== undefined && values.topology !== backend.kind) throw new UsageError(`--topology ${values.topology}: the addresses given describe a ${String(backend.kind)} deployment`);
+    base.topology = backend;
+    delete base.topologies;
+  } else if (Object.keys(backend).length > 0) {
+    // --backend container on a matrix runs the whole matrix in containers.
+    if (Array.isArray(base.topologies)) for (const entry of base.topologies as { topology?: object }[]) entry.topology = { ...entry.topology, ...backend };
+    else base.topology = { ...(base.topology as object | undefined), ...backend };
   }
   if (values.strategy !== undefined) base.strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.quick) {
@@ -222,7 +241,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
-  const binary = await ensureRedisServer(scenario.topology.redisServer);
+  const topologies = expandTopologies(scenario).map((s) => s.topology);
+  const processTopology = topologies.find((t) => t.backend === 'process');
+  const binary = processTopology ? await ensureRedisServer(processTopology.redisServer) : undefined;
+  const redisDescription = [
+    ...(binary ? [`${binary.flavor} ${binary.version}`] : []),
+    ...new Set(topologies.filter((t) => t.backend === 'container').map((t) => `image ${t.image ?? DEFAULT_IMAGE}`)),
+    ...(topologies.some((t) => t.backend === 'external') ? ['external deployment'] : []),
+  ].join(', ');
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
   mkdirSync(outDir, { recursive: true });
   const interactive = Boolean(process.stderr.isTTY) && !values.json && process.env.CI !== 'true';
@@ -254,7 +280,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       platform: `${process.platform} ${process.arch}`,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
-      redis: `${binary.flavor} ${binary.version}`,
+      redis: redisDescription,
       jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
     },
     scenario: scenario as unknown as Record<string, unknown>,

@@ -4,20 +4,24 @@ import { createTopology } from '../../topologies/topology.ts';
 import type { StartedTopology, TopologyEvent, TopologyKind } from '../../topologies/types.ts';
 import { parseDurationMs } from '../duration.ts';
 import { intFlag, parseFlags } from './flags.ts';
+import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
 import { UsageError } from './usage-error.ts';
 
 export const TOPOLOGY_HELP = `Usage: tokenbench topology up <single|sentinel|cluster> [options]
-       tokenbench topology bench [--runs 3] [--kinds single,sentinel,cluster] [--json]
+       tokenbench topology bench [--runs 3] [--kinds single,sentinel,cluster] [--backend process,container] [--json]
 
 up     Start a Redis topology on loopback (free ports, temp dir) and keep it up until Ctrl-C,
-       then tear it down: every process killed, the temp dir removed (unless --keep).
+       then tear it down: every process (or container) removed, the temp dir too (unless --keep).
+       With an external deployment (--redis, --sentinels h:p,..., --cluster), it connects,
+       shows the nodes it found and prints their events until Ctrl-C.
 bench  Start each topology --runs times and measure start-to-ready and, for sentinel and
-       cluster, kill -9 of the primary to promotion. Prints min / median / max.
+       cluster, kill -9 of the primary to promotion. Prints min / median / max; with several
+       backends, one table each and the ratio to the first.
 
 Topology options (defaults in brackets):
   --replicas <n>              sentinel: replicas of the primary [2]; cluster: per shard [1]
-  --sentinels <n>             sentinel: number of sentinels [3]
+  --sentinels <n>             sentinel: number of sentinels [3] (with host:port,... an external deployment)
   --quorum <n>                sentinel: sentinels that must agree the primary is down [majority]
   --down-after <duration>     sentinel: down-after-milliseconds [1000ms]
   --failover-timeout <dur>    sentinel: failover-timeout [2000ms]
@@ -32,17 +36,21 @@ Topology options (defaults in brackets):
   --json                      up: print one JSON object (kind, backend, nodes) on stdout;
                               bench: print the measurements as JSON
 
+${BACKEND_HELP}
+
 Examples:
   tokenbench topology up single
   tokenbench topology up sentinel --replicas 1 --sentinels 5 --quorum 3
   tokenbench topology up cluster --shards 3 --replicas 1 --json > endpoints.json
   tokenbench topology up sentinel --redis-conf "maxmemory 64mb" --keep
+  tokenbench topology up cluster --backend container --image tokenbench/redis:local
+  tokenbench topology up --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster
   tokenbench topology bench --runs 3
+  tokenbench topology bench --runs 3 --backend process,container --image tokenbench/redis:local
 `;
 
 const FLAGS = {
   replicas: { type: 'string' },
-  sentinels: { type: 'string' },
   quorum: { type: 'string' },
   'down-after': { type: 'string' },
   'failover-timeout': { type: 'string' },
@@ -53,7 +61,7 @@ const FLAGS = {
   'min-replicas-to-write': { type: 'string' },
   'min-replicas-max-lag': { type: 'string' },
   'redis-conf': { type: 'string', multiple: true },
-  backend: { type: 'string' },
+  ...BACKEND_FLAGS,
   keep: { type: 'boolean' },
   json: { type: 'boolean' },
   runs: { type: 'string' },
@@ -76,7 +84,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   minReplicasMaxLag: '--min-replicas-max-lag',
   extraConfig: '--redis-conf',
   kind: 'topology kind',
-  backend: '--backend',
+  ...BACKEND_FLAG_OF_FIELD,
 };
 
 const ONLY_FOR: Record<string, TopologyKind[]> = {
@@ -93,7 +101,15 @@ export const flagLabel = (path: readonly PropertyKey[]): string => FLAG_OF_FIELD
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
-export function topologyOptionsFromFlags(kind: string, values: Values): TopologyOptionsInput {
+export function topologyOptionsFromFlags(kindArgument: string | undefined, values: Values): TopologyOptionsInput {
+  // --sentinels is a count for the owned backends and a list of addresses for an external deployment.
+  const externalSentinels = values.sentinels?.includes(':') ? values.sentinels : undefined;
+  const backend = backendFromFlags({ ...values, sentinels: externalSentinels });
+  if (externalSentinels) values = { ...values, sentinels: undefined };
+  const implied = backend.kind as string | undefined;
+  if (implied && kindArgument && implied !== kindArgument) throw new UsageError(`topology up ${kindArgument}: the addresses given describe a ${implied} deployment`);
+  const kind = kindArgument ?? implied;
+  if (kind === undefined) throw new UsageError('topology up: which topology? single, sentinel or cluster (see: tokenbench topology --help)');
   if (!(TOPOLOGY_KINDS as readonly string[]).includes(kind)) {
     throw new InvalidOptionError('topology kind', TOPOLOGY_KINDS.join(', '), kind);
   }
@@ -102,12 +118,10 @@ export function topologyOptionsFromFlags(kind: string, values: Values): Topology
       throw new UsageError(`--${flag}: applies to ${kinds.join(' and ')} topologies, not ${kind}`);
     }
   }
-  if (values.backend !== undefined && values.backend !== 'process') {
-    throw new InvalidOptionError('--backend', "'process' (the container and external backends are not built yet)", values.backend);
-  }
   const duration = (flag: 'down-after' | 'failover-timeout' | 'node-timeout') =>
     values[flag] === undefined ? undefined : parseDurationMs(values[flag]!, `--${flag}`);
   const input: Record<string, unknown> = {
+    ...backend,
     kind,
     redisServer: values['redis-server'],
     persistence: values.persistence,
@@ -143,7 +157,6 @@ export async function topologyCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (sub === 'up') {
-    if (kind === undefined) throw new UsageError('topology up: which topology? single, sentinel or cluster (see: tokenbench topology --help)');
     if (rest.length > 0) throw new UsageError(`topology up: unexpected argument '${rest[0]}'`);
     return topologyUp(kind, values);
   }
@@ -152,8 +165,9 @@ export async function topologyCommand(argv: string[]): Promise<number> {
 }
 
 function describe(t: StartedTopology): string {
-  const lines = [`${t.kind} topology ready in ${(t.startupMs / 1000).toFixed(2)} s (backend ${t.backend}, data in ${t.dataDir})`];
-  for (const n of t.nodes()) lines.push(`  ${n.id.padEnd(11)} ${n.role.padEnd(8)} ${n.host}:${n.port}${n.shard !== undefined ? `  shard ${n.shard}` : ''}  pid ${n.pid ?? '-'}`);
+  const lines = [`${t.kind} topology ready in ${(t.startupMs / 1000).toFixed(2)} s (backend ${t.backend}${t.dataDir ? `, data in ${t.dataDir}` : ''}${t.keyPrefix ? `, keys under ${t.keyPrefix}` : ''})`];
+  const handle = (n: ReturnType<StartedTopology['nodes']>[number]) => (n.pid !== undefined ? `  pid ${n.pid}` : n.containerId ? `  container ${n.containerId.slice(0, 12)}` : '');
+  for (const n of t.nodes()) lines.push(`  ${n.id.padEnd(11)} ${n.role.padEnd(8)} ${n.host}:${n.port}${n.shard !== undefined ? `  shard ${n.shard}` : ''}${handle(n)}`);
   const first = t.nodes()[0]!;
   if (t.kind === 'single') lines.push(`connect: redis-cli -p ${first.port}`);
   if (t.kind === 'cluster') lines.push(`connect: redis-cli -c -p ${first.port}`);
@@ -181,9 +195,10 @@ function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void 
   return { promise, dispose: () => signals.forEach((s) => process.off(s, handler)) };
 }
 
-async function topologyUp(kind: string, values: Values): Promise<number> {
-  const topology = createTopology(topologyOptionsFromFlags(kind, values), flagLabel);
-  await ensureRedisServer(topology.options.redisServer);
+async function topologyUp(kindArgument: string | undefined, values: Values): Promise<number> {
+  const topology = createTopology(topologyOptionsFromFlags(kindArgument, values), flagLabel);
+  const kind = topology.kind;
+  if (topology.backend === 'process') await ensureRedisServer(topology.options.redisServer);
   const abort = new AbortController();
   const signal = untilSignal();
   void signal.promise.then(() => abort.abort());
@@ -269,17 +284,35 @@ export async function measureTopologyTimes(kinds: string[], runs: number, values
 async function topologyBench(values: Values): Promise<number> {
   const runs = intFlag(values.runs, '--runs', 1) ?? 3;
   const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
-  await ensureRedisServer(values['redis-server'] ?? 'redis-server');
-  const results = await measureTopologyTimes(kinds, runs, values, (kind, i) => {
-    if (!values.json) process.stderr.write(`${kind}: run ${i + 1}/${runs}...\n`);
-  });
+  const backends = (values.backend ?? 'process').split(',').map((b) => b.trim());
+  for (const backend of backends) {
+    if (backend !== 'process' && backend !== 'container') throw new InvalidOptionError('--backend', 'process and/or container (bench starts and kills the servers)', backend);
+  }
+  if (backends.includes('process')) await ensureRedisServer(values['redis-server'] ?? 'redis-server');
+  const all: (TopologyBenchResult & { backend: string })[] = [];
+  for (const backend of backends) {
+    const image = backend === 'container' ? values.image : undefined;
+    const results = await measureTopologyTimes(kinds, runs, { ...values, backend, image }, (kind, i) => {
+      if (!values.json) process.stderr.write(`${backend} ${kind}: run ${i + 1}/${runs}...\n`);
+    });
+    all.push(...results.map((r) => ({ backend, ...r })));
+  }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
     return 0;
   }
   const f = (s?: ReturnType<typeof stats>) => (s ? `${(s.min / 1000).toFixed(2)} / ${(s.median / 1000).toFixed(2)} / ${(s.max / 1000).toFixed(2)}` : '-');
-  process.stdout.write(`\n| topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|\n`);
-  for (const r of results) process.stdout.write(`| ${r.kind} | ${f(r.startToReadyMs)} | ${f(r.killToPromotionMs)} | ${f(r.killToAnnouncedMs)} |\n`);
+  process.stdout.write(`\n| backend | topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|---|\n`);
+  for (const r of all) process.stdout.write(`| ${r.backend} | ${r.kind} | ${f(r.startToReadyMs)} | ${f(r.killToPromotionMs)} | ${f(r.killToAnnouncedMs)} |\n`);
+  if (backends.length > 1) {
+    const [first] = backends;
+    process.stdout.write(`\nMedian ratios to ${first} (same run, same machine):\n| backend | topology | start-to-ready | promotion |\n|---|---|---|---|\n`);
+    for (const r of all.filter((x) => x.backend !== first)) {
+      const base = all.find((x) => x.backend === first && x.kind === r.kind)!;
+      const ratio = (a?: ReturnType<typeof stats>, b?: ReturnType<typeof stats>) => (a && b ? `${(a.median / b.median).toFixed(2)}x` : '-');
+      process.stdout.write(`| ${r.backend} | ${r.kind} | ${ratio(r.startToReadyMs, base.startToReadyMs)} | ${ratio(r.killToPromotionMs, base.killToPromotionMs)} |\n`);
+    }
+  }
   process.stdout.write(`\n${runs} run(s) each; promotion = first ROLE poll (every 100 ms) where a replica answers master.\n`);
   return 0;
 }

@@ -13,10 +13,16 @@ describe('CLUSTER NODES parsing', () => {
 
   it('reads id, port, flags, primary and slot ranges', () => {
     const [a, b, c] = parseClusterNodes(text);
-    expect(a).toEqual({ id: 'e7d1eec', port: 30001, flags: ['myself', 'master'], primaryId: undefined, linkState: 'connected', slots: [[0, 5460]] });
+    expect(a).toEqual({ id: 'e7d1eec', host: '127.0.0.1', port: 30001, flags: ['myself', 'master'], primaryId: undefined, linkState: 'connected', slots: [[0, 5460]] });
     expect(b!.flags).toContain('fail');
     expect(b!.slots).toEqual([[5461, 10922]]); // migrating markers are not owned slots
     expect(c!.primaryId).toBe('e7d1eec');
+  });
+
+  it('reads IPv6 addresses and announced hostnames', () => {
+    const [v6, named] = parseClusterNodes('a1 ::1:7000@17000 master - 0 0 1 connected 0-1\nb2 10.0.0.5:7001@17001,redis-b.local slave a1 0 0 1 connected\n');
+    expect(v6).toMatchObject({ host: '::1', port: 7000 });
+    expect(named).toMatchObject({ host: '10.0.0.5', port: 7001 });
   });
 });
 

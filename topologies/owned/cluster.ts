@@ -12,6 +12,8 @@ export const CLUSTER_SLOTS = 16384;
 
 export interface ClusterNodeLine {
   id: string;
+  /** As the node announces it; empty for a node without an address yet. */
+  host: string;
   port: number;
   flags: string[];
   primaryId: string | undefined;
@@ -27,10 +29,13 @@ export function parseClusterNodes(text: string): ClusterNodeLine[] {
     .filter(Boolean)
     .map((line) => {
       const [id, address, flags, primary, , , , linkState, ...slots] = line.split(' ');
-      const port = Number(/:(\d+)/.exec(address ?? '')?.[1]);
+      // `ip:port@cport[,hostname]`; an IPv6 ip has colons of its own, so split at the last one.
+      const hostPort = (address ?? '').split('@')[0]!;
+      const colon = hostPort.lastIndexOf(':');
       return {
         id: id!,
-        port,
+        host: hostPort.slice(0, colon),
+        port: Number(hostPort.slice(colon + 1)),
         flags: (flags ?? '').split(','),
         primaryId: primary && primary !== '-' ? primary : undefined,
         linkState: linkState ?? '',

@@ -9,7 +9,7 @@ import type { ManagedServer, ServerLauncher } from '../server.ts';
 import { OwnedTopology, pairsToObject, parseInfo } from './base.ts';
 
 /** Sentinel messages worth a line in the ground truth (the rest is chatter). */
-const SENTINEL_EVENTS = [
+export const SENTINEL_EVENTS = [
   '+sdown', '-sdown', '+odown', '-odown', '+new-epoch', '+try-failover', '+elected-leader',
   '+selected-slave', '+promoted-slave', '+failover-end', '+failover-end-for-timeout', '+switch-master',
   '+convert-to-slave', '+tilt', '-tilt', '-failover-abort-not-elected', '-failover-abort-no-good-slave',
