@@ -100,7 +100,23 @@ export const clusterOptionsSchema = z.strictObject({
   nodeTimeoutMs: count(1, 'milliseconds').default(D.cluster.nodeTimeoutMs),
 });
 
-export const topologyOptionsSchema = z.discriminatedUnion('kind', [singleOptionsSchema, sentinelOptionsSchema, clusterOptionsSchema]);
+const EXTERNAL_ONLY = ['endpoints', 'username', 'password', 'sentinelPassword', 'tlsCaFile'] as const;
+const EXTERNAL_ONLY_FLAGS = ['tls', 'tlsInsecure', 'allowExistingData'] as const;
+
+/** Fields that belong to one backend are errors on another: silently ignoring them would mislead. */
+export const topologyOptionsSchema = z
+  .discriminatedUnion('kind', [singleOptionsSchema, sentinelOptionsSchema, clusterOptionsSchema])
+  .superRefine((o, ctx) => {
+    const issue = (field: string, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path: [field], input, message });
+    if (o.image !== undefined && o.backend !== 'container') issue('image', `no image with the ${o.backend} backend (images are for --backend container)`, o.image);
+    if (o.backend === 'external') {
+      if (!o.endpoints) issue('endpoints', 'the addresses of the deployment (--redis, --sentinels or --cluster)', undefined);
+      else if (o.kind === 'single' && o.endpoints.length !== 1) issue('endpoints', 'exactly one address for a single node', o.endpoints);
+      return;
+    }
+    for (const field of EXTERNAL_ONLY) if (o[field] !== undefined) issue(field, `nothing with the ${o.backend} backend (it is for --backend external)`, o[field]);
+    for (const field of EXTERNAL_ONLY_FLAGS) if (o[field]) issue(field, `false with the ${o.backend} backend (it is for --backend external)`, o[field]);
+  });
 
 export type TopologyOptionsInput = z.input<typeof topologyOptionsSchema>;
 export type TopologyOptions = z.output<typeof topologyOptionsSchema>;

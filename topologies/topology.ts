@@ -1,7 +1,6 @@
 import { normalizeTopologyOptions, type TopologyOptions, type TopologyOptionsInput } from './options.ts';
 import { containerLauncher } from './container/container-server.ts';
 import { DEFAULT_IMAGE } from './container/docker.ts';
-import { InvalidOptionError } from './errors.ts';
 import { ExternalTopology } from './external/external.ts';
 import { ClusterTopology } from './owned/cluster.ts';
 import { SentinelTopology } from './owned/sentinel.ts';
@@ -20,7 +19,6 @@ export function createTopology(
   label?: (path: readonly PropertyKey[]) => string,
 ): Topology & { readonly options: TopologyOptions } {
   const options = normalizeTopologyOptions(input, label);
-  checkBackendFields(options, (field) => label?.([field]) ?? `topology.${field}`);
   return {
     kind: options.kind,
     backend: options.backend,
@@ -41,26 +39,6 @@ export function createTopology(
       }
     },
   };
-}
-
-const EXTERNAL_ONLY = ['endpoints', 'username', 'password', 'sentinelPassword', 'tlsCaFile'] as const;
-
-/** Fields that belong to one backend are errors on another: silently ignoring them would mislead. */
-function checkBackendFields(options: TopologyOptions, label: (field: string) => string): void {
-  if (options.image !== undefined && options.backend !== 'container') {
-    throw new InvalidOptionError(label('image'), `no image with the ${options.backend} backend (images are for --backend container)`, options.image);
-  }
-  if (options.backend === 'external') {
-    if (!options.endpoints) throw new InvalidOptionError(label('endpoints'), 'the addresses of the deployment (--redis, --sentinels or --cluster)', undefined);
-    if (options.kind === 'single' && options.endpoints.length !== 1) throw new InvalidOptionError(label('endpoints'), 'exactly one address for a single node', options.endpoints);
-    return;
-  }
-  for (const field of EXTERNAL_ONLY) {
-    if (options[field] !== undefined) throw new InvalidOptionError(label(field), `nothing with the ${options.backend} backend (it is for --backend external)`, options[field]);
-  }
-  for (const field of ['tls', 'tlsInsecure', 'allowExistingData'] as const) {
-    if (options[field]) throw new InvalidOptionError(label(field), `false with the ${options.backend} backend (it is for --backend external)`, options[field]);
-  }
 }
 
 export async function startTopology(input: TopologyOptionsInput, signal?: AbortSignal): Promise<StartedTopology> {

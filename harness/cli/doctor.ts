@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { containerRuntime, DEFAULT_IMAGE, imagePresent, LOCAL_IMAGE } from '../../topologies/container/docker.ts';
+import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContainer } from '../../topologies/container/leftovers.ts';
 import { findLeftovers, removeLeftovers } from '../../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../../topologies/process/redis-binary.ts';
 import { ServerProcess } from '../../topologies/process/server-process.ts';
@@ -11,13 +13,13 @@ export const DOCTOR_HELP = `Usage: tokenbench doctor [--redis-server <path>] [--
 
 Checks what tokenbench needs and what is installed: Node.js, redis-server (and its Sentinel
 mode, tried for real), redis-cli, Docker. Says what is missing and the exact command that
-installs it. Also finds Redis processes and temp dirs left behind by a crashed run.
+installs it. Also finds Redis processes, temp dirs and containers left behind by a crashed run.
 
 Exit code: 0 when the process backend can run, 1 when it cannot.
 
 Options:
   --redis-server <path>   server binary to check [redis-server on PATH]
-  --clean                 kill leftover servers of dead runs and remove their temp dirs
+  --clean                 kill leftover servers of dead runs, remove their temp dirs and containers
   --json                  print the findings as one JSON object
 
 Examples:
@@ -90,22 +92,33 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const cli = await version('redis-cli', ['--version']);
   checks.push({ name: 'redis-cli', ok: Boolean(cli), required: false, found: cli ?? 'not found (optional: for poking at a topology by hand)', ...(!cli && { fix: 'apt-get install -y redis-tools, or brew install redis' }) });
-  const docker = await version('docker', ['--version']);
-  let dockerFound = docker ?? 'not found (optional: the container backend)';
-  let dockerOk = false;
-  if (docker) {
-    const server = await execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false, timeout: 5000 });
-    dockerOk = server.exitCode === 0;
-    dockerFound = dockerOk ? `${docker}; engine ${server.stdout.trim()}` : `${docker}; client only, no engine reachable`;
+  // The engine as testcontainers finds it (DOCKER_HOST, ~/.testcontainers.properties, the default socket): what the container backend will use.
+  let containers: LeftoverContainer[] = [];
+  try {
+    const runtime = await containerRuntime();
+    const images = await Promise.all([DEFAULT_IMAGE, LOCAL_IMAGE].map(async (image) => `${image} ${(await imagePresent(image)) ? 'present' : 'absent'}`));
+    checks.push({ name: 'docker', ok: true, required: false, found: `engine ${runtime.info.containerRuntime.serverVersion} at ${runtime.info.containerRuntime.remoteSocketPath ?? runtime.info.containerRuntime.host}; images: ${images.join(', ')}` });
+    containers = await findLeftoverContainers();
+  } catch (error) {
+    const client = await version('docker', ['--version']);
+    checks.push({
+      name: 'docker',
+      ok: false,
+      required: false,
+      found: `${client ? `${client}; ` : ''}no engine reachable (optional: the container backend): ${(error as Error).message.split(';')[0]}`,
+      fix: 'apt-get install -y docker.io && dockerd &  (then `tokenbench image build` where no registry is reachable)',
+    });
   }
-  checks.push({ name: 'docker', ok: dockerOk, required: false, found: dockerFound, ...(!dockerOk && { fix: 'apt-get install -y docker.io && dockerd & (optional)' }) });
 
   const leftovers = findLeftovers();
-  if (values.clean) removeLeftovers(leftovers);
+  if (values.clean) {
+    removeLeftovers(leftovers);
+    await removeLeftoverContainers(containers);
+  }
   const canRun = checks.every((c) => c.ok || !c.required);
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ processBackend: canRun, checks, leftovers, cleaned: Boolean(values.clean) })}\n`);
+    process.stdout.write(`${JSON.stringify({ processBackend: canRun, checks, leftovers: { ...leftovers, containers }, cleaned: Boolean(values.clean) })}\n`);
     return canRun ? 0 : 1;
   }
   for (const c of checks) {
@@ -113,15 +126,17 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${mark} ${c.name.padEnd(14)} ${c.found}\n`);
     if (!c.ok && c.fix) process.stdout.write(`        ${''.padEnd(14)} fix: ${c.fix}\n`);
   }
-  const total = leftovers.processes.length + leftovers.dirs.length;
+  const total = leftovers.processes.length + leftovers.dirs.length + containers.length;
   if (total === 0) {
     process.stdout.write('ok      leftovers      none from earlier runs\n');
   } else {
     for (const p of leftovers.processes) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} process ${p.pid}: ${p.title} (owner ${p.ownerPid} is gone)\n`);
     for (const d of leftovers.dirs) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} dir ${d}\n`);
+    for (const c of containers) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} container ${c.id.slice(0, 12)} (${c.node}, ${c.state}; owner ${c.ownerPid} is gone)\n`);
     if (!values.clean) {
       const pids = leftovers.processes.map((p) => p.pid).join(' ');
-      process.stdout.write(`        remove them: tokenbench doctor --clean${pids ? `   (or: kill -9 ${pids}` : ''}${leftovers.dirs.length ? `${pids ? ';' : '   (or:'} rm -rf ${leftovers.dirs.join(' ')}` : ''})\n`);
+      const by = [pids && `kill -9 ${pids}`, leftovers.dirs.length > 0 && `rm -rf ${leftovers.dirs.join(' ')}`, containers.length > 0 && `docker rm -f ${containers.map((c) => c.id.slice(0, 12)).join(' ')}`].filter(Boolean);
+      process.stdout.write(`        remove them: tokenbench doctor --clean   (or: ${by.join('; ')})\n`);
     }
   }
   process.stdout.write(canRun ? '\nThe process backend can run.\n' : '\nThe process backend cannot run: fix the MISSING lines above.\n');

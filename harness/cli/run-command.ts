@@ -154,7 +154,7 @@ export function scenarioFromFlags(values: Values): Scenario {
   } else if (Object.keys(backend).length > 0) {
     // --backend container on a matrix runs the whole matrix in containers.
     if (Array.isArray(base.topologies)) for (const entry of base.topologies as { topology?: object }[]) entry.topology = { ...entry.topology, ...backend };
-    else base.topology = { ...(base.topology as object | undefined), ...backend };
+    else base.topology = { kind: 'single', ...(base.topology as object | undefined), ...backend };
   }
   if (values.strategy !== undefined) base.strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.quick) {

@@ -5,7 +5,7 @@ import { isAlive } from '../topologies/suite.ts';
 import { BIN, serversOwnedBy, tokenbench } from './helpers.ts';
 
 describe('tokenbench CLI: usage', () => {
-  it.each([[['--help']], [['doctor', '--help']], [['topology', '--help']]])('%j prints help with examples and exits 0', async (args) => {
+  it.each([[['--help']], [['doctor', '--help']], [['topology', '--help']], [['image', '--help']]])('%j prints help with examples and exits 0', async (args) => {
     const r = await tokenbench(args);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/Usage: tokenbench/);
@@ -20,6 +20,15 @@ describe('tokenbench CLI: usage', () => {
     [['topology', 'up', 'single', '--shards', '3'], '--shards: applies to cluster topologies, not single'],
     [['topology', 'up', 'single', '--nope'], "Unknown option '--nope'"],
     [['bogus'], "unknown command 'bogus'"],
+    [['topology', 'up', 'single', '--image', 'redis:7.4'], "--image: expected no image with the process backend (images are for --backend container), got 'redis:7.4'"],
+    [['topology', 'up', 'single', '--backend', 'vm'], "--backend: expected process, container or external, got 'vm'"],
+    [['topology', 'up', '--master-name', 'm'], '--master-name: goes with --sentinels'],
+    [['topology', 'up', 'cluster', '--redis', '127.0.0.1:6379'], 'topology up cluster: the addresses given describe a single deployment'],
+    [['run', '--redis', '127.0.0.1:6379', '--cluster', '127.0.0.1:7000'], '--redis and --cluster: give one deployment, not both'],
+    [['run', '--redis', 'nowhere'], "--redis / --sentinels / --cluster (topology.endpoints[0]): expected host:port or a redis:// URL, got 'nowhere'"],
+    [['run', '--redis', '127.0.0.1:6379', '--fault', 'kill:primary@1s'], "--fault (faults[0].action): expected failover, pause or resume (an external deployment is not ours to kill or restart), got 'kill'"],
+    [['run', '--tls'], '--tls (topology.tls): expected false with the process backend'],
+    [['image', 'build', '--tag', 'Not/Valid'], "--tag: expected a lowercase image name such as tokenbench/redis:local, got 'Not/Valid'"],
   ])('%j is a usage error: one line, exit 2', async (args, message) => {
     const r = await tokenbench(args);
     expect(r.exitCode).toBe(2);

@@ -96,9 +96,9 @@ describe('external: data safety', () => {
   });
 
   it('bad addresses and misplaced options are one clear error each', async () => {
-    await expect(startTopology({ kind: 'single', backend: 'external' })).rejects.toThrow(/topology.endpoints: expected the addresses of the deployment/);
+    await expect(startTopology({ kind: 'single', backend: 'external' })).rejects.toThrow(/endpoints: expected the addresses of the deployment/);
     await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['nowhere'] })).rejects.toThrow(/endpoints\[0\]: expected host:port or a redis:\/\/ URL, got 'nowhere'/);
-    await expect(startTopology({ kind: 'single', password: 'x' })).rejects.toThrow(/topology.password: expected nothing with the process backend/);
+    await expect(startTopology({ kind: 'single', password: 'x' })).rejects.toThrow(/password: expected nothing with the process backend/);
     await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['127.0.0.1:1'] })).rejects.toThrow(/redis 127.0.0.1:1 did not answer/);
   });
 

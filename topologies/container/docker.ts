@@ -55,12 +55,18 @@ export function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 }
 
+export async function imagePresent(image: string): Promise<boolean> {
+  const client = await containerRuntime();
+  const { ImageName } = await import('testcontainers');
+  return client.image.exists(ImageName.fromString(image));
+}
+
 /** The image must be there before the first container starts: a pull that hangs offline would look like a slow start. */
 export async function ensureImage(image: string): Promise<void> {
+  if (await imagePresent(image)) return;
   const client = await containerRuntime();
   const { ImageName } = await import('testcontainers');
   const name = ImageName.fromString(image);
-  if (await client.image.exists(name)) return;
   try {
     await client.image.pull(name);
   } catch (error) {

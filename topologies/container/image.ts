@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { TokenbenchError } from '../errors.ts';
+import { InvalidOptionError, TokenbenchError } from '../errors.ts';
 import { resolveRedisServer, which } from '../process/redis-binary.ts';
 import { containerRuntime, firstLine, LOCAL_IMAGE } from './docker.ts';
 
@@ -42,6 +42,11 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   return parseLdd(result.stdout);
 }
 
+export function checkImageTag(tag: string): string {
+  if (!/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/.test(tag)) throw new InvalidOptionError('--tag', `a lowercase image name such as ${LOCAL_IMAGE}`, tag);
+  return tag;
+}
+
 /**
  * A runnable Redis image built offline from this machine's redis-server: the binary, redis-cli
  * when present, a shell, and the shared libraries they load, imported as one layer. Where a
@@ -49,10 +54,7 @@ async function sharedLibraries(binary: string): Promise<string[]> {
  */
 export async function buildLocalImage(options: { tag?: string; redisServer?: string } = {}): Promise<BuiltImage> {
   const began = performance.now();
-  const tag = options.tag ?? LOCAL_IMAGE;
-  if (!/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/.test(tag)) {
-    throw new ImageBuildError(`--tag: expected a lowercase image name such as ${LOCAL_IMAGE}, got '${tag}'`);
-  }
+  const tag = checkImageTag(options.tag ?? LOCAL_IMAGE);
   if (process.platform !== 'linux') throw new ImageBuildError(`tokenbench image build copies Linux binaries into the image; on ${process.platform}, use --image redis:7.4`);
   const server = await resolveRedisServer(options.redisServer ?? 'redis-server');
   const client = await containerRuntime();
