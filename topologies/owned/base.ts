@@ -177,9 +177,10 @@ export abstract class OwnedTopology implements StartedTopology {
   async inject(fault: FaultSpec): Promise<InjectedFault> {
     const { action, target } = checkFaultSpec(fault);
     const server = await this.resolveTarget(target, action);
+    let at: bigint | undefined;
     switch (action) {
       case 'kill':
-        await server.kill();
+        at = await server.kill();
         this.#faulted.push({ server, action: 'kill' });
         break;
       case 'pause':
@@ -200,7 +201,7 @@ export abstract class OwnedTopology implements StartedTopology {
         await this.gracefulFailover(server);
         break;
     }
-    const ns = process.hrtime.bigint();
+    const ns = at ?? process.hrtime.bigint();
     this.eventLog.push({ ns, source: 'fault', type: action, node: server.id, detail: target });
     return { action, target, node: server.id, ns };
   }
