@@ -2,6 +2,7 @@ import { TOKENBENCH_VERSION } from '../version.ts';
 import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
 import { ResultFileError } from '../../reports/schema.ts';
 import { compareCommand } from './compare-command.ts';
+import { decideCommand } from './decide-command.ts';
 import { doctorCommand } from './doctor.ts';
 import { mergeCommand } from './merge-command.ts';
 import { reportCommand } from './report-command.ts';
@@ -22,6 +23,7 @@ Commands:
   merge <a.json> <b.json>... merge results of several load generators on one topology
   topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
   topology bench             time start-to-ready and primary failover for each topology
+  decide --requirements <f>  from business requirements to a recommended scheme, with a decision record
 
 Every command takes --help, with examples.
 
@@ -32,6 +34,7 @@ Examples:
   tokenbench compare baseline.json current.json --max-regression p99=10%,throughput=5% --markdown
   tokenbench topology up sentinel --json
   tokenbench topology bench --runs 3
+  tokenbench decide --requirements examples/decide/shop-bans.yaml --duration 3s
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -41,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   compare: compareCommand,
   merge: mergeCommand,
   topology: topologyCommand,
+  decide: decideCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
