@@ -18,9 +18,9 @@ describe('plan', () => {
     expect(sentinel.load.duration).toBe(3000);
     expect(normalizeScenario(plan.scenarios[2]!.scenario).load.mode).toBe('closed');
     expect(plan.runs).toBe(9);
-    // single: 4 x (200 + 500 + 3000 + 1500); sentinel: 4 x (2500 + 500 + 3000 + 1500 + 4000); probe: 5200.
-    expect(plan.estimateMs).toBe(4 * 5200 + 4 * 11_500 + 5200);
-    expect(planLine(plan)).toBe('decide: running 9 strategy runs on single, sentinel (about 1 min 12 s)');
+    // single: 4 x (200 + 500 + 3000 + 2500); sentinel: 4 x (2500 + 500 + 3000 + 2500 + 7000); probe: 6200.
+    expect(plan.estimateMs).toBe(4 * 6200 + 4 * 15_500 + 6200);
+    expect(planLine(plan)).toBe('decide: running 8 strategy runs on single, sentinel plus a closed-loop capacity probe on single (about 1 min 33 s)');
   });
 
   it('a bank: only whitelist + WAIT survives the design rules; with an assumed capacity no probe', () => {

@@ -5,10 +5,10 @@ import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.
 
 /** Start-to-ready on this 2-core machine (README, `tokenbench topology bench`), rounded up. */
 const STARTUP_MS: Record<TopologyKind, number> = { single: 200, sentinel: 2500, cluster: 2300 };
-/** Detection, promotion, heal and the settle wait after a kill of the primary. */
-const FAILOVER_SETTLE_MS = 4000;
+/** Detection, promotion, heal and the settle wait after a kill of the primary (a 3 s Sentinel run took 17 s in all here). */
+const FAILOVER_SETTLE_MS = 7000;
 /** Login of the workload's sessions, checkers, MEMORY USAGE sampling and teardown. */
-const PER_RUN_OVERHEAD_MS = 1500;
+const PER_RUN_OVERHEAD_MS = 2500;
 const RATE = 500;
 const USERS = 1000;
 const WARMUP_MS = 500;
@@ -130,8 +130,10 @@ export function formatEstimate(ms: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
 }
 
-/** "decide: running 6 strategy runs on single, sentinel (about 1 min 40 s)" */
+/** "decide: running 6 strategy runs on single, sentinel plus a closed-loop capacity probe on single (about 1 min 40 s)" */
 export function planLine(plan: Plan): string {
-  const kinds = [...new Set(plan.scenarios.map((s) => s.topology))];
-  return `decide: running ${plan.runs} strategy run${plan.runs === 1 ? '' : 's'} on ${kinds.join(', ')} (about ${formatEstimate(plan.estimateMs)})`;
+  const measured = plan.scenarios.filter((s) => s.name !== 'capacity');
+  const runs = measured.reduce((n, s) => n + s.schemes.length, 0);
+  const probe = plan.scenarios.length > measured.length ? ' plus a closed-loop capacity probe on single' : '';
+  return `decide: running ${runs} strategy run${runs === 1 ? '' : 's'} on ${measured.map((s) => s.topology).join(', ')}${probe} (about ${formatEstimate(plan.estimateMs)})`;
 }

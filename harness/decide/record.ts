@@ -76,7 +76,10 @@ function decisionSection(d: Decision): string[] {
   lines.push('', `- Where Redis is needed: ${rec.redisNeeded}`, `- Where it is not: ${rec.redisNotNeeded}`);
   if (rec.unmeasured.length > 0) lines.push(`- Met by design but not measured: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`);
   const runners = d.options.filter((o) => o !== option && !o.disqualification);
-  if (runners.length > 0) lines.push(`- Also meets every requirement: ${runners.map(optionName).join(', ')}; ranked lower for ${'putting Redis on the verify path, costing more or being harder to run'}.`);
+  const measured = runners.filter((o) => o.notMeasured === 0);
+  const unmeasured = runners.filter((o) => o.notMeasured > 0);
+  if (measured.length > 0) lines.push(`- Also meets every requirement, measured: ${measured.map(optionName).join(', ')}; ranked lower for putting Redis on the verify path, costing more or being harder to run.`);
+  if (unmeasured.length > 0) lines.push(`- Not ruled out, but not fully measured: ${unmeasured.map(optionName).join(', ')}.`);
   lines.push('');
   return lines;
 }
