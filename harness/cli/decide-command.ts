@@ -6,7 +6,7 @@ import { parseDurationMs } from '../duration.ts';
 import { TOKENBENCH_VERSION } from '../version.ts';
 import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
-import { planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
+import { faultAtMs, planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
 import { ContradictionError, loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
@@ -30,7 +30,7 @@ runs and about how long before it starts.
 Options:
   --requirements <file>    YAML or JSON requirements (see examples/decide/)          [required]
   --result <result.json>   use these results instead of running; repeatable
-  --duration <d>           measured phase of each run it makes, e.g. 3s               [6s]
+  --duration <d>           measured phase of each run it makes, e.g. 3s               [8s]
   --out <dir>              where decision.md and the runs go     [results/decide-<timestamp>]
   -h, --help
 
@@ -129,7 +129,7 @@ export async function decideCommand(argv: string[]): Promise<number> {
     requirementsFile: values.requirements,
     date: new Date().toISOString().slice(0, 10),
     tokenbenchVersion: TOKENBENCH_VERSION,
-    evidenceNote: given.length > 0 ? `${given.length} result file${given.length === 1 ? '' : 's'} given with --result` : `runs made by this decide (${durationMs / 1000} s measured each, primary killed at ${Math.round(durationMs * 0.3) / 1000} s on Sentinel and Cluster)`,
+    evidenceNote: given.length > 0 ? `${given.length} result file${given.length === 1 ? '' : 's'} given with --result` : `runs made by this decide (${durationMs / 1000} s measured each, primary killed at ${faultAtMs(durationMs) / 1000} s on Sentinel and Cluster)`,
     environment: environmentOf(results),
   });
   const recordPath = join(outDir, 'decision.md');

@@ -17,6 +17,8 @@ export interface RunFigures {
   /** Verify latency before the first fault: what users see day to day. */
   verifyP99Ms: number | null;
   verifyP999Ms: number | null;
+  /** How many verifies those percentiles rest on: p99.9 of a few hundred is the worst one or two. */
+  steadyVerifies: number;
   /** The whole run, failover included. */
   verifyP99AllMs: number | null;
   revokeP50Ms: number | null;
@@ -106,6 +108,7 @@ export function runFigures(run: StrategyRunResult, source: string): RunFigures {
     targetRate: run.load.targetRate,
     verifyP99Ms: steady?.p99 ?? null,
     verifyP999Ms: steady?.p999 ?? null,
+    steadyVerifies: steady?.count ?? 0,
     verifyP99AllMs: verify?.all.p99 ?? null,
     revokeP50Ms: run.latency.revoke?.all.p50 ?? null,
     verifiesPerSec: verifiesPerSec(run),

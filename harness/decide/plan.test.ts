@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeScenario } from '../scenario.ts';
-import { formatEstimate, planLine, planRuns } from './plan.ts';
+import { faultAtMs, formatEstimate, planLine, planRuns } from './plan.ts';
 import { requirements } from './test-fixtures.ts';
 
 describe('plan', () => {
   it('runs only what the requirements do not rule out by design, with a kill on HA topologies, and a capacity probe', () => {
     const plan = planRuns(requirements({ revocation: { mode: 'logout', revokeAllDevices: true }, redis: { topologies: ['single', 'sentinel'] } }), 3000);
+    expect([faultAtMs(3000), faultAtMs(8000), faultAtMs(30_000)]).toEqual([900, 4000, 15_000]);
     expect(plan.scenarios.map((s) => [s.name, s.schemes])).toEqual([
       ['single', ['blacklist', 'compact-blacklist', 'whitelist', 'double-token']],
       ['sentinel', ['blacklist', 'compact-blacklist', 'whitelist', 'double-token']],

@@ -12,7 +12,15 @@ const PER_RUN_OVERHEAD_MS = 2500;
 const RATE = 500;
 const USERS = 1000;
 const WARMUP_MS = 500;
-export const DEFAULT_DECIDE_DURATION_MS = 6000;
+export const DEFAULT_DECIDE_DURATION_MS = 8000;
+
+/**
+ * When the primary is killed: late enough for a steady phase with samples for p99.9, early enough
+ * that the failover (about 2-3 s here) ends inside the measured phase.
+ */
+export function faultAtMs(durationMs: number): number {
+  return Math.max(Math.round(durationMs * 0.3), Math.min(durationMs - 4000, Math.round(durationMs * 0.5)));
+}
 
 export interface PlannedScenario {
   /** Folder name under --out, and what the progress line calls it. */
@@ -80,7 +88,7 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
       else add(kind, scheme);
     }
   }
-  const faultAt = Math.round(durationMs * 0.3);
+  const faultAt = faultAtMs(durationMs);
   const scenarios: PlannedScenario[] = [];
   for (const kind of ['single', 'sentinel', 'cluster'] as const) {
     const schemes = byKind.get(kind);

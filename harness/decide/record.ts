@@ -98,6 +98,8 @@ function costSection(d: Decision): string[] {
     }
     lines.push(`- **${optionName(o)}**`, `  - entries: ${o.cost.entriesArithmetic}`, `  - memory: ${o.cost.memoryArithmetic}`, `  - operations: ${o.cost.opsArithmetic}`, `  - primaries: ${o.cost.nodesArithmetic}`);
   }
+  const compact = d.options.find((o) => o.scheme === 'compact-blacklist' && o.cost.bytesPerEntry !== null);
+  if (compact) lines.push('', `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 87 B at 20,000 entries, see the README).`);
   lines.push('', 'Memory is bytes per entry (MEMORY USAGE of a sample of keys, measured) × live entries: every live token for a whitelist, every session for double-token, and for a blacklist the revocations still inside their token\'s lifetime. Operations are peak verifies × measured round trips per verify, plus revocations, plus the logins (whitelist) or refreshes (double-token) that renew every live token once per access lifetime.', '');
   return lines;
 }

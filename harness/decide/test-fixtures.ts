@@ -47,6 +47,7 @@ export function figures(change: Partial<RunFigures> = {}): RunFigures {
     targetRate: 500,
     verifyP99Ms: 2,
     verifyP999Ms: 5,
+    steadyVerifies: 2000,
     verifyP99AllMs: 800,
     revokeP50Ms: 0.5,
     verifiesPerSec: 450,
