@@ -60,7 +60,7 @@ export interface Decision {
   capacity: NodeCapacity;
   recommendation: Recommendation | null;
   /** When nothing qualifies: the option failing the fewest requirements, and which. */
-  closest: { option: OptionAssessment; failing: string[] } | null;
+  closest: { option: OptionAssessment; failing: string[]; consequences: string[] } | null;
   evidenceFiles: string[];
 }
 
@@ -344,7 +344,7 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
   if (option.scheme === 'compact-blacklist') out.push(`Entries live up to one bucket (${formatMs(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
   if (s.wait) {
     const revoke = maxOf(runs, (run) => run.revokeP50Ms);
-    out.push(`Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)}, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`);
+    out.push(`Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)} steady, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`);
   }
   if (option.topology === 'single') out.push('One Redis node: no failover. If it dies, Redis is gone until it restarts (and without persistence it comes back empty). Set redis.maxUnavailability to require a failover.');
   const rates = runs.map((run) => run.targetRate).filter((v): v is number => v !== null);
@@ -391,7 +391,7 @@ export function decide(requirements: Requirements, evidence: Evidence): Decision
     options,
     capacity,
     recommendation: qualifies ? recommend(best, options, rows, requirements) : null,
-    closest: qualifies ? null : { option: best, failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title) },
+    closest: qualifies ? null : { option: best, failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title), consequences: consequencesOf(best, requirements) },
     evidenceFiles: evidence.files,
   };
 }

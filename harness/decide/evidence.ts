@@ -110,7 +110,7 @@ export function runFigures(run: StrategyRunResult, source: string): RunFigures {
     verifyP999Ms: steady?.p999 ?? null,
     steadyVerifies: steady?.count ?? 0,
     verifyP99AllMs: verify?.all.p99 ?? null,
-    revokeP50Ms: run.latency.revoke?.all.p50 ?? null,
+    revokeP50Ms: (run.latency.revoke?.byPhase.steady ?? run.latency.revoke?.all)?.p50 ?? null,
     verifiesPerSec: verifiesPerSec(run),
     roundTripsPerVerify: run.redis.roundTripsPerVerify,
     bytesPerEntry: run.redis.bytesPerEntry,

@@ -129,7 +129,9 @@ export function renderDecisionRecord(d: Decision, meta: RecordMeta): string {
     ...decisionSection(d),
     '## Consequences',
     '',
-    ...(d.recommendation ? d.recommendation.consequences.map((c) => `- ${c}`) : ['- None decided yet: see the closest option above.']),
+    ...(d.recommendation
+      ? d.recommendation.consequences.map((c) => `- ${c}`)
+      : [`Nothing is decided yet. If the team relaxes what ${optionName(d.closest!.option)} fails and takes it:`, '', ...d.closest!.consequences.map((c) => `- ${c}`)]),
     '',
     ...costSection(d),
     ...evidenceSection(d),
