@@ -40,9 +40,12 @@ describe('plan', () => {
     expect(entry).toEqual({ name: 'whitelist', label: 'whitelist + WAIT', wait: { replicas: 1, timeoutMs: 100 }, whitelist: { maxSessions: 3 } });
   });
 
-  it('no early revocation: pure on a single node, nothing else needed beyond what the requirements allow', () => {
-    const plan = planRuns(requirements({ revocation: { mode: 'none' }, redis: { topologies: [] } }));
-    expect(plan.scenarios.map((s) => [s.name, s.schemes])).toEqual([['single', ['pure']]]);
+  it('no early revocation: only pure, on a single node, and no capacity probe', () => {
+    for (const topologies of [[], ['single', 'sentinel', 'cluster']] as const) {
+      const plan = planRuns(requirements({ revocation: { mode: 'none' }, redis: { topologies: [...topologies] } }));
+      expect(plan.scenarios.map((s) => [s.name, s.schemes])).toEqual([['single', ['pure']]]);
+    }
+    expect(planRuns(requirements({ revocation: { mode: 'none' } })).skipped).toContain('whitelist: not needed (a pure JWT meets every requirement by design)');
   });
 
   it('formats estimates', () => {

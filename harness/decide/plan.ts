@@ -69,7 +69,14 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
   const byKind = new Map<TopologyKind, SchemeId[]>();
   const skipped: string[] = [];
   const add = (kind: TopologyKind, scheme: SchemeId) => byKind.set(kind, [...(byKind.get(kind) ?? []), scheme]);
+  // A pure JWT that qualifies by design can only lose to a Redis scheme on JWT latency, which the
+  // Redis schemes pay too: measuring them would cost minutes and change nothing.
+  const pureSuffices = disqualifiedByDesign('pure', null, r) === null;
   for (const scheme of SCHEME_IDS) {
+    if (pureSuffices && scheme !== 'pure') {
+      skipped.push(`${SCHEMES[scheme].title}: not needed (a pure JWT meets every requirement by design)`);
+      continue;
+    }
     // WAIT only buys durability; when losing a revocation is acceptable it costs latency for nothing.
     if (SCHEMES[scheme].wait && r.redis.ackedRevocationsMayBeLost) {
       skipped.push(`${SCHEMES[scheme].title}: not needed (redis.ackedRevocationsMayBeLost is true)`);
