@@ -129,7 +129,10 @@ export async function decideCommand(argv: string[]): Promise<number> {
     requirementsFile: values.requirements,
     date: new Date().toISOString().slice(0, 10),
     tokenbenchVersion: TOKENBENCH_VERSION,
-    evidenceNote: given.length > 0 ? `${given.length} result file${given.length === 1 ? '' : 's'} given with --result` : `runs made by this decide (${durationMs / 1000} s measured each, primary killed at ${faultAtMs(durationMs) / 1000} s on Sentinel and Cluster)`,
+    evidenceNote:
+      given.length > 0
+        ? `${given.length} result file${given.length === 1 ? '' : 's'} given with --result`
+        : `runs made by this decide (${durationMs / 1000} s measured each${results.some((r) => r.result.runs.some((run) => run.topology.kind !== 'single')) ? `, primary killed at ${faultAtMs(durationMs) / 1000} s on Sentinel and Cluster` : ''})`,
     environment: environmentOf(results),
   });
   const recordPath = join(outDir, 'decision.md');

@@ -25,7 +25,9 @@ describe('tokenbench decide', () => {
     for (const heading of ['# Decision record: e2e', '## Context', '## Options considered', '### Disqualified', '## Decision', '## Consequences', '## Cost model', '## Evidence']) expect(record).toContain(heading);
     expect(record).toMatch(/\*\*Use (compact )?blacklist on single Redis\.\*\*/);
     expect(record).toContain('ASSUMPTION (requirements: assumptions.redisOpsPerNode)');
-    expect(record).toMatch(/\| verify p99 ≤ 50 ms \| \*not measured\*: not measured \| \*\*met\*\*: [\d.]+ ms steady at 500 ops\/s \|/);
+    // Met or not depends on this machine's load; that the cell carries the measured figure does not.
+    const p99Row = record.split('\n').find((line) => line.startsWith('| verify p99 ≤ 50 ms |'));
+    expect(p99Row?.split(' | ')[2]).toMatch(/^\*\*(met|not met)\*\*: [\d.,]+ m?s steady at 500 ops\/s/);
   }, 90_000);
 
   it('bad requirements are one line with the field path; contradictions are named; exit 2', async () => {
@@ -41,8 +43,21 @@ describe('tokenbench decide', () => {
     expect(c.exitCode).toBe(2);
     expect(c.stderr).toContain("'immediate revocation' (revocation.mode: immediate) needs shared state in Redis, but redis.topologies is [] (no Redis allowed)");
 
+    const badResult = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', join(scratch, 'none.json')]);
+    expect(badResult.exitCode).toBe(2);
+    expect(badResult.stderr.trim()).toBe(`tokenbench: ${join(scratch, 'none.json')}: cannot read (ENOENT)`);
+
     const missing = await tokenbench(['decide']);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('decide: which requirements?');
+  });
+
+  it('decides from given results without running anything', async () => {
+    const out = join(scratch, 'from-results');
+    const r = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', 'reports/fixtures/sentinel-kill.json', '--result', 'reports/fixtures/single-quick.json', '--out', out]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('decide: use double-token on sentinel');
+    expect(readFileSync(join(out, 'decision.md'), 'utf8')).toContain('Evidence: 2 result files given with --result.');
   });
 });
