@@ -2,6 +2,7 @@ import { TOKENBENCH_VERSION } from '../version.ts';
 import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
 import { ResultFileError } from '../../reports/schema.ts';
 import { compareCommand } from './compare-command.ts';
+import { decideCommand } from './decide-command.ts';
 import { doctorCommand } from './doctor.ts';
 import { imageCommand } from './image-command.ts';
 import { mergeCommand } from './merge-command.ts';
@@ -24,6 +25,7 @@ Commands:
   topology up <kind>         start single | sentinel | cluster Redis on loopback until Ctrl-C
   topology bench             time start-to-ready and primary failover for each topology
   image build                build a Redis image from this machine's redis-server (offline)
+  decide --requirements <f>  from business requirements to a recommended scheme, with a decision record
 
 Every command takes --help, with examples.
 
@@ -35,6 +37,7 @@ Examples:
   tokenbench topology up sentinel --json
   tokenbench topology bench --runs 3
   tokenbench image build && tokenbench topology up cluster --backend container --image tokenbench/redis:local
+  tokenbench decide --requirements examples/decide/shop-bans.yaml --duration 3s
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -45,6 +48,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   merge: mergeCommand,
   topology: topologyCommand,
   image: imageCommand,
+  decide: decideCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

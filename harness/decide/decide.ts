@@ -1,0 +1,398 @@
+import { DEFAULT_CLIENT_OPTIONS } from '../../topologies/client.ts';
+import { estimateCost, nodeCapacity, num, type CostEstimate, type NodeCapacity } from './cost.ts';
+import type { Evidence, RunFigures } from './evidence.ts';
+import { describeRevocation, formatMs, TOPOLOGY_KINDS, type Requirements, type TopologyKind } from './requirements.ts';
+import { COMPACT_BUCKET_MS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
+
+export type CellStatus = 'met' | 'not met' | 'not measured';
+
+export interface Cell {
+  status: CellStatus;
+  /** The measured figure or the property of the design that decides it. */
+  figure: string;
+}
+
+export const ROW_IDS = ['revocation', 'revokeAll', 'sessionLimit', 'onlineCount', 'neverAcceptRevoked', 'p99', 'p999', 'peakRate', 'onFailure', 'noLostRevocations', 'maxUnavailability'] as const;
+export type RowId = (typeof ROW_IDS)[number];
+
+export interface RequirementRow {
+  id: RowId;
+  title: string;
+}
+
+export interface OptionAssessment {
+  scheme: SchemeId;
+  /** null: the scheme needs no Redis, so no topology. */
+  topology: TopologyKind | null;
+  cells: Partial<Record<RowId, Cell>>;
+  cost: CostEstimate;
+  /** One line, `pure: cannot revoke before expiry; fails 'immediate revocation'`; null when it qualifies. */
+  disqualification: string | null;
+  notMet: number;
+  notMeasured: number;
+  /** The runs the figures come from. */
+  runs: RunFigures[];
+}
+
+export interface Setting {
+  name: string;
+  value: string;
+}
+
+export interface Recommendation {
+  scheme: SchemeId;
+  topology: TopologyKind | null;
+  settings: Setting[];
+  /** Where Redis sits in the request path, and the requirement that puts it there. */
+  redisNeeded: string;
+  redisNotNeeded: string;
+  /** Requirements the choice meets by design but no run measured. */
+  unmeasured: string[];
+  /** What the team lives with, good and bad, with the measured figures. */
+  consequences: string[];
+}
+
+export interface Decision {
+  requirements: Requirements;
+  rows: RequirementRow[];
+  /** One per scheme, on its best allowed topology. */
+  options: OptionAssessment[];
+  capacity: NodeCapacity;
+  recommendation: Recommendation | null;
+  /** When nothing qualifies: the option failing the fewest requirements, and which. */
+  closest: { option: OptionAssessment; failing: string[]; consequences: string[] } | null;
+  evidenceFiles: string[];
+}
+
+const TOPOLOGY_RANK: Record<TopologyKind, number> = { single: 0, sentinel: 1, cluster: 2 };
+/** Tie-break between schemes that cost the same: the simpler one to run and reason about. */
+const SIMPLICITY: Record<SchemeId, number> = { pure: 0, 'double-token': 1, blacklist: 2, whitelist: 3, 'compact-blacklist': 4, 'blacklist-wait': 5, 'whitelist-wait': 6 };
+
+const onVerifyPath = (scheme: SchemeId) => SCHEMES[scheme].strategy === 'blacklist' || SCHEMES[scheme].strategy === 'whitelist';
+
+const met = (figure: string): Cell => ({ status: 'met', figure });
+const notMet = (figure: string): Cell => ({ status: 'not met', figure });
+const notMeasured = (figure: string): Cell => ({ status: 'not measured', figure });
+
+function maxOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | null): number | null {
+  const values = runs.map(pick).filter((v): v is number => v !== null);
+  return values.length > 0 ? Math.max(...values) : null;
+}
+
+function sumOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | null): number | null {
+  const values = runs.map(pick).filter((v): v is number => v !== null);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
+}
+
+function ms(value: number): string {
+  return value >= 1000 ? `${num(value / 1000, 2)} s` : `${num(value, value < 10 ? 2 : 1)} ms`;
+}
+
+export function requirementRows(r: Requirements): RequirementRow[] {
+  const rows: RequirementRow[] = [{ id: 'revocation', title: describeRevocation(r) }];
+  if (r.revocation.revokeAllDevices) rows.push({ id: 'revokeAll', title: 'revoke all devices' });
+  if (r.revocation.maxSessionsPerUser > 0) rows.push({ id: 'sessionLimit', title: `at most ${r.revocation.maxSessionsPerUser} sessions per user` });
+  if (r.revocation.onlineUserCount) rows.push({ id: 'onlineCount', title: 'online-user count' });
+  if (r.revocation.neverAcceptRevoked) rows.push({ id: 'neverAcceptRevoked', title: 'no revoked token ever accepted' });
+  rows.push({ id: 'p99', title: `verify p99 ≤ ${formatMs(r.latency.verifyP99)}` });
+  if (r.latency.verifyP999 !== null) rows.push({ id: 'p999', title: `verify p99.9 ≤ ${formatMs(r.latency.verifyP999)}` });
+  rows.push({ id: 'peakRate', title: `${num(r.latency.peakVerifyRate)} verifies/s at peak` });
+  rows.push({ id: 'onFailure', title: `Redis unreachable: ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}` });
+  if (!r.redis.ackedRevocationsMayBeLost) rows.push({ id: 'noLostRevocations', title: 'no acknowledged revocation lost on failover' });
+  if (r.redis.maxUnavailability !== null) rows.push({ id: 'maxUnavailability', title: `unavailable ≤ ${formatMs(r.redis.maxUnavailability)} when a node fails` });
+  return rows;
+}
+
+/** The rules, one per requirement: design properties first, then the measured figure. */
+function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null, runs: readonly RunFigures[], r: Requirements, cost: CostEstimate, capacity: NodeCapacity): Cell {
+  const s = SCHEMES[scheme];
+  const lifetime = r.tokens.accessTtl + r.tokens.leeway;
+  const stateless = s.strategy === 'pure';
+  const immediate = s.strategy === 'blacklist' || s.strategy === 'whitelist';
+  const failoverRuns = runs.filter((run) => run.failover);
+  switch (row) {
+    case 'revocation': {
+      const mode = r.revocation.mode;
+      if (mode === 'none') return met('not needed');
+      if (stateless) return notMet('cannot revoke before expiry');
+      if (s.strategy === 'double-token') {
+        if (mode === 'logout') return met(`logout ends the session; its access token lives ≤ ${formatMs(lifetime)}`);
+        if (mode === 'bounded' && lifetime <= r.revocation.within!) return met(`access tokens live ≤ ${formatMs(lifetime)} after revocation`);
+        const shorter = mode === 'bounded' && r.revocation.within! > r.tokens.leeway ? `; shorten tokens.accessTtl to ${formatMs(r.revocation.within! - r.tokens.leeway)} to qualify` : '';
+        return notMet(`a revoked session's access token lives up to ${formatMs(lifetime)}${shorter}`);
+      }
+      if (runs.length === 0) return notMeasured('immediate by design, not measured');
+      const violations = sumOf(runs, (run) => run.violations) ?? 0;
+      const replays = sumOf(runs, (run) => run.revokedReplays) ?? 0;
+      const lag = maxOf(runs, (run) => run.propagationMaxMs);
+      if (violations > 0) return notMet(`${num(violations)} revoked tokens accepted after the ack (measured)`);
+      return met(`0 of ${num(replays)} revoked replays accepted${lag !== null ? `, max lag ${ms(lag)}` : ''}`);
+    }
+    case 'revokeAll':
+      if (stateless) return notMet('cannot revoke before expiry');
+      if (s.strategy === 'double-token') {
+        const bounded = r.revocation.mode === 'logout' || r.revocation.mode === 'none' || (r.revocation.mode === 'bounded' && lifetime <= r.revocation.within!);
+        return bounded ? met(`kills every refresh family; access tokens live ≤ ${formatMs(lifetime)}`) : notMet(`access tokens of a banned user live up to ${formatMs(lifetime)}`);
+      }
+      return met(s.strategy === 'blacklist' ? "one write: the user's revoked-before watermark" : "one write: deletes the user's set");
+    case 'sessionLimit':
+      if (s.strategy === 'whitelist') return met(`maxSessions ${r.revocation.maxSessionsPerUser} evicts the oldest`);
+      if (stateless) return notMet('keeps no state: cannot count sessions');
+      if (s.strategy === 'blacklist') return notMet("stores only revocations: does not know a user's live tokens");
+      return notMet('no limit on refresh families in tokenbench (would need a count per user)');
+    case 'onlineCount':
+      if (s.strategy === 'whitelist') return met('every live token is in Redis');
+      if (s.strategy === 'double-token') return met('live refresh families: logged-in sessions, not recent activity');
+      return notMet(stateless ? 'keeps no state' : 'stores only revocations');
+    case 'neverAcceptRevoked': {
+      if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatMs(lifetime)} after revocation`);
+      if (runs.length === 0) return notMeasured('not measured');
+      if (topology !== 'single' && failoverRuns.length === 0) return notMeasured('no failover run measured');
+      const accepted = sumOf(runs, (run) => run.revokedAccepted) ?? 0;
+      const lost = sumOf(runs, (run) => run.lostRevocations) ?? 0;
+      const figure = `${num(accepted)} accepted, ${num(lost)} lost (measured${failoverRuns.length ? ', with failover' : ''})`;
+      return accepted + lost === 0 ? met(figure) : notMet(figure);
+    }
+    case 'p99':
+    case 'p999': {
+      const budget = row === 'p99' ? r.latency.verifyP99 : r.latency.verifyP999!;
+      const value = maxOf(runs, (run) => (row === 'p99' ? run.verifyP99Ms : run.verifyP999Ms));
+      if (value === null) return notMeasured('not measured');
+      const rate = maxOf(runs, (run) => run.targetRate);
+      const samples = Math.min(...runs.filter((run) => run.verifyP99Ms !== null).map((run) => run.steadyVerifies));
+      // Below 1000 samples p99.9 is the single worst verify, p99 one of a handful: say so next to the figure.
+      const figure = `${ms(value)} steady${rate !== null ? ` at ${num(rate)} ops/s` : ''}${samples < 1000 ? ` (${num(samples)} verifies)` : ''}`;
+      return value <= budget ? met(figure) : notMet(`${figure} > ${formatMs(budget)}`);
+    }
+    case 'peakRate': {
+      if (cost.nodes === 0) return met('verify needs no Redis');
+      const what = `${num(cost.opsPerSec, 1)} Redis ops/s${s.strategy === 'double-token' ? ' (verify needs none; login and refresh)' : ''}`;
+      if (cost.nodes === null) return notMeasured(`${what}; per-node throughput unknown`);
+      if (cost.nodes > 1 && topology !== 'cluster') {
+        // A measured figure is only a lower bound on capacity: too few nodes is then unproven, not proven.
+        return capacity.kind === 'assumed'
+          ? notMet(`${what} needs ${cost.nodes} primaries at the assumed ${num(capacity.opsPerSec!)} ops/s each; ${topology} has one`)
+          : notMeasured(`${what}: up to ${cost.nodes} primaries at the measured lower bound of ${num(capacity.opsPerSec!)} ops/s; capacity not established`);
+      }
+      return met(`${what}: ${cost.nodes} primar${cost.nodes === 1 ? 'y' : 'ies'}`);
+    }
+    case 'onFailure': {
+      if (stateless) return met('verify never asks Redis');
+      if (s.strategy === 'double-token') return met('verify never asks Redis; login and refresh fail closed');
+      const policy = r.redis.onFailure === 'deny' ? 'fail-closed' : 'fail-open';
+      const same = failoverRuns.filter((run) => run.failurePolicy === policy);
+      if (same.length === 0) return met(`failurePolicy ${policy} (outage cost not measured)`);
+      return policy === 'fail-closed'
+        ? met(`${num(sumOf(same, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected in the outage (measured)`)
+        : met(`${num(sumOf(same, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted in the outage (measured)`);
+    }
+    case 'noLostRevocations': {
+      if (stateless) return met('nothing to lose');
+      if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
+      const lost = sumOf(failoverRuns, (run) => run.lostRevocations);
+      if (!s.wait) return notMet(`asynchronous replication can lose an acknowledged revocation${lost !== null ? ` (measured ${num(lost)} lost; 0 on loopback proves nothing)` : ''}`);
+      if (failoverRuns.length === 0) return notMeasured('WAIT; no failover run measured');
+      return lost === 0 ? met(`0 lost in ${failoverRuns.length} failover run${failoverRuns.length === 1 ? '' : 's'} (WAIT ${RECOMMENDED_WAIT.replicas})`) : notMet(`${num(lost ?? 0)} lost despite WAIT (measured)`);
+    }
+    case 'maxUnavailability': {
+      const bound = r.redis.maxUnavailability!;
+      if (stateless) return met('verify never asks Redis');
+      if (s.strategy === 'double-token') {
+        const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
+        return met(`verify never asks Redis${window !== null ? ` (longest verify gap in the failover: ${ms(window)})` : ''}; login and refresh wait for the failover`);
+      }
+      if (topology === 'single') return notMet('one node: no failover, an outage lasts until it restarts');
+      const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
+      if (window === null) return notMeasured('no failover run measured');
+      return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatMs(bound)}`);
+    }
+  }
+}
+
+function assess(scheme: SchemeId, topology: TopologyKind | null, evidence: Evidence, r: Requirements, rows: readonly RequirementRow[], capacity: NodeCapacity): OptionAssessment {
+  // pure never talks to Redis: any topology's run measures the same JWT check.
+  const everyTopology = evidence.schemes.filter((e) => e.scheme === scheme).flatMap((e) => e.runs);
+  const runs = topology === null ? everyTopology : everyTopology.filter((run) => run.topology === topology);
+  // Without Redis on the verify path, verify latency does not depend on the topology.
+  const latencyRuns = onVerifyPath(scheme) ? runs : everyTopology;
+  const cost = estimateCost(scheme, r, evidence, capacity);
+  const cells: Partial<Record<RowId, Cell>> = {};
+  for (const row of rows) cells[row.id] = assessCell(row.id, scheme, topology, row.id === 'p99' || row.id === 'p999' ? latencyRuns : runs, r, cost, capacity);
+  const failing = rows.filter((row) => cells[row.id]!.status === 'not met');
+  const name = `${SCHEMES[scheme].title}${topology ? ` on ${topology}` : ''}`;
+  return {
+    scheme,
+    topology,
+    cells,
+    cost,
+    disqualification: failing.length > 0 ? `${name}: ${cells[failing[0]!.id]!.figure}; fails '${failing[0]!.title}'` : null,
+    notMet: failing.length,
+    notMeasured: rows.filter((row) => cells[row.id]!.status === 'not measured').length,
+    runs,
+  };
+}
+
+/** Within 10% counts as the same: two runs of one scheme differ by more than that in bytes per entry. */
+function compareRoughly(a: number | null, b: number | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+  const big = Math.max(Math.abs(a), Math.abs(b));
+  return big === 0 || Math.abs(a - b) / big <= 0.1 ? 0 : a - b;
+}
+
+/** Best first: meets more, measured more, keeps Redis off the verify path, costs less, simpler. */
+export function rankOptions(a: OptionAssessment, b: OptionAssessment): number {
+  return (
+    a.notMet - b.notMet ||
+    a.notMeasured - b.notMeasured ||
+    Number(onVerifyPath(a.scheme)) - Number(onVerifyPath(b.scheme)) ||
+    compareRoughly(a.cost.opsPerSec, b.cost.opsPerSec) ||
+    compareRoughly(a.cost.memoryBytes, b.cost.memoryBytes) ||
+    SIMPLICITY[a.scheme] - SIMPLICITY[b.scheme] ||
+    (a.topology ? TOPOLOGY_RANK[a.topology] : -1) - (b.topology ? TOPOLOGY_RANK[b.topology] : -1)
+  );
+}
+
+function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
+  const s = SCHEMES[option.scheme];
+  const settings: Setting[] = [{ name: 'scheme', value: `${s.title} (strategy \`${s.strategy}\`${option.scheme === 'compact-blacklist' ? ', `blacklist.layout: bucketed`' : ''})` }];
+  if (option.topology === null) {
+    settings.push({ name: 'Redis', value: 'none' });
+  } else {
+    const shards = option.topology === 'cluster' ? Math.max(3, option.cost.nodes ?? 3) : null;
+    settings.push({
+      name: 'topology',
+      value: option.topology === 'single' ? 'single Redis node' : option.topology === 'sentinel' ? 'Sentinel: 1 primary, 2 replicas, 3 sentinels (quorum 2)' : `Cluster: ${shards} shards × 1 replica`,
+    });
+    settings.push({ name: 'WAIT', value: s.wait ? `\`wait: { replicas: ${RECOMMENDED_WAIT.replicas}, timeoutMs: ${RECOMMENDED_WAIT.timeoutMs} }\` after each revocation; check \`replicasAcked\` in the ack` : 'off' });
+    settings.push({
+      name: 'failure policy',
+      value: s.strategy === 'double-token' ? 'verify does not use Redis; login and refresh fail closed' : r.redis.onFailure === 'deny' ? '`fail-closed`: reject when Redis cannot answer' : '`fail-open`: accept when Redis cannot answer (revoked tokens too)',
+    });
+    const c = DEFAULT_CLIENT_OPTIONS;
+    settings.push({
+      name: 'client (ioredis)',
+      value: `\`commandTimeout: ${c.commandTimeout}\`, \`maxRetriesPerRequest: ${c.maxRetriesPerRequest}\`${option.topology === 'sentinel' ? ', `failoverDetector: true` (redis/ioredis#1314)' : ''}${option.topology === 'cluster' ? `, \`retryDelayOnFailover: ${c.retryDelayOnFailover}\`` : ''}, \`reconnectOnReadonly: true\``,
+    });
+  }
+  settings.push({ name: 'access token lifetime', value: `${formatMs(r.tokens.accessTtl)} (leeway ${formatMs(r.tokens.leeway)})` });
+  if (s.strategy === 'double-token') settings.push({ name: 'refresh token lifetime', value: `${formatMs(r.tokens.refreshTtl)}, rotated on every refresh with reuse detection` });
+  if (option.scheme === 'compact-blacklist') settings.push({ name: 'bucket', value: `${formatMs(COMPACT_BUCKET_MS)}` });
+  if (s.strategy === 'whitelist' && r.revocation.maxSessionsPerUser > 0) settings.push({ name: 'session limit', value: `\`whitelist.maxSessions: ${r.revocation.maxSessionsPerUser}\`` });
+  return settings;
+}
+
+function recommend(best: OptionAssessment, options: readonly OptionAssessment[], rows: readonly RequirementRow[], r: Requirements): Recommendation {
+  const failingFor = (scheme: SchemeId) => {
+    const option = options.find((o) => o.scheme === scheme);
+    return rows.filter((row) => option?.cells[row.id]?.status === 'not met').map((row) => `'${row.title}'`);
+  };
+  const s = SCHEMES[best.scheme];
+  let redisNeeded: string;
+  let redisNotNeeded: string;
+  if (s.strategy === 'pure') {
+    redisNeeded = 'Redis is not needed: no requirement asks to revoke a token before it expires, so the signature check is the whole verification.';
+    redisNotNeeded = 'Every request: verify is a signature and claims check in the service, with nothing shared to run, scale or fail over.';
+  } else {
+    redisNeeded = `Redis is needed for ${s.redisIn}, because of ${failingFor('pure').join(', ') || 'the requirements above'} (a pure JWT cannot meet ${failingFor('pure').length === 1 ? 'it' : 'them'}).`;
+    const verifyDrivers = failingFor('double-token');
+    redisNotNeeded =
+      s.strategy === 'double-token'
+        ? 'Verify (every API request) needs no Redis: the short access token is checked by its signature alone, so Redis latency and outages never touch it.'
+        : `Redis is on the verify path because double-token cannot meet ${verifyDrivers.join(', ') || 'the requirements'}. ${s.strategy === 'blacklist' ? 'Not needed to issue tokens: a blacklist stores only revocations.' : 'A whitelist needs it everywhere: it writes every token it issues and reads it on every verify.'}`;
+  }
+  return {
+    scheme: best.scheme,
+    topology: best.topology,
+    settings: settingsFor(best, r),
+    redisNeeded,
+    redisNotNeeded,
+    unmeasured: rows.filter((row) => best.cells[row.id]?.status === 'not measured').map((row) => row.title),
+    consequences: consequencesOf(best, r),
+  };
+}
+
+/** The price of the choice, in figures where a run measured them. */
+export function consequencesOf(option: OptionAssessment, r: Requirements): string[] {
+  const s = SCHEMES[option.scheme];
+  const runs = option.runs;
+  const failover = runs.filter((run) => run.failover);
+  const lifetime = formatMs(r.tokens.accessTtl + r.tokens.leeway);
+  const out: string[] = [];
+  if (s.strategy === 'pure') {
+    out.push(`A stolen token works until it expires (${lifetime}); the only levers are a shorter tokens.accessTtl and rotating the signing key, which logs everyone out.`);
+    out.push('Nothing to run, scale or fail over: verification scales with the service instances.');
+  }
+  if (s.strategy === 'double-token') {
+    out.push(`A revoked session's access token keeps working up to ${lifetime}; bans and logouts take effect at its next refresh.`);
+    const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
+    out.push(`Login, refresh and logout need Redis and fail while it fails over; verify keeps working through a Redis outage${window !== null ? ` (longest verify gap in the measured failover: ${ms(window)})` : ''}.`);
+  }
+  if (s.strategy === 'blacklist' || s.strategy === 'whitelist') {
+    const p99 = maxOf(runs, (run) => run.verifyP99Ms);
+    const p99All = maxOf(failover, (run) => run.verifyP99AllMs);
+    if (p99 !== null) out.push(`Every verify waits for Redis: p99 ${ms(p99)} steady${p99All !== null ? `, ${ms(p99All)} over a run with a failover` : ''} (measured).`);
+    const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
+    const rejected = sumOf(failover, (run) => run.validRejectedStoreUnavailable);
+    if (r.redis.onFailure === 'deny') {
+      out.push(`While Redis fails over, valid tokens are rejected (fail-closed)${window !== null ? `: ${ms(window)} without an answer, ${num(rejected ?? 0)} valid tokens rejected in the measured run` : ''}.`);
+    } else {
+      out.push(`While Redis fails over, every token is accepted (fail-open), revoked ones included${window !== null ? `: up to ${ms(window)} in the measured run` : ''}.`);
+    }
+    if (s.strategy === 'whitelist') out.push(`Memory grows with every live token (${num(option.cost.liveEntries)} at the stated scale), and every login is a Redis write.`);
+    else out.push(`Memory grows with revocations, not users (${num(option.cost.liveEntries)} live entries at the stated scale).`);
+  }
+  if (option.scheme === 'compact-blacklist') out.push(`Entries live up to one bucket (${formatMs(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
+  if (s.wait) {
+    const revoke = maxOf(runs, (run) => run.revokeP50Ms);
+    out.push(`Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)} steady, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`);
+  }
+  if (option.topology === 'single') out.push('One Redis node: no failover. If it dies, Redis is gone until it restarts (and without persistence it comes back empty). Set redis.maxUnavailability to require a failover.');
+  const rates = runs.map((run) => run.targetRate).filter((v): v is number => v !== null);
+  if (rates.length > 0) out.push(`Latencies were measured at ${num(Math.max(...rates))} ops/s on this machine over loopback, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`);
+  return out;
+}
+
+/** The allowed topologies a scheme can run on: WAIT needs a replica, so never single. */
+export function candidateTopologies(scheme: SchemeId, requirements: Requirements): TopologyKind[] {
+  return TOPOLOGY_KINDS.filter((k) => requirements.redis.topologies.includes(k) && !(SCHEMES[scheme].wait && k === 'single'));
+}
+
+/** Fails a requirement by design alone, whatever a run would measure: not worth running. */
+export function disqualifiedByDesign(scheme: SchemeId, topology: TopologyKind | null, requirements: Requirements): string | null {
+  const none: Evidence = { schemes: [], capacity: null, files: [] };
+  const rows = requirementRows(requirements);
+  return assess(scheme, topology, none, requirements, rows, nodeCapacity(requirements, none)).disqualification;
+}
+
+/**
+ * Requirements + measurements -> a decision. Pure: no I/O, no clock, so every rule and every figure
+ * can be checked on fixture evidence.
+ */
+export function decide(requirements: Requirements, evidence: Evidence): Decision {
+  const rows = requirementRows(requirements);
+  const capacity = nodeCapacity(requirements, evidence);
+  const options: OptionAssessment[] = [];
+  for (const scheme of SCHEME_IDS) {
+    if (SCHEMES[scheme].strategy === 'pure') {
+      options.push(assess(scheme, null, evidence, requirements, rows, capacity));
+      continue;
+    }
+    const kinds = candidateTopologies(scheme, requirements);
+    if (kinds.length === 0) continue;
+    const candidates = kinds.map((kind) => assess(scheme, kind, evidence, requirements, rows, capacity)).sort(rankOptions);
+    options.push(candidates[0]!);
+  }
+  const ranked = [...options].sort(rankOptions);
+  const best = ranked[0]!;
+  const qualifies = best.notMet === 0;
+  return {
+    requirements,
+    rows,
+    options,
+    capacity,
+    recommendation: qualifies ? recommend(best, options, rows, requirements) : null,
+    closest: qualifies ? null : { option: best, failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title), consequences: consequencesOf(best, requirements) },
+    evidenceFiles: evidence.files,
+  };
+}
+

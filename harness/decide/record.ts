@@ -1,0 +1,140 @@
+import { formatBytes, num } from './cost.ts';
+import type { Cell, Decision, OptionAssessment } from './decide.ts';
+import { formatMs } from './requirements.ts';
+import { SCHEMES } from './schemes.ts';
+
+export interface RecordMeta {
+  /** The requirements file, as the user named it. */
+  requirementsFile: string;
+  /** ISO date; passed in so the renderer stays pure and its output testable. */
+  date: string;
+  tokenbenchVersion: string;
+  /** How the evidence was obtained, e.g. "runs made by this decide (3 s measured each)". */
+  evidenceNote: string;
+  /** Environment of the runs (Redis version, CPUs), when known. */
+  environment?: string;
+}
+
+const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function cellText(cell: Cell | undefined): string {
+  if (!cell) return '';
+  const mark = cell.status === 'met' ? '**met**' : cell.status === 'not met' ? '**not met**' : '*not measured*';
+  return `${mark}: ${escapeCell(cell.figure)}`;
+}
+
+function optionName(o: OptionAssessment): string {
+  return `${SCHEMES[o.scheme].title}${o.topology ? ` (${o.topology})` : ''}`;
+}
+
+function context(d: Decision, meta: RecordMeta): string[] {
+  const r = d.requirements;
+  const lines = [
+    '## Context',
+    '',
+    `Requirements from \`${meta.requirementsFile}\`:`,
+    '',
+    `- Revocation: ${d.rows[0]!.title}${r.revocation.revokeAllDevices ? '; revoke all of a user\'s devices at once' : ''}${r.revocation.maxSessionsPerUser > 0 ? `; at most ${r.revocation.maxSessionsPerUser} sessions per user` : ''}${r.revocation.onlineUserCount ? '; count online users' : ''}${r.revocation.neverAcceptRevoked ? '; no revoked token may ever be accepted' : ''}.`,
+    `- Verify latency: p99 ≤ ${formatMs(r.latency.verifyP99)}${r.latency.verifyP999 !== null ? `, p99.9 ≤ ${formatMs(r.latency.verifyP999)}` : ''}; ${num(r.latency.peakVerifyRate)} verifies/s at peak.`,
+    `- Tokens: access ${formatMs(r.tokens.accessTtl)}, refresh ${formatMs(r.tokens.refreshTtl)}, leeway ${formatMs(r.tokens.leeway)}.`,
+    `- Scale: ${num(r.scale.activeUsers)} active users × ${num(r.scale.tokensPerUser)} tokens, ${num(r.scale.revocationsPerDay)} revocations per day.`,
+    `- Redis: ${r.redis.topologies.length ? `the team can run ${r.redis.topologies.join(', ')}` : 'not allowed'}; when unreachable, ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}; acknowledged revocations ${r.redis.ackedRevocationsMayBeLost ? 'may be lost on failover' : 'must survive a failover'}${r.redis.maxUnavailability !== null ? `; at most ${formatMs(r.redis.maxUnavailability)} unavailable when a node fails` : ''}.`,
+  ];
+  if (r.assumptions.redisOpsPerNode !== null) lines.push(`- Assumption: one Redis primary sustains ${num(r.assumptions.redisOpsPerNode)} ops/s (not measured here).`);
+  lines.push('', `Evidence: ${meta.evidenceNote}.${meta.environment ? ` Environment: ${meta.environment}.` : ''}`, '');
+  return lines;
+}
+
+function optionsTable(d: Decision): string[] {
+  const header = `| requirement | ${d.options.map(optionName).join(' | ')} |`;
+  const rule = `|---|${d.options.map(() => '---').join('|')}|`;
+  const lines = ['## Options considered', '', header, rule];
+  for (const row of d.rows) lines.push(`| ${escapeCell(row.title)} | ${d.options.map((o) => cellText(o.cells[row.id])).join(' | ')} |`);
+  lines.push('', 'Each option is shown on the allowed topology where it does best. "not measured": the design allows it but no run measured it; run `tokenbench decide` without `--result` to measure it.', '');
+  const out = d.options.filter((o) => o.disqualification);
+  if (out.length > 0) {
+    lines.push('### Disqualified', '');
+    for (const o of out) lines.push(`- ${o.disqualification}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+function decisionSection(d: Decision): string[] {
+  const lines = ['## Decision', ''];
+  const rec = d.recommendation;
+  if (!rec) {
+    const c = d.closest!;
+    lines.push(`**No option meets every requirement.** The closest is ${optionName(c.option)}, which fails ${c.failing.map((f) => `'${f}'`).join(', ')}.`, '');
+    lines.push(`Relax ${c.failing.length === 1 ? 'that requirement' : 'one of those requirements'}, or allow another topology, and decide again.`, '');
+    return lines;
+  }
+  const option = d.options.find((o) => o.scheme === rec.scheme)!;
+  lines.push(`**Use ${SCHEMES[rec.scheme].title}${rec.topology ? ` on ${rec.topology} Redis` : ', without Redis'}.**`, '');
+  lines.push('| setting | value |', '|---|---|');
+  for (const s of rec.settings) lines.push(`| ${s.name} | ${escapeCell(s.value)} |`);
+  lines.push('', `- Where Redis is needed: ${rec.redisNeeded}`, `- Where it is not: ${rec.redisNotNeeded}`);
+  if (rec.unmeasured.length > 0) lines.push(`- Met by design but not measured: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`);
+  const runners = d.options.filter((o) => o !== option && !o.disqualification);
+  const measured = runners.filter((o) => o.notMeasured === 0);
+  const unmeasured = runners.filter((o) => o.notMeasured > 0);
+  if (measured.length > 0) lines.push(`- Also meets every requirement, measured: ${measured.map(optionName).join(', ')}; ranked lower for putting Redis on the verify path, costing more or being harder to run.`);
+  if (unmeasured.length > 0) lines.push(`- Not ruled out, but not fully measured: ${unmeasured.map(optionName).join(', ')}.`);
+  lines.push('');
+  return lines;
+}
+
+function costSection(d: Decision): string[] {
+  const lines = ['## Cost model', '', `Per-node throughput: ${d.capacity.note}.`, '', '| option | live entries | Redis memory | Redis ops/s | primaries |', '|---|---|---|---|---|'];
+  for (const o of d.options) {
+    const c = o.cost;
+    lines.push(`| ${optionName(o)} | ${num(c.liveEntries)} | ${c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes)} | ${num(c.opsPerSec, 1)} | ${c.nodes === null ? 'unknown' : c.nodes} |`);
+  }
+  lines.push('', 'The arithmetic:', '');
+  for (const o of d.options) {
+    if (o.cost.nodes === 0) {
+      lines.push(`- **${optionName(o)}**: no Redis: 0 entries, 0 B, 0 ops/s.`);
+      continue;
+    }
+    lines.push(`- **${optionName(o)}**`, `  - entries: ${o.cost.entriesArithmetic}`, `  - memory: ${o.cost.memoryArithmetic}`, `  - operations: ${o.cost.opsArithmetic}`, `  - primaries: ${o.cost.nodesArithmetic}`);
+  }
+  const compact = d.options.find((o) => o.scheme === 'compact-blacklist' && o.cost.bytesPerEntry !== null);
+  if (compact) lines.push('', `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 87 B at 20,000 entries, see the README).`);
+  lines.push('', 'Memory is bytes per entry (MEMORY USAGE of a sample of keys, measured) × live entries: every live token for a whitelist, every session for double-token, and for a blacklist the revocations still inside their token\'s lifetime. Operations are peak verifies × measured round trips per verify, plus revocations, plus the logins (whitelist) or refreshes (double-token) that renew every live token once per access lifetime.', '');
+  return lines;
+}
+
+function evidenceSection(d: Decision): string[] {
+  const lines = ['## Evidence', ''];
+  if (d.evidenceFiles.length === 0) lines.push('No result files: every measured cell is "not measured".');
+  for (const file of d.evidenceFiles) lines.push(`- \`${file}\``);
+  const used = d.options.flatMap((o) => o.runs.map((r) => r.source));
+  if (used.length > 0) {
+    lines.push('', 'Runs behind the figures above:', '');
+    for (const source of used) lines.push(`- ${source}`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The decision record (context, options, decision, consequences) as GitHub-flavoured Markdown. */
+export function renderDecisionRecord(d: Decision, meta: RecordMeta): string {
+  const lines = [
+    `# Decision record: ${d.requirements.name}`,
+    '',
+    `Status: proposed. Generated by \`tokenbench decide\` ${meta.tokenbenchVersion} on ${meta.date} from measurements; re-run it when the requirements or the measurements change.`,
+    '',
+    ...context(d, meta),
+    ...optionsTable(d),
+    ...decisionSection(d),
+    '## Consequences',
+    '',
+    ...(d.recommendation
+      ? d.recommendation.consequences.map((c) => `- ${c}`)
+      : [`Nothing is decided yet. If the team relaxes what ${optionName(d.closest!.option)} fails and takes it:`, '', ...d.closest!.consequences.map((c) => `- ${c}`)]),
+    '',
+    ...costSection(d),
+    ...evidenceSection(d),
+  ];
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}

@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
+import { dottedPath, parseOrThrow } from '../../topologies/validation.ts';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_TEXT = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
+
+/** Token lifetimes run to days, so unlike scenario durations this one also takes `d`. */
+const duration = z
+  .union([z.number().min(0), z.string().regex(DURATION_TEXT, 'a duration such as 500ms, 5s, 15m, 7d')], { error: 'a duration such as 500ms, 5s, 15m, 7d' })
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = DURATION_TEXT.exec(v)!;
+    return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
+  });
+const positiveDuration = duration.refine((ms) => ms > 0, 'a duration above 0');
+const count = (min: number) => z.number().int().min(min);
+
+export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;
+export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
+export const REVOCATION_MODES = ['none', 'logout', 'immediate', 'bounded'] as const;
+
+/** One place for the defaults, so the README table, --help and the schema cannot drift apart. */
+export const DEFAULT_REQUIREMENTS = {
+  name: 'requirements',
+  revocation: { mode: 'logout', revokeAllDevices: false, maxSessionsPerUser: 0, onlineUserCount: false, neverAcceptRevoked: false },
+  latency: { verifyP99: 50, verifyP999: null, peakVerifyRate: 1000 },
+  tokens: { accessTtl: 30 * 60_000, refreshTtl: 7 * 86_400_000, leeway: 5000 },
+  scale: { activeUsers: 100_000, tokensPerUser: 2, revocationsPerDay: 10_000 },
+  redis: { onFailure: 'deny', ackedRevocationsMayBeLost: true, topologies: [...TOPOLOGY_KINDS], maxUnavailability: null },
+  assumptions: { redisOpsPerNode: null },
+} as const;
+const D = DEFAULT_REQUIREMENTS;
+
+/**
+ * What the team needs, in its own words. Strict objects: a misspelt field is an error, never a
+ * silent default that changes the recommendation.
+ */
+export const requirementsSchema = z.strictObject({
+  /** Shown as the title of the decision record. */
+  name: z.string().min(1).default(D.name),
+  revocation: z
+    .strictObject({
+      /**
+       * none: nothing is revoked before it expires. logout: a logged-out session ends; its access
+       * token may live out its own lifetime. immediate: the next verify after the revocation's ack
+       * rejects. bounded: rejected within `within`.
+       */
+      mode: z.enum(REVOCATION_MODES).default(D.revocation.mode),
+      /** bounded only: how long a revoked token may still be accepted, e.g. 5s. */
+      within: positiveDuration.optional(),
+      /** Revoke every token of a user at once (ban, password change). */
+      revokeAllDevices: z.boolean().default(D.revocation.revokeAllDevices),
+      /** Concurrent sessions per user; the oldest is evicted beyond it. 0: no limit. */
+      maxSessionsPerUser: count(0).default(D.revocation.maxSessionsPerUser),
+      /** The service must be able to count who is logged in. */
+      onlineUserCount: z.boolean().default(D.revocation.onlineUserCount),
+      /** No revoked token may ever be accepted: not during an outage, not after a failover. */
+      neverAcceptRevoked: z.boolean().default(D.revocation.neverAcceptRevoked),
+    })
+    .prefault({}),
+  latency: z
+    .strictObject({
+      /** Budget for verify at p99 (steady state, before any fault). */
+      verifyP99: positiveDuration.default(D.latency.verifyP99),
+      /** Budget for verify at p99.9; null: no budget. */
+      verifyP999: positiveDuration.nullable().default(D.latency.verifyP999),
+      /** Verifications per second at peak, for the cost model. */
+      peakVerifyRate: z.number().min(1).max(100_000_000).default(D.latency.peakVerifyRate),
+    })
+    .prefault({}),
+  tokens: z
+    .strictObject({
+      /** Access token lifetime: a blacklist entry lives this long; double-token's revocation bound. */
+      accessTtl: positiveDuration.default(D.tokens.accessTtl),
+      /** Refresh token lifetime (double-token): how long a session lasts without logging in. */
+      refreshTtl: positiveDuration.default(D.tokens.refreshTtl),
+      /** Clock skew tolerated on exp / nbf. */
+      leeway: duration.default(D.tokens.leeway),
+    })
+    .prefault({}),
+  scale: z
+    .strictObject({
+      /** Users with a live session at the busiest time. */
+      activeUsers: count(1).max(10_000_000_000).default(D.scale.activeUsers),
+      /** Live tokens (devices, sessions) per active user. */
+      tokensPerUser: count(1).max(10_000).default(D.scale.tokensPerUser),
+      /** Logouts, bans and password changes per day. */
+      revocationsPerDay: z.number().min(0).max(1e12).default(D.scale.revocationsPerDay),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** When Redis cannot answer: deny (fail-closed, valid tokens rejected) or allow (fail-open, revoked tokens accepted). */
+      onFailure: z.enum(['deny', 'allow']).default(D.redis.onFailure),
+      /** false: an acknowledged revocation must survive a failover (asynchronous replication can lose it). */
+      ackedRevocationsMayBeLost: z.boolean().default(D.redis.ackedRevocationsMayBeLost),
+      /** Topologies the team can run. []: no Redis at all. */
+      topologies: z.array(z.enum(TOPOLOGY_KINDS)).default([...D.redis.topologies]),
+      /** Longest tolerated window without an answer from Redis when a node fails; null: no bound. */
+      maxUnavailability: positiveDuration.nullable().default(D.redis.maxUnavailability),
+    })
+    .prefault({}),
+  assumptions: z
+    .strictObject({
+      /**
+       * Redis operations per second one primary sustains, for the shard count. null: use the
+       * figure measured by tokenbench (a lower bound: the rate the harness reached).
+       */
+      redisOpsPerNode: z.number().min(1).nullable().default(D.assumptions.redisOpsPerNode),
+    })
+    .prefault({}),
+});
+
+export type RequirementsInput = z.input<typeof requirementsSchema>;
+export type Requirements = z.output<typeof requirementsSchema>;
+
+/** Requirements that cannot all hold at once. Each is named, never silently resolved. */
+export class ContradictionError extends TokenbenchError {
+  readonly contradictions: readonly string[];
+  constructor(source: string, contradictions: readonly string[]) {
+    super('ERR_REQUIREMENTS_CONTRADICTION', `${source}: contradictory requirements:\n${contradictions.map((c) => `  - ${c}`).join('\n')}`);
+    this.contradictions = contradictions;
+  }
+}
+
+export function describeRevocation(r: Requirements): string {
+  const mode = r.revocation.mode;
+  if (mode === 'bounded') return `revocation within ${formatMs(r.revocation.within!)}`;
+  return mode === 'none' ? 'no early revocation' : mode === 'logout' ? 'revocation on logout' : 'immediate revocation';
+}
+
+/** Pairs of requirements no scheme can satisfy together, in plain words. */
+export function findContradictions(r: Requirements): string[] {
+  const found: string[] = [];
+  const noRedis = r.redis.topologies.length === 0;
+  if (noRedis) {
+    const needsState = [
+      r.revocation.mode !== 'none' && `'${describeRevocation(r)}' (revocation.mode: ${r.revocation.mode})`,
+      r.revocation.revokeAllDevices && "'revoke all devices' (revocation.revokeAllDevices)",
+      r.revocation.maxSessionsPerUser > 0 && "'a session limit' (revocation.maxSessionsPerUser)",
+      r.revocation.onlineUserCount && "'an online-user count' (revocation.onlineUserCount)",
+    ].filter(Boolean);
+    for (const need of needsState) found.push(`${need} needs shared state in Redis, but redis.topologies is [] (no Redis allowed)`);
+  }
+  if (r.revocation.neverAcceptRevoked) {
+    if (r.redis.onFailure === 'allow') found.push("redis.onFailure 'allow' (fail-open accepts every token while Redis is down, revoked ones included) contradicts revocation.neverAcceptRevoked: true");
+    if (r.revocation.mode !== 'immediate') found.push(`revocation.neverAcceptRevoked: true needs revocation.mode 'immediate'; '${r.revocation.mode}' accepts a revoked token ${r.revocation.mode === 'none' ? 'until it expires' : 'for a while'}`);
+    if (r.redis.ackedRevocationsMayBeLost && !noRedis) found.push('redis.ackedRevocationsMayBeLost: true contradicts revocation.neverAcceptRevoked: true (a revocation lost in a failover is a revoked token accepted again)');
+  }
+  if (r.revocation.maxSessionsPerUser > 0 && r.scale.tokensPerUser > r.revocation.maxSessionsPerUser) {
+    found.push(`scale.tokensPerUser ${r.scale.tokensPerUser} exceeds revocation.maxSessionsPerUser ${r.revocation.maxSessionsPerUser}: users cannot hold more live tokens than the session limit allows`);
+  }
+  return found;
+}
+
+/** Parses, checks impossible numbers (field path, expected, received), then names contradictions. */
+export function normalizeRequirements(input: unknown, source = 'requirements', label: (path: readonly PropertyKey[]) => string = dottedPath): Requirements {
+  const r = parseOrThrow(requirementsSchema, input ?? {}, label);
+  const raw = (input ?? {}) as { revocation?: { within?: unknown }; latency?: { verifyP999?: unknown } };
+  if (r.revocation.mode === 'bounded' && r.revocation.within === undefined) {
+    throw new InvalidOptionError(label(['revocation', 'within']), "a bound such as 5s (revocation.mode is 'bounded')", undefined);
+  }
+  if (r.revocation.mode !== 'bounded' && r.revocation.within !== undefined) {
+    throw new InvalidOptionError(label(['revocation', 'within']), `nothing: a bound applies only to revocation.mode 'bounded' (mode is '${r.revocation.mode}')`, raw.revocation?.within);
+  }
+  if (r.latency.verifyP999 !== null && r.latency.verifyP999 < r.latency.verifyP99) {
+    throw new InvalidOptionError(label(['latency', 'verifyP999']), `a budget >= latency.verifyP99 (${formatMs(r.latency.verifyP99)}): p99.9 cannot be faster than p99`, raw.latency?.verifyP999);
+  }
+  if (r.tokens.refreshTtl < r.tokens.accessTtl) {
+    throw new InvalidOptionError(label(['tokens', 'refreshTtl']), `a lifetime >= tokens.accessTtl (${formatMs(r.tokens.accessTtl)})`, (input as { tokens?: { refreshTtl?: unknown } }).tokens?.refreshTtl);
+  }
+  if (new Set(r.redis.topologies).size !== r.redis.topologies.length) {
+    throw new InvalidOptionError(label(['redis', 'topologies']), 'each topology at most once', r.redis.topologies);
+  }
+  const contradictions = findContradictions(r);
+  if (contradictions.length > 0) throw new ContradictionError(source, contradictions);
+  return r;
+}
+
+/** Reads YAML or JSON; syntax errors name the file, field errors name the file and the field path. */
+export function loadRequirementsFile(path: string): Requirements {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TokenbenchError('ERR_REQUIREMENTS_FILE', `${path}: cannot read the requirements (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let data: unknown;
+  try {
+    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new TokenbenchError('ERR_REQUIREMENTS_FILE', `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return normalizeRequirements(data, path, (p) => `${path}: ${dottedPath(p)}`);
+}
+
+export function formatMs(ms: number): string {
+  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000) return `${Number((ms / 1000).toFixed(2))} s`;
+  return `${Number(ms.toFixed(2))} ms`;
+}

@@ -1,0 +1,63 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tokenbench } from './helpers.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tokenbench-decide-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('tokenbench decide', () => {
+  it('runs the schemes the requirements allow on a single node, then writes the decision record', async () => {
+    const requirements = join(scratch, 'req.yaml');
+    // Immediate revocation on one node rules out pure and double-token by design; an assumed
+    // per-node rate skips the capacity probe: three short runs in all.
+    writeFileSync(requirements, 'name: e2e\nrevocation: { mode: immediate }\nredis: { topologies: [single] }\nassumptions: { redisOpsPerNode: 10000 }\n');
+    const out = join(scratch, 'out');
+    const r = await tokenbench(['decide', '--requirements', requirements, '--duration', '1s', '--out', out]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/decide: running 3 strategy runs on single \(about \d+ s\)/);
+    expect(r.stdout).toContain("out: pure JWT: cannot revoke before expiry; fails 'immediate revocation'");
+    // compact or key-per-token: which is cheaper depends on bytes per entry measured in a 1 s run.
+    expect(r.stdout).toMatch(/decide: use (compact )?blacklist on single/);
+    expect(existsSync(join(out, 'single', 'result.json'))).toBe(true);
+    const record = readFileSync(join(out, 'decision.md'), 'utf8');
+    for (const heading of ['# Decision record: e2e', '## Context', '## Options considered', '### Disqualified', '## Decision', '## Consequences', '## Cost model', '## Evidence']) expect(record).toContain(heading);
+    expect(record).toMatch(/\*\*Use (compact )?blacklist on single Redis\.\*\*/);
+    expect(record).toContain('ASSUMPTION (requirements: assumptions.redisOpsPerNode)');
+    // Met or not depends on this machine's load; that the cell carries the measured figure does not.
+    const p99Row = record.split('\n').find((line) => line.startsWith('| verify p99 ≤ 50 ms |'));
+    expect(p99Row?.split(' | ')[2]).toMatch(/^\*\*(met|not met)\*\*: [\d.,]+ m?s steady at 500 ops\/s/);
+  }, 90_000);
+
+  it('bad requirements are one line with the field path; contradictions are named; exit 2', async () => {
+    const bad = join(scratch, 'bad.yaml');
+    writeFileSync(bad, 'scale: { activeUsers: many }\n');
+    const r = await tokenbench(['decide', '--requirements', bad]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toBe(`tokenbench: ${bad}: scale.activeUsers: expected a number, got 'many'`);
+
+    const contradictory = join(scratch, 'contradictory.yaml');
+    writeFileSync(contradictory, 'revocation: { mode: immediate }\nredis: { topologies: [] }\n');
+    const c = await tokenbench(['decide', '--requirements', contradictory]);
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr).toContain("'immediate revocation' (revocation.mode: immediate) needs shared state in Redis, but redis.topologies is [] (no Redis allowed)");
+
+    const badResult = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', join(scratch, 'none.json')]);
+    expect(badResult.exitCode).toBe(2);
+    expect(badResult.stderr.trim()).toBe(`tokenbench: ${join(scratch, 'none.json')}: cannot read (ENOENT)`);
+
+    const missing = await tokenbench(['decide']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('decide: which requirements?');
+  });
+
+  it('decides from given results without running anything', async () => {
+    const out = join(scratch, 'from-results');
+    const r = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', 'reports/fixtures/sentinel-kill.json', '--result', 'reports/fixtures/single-quick.json', '--out', out]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('decide: use double-token on sentinel');
+    expect(readFileSync(join(out, 'decision.md'), 'utf8')).toContain('Evidence: 2 result files given with --result.');
+  });
+});
