@@ -1,5 +1,32 @@
 import { measureTopologyTimes } from '../harness/cli/topology-command.ts';
 import type { SectionResult } from './types.ts';
+import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
+
+/** The container backend beside the process one, in the same run, where a Docker engine answers. */
+async function containerRows(processResults: Awaited<ReturnType<typeof measureTopologyTimes>>): Promise<{ rows: SectionResult['rows']; note: string }> {
+  const image = process.env.TOKENBENCH_BENCH_IMAGE ?? LOCAL_IMAGE;
+  try {
+    const { imagePresent } = await import('../topologies/container/docker.ts');
+    if (!(await imagePresent(image))) {
+      const { buildLocalImage } = await import('../topologies/container/image.ts');
+      if (image !== LOCAL_IMAGE) throw new Error(`image ${image} is not present`);
+      await buildLocalImage();
+    }
+  } catch (error) {
+    return { rows: [], note: `Container backend not measured: ${(error as Error).message.split(';')[0]}.` };
+  }
+  const results = await measureTopologyTimes(['single', 'sentinel', 'cluster'], RUNS, { backend: 'container', image });
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const rows: SectionResult['rows'] = [];
+  for (const r of results) {
+    const base = processResults.find((p) => p.kind === r.kind)!;
+    rows.push({ name: `container ${r.kind} start-to-ready (min / median / max)`, note: `${s(r.startToReadyMs.min)} / ${s(r.startToReadyMs.median)} / ${s(r.startToReadyMs.max)} (${(r.startToReadyMs.median / base.startToReadyMs.median).toFixed(2)}x the process backend)` });
+    if (r.killToPromotionMs && base.killToPromotionMs) {
+      rows.push({ name: `container ${r.kind} kill -9 primary to promotion`, note: `${s(r.killToPromotionMs.median)} median (${(r.killToPromotionMs.median / base.killToPromotionMs.median).toFixed(2)}x the process backend)` });
+    }
+  }
+  return { rows, note: `Container rows: the same measurement with --backend container --image ${image} (host networking).` };
+}
 
 /** What hand-written shell scripts reached on this machine (the foundation issue): the bar. */
 const HAND_WRITTEN_S = { single: 0.1, sentinel: 2.6, cluster: 2.5, promotion: 2.3 };
@@ -22,9 +49,11 @@ export async function benchTopologies(): Promise<SectionResult> {
       targets.push({ id: `promotion-${r.kind}`, description: `${r.kind} kill -9 to promotion vs hand-written script (${HAND_WRITTEN_S.promotion} s)`, measured: `${s(r.killToPromotionMs.median)} (${promotion.toFixed(2)}x)`, threshold: '<= 1.2x', met: promotion <= 1.2 });
     }
   }
+  const container = await containerRows(results);
+  rows.push(...container.rows);
   return {
     title: 'Topologies: start-to-ready and failover',
-    method: `tokenbench's process backend, ${RUNS} runs each; promotion is the first ROLE poll (every 100 ms) in which a replica answers master.`,
+    method: `tokenbench's process backend, ${RUNS} runs each; promotion is the first ROLE poll (every 100 ms) in which a replica answers master. ${container.note}`,
     rows,
     targets,
   };
