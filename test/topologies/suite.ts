@@ -71,6 +71,21 @@ async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record
 }
 
 /**
+ * Ready again, with the same generous deadline as events: after a graceful SENTINEL FAILOVER the
+ * old primary and a replica chained behind it are only fixed by the sentinels' periodic INFO
+ * (every 10 s), which on a loaded machine took longer than the topology's own 30 s default once.
+ * A failure shows the last events, so the next one can be understood instead of retried.
+ */
+async function ready(t: StartedTopology): Promise<void> {
+  try {
+    await t.waitUntilReady(EVENT_DEADLINE_MS);
+  } catch (error) {
+    const tail = t.eventLog.snapshot().slice(-20).map((e) => `${e.source} ${e.type} ${e.node ?? ''} ${e.detail ?? ''}`.trim());
+    throw new Error(`${(error as Error).message}\nlast events:\n  ${tail.join('\n  ')}`);
+  }
+}
+
+/**
  * The behaviour every backend must show. Each describe block owns one topology and walks it
  * through faults in order, like a Jepsen run: later steps start from the state earlier ones left.
  */
@@ -95,7 +110,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       expect(killed.node).toBe('redis-0');
       expect(t.nodes()[0]!.state).toBe('killed');
       await t.inject({ action: 'restart' });
-      await t.waitUntilReady();
+      await ready(t);
       expect(t.nodes()[0]).toMatchObject({ port, state: 'running' });
       await expect(t.inject({ action: 'failover' })).rejects.toThrow(/single node has nothing to fail over to/);
     });
@@ -128,7 +143,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const events = t.eventLog.snapshot().filter((e) => e.ns >= fault.ns).map((e) => e.type);
       expect(events).toContain('+sdown');
       expect(events).toContain('+odown');
-      await t.waitUntilReady();
+      await ready(t);
       expect((await t.primaries()).map((n) => n.id)).toEqual([promoted.node]);
     });
 
@@ -136,7 +151,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const fault = await t.inject({ action: 'restart', target: 'killed' });
       expect(fault.node).toBe('redis-0');
       await demotionOf(t, 'redis-0', fault.ns);
-      await t.waitUntilReady();
+      await ready(t);
       expect(t.nodes().find((n) => n.id === 'redis-0')).toMatchObject({ role: 'replica', state: 'running' });
       expect(await replicaLinkUp(t, 'redis-0')).toMatchObject({ role: 'slave', master_link_status: 'up' });
     });
@@ -148,7 +163,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       await t.eventLog.waitFor('+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
       const resumed = await t.inject({ action: 'resume' });
       await demotionOf(t, before!.id, resumed.ns);
-      await t.waitUntilReady();
+      await ready(t);
       expect((await t.primaries())[0]!.id).not.toBe(before!.id);
     });
 
@@ -156,7 +171,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const [before] = await t.primaries();
       const fault = await t.inject({ action: 'failover' });
       await t.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
-      await t.waitUntilReady();
+      await ready(t);
       expect((await t.primaries())[0]!.id).not.toBe(before!.id);
       expect(await roundTrip(t, 'after-failover')).toBe('v');
     });
@@ -165,7 +180,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const fault = await t.inject({ action: 'kill', target: 'sentinel' });
       expect(fault.node).toMatch(/^sentinel-/);
       await t.heal();
-      await t.waitUntilReady();
+      await ready(t);
       expect(t.nodes().every((n) => n.state === 'running')).toBe(true);
     });
   });
@@ -199,14 +214,14 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const promoted = await promotionAfter(t, fault.ns, 'redis-4 promoted');
       expect(promoted.node).toBe('redis-4');
       await t.eventLog.waitFor('redis-1 flagged fail', (e) => e.source === 'cluster' && e.type === 'fail' && e.node === 'redis-1', EVENT_DEADLINE_MS, fault.ns);
-      await t.waitUntilReady();
+      await ready(t);
     });
 
     it('restart of the old primary: it rejoins as a replica of its successor', async () => {
       const fault = await t.inject({ action: 'restart' });
       expect(fault.node).toBe('redis-1');
       await demotionOf(t, 'redis-1', fault.ns);
-      await t.waitUntilReady();
+      await ready(t);
       expect(t.nodes().find((n) => n.id === 'redis-1')).toMatchObject({ role: 'replica', shard: 1 });
     });
 
@@ -217,7 +232,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       expect(promoted.node).toBe('redis-3');
       const resumed = await t.inject({ action: 'resume' });
       await demotionOf(t, 'redis-0', resumed.ns);
-      await t.waitUntilReady();
+      await ready(t);
     });
 
     it('graceful failover (CLUSTER FAILOVER) hands shard 2 to its replica', async () => {
@@ -225,7 +240,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       expect(fault.node).toBe('redis-2');
       const promoted = await promotionAfter(t, fault.ns, 'redis-5 promoted');
       expect(promoted.node).toBe('redis-5');
-      await t.waitUntilReady();
+      await ready(t);
       const client = t.client() as Cluster;
       try {
         await client.set('z', '1');
