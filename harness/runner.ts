@@ -306,6 +306,8 @@ class Orchestration {
     const events: EventRecord[] = this.#topology.eventLog
       .snapshot()
       .filter((e) => e.ns >= this.#originNs)
+      // A fault is dated when issued but logged when done, so the log is in observation order: sort by time.
+      .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
       .map((e) => ({ atMs: Number(e.ns - this.#originNs) / 1e6, source: e.source, type: e.type, ...(e.node && { node: e.node }), ...(e.detail && { detail: e.detail }) }));
     const runInfo: RunInfo = {
       strategy: this.#strategy.name,

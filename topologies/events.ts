@@ -3,7 +3,9 @@ import type { TopologyEvent } from './types.ts';
 
 /**
  * Append-only record of what happened to a topology. Iterating replays the past and then follows
- * live events until close(), so a consumer that subscribes late misses nothing.
+ * live events until close(), so a consumer that subscribes late misses nothing. Events come in the
+ * order they were observed; `ns` is when they happened, which for a fault dated at its issue can
+ * be earlier than events logged while it was being carried out: sort by `ns` for a timeline.
  */
 export class EventLog implements AsyncIterable<TopologyEvent> {
   readonly #events: TopologyEvent[] = [];

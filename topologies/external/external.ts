@@ -316,22 +316,24 @@ export class ExternalTopology implements StartedTopology {
       throw new FaultError(`${action} ${target}: the external backend does not own its servers; it can fail over (failover) and pause clients (pause, CLIENT PAUSE for the fault's window); kill and restart need --backend process or container`);
     }
     const node = await this.#resolve(target, action);
+    // As in the owned backends: a pause dates from its delivery, a resume or failover from its issue.
+    let ns = process.hrtime.bigint();
     switch (action) {
       case 'pause': {
         const ms = Math.max(1, Math.round(fault.forMs ?? DEFAULT_EXTERNAL_PAUSE_MS));
         await this.#control(node, 'PAUSE', String(ms), 'ALL');
         node.pausedUntil = performance.now() + ms;
         node.state = 'paused';
+        ns = process.hrtime.bigint();
         break;
       }
       case 'resume':
-        await this.#untilPauseEnds(node);
+        ns = await this.#untilPauseEnds(node);
         break;
       case 'failover':
         await this.#failover(node);
         break;
     }
-    const ns = process.hrtime.bigint();
     this.eventLog.push({ ns, source: 'fault', type: action, node: node.id, detail: target });
     return { action, target, node: node.id, ns };
   }
@@ -352,13 +354,15 @@ export class ExternalTopology implements StartedTopology {
    * Resume = the pause running out: under CLIENT PAUSE ALL the server holds every client's
    * commands, CLIENT UNPAUSE included. Then the node must answer again.
    */
-  async #untilPauseEnds(node: ExternalNode): Promise<void> {
-    if (node.state !== 'paused') return;
+  async #untilPauseEnds(node: ExternalNode): Promise<bigint> {
+    if (node.state !== 'paused') return process.hrtime.bigint();
     const left = (node.pausedUntil ?? 0) - performance.now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    const ended = process.hrtime.bigint();
     await waitUntil(`${node.id} answering again after its CLIENT PAUSE`, async () => ({ done: (await node.admin.ping()) === 'PONG', seen: 'no PONG' }), { timeoutMs: this.options.readyTimeoutMs });
     node.state = 'running';
     delete node.pausedUntil;
+    return ended;
   }
 
   async #resolve(target: string, action: string): Promise<ExternalNode> {

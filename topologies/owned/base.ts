@@ -177,14 +177,20 @@ export abstract class OwnedTopology implements StartedTopology {
   async inject(fault: FaultSpec): Promise<InjectedFault> {
     const { action, target } = checkFaultSpec(fault);
     const server = await this.resolveTarget(target, action);
-    let at: bigint | undefined;
+    // The fault's time is the earliest moment its consequences can show: a kill or pause once it
+    // has been delivered (the node acts until then), a restart, resume or failover when it is
+    // issued (the node acts from then on: a restarted cluster node can be demoted by gossip before
+    // our wait for its PING even ends, and that demotion must not precede its cause).
+    const issued = process.hrtime.bigint();
+    let at = issued;
     switch (action) {
       case 'kill':
-        at = await server.kill();
+        at = (await server.kill()) ?? process.hrtime.bigint();
         this.#faulted.push({ server, action: 'kill' });
         break;
       case 'pause':
         await server.pause();
+        at = process.hrtime.bigint();
         this.#faulted.push({ server, action: 'pause' });
         break;
       case 'resume':
@@ -201,9 +207,8 @@ export abstract class OwnedTopology implements StartedTopology {
         await this.gracefulFailover(server);
         break;
     }
-    const ns = at ?? process.hrtime.bigint();
-    this.eventLog.push({ ns, source: 'fault', type: action, node: server.id, detail: target });
-    return { action, target, node: server.id, ns };
+    this.eventLog.push({ ns: at, source: 'fault', type: action, node: server.id, detail: target });
+    return { action, target, node: server.id, ns: at };
   }
 
   async heal(): Promise<void> {
