@@ -6,6 +6,15 @@ import { startTopology } from '../../topologies/topology.ts';
 import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
 
+/**
+ * A forced failover (SENTINEL FAILOVER) is aborted with -failover-abort-slave-timeout when the
+ * leader does not see the promoted replica report role:master within failover-timeout, and unlike
+ * a failover of a dead primary it is never retried. With the 2 s lab default that happened in CI
+ * on a loaded machine (the replica had been promoted, then was turned back into a replica, and no
+ * +switch-master ever came); the suite gives Sentinel the time a loaded machine needs.
+ */
+const SENTINEL_FAILOVER_TIMEOUT_MS = 10_000;
+
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 // A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
 const EVENT_DEADLINE_MS = 60_000;
@@ -51,11 +60,11 @@ async function roundTrip(t: StartedTopology, key: string): Promise<string | null
 }
 
 function promotionAfter(t: StartedTopology, ns: bigint, what = 'a replica promoted'): Promise<TopologyEvent> {
-  return t.eventLog.waitFor(what, (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, ns);
+  return waitForEvent(t, what, (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, ns);
 }
 
 function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<TopologyEvent> {
-  return t.eventLog.waitFor(`${node} demoted to replica`, (e) => e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica', EVENT_DEADLINE_MS, ns);
+  return waitForEvent(t, `${node} demoted to replica`, (e) => e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica', EVENT_DEADLINE_MS, ns);
 }
 
 async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record<string, string>> {
@@ -80,8 +89,21 @@ async function ready(t: StartedTopology): Promise<void> {
   try {
     await t.waitUntilReady(EVENT_DEADLINE_MS);
   } catch (error) {
-    const tail = t.eventLog.snapshot().slice(-20).map((e) => `${e.source} ${e.type} ${e.node ?? ''} ${e.detail ?? ''}`.trim());
-    throw new Error(`${(error as Error).message}\nlast events:\n  ${tail.join('\n  ')}`);
+    throw withRecentEvents(error, t);
+  }
+}
+
+/** The last 30 events, timed relative to `sinceNs`, appended to a failure: what the topology did meanwhile. */
+function withRecentEvents(error: unknown, t: StartedTopology, sinceNs = 0n): Error {
+  const tail = t.eventLog.snapshot().slice(-30).map((e) => `${sinceNs ? `${(Number(e.ns - sinceNs) / 1e6).toFixed(0)} ms ` : ''}${e.source} ${e.type} ${e.node ?? ''} ${e.detail ?? ''}`.trim());
+  return new Error(`${(error as Error).message}\nlast events (ms after the fault):\n  ${tail.join('\n  ')}`);
+}
+
+async function waitForEvent(t: StartedTopology, what: string, predicate: (e: TopologyEvent) => boolean, timeoutMs: number, sinceNs: bigint): Promise<TopologyEvent> {
+  try {
+    return await t.eventLog.waitFor(what, predicate, timeoutMs, sinceNs);
+  } catch (error) {
+    throw withRecentEvents(error, t, sinceNs);
   }
 }
 
@@ -119,7 +141,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
   describe.sequential(`${backend}: sentinel`, () => {
     let t: StartedTopology;
     beforeAll(async () => {
-      t = await startTopology(options('sentinel'));
+      t = await startTopology({ ...options('sentinel'), failoverTimeoutMs: SENTINEL_FAILOVER_TIMEOUT_MS } as TopologyOptionsInput);
     });
     afterAll(async () => {
       if (t) await stopAndExpectNothingLeft(t);
@@ -138,7 +160,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const fault = await t.inject({ action: 'kill', target: 'primary' });
       expect(fault.node).toBe('redis-0');
       const promoted = await promotionAfter(t, fault.ns);
-      const switched = await t.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master', EVENT_DEADLINE_MS, fault.ns);
+      const switched = await waitForEvent(t, '+switch-master', (e) => e.type === '+switch-master', EVENT_DEADLINE_MS, fault.ns);
       expect(switched.node).toBe(promoted.node);
       const events = t.eventLog.snapshot().filter((e) => e.ns >= fault.ns).map((e) => e.type);
       expect(events).toContain('+sdown');
@@ -160,7 +182,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const [before] = await t.primaries();
       const fault = await t.inject({ action: 'pause', target: 'primary' });
       expect(fault.node).toBe(before!.id);
-      await t.eventLog.waitFor('+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+      await waitForEvent(t, '+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
       const resumed = await t.inject({ action: 'resume' });
       await demotionOf(t, before!.id, resumed.ns);
       await ready(t);
@@ -170,7 +192,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
     it('graceful failover (SENTINEL FAILOVER) moves the primary', async () => {
       const [before] = await t.primaries();
       const fault = await t.inject({ action: 'failover' });
-      await t.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+      await waitForEvent(t, '+switch-master', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
       await ready(t);
       expect((await t.primaries())[0]!.id).not.toBe(before!.id);
       expect(await roundTrip(t, 'after-failover')).toBe('v');
@@ -213,7 +235,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       expect(fault.node).toBe('redis-1');
       const promoted = await promotionAfter(t, fault.ns, 'redis-4 promoted');
       expect(promoted.node).toBe('redis-4');
-      await t.eventLog.waitFor('redis-1 flagged fail', (e) => e.source === 'cluster' && e.type === 'fail' && e.node === 'redis-1', EVENT_DEADLINE_MS, fault.ns);
+      await waitForEvent(t, 'redis-1 flagged fail', (e) => e.source === 'cluster' && e.type === 'fail' && e.node === 'redis-1', EVENT_DEADLINE_MS, fault.ns);
       await ready(t);
     });
 

@@ -12,7 +12,9 @@ import { OwnedTopology, pairsToObject, parseInfo } from './base.ts';
 export const SENTINEL_EVENTS = [
   '+sdown', '-sdown', '+odown', '-odown', '+new-epoch', '+try-failover', '+elected-leader',
   '+selected-slave', '+promoted-slave', '+failover-end', '+failover-end-for-timeout', '+switch-master',
-  '+convert-to-slave', '+tilt', '-tilt', '-failover-abort-not-elected', '-failover-abort-no-good-slave',
+  '+convert-to-slave', '+fix-slave-config', '+slave-reconf-sent', '+slave-reconf-done', '+tilt', '-tilt',
+  // How a failover can fail: without these an aborted failover is just a silence in the log.
+  '-failover-abort-not-elected', '-failover-abort-no-good-slave', '-failover-abort-slave-timeout',
 ];
 
 export class SentinelTopology extends OwnedTopology {
