@@ -65,6 +65,11 @@ export interface StartedTopology extends AsyncDisposable {
   heal(): Promise<void>;
   /** Resolves when the topology is fully ready again (same definition as after start). */
   waitUntilReady(timeoutMs?: number): Promise<void>;
+  /**
+   * Ready, and every watcher's own view has caught up (Sentinel: each sentinel's last INFO of each
+   * replica), so that a next fault starts from a settled state. Up to 10 s longer than ready.
+   */
+  waitUntilSettled(timeoutMs?: number): Promise<void>;
   /** Idempotent. Kills everything started, removes the data dir unless kept. */
   stop(): Promise<void>;
 }

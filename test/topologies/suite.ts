@@ -6,14 +6,6 @@ import { startTopology } from '../../topologies/topology.ts';
 import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
 
-/**
- * A forced failover (SENTINEL FAILOVER) is aborted with -failover-abort-slave-timeout when the
- * leader does not see the promoted replica report role:master within failover-timeout, and unlike
- * a failover of a dead primary it is never retried. With the 2 s lab default that happened in CI
- * on a loaded machine (the replica had been promoted, then was turned back into a replica, and no
- * +switch-master ever came); the suite gives Sentinel the time a loaded machine needs.
- */
-const SENTINEL_FAILOVER_TIMEOUT_MS = 10_000;
 
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 // A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
@@ -87,7 +79,8 @@ async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record
  */
 async function ready(t: StartedTopology): Promise<void> {
   try {
-    await t.waitUntilReady(EVENT_DEADLINE_MS);
+    // Each step starts the next fault: wait for the sentinels' own views too (see waitUntilSettled).
+    await t.waitUntilSettled(EVENT_DEADLINE_MS);
   } catch (error) {
     throw withRecentEvents(error, t);
   }
@@ -141,7 +134,7 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
   describe.sequential(`${backend}: sentinel`, () => {
     let t: StartedTopology;
     beforeAll(async () => {
-      t = await startTopology({ ...options('sentinel'), failoverTimeoutMs: SENTINEL_FAILOVER_TIMEOUT_MS } as TopologyOptionsInput);
+      t = await startTopology(options('sentinel'));
     });
     afterAll(async () => {
       if (t) await stopAndExpectNothingLeft(t);

@@ -309,6 +309,10 @@ export class ExternalTopology implements StartedTopology {
     }, { timeoutMs, intervalMs: 50, ...(signal && { signal }) });
   }
 
+  async waitUntilSettled(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
+    await this.waitUntilReady(timeoutMs);
+  }
+
   /** Graceful failover and CLIENT PAUSE only: the servers are not ours to kill. */
   async inject(fault: FaultSpec): Promise<InjectedFault> {
     const { action, target } = checkFaultSpec(fault);

@@ -121,6 +121,11 @@ export abstract class OwnedTopology implements StartedTopology {
 
   abstract primaries(): Promise<RedisNode[]>;
   abstract waitUntilReady(timeoutMs?: number): Promise<void>;
+
+  /** Sentinel overrides: its watchers' own views lag the servers' by up to 10 s. */
+  async waitUntilSettled(timeoutMs?: number): Promise<void> {
+    await this.waitUntilReady(timeoutMs);
+  }
   protected abstract clientTarget(): ClientTarget;
   protected abstract gracefulFailover(primary: ManagedServer): Promise<void>;
 

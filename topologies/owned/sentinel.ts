@@ -146,7 +146,21 @@ export class SentinelTopology extends OwnedTopology {
    * linked to that primary.
    */
   async waitUntilReady(timeoutMs = this.options.readyTimeoutMs, signal?: AbortSignal): Promise<void> {
-    await waitUntil(`sentinel topology ready (${this.masterName})`, async () => {
+    await this.#waitReady(false, timeoutMs, signal);
+  }
+
+  /**
+   * Ready, and each sentinel's own last INFO of each replica shows it as a replica of the current
+   * primary. Until then a sentinel that still believes a demoted primary says role:master will
+   * "convert" it again, undoing a failover that has just promoted it (seen: a forced failover
+   * aborted with -failover-abort-slave-timeout). Sentinels refresh that view every 10 s.
+   */
+  override async waitUntilSettled(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
+    await this.#waitReady(true, timeoutMs);
+  }
+
+  async #waitReady(settled: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    await waitUntil(`sentinel topology ${settled ? 'settled' : 'ready'} (${this.masterName})`, async () => {
       const sentinels = this.sentinelServers.filter((s) => s.state === 'running');
       const replicas = this.dataServers.filter((s) => s.state === 'running');
       const masters = await Promise.all(sentinels.map((s) => s.admin().call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName) as Promise<string[]>));
@@ -162,6 +176,8 @@ export class SentinelTopology extends OwnedTopology {
         const seenReplicas = ((await s.admin().call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[]).map(pairsToObject);
         const healthy = seenReplicas.filter((r) => !/s_down|o_down|disconnected/.test(r.flags ?? '') && this.serverByPort(Number(r.port))?.state === 'running');
         if (healthy.length < expectedReplicas) return { done: false, seen: `${s.id} sees ${healthy.length}/${expectedReplicas} replicas` };
+        const stale = settled && healthy.find((r) => r['role-reported'] !== 'slave' || Number(r['master-port']) !== primaryPort);
+        if (stale) return { done: false, seen: `${s.id} last saw ${this.serverByPort(Number(stale.port))?.id ?? stale.name} as role:${stale['role-reported']} of ${stale['master-port']}` };
         const peers = ((await s.admin().call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[]).map(pairsToObject);
         const healthyPeers = peers.filter((p) => !/s_down|disconnected/.test(p.flags ?? ''));
         if (healthyPeers.length < sentinels.length - 1) return { done: false, seen: `${s.id} sees ${healthyPeers.length}/${sentinels.length - 1} other sentinels` };
