@@ -6,12 +6,8 @@ import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
 async function containerRows(processResults: Awaited<ReturnType<typeof measureTopologyTimes>>): Promise<{ rows: SectionResult['rows']; note: string }> {
   const image = process.env.TOKENBENCH_BENCH_IMAGE ?? LOCAL_IMAGE;
   try {
-    const { imagePresent } = await import('../topologies/container/docker.ts');
-    if (!(await imagePresent(image))) {
-      const { buildLocalImage } = await import('../topologies/container/image.ts');
-      if (image !== LOCAL_IMAGE) throw new Error(`image ${image} is not present`);
-      await buildLocalImage();
-    }
+    const { ensureTestImage } = await import('../topologies/container/image.ts');
+    await ensureTestImage(image, 'TOKENBENCH_BENCH_IMAGE');
   } catch (error) {
     return { rows: [], note: `Container backend not measured: ${(error as Error).message.split(';')[0]}.` };
   }

@@ -31,6 +31,18 @@ export interface Launched {
 const START_ATTEMPTS = 5;
 
 /**
+ * Our own probes (ROLE polls, readiness, faults) fail fast while a server is down, never queue,
+ * never retry: what they see must be the server's state now. Shared by every backend.
+ */
+export const ADMIN_CONNECTION = {
+  enableOfflineQueue: false,
+  enableReadyCheck: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 1000,
+  connectionName: 'tokenbench-admin',
+} as const;
+
+/**
  * A redis-server (or sentinel) that tokenbench owns: what the process and container backends
  * share. Ports are picked free on 127.0.0.1 and the config is written to `spec.dir`; a subclass
  * only knows how to launch, kill, pause and resume its kind of thing.
@@ -145,18 +157,7 @@ export abstract class ManagedServer {
    */
   admin(): Redis {
     if (!this.#admin) {
-      this.#admin = new Redis({
-        host: this.host,
-        port: this.port,
-        lazyConnect: false,
-        enableOfflineQueue: false,
-        enableReadyCheck: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: 1000,
-        connectTimeout: 1000,
-        retryStrategy: () => 50,
-        connectionName: 'tokenbench-admin',
-      });
+      this.#admin = new Redis({ ...ADMIN_CONNECTION, host: this.host, port: this.port, lazyConnect: false, connectTimeout: 1000, retryStrategy: () => 50 });
       this.#admin.on('error', () => {});
     }
     return this.#admin;

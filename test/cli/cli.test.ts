@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { isAlive } from '../topologies/suite.ts';
-import { BIN, serversOwnedBy, tokenbench } from './helpers.ts';
+import { BIN, firstStdoutLine, serversOwnedBy, tokenbench } from './helpers.ts';
 
 describe('tokenbench CLI: usage', () => {
   it.each([[['--help']], [['doctor', '--help']], [['topology', '--help']], [['image', '--help']]])('%j prints help with examples and exits 0', async (args) => {
@@ -66,14 +66,7 @@ describe('tokenbench doctor', () => {
 describe('no orphans', () => {
   it('SIGINT to a running `topology up` leaves no redis-server and no temp dir behind', async () => {
     const child = execa('node', [BIN, 'topology', 'up', 'sentinel', '--json'], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
-    const line = await new Promise<string>((resolve, reject) => {
-      let buffer = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        if (buffer.includes('\n')) resolve(buffer.split('\n')[0]!);
-      });
-      void child.then((r) => reject(new Error(`exited early: ${r.stderr}`)));
-    });
+    const line = await firstStdoutLine(child);
     const up = JSON.parse(line) as { kind: string; backend: string; dataDir: string; nodes: { id: string; role: string; host: string; port: number }[] };
     expect(up).toMatchObject({ kind: 'sentinel', backend: 'process' });
     expect(up.nodes.map((n) => n.role).sort()).toEqual(['primary', 'replica', 'replica', 'sentinel', 'sentinel', 'sentinel']);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 export const BIN = fileURLToPath(new URL('../../bin/tokenbench.js', import.meta.url));
 
@@ -26,4 +26,16 @@ export function serversOwnedBy(ownerPid: number): number[] {
     } catch {}
   }
   return pids;
+}
+
+/** The first line a long-running command prints on stdout (e.g. `topology up --json`); fails if it exits first. */
+export function firstStdoutLine(child: ResultPromise): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes('\n')) resolve(buffer.split('\n')[0]!);
+    });
+    void child.then((r) => reject(new Error(`exited early: ${r.stderr}`)));
+  });
 }

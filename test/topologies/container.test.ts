@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { BIN, tokenbench } from '../cli/helpers.ts';
+import { BIN, firstStdoutLine, tokenbench } from '../cli/helpers.ts';
 import { containerBackendUnavailable } from './docker-available.ts';
 import { topologySuite } from './suite.ts';
 
@@ -16,14 +16,7 @@ async function containersOwnedBy(pid: number): Promise<string[]> {
 /** Starts `topology up ... --json` and resolves with the child and its first stdout line. */
 async function topologyUp(args: string[]) {
   const child = execa('node', [BIN, 'topology', 'up', ...args, '--backend', 'container', '--image', image, '--json'], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      if (buffer.includes('\n')) resolve(buffer.split('\n')[0]!);
-    });
-    void child.then((r) => reject(new Error(`exited early: ${r.stderr}`)));
-  });
+  const line = await firstStdoutLine(child);
   return { child, up: JSON.parse(line) as { backend: string; nodes: unknown[] } };
 }
 

@@ -8,14 +8,8 @@ import { LOCAL_IMAGE } from '../../topologies/container/docker.ts';
 export async function containerBackendUnavailable(): Promise<{ image: string; why?: string }> {
   const image = process.env.TOKENBENCH_TEST_IMAGE ?? LOCAL_IMAGE;
   try {
-    const { containerRuntime } = await import('../../topologies/container/docker.ts');
-    const client = await containerRuntime();
-    const { ImageName } = await import('testcontainers');
-    if (!(await client.image.exists(ImageName.fromString(image)))) {
-      if (image !== LOCAL_IMAGE) return { image, why: `image ${image} (TOKENBENCH_TEST_IMAGE) is not present` };
-      const { buildLocalImage } = await import('../../topologies/container/image.ts');
-      await buildLocalImage();
-    }
+    const { ensureTestImage } = await import('../../topologies/container/image.ts');
+    await ensureTestImage(image, 'TOKENBENCH_TEST_IMAGE');
     return { image };
   } catch (error) {
     return { image, why: error instanceof Error ? error.message.split('\n')[0] : String(error) };

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { InvalidOptionError, TokenbenchError } from '../errors.ts';
 import { resolveRedisServer, which } from '../process/redis-binary.ts';
-import { containerRuntime, firstLine, LOCAL_IMAGE } from './docker.ts';
+import { containerRuntime, firstLine, imagePresent, LOCAL_IMAGE } from './docker.ts';
 
 export interface BuiltImage {
   tag: string;
@@ -107,4 +107,14 @@ export async function buildLocalImage(options: { tag?: string; redisServer?: str
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * For tests and benchmarks: `image` ready to run, built from this machine's redis-server when it
+ * is the local image and missing; any other missing image is an error naming `setting`.
+ */
+export async function ensureTestImage(image: string, setting: string): Promise<void> {
+  if (await imagePresent(image)) return;
+  if (image !== LOCAL_IMAGE) throw new ImageBuildError(`image ${image} (${setting}) is not present`);
+  await buildLocalImage();
 }

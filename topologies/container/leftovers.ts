@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isAlive } from '../pids.ts';
 import { containerRuntime, LABEL, LABEL_HOST, LABEL_NODE, LABEL_OWNER } from './docker.ts';
 
 export interface LeftoverContainer {
@@ -9,14 +10,6 @@ export interface LeftoverContainer {
   state: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Our containers (by label) whose owner process on this host is gone: a crashed or kill -9'd run. */
 export async function findLeftoverContainers(): Promise<LeftoverContainer[]> {

@@ -9,8 +9,9 @@ import { checkFaultSpec, type FaultSpec, type InjectedFault } from '../faults.ts
 import type { TopologyOptions } from '../options.ts';
 import { pairsToObject, parseInfo } from '../owned/base.ts';
 import { parseClusterNodes } from '../owned/cluster.ts';
-import { SENTINEL_EVENTS } from '../owned/sentinel.ts';
+import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../owned/sentinel.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
+import { ADMIN_CONNECTION } from '../server.ts';
 import { waitUntil } from '../wait.ts';
 
 export class ExistingDataError extends TokenbenchError {
@@ -117,16 +118,12 @@ export class ExternalTopology implements StartedTopology {
     const access: Access = sentinel ? { ...(sentinelPassword !== undefined && { password: sentinelPassword }), ...(tls && { tls }) } : this.#access;
     const client = new Redis({
       ...accessOptions(access),
+      ...ADMIN_CONNECTION,
       host: endpoint.host,
       port: endpoint.port,
-      enableOfflineQueue: false,
-      enableReadyCheck: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 1000,
       connectTimeout: 2000,
       retryStrategy: () => 100,
       lazyConnect: true,
-      connectionName: 'tokenbench-admin',
     });
     client.on('error', () => {});
     return client;
@@ -202,8 +199,7 @@ export class ExternalTopology implements StartedTopology {
       void sub.subscribe(...SENTINEL_EVENTS).catch(() => {});
       sub.on('message', (channel: string, message: string) => {
         if (this.eventLog.closed) return;
-        const parts = message.split(' ');
-        const port = channel === '+switch-master' ? Number(parts[4]) : Number(parts[3]);
+        const port = portInSentinelMessage(channel, message);
         const node = this.#data.find((n) => n.port === port)?.id;
         this.eventLog.push({ source: 'sentinel', type: channel, ...(node && { node }), detail: `${sentinel.id}: ${message}` });
       });
@@ -254,10 +250,8 @@ export class ExternalTopology implements StartedTopology {
   async primaries(): Promise<RedisNode[]> {
     if (this.kind === 'sentinel') {
       const answers = await Promise.all(this.#sentinels.map((s) => s.admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName!).then((r) => Number((r as string[])[1]), () => undefined)));
-      const tally = new Map<number, number>();
-      for (const port of answers) if (port !== undefined) tally.set(port, (tally.get(port) ?? 0) + 1);
-      const [best] = [...tally.entries()].sort((a, b) => b[1] - a[1]);
-      const node = best && best[1] > this.#sentinels.length / 2 ? this.#data.find((n) => n.port === best[0]) : undefined;
+      const port = majorityPort(answers, this.#sentinels.length);
+      const node = port === undefined ? undefined : this.#data.find((n) => n.port === port);
       return node ? this.nodes().filter((n) => n.id === node.id).map((n) => ({ ...n, role: 'primary' as const })) : [];
     }
     if (this.kind === 'cluster') {

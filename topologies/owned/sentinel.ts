@@ -17,6 +17,20 @@ export const SENTINEL_EVENTS = [
   '-failover-abort-not-elected', '-failover-abort-no-good-slave', '-failover-abort-slave-timeout',
 ];
 
+/** The port a sentinel message is about: `<name> <ip> <port> ...`, and for +switch-master the new primary's. */
+export function portInSentinelMessage(channel: string, message: string): number {
+  const parts = message.split(' ');
+  return channel === '+switch-master' ? Number(parts[4]) : Number(parts[3]);
+}
+
+/** The primary port a strict majority of `sentinels` name, if there is one (unanswered: undefined). */
+export function majorityPort(answers: readonly (number | undefined)[], sentinels: number): number | undefined {
+  const tally = new Map<number, number>();
+  for (const port of answers) if (port !== undefined) tally.set(port, (tally.get(port) ?? 0) + 1);
+  const [best] = [...tally.entries()].sort((a, b) => b[1] - a[1]);
+  return best && best[1] > sentinels / 2 ? best[0] : undefined;
+}
+
 export class SentinelTopology extends OwnedTopology {
   readonly kind = 'sentinel' as const;
   declare readonly options: SentinelOptions;
@@ -110,8 +124,7 @@ export class SentinelTopology extends OwnedTopology {
 
   /** Sentinel messages name instances by ip:port; map to our ids. `+switch-master` names the new primary. */
   #nodeIdInMessage(channel: string, message: string): string | undefined {
-    const parts = message.split(' ');
-    const port = channel === '+switch-master' ? Number(parts[4]) : Number(parts[3]);
+    const port = portInSentinelMessage(channel, message);
     return this.dataServers.find((s) => s.port === port)?.id ?? this.sentinelServers.find((s) => s.port === port)?.id;
   }
 
@@ -127,11 +140,9 @@ export class SentinelTopology extends OwnedTopology {
         .filter((s) => s.state === 'running')
         .map((s) => s.admin().call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName).then((r) => Number((r as string[])[1]), () => undefined)),
     );
-    const tally = new Map<number, number>();
-    for (const port of answers) if (port !== undefined) tally.set(port, (tally.get(port) ?? 0) + 1);
-    const [best] = [...tally.entries()].sort((a, b) => b[1] - a[1]);
     const seen = `sentinels answered ${answers.map((p) => p ?? 'error').join(', ')}`;
-    return best && best[1] > this.options.sentinels / 2 ? { port: best[0], seen } : { seen };
+    const port = majorityPort(answers, this.options.sentinels);
+    return port === undefined ? { seen } : { port, seen };
   }
 
   async primaries(): Promise<RedisNode[]> {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../pids.ts';
 import { DATA_DIR_PREFIX } from '../owned/base.ts';
 import { TITLE_TAG_PREFIX } from './server-process.ts';
 
@@ -15,14 +16,6 @@ export interface Leftovers {
   dirs: string[];
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Our servers carry `tokenbench-owner=<pid>` in their process title; list those whose owner is gone. */
 export function findLeftoverProcesses(): LeftoverProcess[] {
