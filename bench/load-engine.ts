@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { LoadEngine } from '../harness/engine.ts';
 import { normalizeScenario } from '../harness/scenario.ts';
@@ -23,25 +24,52 @@ function noopStrategy(): Strategy {
   };
 }
 
-async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, sample?: (engine: LoadEngine) => void): Promise<{ engine: LoadEngine; elapsedMs: number }> {
+const VERIFY_ONLY = { revokedVerifyShare: 0, mix: { verify: 1, issue: 0, revoke: 0, revokeAll: 0, refresh: 0 } };
+
+interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, sample?: (engine: LoadEngine) => void, concurrency = 64, workload = {}): Promise<{ engine: LoadEngine; elapsedMs: number; gc: GcPauses }> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-bench-'));
   try {
-    const scenario = normalizeScenario({ workload: { users: 1000 }, load: { mode, rate, concurrency: 64, warmup: 0, duration: durationMs } });
-    const engine = new LoadEngine({ scenario, strategy: noopStrategy(), redis: { isCluster: false } as unknown as Redis, historyPath: join(dir, 'history.ndjson'), worker: 0, rate, concurrency: 64, userPrefix: 'u' });
+    const scenario = normalizeScenario({ workload: { users: 1000, ...workload }, load: { mode, rate, concurrency, warmup: 0, duration: durationMs } });
+    const engine = new LoadEngine({ scenario, strategy: noopStrategy(), redis: { isCluster: false } as unknown as Redis, historyPath: join(dir, 'history.ndjson'), worker: 0, rate, concurrency, userPrefix: 'u' });
     const signal = new AbortController().signal;
     await engine.login(signal);
     const origin = { absoluteMs: performance.timeOrigin + performance.now() + 200, wallMs: Date.now() + 200 };
     engine.setOrigin(origin);
     const timer = sample ? setInterval(() => sample(engine), 1000) : undefined;
+    // GC pauses are what the schedule slip is made of: count them beside it.
+    const gc: GcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        gc.count++;
+        gc.totalMs += entry.duration;
+        gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const started = performance.now();
     await engine.drive(-200, durationMs, signal);
     const elapsedMs = performance.now() - started - 200;
+    // Entries are delivered asynchronously: let the last ones in before counting.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gcObserver.disconnect();
     if (timer) clearInterval(timer);
     await engine.finish();
-    return { engine, elapsedMs };
+    return { engine, elapsedMs, gc };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The load engine's own cost per verify: a closed loop of no-op verifies at `concurrency` in flight, in ops/s. */
+export async function noopCeiling(concurrency: number, durationMs: number): Promise<number> {
+  const { engine } = await drive('closed', 1, durationMs, undefined, concurrency, VERIFY_ONLY);
+  return (engine.metrics.completed / durationMs) * 1000;
 }
 
 /** The load engine driving a no-op: its ceiling, its timing accuracy, and its memory over a longer run. */
@@ -52,9 +80,23 @@ export async function benchLoadEngine(): Promise<SectionResult> {
   const open = await drive('open', 50_000, 5_000);
   const openRate = (open.engine.metrics.completed / 5_000) * 1000;
   const slipP99 = open.engine.metrics.slip.getValueAtPercentile(99) / 1000;
-  rows.push({ name: 'open loop, no-op, target 50,000 ops/s', opsPerSec: Math.round(openRate), p99Ms: slipP99, note: 'p99 = schedule slip' });
+  rows.push({
+    name: 'open loop, no-op, target 50,000 ops/s',
+    opsPerSec: Math.round(openRate),
+    p99Ms: slipP99,
+    note: `p99 = schedule slip; ${open.gc.count} GC pauses in the run, ${open.gc.totalMs.toFixed(0)} ms in all, longest ${open.gc.maxMs.toFixed(1)} ms`,
+  });
   targets.push({ id: 'engine-open-50k', description: 'open loop holds 50,000 ops/s on a no-op', measured: `${Math.round(openRate)} ops/s`, threshold: '>= 50,000', met: openRate >= 49_500 });
-  targets.push({ id: 'engine-slip', description: 'p99 schedule slip at 50,000 ops/s', measured: `${slipP99.toFixed(3)} ms`, threshold: '< 1 ms', met: slipP99 < 1 });
+  targets.push({
+    id: 'engine-slip',
+    description: 'p99 schedule slip at 50,000 ops/s',
+    measured: `${slipP99.toFixed(3)} ms`,
+    threshold: '< 1 ms',
+    met: slipP99 < 1,
+    ...(slipP99 >= 1 && {
+      why: `ops due during a GC pause leave late, as one burst (${open.gc.count} pauses, longest ${open.gc.maxMs.toFixed(1)} ms). Pauses grow with what survives a young-generation GC; the engine keeps per-op garbage short-lived (no object spreads, history lines encoded straight into a buffer, no promise per loop turn).`,
+    }),
+  });
 
   const closed = await drive('closed', 1, 3_000);
   const closedRate = (closed.engine.metrics.completed / 3_000) * 1000;

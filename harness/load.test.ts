@@ -17,8 +17,10 @@ describe('open loop', () => {
       }
       latencies.push({ intended, latency: now() - intended });
     };
-    const inFlight = await runOpenLoop(200, 0, 500, { launch, now, signal: new AbortController().signal }, () => {});
-    await Promise.all(inFlight);
+    const started: Promise<void>[] = [];
+    const launched = await runOpenLoop(200, 0, 500, { launch: (intended) => (started.push(launch(intended)), started.at(-1)!), now, signal: new AbortController().signal }, () => {});
+    await Promise.all(started);
+    expect(launched).toBe(100);
     expect(stalled).toBe(true);
     expect(latencies.length).toBe(100); // 200/s for 0.5 s, none skipped
     const during = latencies.filter((l) => l.intended >= 100 && l.intended < 150);
@@ -29,8 +31,8 @@ describe('open loop', () => {
   it('reports how late it launched (schedule slip)', async () => {
     const origin = performance.now();
     const slips: number[] = [];
-    const inFlight = await runOpenLoop(1000, 0, 100, { launch: async () => {}, now: () => performance.now() - origin, signal: new AbortController().signal }, (s) => slips.push(s));
-    await Promise.all(inFlight);
+    const launched = await runOpenLoop(1000, 0, 100, { launch: async () => {}, now: () => performance.now() - origin, signal: new AbortController().signal }, (s) => slips.push(s));
+    expect(launched).toBe(100);
     expect(slips.length).toBe(100);
     expect(slips.every((s) => s >= 0)).toBe(true);
   });

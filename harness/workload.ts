@@ -107,7 +107,13 @@ export class Workload {
 
   next(): PlannedOp {
     const r = this.#random();
-    const f = this.#cumulative.find(([, edge]) => r < edge)?.[0] ?? 'verify';
+    let f: OpFunction = 'verify';
+    for (const [candidate, edge] of this.#cumulative) {
+      if (r < edge) {
+        f = candidate;
+        break;
+      }
+    }
     const subject = this.users[this.#pickUser()]!;
     if (f === 'verify' && this.#revoked.length > 0 && this.#random() < this.#replayShare) {
       const session = this.#revoked[Math.floor(this.#random() * this.#revoked.length)]!;
