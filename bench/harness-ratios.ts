@@ -56,6 +56,17 @@ async function harnessRun(strategy: string, engine: 'jose' | 'fast-jwt', alg: 'H
   }
 }
 
+/** Splits the gap between a bare verify and the same verify under the harness into what the load engine costs and the rest. */
+function harnessWhy(bareUs: number, underHarnessUs: number, harnessUs: number): string {
+  const bound = bareUs / (bareUs + harnessUs);
+  return (
+    `a bare verify here costs ${bareUs.toFixed(1)} us, under the harness ${underHarnessUs.toFixed(1)} us (+${(underHarnessUs - bareUs).toFixed(1)} us). ` +
+    `The load engine's own work per op (choosing the op, HdrHistograms, timeline bucket, the history line) is ${harnessUs.toFixed(1)} us (no-op strategy, same concurrency), which alone bounds this ratio at ${bound.toFixed(2)}; ` +
+    `the rest is the pure strategy's own checks (typ, issuer, audience, size cap: its in-process ratio to the bare engine is in the targets above) and run-to-run noise on this shared machine.` +
+    (bound < 0.9 ? ' A verify this cheap cannot keep 0.9 under a harness that records every op.' : '')
+  );
+}
+
 /** The pure strategy under the whole harness (closed loop, single node) against the bare engine at the same concurrency; and open-loop verify p50 per strategy. */
 export async function benchHarnessRatios(): Promise<SectionResult> {
   const rows: SectionResult['rows'] = [];
@@ -80,7 +91,7 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
       threshold: '>= 0.90',
       met: ratio >= 0.9,
       ...(ratio < 0.9 && {
-        why: `a bare verify here costs ${(1e6 / bare).toFixed(1)} us; under the harness ${(1e6 / run.load.achievedRate).toFixed(1)} us: the pure strategy's own checks (typ, issuer, audience, size cap; see the in-process ratio) plus the load engine's per-op work (choosing the op, HdrHistograms, timeline bucket, the history line), ${harnessUs.toFixed(1)} us on a no-op at ${CONCURRENCY} in flight. Recording every op cannot be free, so a verify that costs only a few microseconds cannot keep 0.9: the bound from the engine's cost alone is ${((1e6 / bare) / (1e6 / bare + harnessUs)).toFixed(2)}.`,
+        why: harnessWhy(1e6 / bare, 1e6 / run.load.achievedRate, harnessUs),
       }),
     });
   }
