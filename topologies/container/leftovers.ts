@@ -21,6 +21,8 @@ export async function findLeftoverContainers(): Promise<LeftoverContainer[]> {
 }
 
 export async function removeLeftoverContainers(leftovers: LeftoverContainer[]): Promise<void> {
+  // Nothing to remove needs no engine: `doctor --clean` on a machine without Docker still cleans processes.
+  if (leftovers.length === 0) return;
   const client = await containerRuntime();
   await Promise.all(leftovers.map((c) => client.container.getById(c.id).remove({ force: true, v: true }).catch(() => {})));
 }
