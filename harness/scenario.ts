@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { clientOptionsSchema } from '../topologies/client.ts';
-import { InvalidOptionError, TokenbenchError } from '../topologies/errors.ts';
+import { InvalidOptionError } from '../topologies/errors.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { topologyOptionsSchema } from '../topologies/options.ts';
 import { parseOrThrow } from '../topologies/validation.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
+import { readConfigFile } from './config-file.ts';
 import { parseDurationMs } from './duration.ts';
 
 const DURATION_TEXT = /^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/;
@@ -164,18 +162,7 @@ export function strategyName(entry: Scenario['strategies'][number]): (typeof STR
 
 /** Reads a YAML or JSON scenario; a syntax error names the file, line and column. */
 export function loadScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TokenbenchError('ERR_SCENARIO_FILE', `${path}: cannot read the scenario (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let data: unknown;
-  try {
-    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new TokenbenchError('ERR_SCENARIO_FILE', `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const data = readConfigFile(path, 'ERR_SCENARIO_FILE', 'scenario');
   try {
     return normalizeScenario(data ?? {});
   } catch (error) {

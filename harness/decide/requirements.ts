@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
 import { dottedPath, parseOrThrow } from '../../topologies/validation.ts';
+import { readConfigFile } from '../config-file.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_TEXT = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
@@ -183,18 +181,7 @@ export function normalizeRequirements(input: unknown, source = 'requirements', l
 
 /** Reads YAML or JSON; syntax errors name the file, field errors name the file and the field path. */
 export function loadRequirementsFile(path: string): Requirements {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TokenbenchError('ERR_REQUIREMENTS_FILE', `${path}: cannot read the requirements (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let data: unknown;
-  try {
-    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new TokenbenchError('ERR_REQUIREMENTS_FILE', `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const data = readConfigFile(path, 'ERR_REQUIREMENTS_FILE', 'requirements');
   return normalizeRequirements(data, path, (p) => `${path}: ${dottedPath(p)}`);
 }
 
