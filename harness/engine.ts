@@ -211,22 +211,12 @@ export class LoadEngine {
       redisOps = await this.#perform(plan, invokeMs, op);
       op.completeMs = this.now();
     } catch (error) {
-      op.completeMs = this.now();
-      op.type = 'info';
-      op.error = (error as Error).message;
+      this.#threw(op, error);
     }
-    try {
-      if (phase !== 'warmup' && phase !== 'final') this.metrics.record(op, redisOps);
-      this.#history.append(op);
-    } finally {
-      this.#opEnded();
-    }
+    this.#record(op, redisOps);
   }
 
-  /**
-   * Verify is most of the load: its op is built in one object literal, without the spreads of the
-   * general path (they showed as GC and self time in profiles at 40k+ ops/s).
-   */
+  /** Verify is most of the load: its op is one object literal with the token's fields in it. */
   async #executeVerify(plan: PlannedOp, intendedMs: number, phase: Phase): Promise<void> {
     const session = plan.session!;
     const invokeMs = this.now();
@@ -237,8 +227,8 @@ export class LoadEngine {
       phase,
       subject: plan.subject,
       jti: session.jti,
-      tokenIssuedMs: session.issuedMs - this.#origin.wallMs,
-      tokenExpiresMs: session.expiresMs - this.#origin.wallMs,
+      tokenIssuedMs: this.#runMs(session.issuedMs),
+      tokenExpiresMs: this.#runMs(session.expiresMs),
       intendedMs,
       invokeMs,
       completeMs: 0,
@@ -255,12 +245,22 @@ export class LoadEngine {
       if (v.degraded) op.degraded = true;
       redisOps = v.redisOps;
     } catch (error) {
-      op.completeMs = this.now();
-      op.type = 'info';
-      op.error = (error as Error).message;
+      this.#threw(op, error);
     }
+    this.#record(op, redisOps);
+  }
+
+  /** An op whose call threw: the outcome is unknown (Jepsen's info). */
+  #threw(op: Op, error: unknown): void {
+    op.completeMs = this.now();
+    op.type = 'info';
+    op.error = (error as Error).message;
+  }
+
+  /** Every op ends here: into the histograms (measured phases only) and the history, and out of the in-flight count. */
+  #record(op: Op, redisOps: number | undefined): void {
     try {
-      if (phase !== 'warmup' && phase !== 'final') this.metrics.record(op, redisOps);
+      if (op.phase !== 'warmup' && op.phase !== 'final') this.metrics.record(op, redisOps);
       this.#history.append(op);
     } finally {
       this.#opEnded();
