@@ -32,7 +32,15 @@ interface GcPauses {
   maxMs: number;
 }
 
-async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, sample?: (engine: LoadEngine) => void, concurrency = 64, workload = {}): Promise<{ engine: LoadEngine; elapsedMs: number; gc: GcPauses }> {
+interface DriveOptions {
+  /** Called every second during the run. */
+  sample?: (engine: LoadEngine) => void;
+  concurrency?: number;
+  /** Workload fields over the default mix. */
+  workload?: object;
+}
+
+async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, { sample, concurrency = 64, workload = {} }: DriveOptions = {}): Promise<{ engine: LoadEngine; gc: GcPauses }> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-bench-'));
   try {
     const scenario = normalizeScenario({ workload: { users: 1000, ...workload }, load: { mode, rate, concurrency, warmup: 0, duration: durationMs } });
@@ -52,15 +60,13 @@ async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, 
       }
     });
     gcObserver.observe({ entryTypes: ['gc'] });
-    const started = performance.now();
     await engine.drive(-200, durationMs, signal);
-    const elapsedMs = performance.now() - started - 200;
     // Entries are delivered asynchronously: let the last ones in before counting.
     await new Promise((resolve) => setTimeout(resolve, 20));
     gcObserver.disconnect();
     if (timer) clearInterval(timer);
     await engine.finish();
-    return { engine, elapsedMs, gc };
+    return { engine, gc };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -68,7 +74,7 @@ async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, 
 
 /** The load engine's own cost per verify: a closed loop of no-op verifies at `concurrency` in flight, in ops/s. */
 export async function noopCeiling(concurrency: number, durationMs: number): Promise<number> {
-  const { engine } = await drive('closed', 1, durationMs, undefined, concurrency, VERIFY_ONLY);
+  const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY });
   return (engine.metrics.completed / durationMs) * 1000;
 }
 
@@ -104,9 +110,11 @@ export async function benchLoadEngine(): Promise<SectionResult> {
 
   // Memory over a longer run: sampled each second; what matters is that it stops growing.
   const samples: number[] = [];
-  await drive('open', 20_000, 20_000, () => {
-    global.gc?.();
-    samples.push(process.memoryUsage().heapUsed);
+  await drive('open', 20_000, 20_000, {
+    sample: () => {
+      global.gc?.();
+      samples.push(process.memoryUsage().heapUsed);
+    },
   });
   const mb = (b: number) => b / 1024 / 1024;
   const early = samples[4] ?? samples[0] ?? 0;

@@ -100,7 +100,7 @@ function pairedRatio(stats: ConfigStats, a: TaskId, b: TaskId, value: (s: TaskSt
   return median(as.map((s, i) => value(s) / value(bs[i]!)));
 }
 
-const throughput = (s: TaskStats) => 1 / s.meanMs;
+const throughput = (s: TaskStats) => s.opsPerSec;
 const p50 = (s: TaskStats) => s.p50Ms;
 
 async function measureConfig(ctx: StrategyBenchContext, engine: BareEngine, alg: BareAlg): Promise<ConfigStats> {
