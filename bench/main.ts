@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Redis } from 'ioredis';
 import { startTopology } from '../topologies/topology.ts';
-import { gitSha } from '../harness/version.ts';
+import { gitSha } from '../core/version.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { benchHarnessRatios } from './harness-ratios.ts';
 import { benchJwtFloor } from './jwt-floor.ts';

@@ -1,4 +1,4 @@
-import { measureTopologyTimes } from '../harness/cli/topology-command.ts';
+import { measureTopologyTimes } from '../cli/topology-command.ts';
 import type { SectionResult } from './types.ts';
 import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { clientOptionsSchema } from '../topologies/client.ts';
-import { InvalidOptionError } from '../topologies/errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { topologyOptionsSchema } from '../topologies/options.ts';
-import { parseOrThrow } from '../topologies/validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
-import { readConfigFile } from './config-file.ts';
-import { parseDurationMs } from './duration.ts';
+import { readConfigFile } from '../core/config-file.ts';
+import { parseDurationMs } from '../core/duration.ts';
 
 const DURATION_TEXT = /^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/;
 /** `10s`, `500ms`, `2m`, or a number of milliseconds. */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { COMPARE_HELP, compareCommand } from '../harness/cli/compare-command.ts';
-import { UsageError } from '../harness/cli/usage-error.ts';
-import { InvalidOptionError } from '../topologies/errors.ts';
+import { COMPARE_HELP, compareCommand } from '../cli/compare-command.ts';
+import { UsageError } from '../cli/usage-error.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import {
   compareResults,
   DEFAULT_THRESHOLDS,
@@ -16,8 +16,8 @@ import {
   steadyBuckets,
   type MetricRow,
 } from './compare.ts';
-import { commandHarness } from './command-harness.ts';
-import { loadResult, type ResultFile, type StrategyRunResult } from './schema.ts';
+import { commandHarness } from '../test/support/command-harness.ts';
+import { loadResult, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;

@@ -1,6 +1,6 @@
-import { InvalidOptionError, TokenbenchError } from '../topologies/errors.ts';
-import { headlineFigures, sumOf } from './figures.ts';
-import type { ResultFile, StrategyRunResult } from './schema.ts';
+import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { headlineFigures, sumOf } from '../result/figures.ts';
+import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
 /**
  * Two results are only comparable when they ran the same scenario and were written by the same

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from './html.ts';
-import { loadResult, type ResultFile } from './schema.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
 import { decimate } from './svg.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

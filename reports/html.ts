@@ -1,6 +1,6 @@
 import { decodeHistogram } from '../harness/metrics.ts';
-import { headlineFigures } from './figures.ts';
-import type { ResultFile, StrategyRunResult } from './schema.ts';
+import { headlineFigures } from '../result/figures.ts';
+import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import {
   clipRect,
   decadeDomain,

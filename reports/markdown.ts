@@ -1,5 +1,5 @@
-import { headlineFigures } from './figures.ts';
-import type { ResultFile, StrategyRunResult } from './schema.ts';
+import { headlineFigures } from '../result/figures.ts';
+import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
 type Run = StrategyRunResult;
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { MERGE_HELP, mergeCommand } from '../harness/cli/merge-command.ts';
-import { UsageError } from '../harness/cli/usage-error.ts';
+import { MERGE_HELP, mergeCommand } from '../cli/merge-command.ts';
+import { UsageError } from '../cli/usage-error.ts';
 import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../harness/metrics.ts';
 import { IncompatibleResultsError } from './compare.ts';
 import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
-import { commandHarness } from './command-harness.ts';
-import { loadResult, parseResult, ResultFileError, type ResultFile } from './schema.ts';
+import { commandHarness } from '../test/support/command-harness.ts';
+import { loadResult, parseResult, ResultFileError, type ResultFile } from '../result/schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from '../harness/metrics.ts';
 import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
-import { ResultFileError, type ResultFile, type StrategyRunResult } from './schema.ts';
+import { ResultFileError, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 
 type Histogram = ReturnType<typeof newHistogram>;
 type CheckResult = StrategyRunResult['checks'][string];

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../topologies/errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { BlacklistStrategy } from './blacklist.ts';
 import { DoubleTokenStrategy } from './double-token.ts';
 import { TokenService } from './jwt/token-service.ts';

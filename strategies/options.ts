@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from '../topologies/validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 import { JWT_ENGINES } from './jwt/engines.ts';
 import { JWT_ALGORITHMS } from './jwt/keys.ts';
 

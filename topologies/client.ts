@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterOptions as IORedisClusterOptions, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { parseOrThrow } from './validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 
 /**
  * The ioredis options that decide what a client does during a failover. Everything else is

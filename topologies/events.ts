@@ -1,4 +1,4 @@
-import { WaitTimeoutError } from './errors.ts';
+import { WaitTimeoutError } from '../core/errors.ts';
 import type { TopologyEvent } from './types.ts';
 
 /**

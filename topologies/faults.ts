@@ -1,4 +1,4 @@
-import { InvalidOptionError } from './errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 
 export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'failover'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from './validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 
 /**
  * Defaults for the process backend. Test-lab values, as in Redis' own test suite: failures are

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ServerStartError } from './errors.ts';
+import { ServerStartError } from '../core/errors.ts';
 import { freePort } from './ports.ts';
 import { waitUntil } from './wait.ts';
 

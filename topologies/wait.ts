@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WaitTimeoutError } from './errors.ts';
+import { WaitTimeoutError } from '../core/errors.ts';
 
 export interface WaitOptions {
   timeoutMs: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lostRevocations } from './lost-revocations.ts';
-import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from './test-helpers.ts';
+import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
 
 const FINAL = { phase: 'final' as const, replay: true };
 const sentinelRun = runInfo({ finalPrimaryPorts: [6380] });

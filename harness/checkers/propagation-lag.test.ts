@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { propagationLag } from './propagation-lag.ts';
-import { accept, check, reject, revoke, revokeAll, runInfo, token } from './test-helpers.ts';
+import { accept, check, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
 
 describe('propagation-lag', () => {
   it('an empty history has no lags', () => {

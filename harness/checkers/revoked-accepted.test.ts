@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { revokedAccepted } from './revoked-accepted.ts';
-import { accept, check, reject, revoke, revokeAll, runInfo, token } from './test-helpers.ts';
+import { accept, check, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
 
 describe('revoked-accepted', () => {
   it('an empty history proves nothing', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FaultRecord, Op } from '../history.ts';
 import { unavailability } from './unavailability.ts';
-import { check, op, runInfo } from './test-helpers.ts';
+import { check, op, runInfo } from '../../test/support/history.ts';
 
 /** A verify answered by Redis, completing at completeMs after latencyMs. */
 const answered = (completeMs: number, latencyMs = 1, fields: Partial<Op> = {}) =>

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadResult, parseResult, type ResultFile } from '../../reports/schema.ts';
+import { loadResult, parseResult, type ResultFile } from '../../result/schema.ts';
 import { tokenbench } from './helpers.ts';
 
 const SINGLE = new URL('../../reports/fixtures/single-quick.json', import.meta.url).pathname;

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { isAlive } from '../topologies/suite.ts';
 import { BIN, serversOwnedBy, tokenbench } from './helpers.ts';
-import type { ResultFile } from '../../harness/cli/run-command.ts';
+import type { ResultFile } from '../../cli/run-command.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tokenbench-run-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

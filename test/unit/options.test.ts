@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../../topologies/errors.ts';
+import { InvalidOptionError } from '../../core/errors.ts';
 import { normalizeTopologyOptions } from '../../topologies/options.ts';
-import { parseDurationMs } from '../../harness/duration.ts';
+import { parseDurationMs } from '../../core/duration.ts';
 import { checkFaultSpec } from '../../topologies/faults.ts';
 import { resolveClientOptions, DEFAULT_CLIENT_OPTIONS } from '../../topologies/client.ts';
 

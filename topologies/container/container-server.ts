@@ -1,5 +1,5 @@
 import type { ContainerRuntimeClient } from 'testcontainers';
-import { ServerStartError } from '../errors.ts';
+import { ServerStartError } from '../../core/errors.ts';
 import { ManagedServer, type Launched, type ServerLauncher, type ServerSpec } from '../server.ts';
 import { containerRuntime, ensureImage, firstLine, LABEL_NODE, ownerLabels } from './docker.ts';
 import { trackContainer, untrackContainer } from './registry.ts';

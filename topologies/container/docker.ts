@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ContainerRuntimeClient } from 'testcontainers';
-import { TokenbenchError } from '../errors.ts';
+import { TokenbenchError } from '../../core/errors.ts';
 
 /** Images from a registry for users who have one; offline, build one with `tokenbench image build`. */
 export const DEFAULT_IMAGE = 'redis:7.4';

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { InvalidOptionError, TokenbenchError } from '../errors.ts';
+import { InvalidOptionError, TokenbenchError } from '../../core/errors.ts';
 import { resolveRedisServer, which } from '../process/redis-binary.ts';
 import { containerRuntime, firstLine, imagePresent, LOCAL_IMAGE } from './docker.ts';
 

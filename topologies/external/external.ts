@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
 import { accessOptions, createClient, type Access, type ClientOptions, type ClientTarget, type Endpoint } from '../client.ts';
-import { FaultError, InvalidOptionError, TokenbenchError } from '../errors.ts';
+import { FaultError, InvalidOptionError, TokenbenchError } from '../../core/errors.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { createClient, type ClientOptions, type ClientTarget } from '../client.ts';
-import { FaultError } from '../errors.ts';
+import { FaultError } from '../../core/errors.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';

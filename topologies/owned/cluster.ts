@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ClientTarget } from '../client.ts';
-import { FaultError } from '../errors.ts';
+import { FaultError } from '../../core/errors.ts';
 import type { ClusterOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';

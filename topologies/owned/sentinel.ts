@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { ClientTarget } from '../client.ts';
-import { FaultError } from '../errors.ts';
+import { FaultError } from '../../core/errors.ts';
 import type { SentinelOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';

@@ -1,5 +1,5 @@
 import type { ClientTarget } from '../client.ts';
-import { FaultError } from '../errors.ts';
+import { FaultError } from '../../core/errors.ts';
 import type { SingleOptions } from '../options.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';

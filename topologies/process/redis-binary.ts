@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { RedisUnavailableError } from '../errors.ts';
+import { RedisUnavailableError } from '../../core/errors.ts';
 
 export interface RedisBinary {
   path: string;

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../topologies/errors.ts';
+import { InvalidOptionError } from './errors.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -5,9 +5,9 @@ import { extractEvidence, type Evidence, type RunFigures } from './evidence.ts';
 import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
 import { renderDecisionRecord } from './record.ts';
 import type { SchemeId } from './schemes.ts';
-import { figures, fixtureEvidence, fixtureResults, requirements } from './test-fixtures.ts';
+import { figures, fixtureEvidence, fixtureResults, requirements } from '../test/support/decide-fixtures.ts';
 
-const example = (name: string) => loadRequirementsFile(new URL(`../../examples/decide/${name}.yaml`, import.meta.url).pathname);
+const example = (name: string) => loadRequirementsFile(new URL(`../examples/decide/${name}.yaml`, import.meta.url).pathname);
 const option = (d: Decision, scheme: SchemeId) => d.options.find((o) => o.scheme === scheme)!;
 
 /** Evidence of one scheme on one topology, from figures made for the test. */

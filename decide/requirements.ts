@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
-import { dottedPath, parseOrThrow } from '../../topologies/validation.ts';
-import { readConfigFile } from '../config-file.ts';
+import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { dottedPath, parseOrThrow } from '../core/validation.ts';
+import { readConfigFile } from '../core/config-file.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_TEXT = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;

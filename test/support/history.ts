@@ -1,5 +1,5 @@
 /** Test-only: small hand-made histories. */
-import type { CheckerFactory, CheckResult, Op, RunInfo } from '../history.ts';
+import type { CheckerFactory, CheckResult, Op, RunInfo } from '../../harness/history.ts';
 
 let nextId = 1;
 

@@ -1,6 +1,6 @@
-import { TOKENBENCH_VERSION } from '../version.ts';
-import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
-import { ResultFileError } from '../../reports/schema.ts';
+import { TOKENBENCH_VERSION } from '../core/version.ts';
+import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { ResultFileError } from '../result/schema.ts';
 import { compareCommand } from './compare-command.ts';
 import { decideCommand } from './decide-command.ts';
 import { doctorCommand } from './doctor.ts';

@@ -1,5 +1,5 @@
-import { LOCAL_IMAGE } from '../../topologies/container/docker.ts';
-import { buildLocalImage, checkImageTag } from '../../topologies/container/image.ts';
+import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
+import { buildLocalImage, checkImageTag } from '../topologies/container/image.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from '../scenario.ts';
+import type { ScenarioInput } from '../harness/scenario.ts';
 import { disqualifiedByDesign, candidateTopologies } from './decide.ts';
 import type { Requirements, TopologyKind } from './requirements.ts';
 import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { InvalidOptionError, TokenbenchError } from '../../topologies/errors.ts';
-import { loadResult, type ResultFile } from '../../reports/schema.ts';
-import { parseDurationMs } from '../duration.ts';
-import { TOKENBENCH_VERSION } from '../version.ts';
+import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
+import { parseDurationMs } from '../core/duration.ts';
+import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
 import { faultAtMs, planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';

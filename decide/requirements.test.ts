@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../../topologies/errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { ContradictionError, DEFAULT_REQUIREMENTS, loadRequirementsFile, normalizeRequirements } from './requirements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokenbench-requirements-'));
@@ -76,7 +76,7 @@ describe('requirements', () => {
 
   it('the shipped examples are valid', () => {
     for (const name of ['internal-tool', 'shop-bans', 'bank-immediate']) {
-      expect(() => loadRequirementsFile(new URL(`../../examples/decide/${name}.yaml`, import.meta.url).pathname)).not.toThrow();
+      expect(() => loadRequirementsFile(new URL(`../examples/decide/${name}.yaml`, import.meta.url).pathname)).not.toThrow();
     }
   });
 });

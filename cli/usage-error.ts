@@ -1,4 +1,4 @@
-import { TokenbenchError } from '../../topologies/errors.ts';
+import { TokenbenchError } from '../core/errors.ts';
 
 /** Wrong command line: printed as one line, exit code 2. */
 export class UsageError extends TokenbenchError {

@@ -1,7 +1,7 @@
-import { loadResult, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
-import type { Evidence, LoadedResult, RunFigures } from './evidence.ts';
-import { extractEvidence } from './evidence.ts';
-import { normalizeRequirements, type RequirementsInput, type Requirements } from './requirements.ts';
+import { loadResult, type ResultFile, type StrategyRunResult } from '../../result/schema.ts';
+import type { Evidence, LoadedResult, RunFigures } from '../../decide/evidence.ts';
+import { extractEvidence } from '../../decide/evidence.ts';
+import { normalizeRequirements, type RequirementsInput, type Requirements } from '../../decide/requirements.ts';
 
 const fixture = (name: string) => new URL(`../../reports/fixtures/${name}`, import.meta.url).pathname;
 

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { containerRuntime, DEFAULT_IMAGE, imagePresent, LOCAL_IMAGE } from '../../topologies/container/docker.ts';
-import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContainer } from '../../topologies/container/leftovers.ts';
-import { findLeftovers, removeLeftovers } from '../../topologies/process/leftovers.ts';
-import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../../topologies/process/redis-binary.ts';
-import { ServerProcess } from '../../topologies/process/server-process.ts';
+import { containerRuntime, DEFAULT_IMAGE, imagePresent, LOCAL_IMAGE } from '../topologies/container/docker.ts';
+import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContainer } from '../topologies/container/leftovers.ts';
+import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
+import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
+import { ServerProcess } from '../topologies/process/server-process.ts';
 import { parseFlags } from './flags.ts';
 
 export const DOCTOR_HELP = `Usage: tokenbench doctor [--redis-server <path>] [--clean] [--json]

@@ -1,5 +1,5 @@
-import { headlineFigures } from '../../reports/figures.ts';
-import type { ResultFile, StrategyRunResult } from '../../reports/schema.ts';
+import { headlineFigures } from '../result/figures.ts';
+import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { TOPOLOGY_KINDS, type TopologyKind } from './requirements.ts';
 import type { SchemeId } from './schemes.ts';
 

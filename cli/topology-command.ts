@@ -1,8 +1,8 @@
-import { InvalidOptionError } from '../../topologies/errors.ts';
-import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../../topologies/options.ts';
-import { createTopology } from '../../topologies/topology.ts';
-import type { StartedTopology, TopologyEvent, TopologyKind } from '../../topologies/types.ts';
-import { parseDurationMs } from '../duration.ts';
+import { InvalidOptionError } from '../core/errors.ts';
+import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
+import { createTopology } from '../topologies/topology.ts';
+import type { StartedTopology, TopologyEvent, TopologyKind } from '../topologies/types.ts';
+import { parseDurationMs } from '../core/duration.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
 import { ensureRedisServer } from './install-redis.ts';

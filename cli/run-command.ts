@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_IMAGE } from '../../topologies/container/docker.ts';
-import { InvalidOptionError } from '../../topologies/errors.ts';
-import { parseDurationMs } from '../duration.ts';
-import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../../reports/schema.ts';
-import { runStrategy } from '../runner.ts';
-import { gitSha, TOKENBENCH_VERSION } from '../version.ts';
-import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../scenario.ts';
-import { renderHtml } from '../../reports/html.ts';
-import { headlineFigures } from '../../reports/figures.ts';
-import { renderMarkdown } from '../../reports/markdown.ts';
+import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
+import { InvalidOptionError } from '../core/errors.ts';
+import { parseDurationMs } from '../core/duration.ts';
+import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
+import { runStrategy } from '../harness/runner.ts';
+import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
+import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../harness/scenario.ts';
+import { renderHtml } from '../reports/html.ts';
+import { headlineFigures } from '../result/figures.ts';
+import { renderMarkdown } from '../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
@@ -191,7 +191,7 @@ export function scenarioFromFlags(values: Values): Scenario {
   });
 }
 
-export type { ResultFile } from '../../reports/schema.ts';
+export type { ResultFile } from '../result/schema.ts';
 
 function fmt(ms: number | undefined): string {
   return ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);

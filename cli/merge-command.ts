@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { IncompatibleResultsError } from '../../reports/compare.ts';
-import { mergeResults } from '../../reports/merge.ts';
-import { ResultFileError } from '../../reports/schema.ts';
+import { IncompatibleResultsError } from '../reports/compare.ts';
+import { mergeResults } from '../reports/merge.ts';
+import { ResultFileError } from '../result/schema.ts';
 import { loadResultArgument } from './compare-command.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
-import { RedisUnavailableError } from '../../topologies/errors.ts';
-import { INSTALL_HINT, resolveRedisServer, which, type RedisBinary } from '../../topologies/process/redis-binary.ts';
+import { RedisUnavailableError } from '../core/errors.ts';
+import { INSTALL_HINT, resolveRedisServer, which, type RedisBinary } from '../topologies/process/redis-binary.ts';
 
 const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'redis-tools'];
 

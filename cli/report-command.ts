@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { InvalidOptionError } from '../../topologies/errors.ts';
-import { renderHtml } from '../../reports/html.ts';
-import { renderMarkdown } from '../../reports/markdown.ts';
-import { loadResult, type ResultFile } from '../../reports/schema.ts';
+import { InvalidOptionError } from '../core/errors.ts';
+import { renderHtml } from '../reports/html.ts';
+import { renderMarkdown } from '../reports/markdown.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 

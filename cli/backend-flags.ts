@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../../topologies/errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Flags that choose where Redis runs; shared by `run` and `topology up`. */

@@ -1,5 +1,5 @@
-import { IncompatibleResultsError, compareResults, parseThresholds, regressions, renderComparison, DEFAULT_THRESHOLDS } from '../../reports/compare.ts';
-import { loadResult, ResultFileError, type ResultFile } from '../../reports/schema.ts';
+import { IncompatibleResultsError, compareResults, parseThresholds, regressions, renderComparison, DEFAULT_THRESHOLDS } from '../reports/compare.ts';
+import { loadResult, ResultFileError, type ResultFile } from '../result/schema.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TokenbenchError } from '../topologies/errors.ts';
-import { dottedPath } from '../topologies/validation.ts';
+import { TokenbenchError } from '../core/errors.ts';
+import { dottedPath } from '../core/validation.ts';
 
 /**
  * The result file is the source of truth: every report is rendered from it alone, so old results

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TokenbenchError } from '../topologies/errors.ts';
+import { TokenbenchError } from './errors.ts';
 
 /**
  * Reads a YAML (or, by extension, JSON) file the user wrote. A file that cannot be read or parsed
