@@ -1,4 +1,5 @@
-import { measureTopologyTimes } from '../cli/topology-command.ts';
+import { measureTopologyTimes } from '../topologies/measure.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { SectionResult } from './types.ts';
 import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
 
@@ -11,7 +12,7 @@ async function containerRows(processResults: Awaited<ReturnType<typeof measureTo
   } catch (error) {
     return { rows: [], note: `Container backend not measured: ${(error as Error).message.split(';')[0]}.` };
   }
-  const results = await measureTopologyTimes(['single', 'sentinel', 'cluster'], RUNS, { backend: 'container', image });
+  const results = await measureTopologyTimes(TOPOLOGY_KINDS.map((kind) => ({ kind, backend: 'container', image })), RUNS);
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const rows: SectionResult['rows'] = [];
   for (const r of results) {
@@ -29,7 +30,7 @@ const HAND_WRITTEN_S = { single: 0.1, sentinel: 2.6, cluster: 2.5, promotion: 2.
 const RUNS = 3;
 
 export async function benchTopologies(): Promise<SectionResult> {
-  const results = await measureTopologyTimes(['single', 'sentinel', 'cluster'], RUNS);
+  const results = await measureTopologyTimes(TOPOLOGY_KINDS.map((kind) => ({ kind })), RUNS);
   const rows: SectionResult['rows'] = [];
   const targets: SectionResult['targets'] = [];
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../core/errors.ts';
 import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
+import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../topologies/measure.ts';
 import { createTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyEvent, TopologyKind } from '../topologies/types.ts';
 import { parseDurationMs } from '../core/duration.ts';
@@ -229,58 +230,6 @@ async function topologyUp(kindArgument: string | undefined, values: Values): Pro
   }
 }
 
-export function stats(values: number[]): { min: number; median: number; max: number; runs: number[] } {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0] ?? NaN, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN, max: sorted.at(-1) ?? NaN, runs: values };
-}
-
-export interface TopologyBenchResult {
-  kind: TopologyKind;
-  startToReadyMs: ReturnType<typeof stats>;
-  /** kill -9 of the primary to the first replica reporting role:master (ROLE poll, 100 ms resolution). */
-  killToPromotionMs?: ReturnType<typeof stats>;
-  /** kill -9 to Sentinel's +switch-master (clients are told) / the cluster's FAIL flag. */
-  killToAnnouncedMs?: ReturnType<typeof stats>;
-}
-
-/** Starts each kind `runs` times: start-to-ready, and for HA kinds kill -9 of the primary to promotion. */
-export async function measureTopologyTimes(kinds: string[], runs: number, values: Partial<Values> = {}, onRun?: (kind: string, run: number) => void): Promise<TopologyBenchResult[]> {
-  const results: TopologyBenchResult[] = [];
-  for (const kind of kinds) {
-    const options = topologyOptionsFromFlags(kind, { ...values, keep: false } as Values);
-    const ready: number[] = [];
-    const promotion: number[] = [];
-    const announced: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      onRun?.(kind, i);
-      const began = performance.now();
-      const t = await createTopology(options, flagLabel).start();
-      try {
-        ready.push(performance.now() - began);
-        if (kind === 'single') continue;
-        const fault = await t.inject({ action: 'kill', target: 'primary' });
-        const promoted = await t.eventLog.waitFor('a replica reporting role:master', (e) => e.type === 'role-change' && e.detail === 'replica -> primary', 30_000, fault.ns);
-        promotion.push(Number(promoted.ns - fault.ns) / 1e6);
-        const told = await t.eventLog.waitFor(
-          kind === 'sentinel' ? '+switch-master' : 'the cluster flagging the primary FAIL',
-          (e) => (kind === 'sentinel' ? e.type === '+switch-master' : e.type === 'fail' && e.node === fault.node),
-          30_000,
-          fault.ns,
-        );
-        announced.push(Number(told.ns - fault.ns) / 1e6);
-      } finally {
-        await t.stop();
-      }
-    }
-    results.push({
-      kind: kind as TopologyKind,
-      startToReadyMs: stats(ready),
-      ...(promotion.length > 0 && { killToPromotionMs: stats(promotion), killToAnnouncedMs: stats(announced) }),
-    });
-  }
-  return results;
-}
-
 async function topologyBench(values: Values): Promise<number> {
   const runs = intFlag(values.runs, '--runs', 1) ?? 3;
   const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
@@ -289,10 +238,15 @@ async function topologyBench(values: Values): Promise<number> {
     if (backend !== 'process' && backend !== 'container') throw new InvalidOptionError('--backend', 'process and/or container (bench starts and kills the servers)', backend);
   }
   if (backends.includes('process')) await ensureRedisServer(values['redis-server'] ?? 'redis-server');
-  const all: (TopologyBenchResult & { backend: string })[] = [];
+  const all: (TopologyTimes & { backend: string })[] = [];
   for (const backend of backends) {
     const image = backend === 'container' ? values.image : undefined;
-    const results = await measureTopologyTimes(kinds, runs, { ...values, backend, image }, (kind, i) => {
+    const topologies = kinds.map((kind) => {
+      const input = topologyOptionsFromFlags(kind, { ...values, backend, image, keep: false });
+      createTopology(input, flagLabel); // a bad flag fails here, named as the flag
+      return input;
+    });
+    const results = await measureTopologyTimes(topologies, runs, (kind, i) => {
       if (!values.json) process.stderr.write(`${backend} ${kind}: run ${i + 1}/${runs}...\n`);
     });
     all.push(...results.map((r) => ({ backend, ...r })));
@@ -301,7 +255,7 @@ async function topologyBench(values: Values): Promise<number> {
     process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
     return 0;
   }
-  const f = (s?: ReturnType<typeof stats>) => (s ? `${(s.min / 1000).toFixed(2)} / ${(s.median / 1000).toFixed(2)} / ${(s.max / 1000).toFixed(2)}` : '-');
+  const f = (s?: TimeStats) => (s ? `${(s.min / 1000).toFixed(2)} / ${(s.median / 1000).toFixed(2)} / ${(s.max / 1000).toFixed(2)}` : '-');
   process.stdout.write(`\n| backend | topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|---|\n`);
   for (const r of all) process.stdout.write(`| ${r.backend} | ${r.kind} | ${f(r.startToReadyMs)} | ${f(r.killToPromotionMs)} | ${f(r.killToAnnouncedMs)} |\n`);
   if (backends.length > 1) {
@@ -309,7 +263,7 @@ async function topologyBench(values: Values): Promise<number> {
     process.stdout.write(`\nMedian ratios to ${first} (same run, same machine):\n| backend | topology | start-to-ready | promotion |\n|---|---|---|---|\n`);
     for (const r of all.filter((x) => x.backend !== first)) {
       const base = all.find((x) => x.backend === first && x.kind === r.kind)!;
-      const ratio = (a?: ReturnType<typeof stats>, b?: ReturnType<typeof stats>) => (a && b ? `${(a.median / b.median).toFixed(2)}x` : '-');
+      const ratio = (a?: TimeStats, b?: TimeStats) => (a && b ? `${(a.median / b.median).toFixed(2)}x` : '-');
       process.stdout.write(`| ${r.backend} | ${r.kind} | ${ratio(r.startToReadyMs, base.startToReadyMs)} | ${ratio(r.killToPromotionMs, base.killToPromotionMs)} |\n`);
     }
   }

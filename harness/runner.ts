@@ -12,7 +12,8 @@ import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-work
 import { readHistory } from './history-file.ts';
 import { measureRedisCost, type RedisCost } from './redis-cost.ts';
 import type { CheckResult, EventRecord, FaultRecord, Op, Phase, RunInfo } from './history.ts';
-import { encodeHistogram, Metrics, summarize, type LatencySummary, type MetricsSnapshot, type SerializedMetrics, type TimelineBucket } from './metrics.ts';
+import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
+import { Metrics, type MetricsSnapshot, type SerializedMetrics, type TimelineBucket } from './metrics.ts';
 import { strategyName, type Scenario } from './scenario.ts';
 
 export interface StrategyRun {

@@ -1,4 +1,4 @@
-import { decodeHistogram } from '../harness/metrics.ts';
+import { decodeHistogram } from '../result/histogram.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import {

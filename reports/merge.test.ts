@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MERGE_HELP, mergeCommand } from '../cli/merge-command.ts';
 import { UsageError } from '../cli/usage-error.ts';
-import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../harness/metrics.ts';
+import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../result/histogram.ts';
 import { IncompatibleResultsError } from './compare.ts';
 import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
 import { commandHarness } from '../test/support/command-harness.ts';

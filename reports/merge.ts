@@ -1,4 +1,4 @@
-import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from '../harness/metrics.ts';
+import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from '../result/histogram.ts';
 import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
 import { ResultFileError, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { parseInfo } from '../../topologies/owned/base.ts';
+import { parseInfo } from '../../topologies/redis/replies.ts';
 import { startTopology } from '../../topologies/topology.ts';
 import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes, slotRanges, CLUSTER_SLOTS } from '../../topologies/owned/cluster.ts';
-import { pairsToObject, parseInfo } from '../../topologies/owned/base.ts';
+import { slotRanges, CLUSTER_SLOTS } from '../../topologies/owned/cluster.ts';
+import { parseClusterNodes } from '../../topologies/redis/replies.ts';
+import { pairsToObject, parseInfo } from '../../topologies/redis/replies.ts';
 import { compareVersions, parseServerVersion } from '../../topologies/process/redis-binary.ts';
 
 describe('CLUSTER NODES parsing', () => {

@@ -7,9 +7,9 @@ import { FaultError, InvalidOptionError, TokenbenchError } from '../../core/erro
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';
-import { pairsToObject, parseInfo } from '../owned/base.ts';
-import { parseClusterNodes } from '../owned/cluster.ts';
-import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../owned/sentinel.ts';
+import { pairsToObject, parseClusterNodes, parseInfo } from '../redis/replies.ts';
+import { RolePoller } from '../redis/role-poller.ts';
+import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../redis/sentinel-messages.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 import { ADMIN_CONNECTION } from '../server.ts';
 import { waitUntil } from '../wait.ts';
@@ -22,7 +22,6 @@ export class ExistingDataError extends TokenbenchError {
 
 /** CLIENT PAUSE ALL cannot be lifted early, so a pause without a stated window lasts this long. */
 export const DEFAULT_EXTERNAL_PAUSE_MS = 5000;
-const ROLE_POLL_MS = 100;
 
 interface ExternalNode {
   id: string;
@@ -74,8 +73,14 @@ export class ExternalTopology implements StartedTopology {
   #data: ExternalNode[] = [];
   #sentinels: ExternalNode[] = [];
   readonly #subscribers: RedisClient[] = [];
-  #pollTimer: NodeJS.Timeout | undefined;
-  readonly #polling = new Set<string>();
+  readonly #rolePoller = new RolePoller(
+    () => this.#data.map((node) => ({ id: node.id, state: node.state, call: (command: 'ROLE') => node.admin.call(command) })),
+    (id, previous, observed) => {
+      const node = this.#data.find((n) => n.id === id);
+      if (node) node.role = observed.role;
+      if (!this.eventLog.closed) this.eventLog.push({ source: 'role', type: 'role-change', node: id, detail: `${previous.role} -> ${observed.role}` });
+    },
+  );
   #stopping: Promise<void> | undefined;
 
   private constructor(options: TopologyOptions) {
@@ -208,23 +213,8 @@ export class ExternalTopology implements StartedTopology {
   }
 
   #startRolePoller(): void {
-    this.#pollTimer = setInterval(() => {
-      for (const node of this.#data) if (node.state === 'running' && !this.#polling.has(node.id)) this.#pollRole(node);
-    }, ROLE_POLL_MS);
-    this.#pollTimer.unref();
-  }
-
-  #pollRole(node: ExternalNode): void {
-    this.#polling.add(node.id);
-    node.admin
-      .call('ROLE')
-      .then((reply) => {
-        const role: NodeRole = (reply as string[])[0] === 'master' ? 'primary' : 'replica';
-        if (role !== node.role && !this.eventLog.closed) this.eventLog.push({ source: 'role', type: 'role-change', node: node.id, detail: `${node.role} -> ${role}` });
-        node.role = role;
-      })
-      .catch(() => {})
-      .finally(() => this.#polling.delete(node.id));
+    for (const node of this.#data) if (node.role !== 'sentinel') this.#rolePoller.roles.set(node.id, { role: node.role });
+    this.#rolePoller.start({ now: false });
   }
 
   client(options?: ClientOptions): RedisClient | Cluster {
@@ -410,7 +400,7 @@ export class ExternalTopology implements StartedTopology {
 
   /** Unpause whatever we paused, remove every key under our prefix (on each primary), disconnect. */
   async #stop(): Promise<void> {
-    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#rolePoller.stop();
     for (const sub of this.#subscribers) sub.disconnect();
     this.eventLog.close();
     await this.heal().catch(() => {});

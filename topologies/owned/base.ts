@@ -11,16 +11,10 @@ import type { TopologyOptions } from '../options.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 import { trackDir, untrackDir } from '../process/registry.ts';
 import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
+import type { ObservedRole } from '../redis/replies.ts';
+import { RolePoller } from '../redis/role-poller.ts';
 
 export const DATA_DIR_PREFIX = 'tokenbench-';
-
-export interface ObservedRole {
-  role: 'primary' | 'replica';
-  /** For a replica: the port of the primary it follows. */
-  primaryPort?: number;
-}
-
-const ROLE_POLL_MS = 100;
 
 /**
  * What single, sentinel and cluster share, whichever backend runs the servers (processes or
@@ -37,11 +31,15 @@ export abstract class OwnedTopology implements StartedTopology {
   startupMs = 0;
   protected readonly dataServers: ManagedServer[] = [];
   protected readonly sentinelServers: ManagedServer[] = [];
-  protected readonly observedRoles = new Map<string, ObservedRole>();
+  readonly #rolePoller = new RolePoller(
+    () => this.dataServers.map((server) => ({ id: server.id, state: server.state, call: (command: 'ROLE') => server.admin().call(command) })),
+    (id, previous, observed) => {
+      if (!this.eventLog.closed) this.eventLog.push({ source: 'role', type: 'role-change', node: id, detail: `${previous.role} -> ${observed.role}` });
+    },
+  );
+  protected readonly observedRoles = this.#rolePoller.roles;
   /** Most recent last: what `killed` and `paused` targets mean. */
   readonly #faulted: { server: ManagedServer; action: 'kill' | 'pause' }[] = [];
-  #pollTimer: NodeJS.Timeout | undefined;
-  readonly #polling = new Set<string>();
   #stopping: Promise<void> | undefined;
 
   protected constructor(options: TopologyOptions, launcher: ServerLauncher, dataDir: string) {
@@ -144,32 +142,7 @@ export abstract class OwnedTopology implements StartedTopology {
   // ---- role poller: each node's own answer to ROLE, the ground truth of who claims what ------
 
   protected startRolePoller(): void {
-    for (const server of this.dataServers) this.#pollRole(server);
-    this.#pollTimer = setInterval(() => {
-      for (const server of this.dataServers) {
-        if (server.state === 'running' && !this.#polling.has(server.id)) this.#pollRole(server);
-      }
-    }, ROLE_POLL_MS);
-    this.#pollTimer.unref();
-  }
-
-  #pollRole(server: ManagedServer): void {
-    this.#polling.add(server.id);
-    server
-      .admin()
-      .call('ROLE')
-      .then((reply) => {
-        const [role, , port] = reply as [string, string?, number?];
-        const observed: ObservedRole =
-          role === 'master' ? { role: 'primary' } : { role: 'replica', ...(typeof port === 'number' && { primaryPort: port }) };
-        const previous = this.observedRoles.get(server.id);
-        this.observedRoles.set(server.id, observed);
-        if (previous && previous.role !== observed.role && !this.eventLog.closed) {
-          this.eventLog.push({ source: 'role', type: 'role-change', node: server.id, detail: `${previous.role} -> ${observed.role}` });
-        }
-      })
-      .catch(() => {})
-      .finally(() => this.#polling.delete(server.id));
+    this.#rolePoller.start({ now: true });
   }
 
   /** Records the role we configured, before the poller has spoken. */
@@ -274,7 +247,7 @@ export abstract class OwnedTopology implements StartedTopology {
   }
 
   async #stop(): Promise<void> {
-    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#rolePoller.stop();
     this.closeWatchers();
     this.eventLog.close();
     await Promise.allSettled([...this.dataServers, ...this.sentinelServers].map((s) => s.stop()));
@@ -288,22 +261,4 @@ export abstract class OwnedTopology implements StartedTopology {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-}
-
-/** INFO text to a map: `role:master` -> { role: 'master' }. */
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-/** RESP2 flat [k, v, k, v] to an object (SENTINEL REPLICAS and friends). */
-export function pairsToObject(pairs: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(pairs)) return out;
-  for (let i = 0; i + 1 < pairs.length; i += 2) out[String(pairs[i])] = String(pairs[i + 1]);
-  return out;
 }

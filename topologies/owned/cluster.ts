@@ -6,48 +6,10 @@ import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
 import { compareVersions } from '../process/redis-binary.ts';
 import type { ManagedServer, ServerLauncher } from '../server.ts';
-import { OwnedTopology, parseInfo } from './base.ts';
+import { type ClusterNodeLine, parseClusterNodes, parseInfo } from '../redis/replies.ts';
+import { OwnedTopology } from './base.ts';
 
 export const CLUSTER_SLOTS = 16384;
-
-export interface ClusterNodeLine {
-  id: string;
-  /** As the node announces it; empty for a node without an address yet. */
-  host: string;
-  port: number;
-  flags: string[];
-  primaryId: string | undefined;
-  linkState: string;
-  slots: [number, number][];
-}
-
-/** One line of CLUSTER NODES: `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot>...` */
-export function parseClusterNodes(text: string): ClusterNodeLine[] {
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [id, address, flags, primary, , , , linkState, ...slots] = line.split(' ');
-      // `ip:port@cport[,hostname]`; an IPv6 ip has colons of its own, so split at the last one.
-      const hostPort = (address ?? '').split('@')[0]!;
-      const colon = hostPort.lastIndexOf(':');
-      return {
-        id: id!,
-        host: hostPort.slice(0, colon),
-        port: Number(hostPort.slice(colon + 1)),
-        flags: (flags ?? '').split(','),
-        primaryId: primary && primary !== '-' ? primary : undefined,
-        linkState: linkState ?? '',
-        slots: slots
-          .filter((s) => !s.startsWith('['))
-          .map((s) => {
-            const [a, b] = s.split('-').map(Number);
-            return [a!, b ?? a!] as [number, number];
-          }),
-      };
-    });
-}
 
 /** Slot ranges split as evenly as redis-cli --cluster create splits them. */
 export function slotRanges(shards: number): [number, number][] {
