@@ -44,9 +44,9 @@ async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, 
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-bench-'));
   try {
     const scenario = normalizeScenario({ workload: { users: 1000, ...workload }, load: { mode, rate, concurrency, warmup: 0, duration: durationMs } });
-    const engine = new LoadEngine({ scenario, strategy: noopStrategy(), redis: { isCluster: false } as unknown as Redis, historyPath: join(dir, 'history.ndjson'), worker: 0, rate, concurrency, userPrefix: 'u' });
     const signal = new AbortController().signal;
-    await engine.login(signal);
+    const engine = new LoadEngine({ scenario, strategy: noopStrategy(), redis: { isCluster: false } as unknown as Redis, historyPath: join(dir, 'history.ndjson'), worker: 0, rate, concurrency, userPrefix: 'u', signal });
+    await engine.login();
     const origin = { absoluteMs: performance.timeOrigin + performance.now() + 200, wallMs: Date.now() + 200 };
     engine.setOrigin(origin);
     const timer = sample ? setInterval(() => sample(engine), 1000) : undefined;
@@ -60,7 +60,7 @@ async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, 
       }
     });
     gcObserver.observe({ entryTypes: ['gc'] });
-    await engine.drive(-200, durationMs, signal);
+    await engine.drive(-200, durationMs);
     // Entries are delivered asynchronously: let the last ones in before counting.
     await new Promise((resolve) => setTimeout(resolve, 20));
     gcObserver.disconnect();

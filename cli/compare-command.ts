@@ -1,5 +1,5 @@
 import { IncompatibleResultsError, compareResults, parseThresholds, regressions, renderComparison, DEFAULT_THRESHOLDS } from '../reports/compare.ts';
-import { loadResult, ResultFileError, type ResultFile } from '../result/schema.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -38,12 +38,7 @@ const FLAGS = {
 
 /** A file that does not load is a wrong argument for compare and merge: exit 2, same one-line message. */
 export function loadResultArgument(path: string): { source: string; result: ResultFile } {
-  try {
-    return { source: path, result: loadResult(path) };
-  } catch (error) {
-    if (error instanceof ResultFileError) throw new UsageError(error.message);
-    throw error;
-  }
+  return { source: path, result: loadResult(path) };
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {

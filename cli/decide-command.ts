@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
+import { normalizeScenario } from '../harness/scenario.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { parseDurationMs } from '../core/duration.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
@@ -8,10 +9,10 @@ import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
 import { faultAtMs, planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
-import { ContradictionError, loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
+import { loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
 import { parseFlags } from './flags.ts';
-import { runCommand } from './run-command.ts';
+import { runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export const DECIDE_HELP = `Usage: tokenbench decide --requirements <req.yaml> [--result <result.json> ...] [options]
@@ -62,16 +63,6 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function readRequirements(path: string): Requirements {
-  try {
-    return loadRequirementsFile(path);
-  } catch (error) {
-    // A file the user wrote is input to fix: exit 2, like a bad flag.
-    if (error instanceof ContradictionError || (error instanceof TokenbenchError && error.code === 'ERR_REQUIREMENTS_FILE')) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
 function environmentOf(results: readonly LoadedResult[]): string | undefined {
   const env = results[0]?.result.environment;
   return env ? `${env.redis}, ${env.cpus} × ${env.cpuModel}, Node.js ${env.node}, tokenbench ${env.tokenbench}${env.gitSha ? ` (${env.gitSha.slice(0, 7)})` : ''}` : undefined;
@@ -88,15 +79,11 @@ async function runPlanned(requirements: Requirements, durationMs: number, outDir
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
     const dir = join(outDir, planned.name);
-    mkdirSync(dir, { recursive: true });
-    const scenarioPath = join(dir, 'decide-scenario.json');
-    writeFileSync(scenarioPath, `${JSON.stringify(planned.scenario, null, 2)}\n`);
     process.stderr.write(`decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${planned.name === 'capacity' ? ' (closed loop, per-node throughput)' : ''}\n`);
-    // The same path as `tokenbench run --scenario`: one load engine, one result format.
-    const code = await runCommand(['--scenario', scenarioPath, '--out', dir]);
-    if (code !== 0) return code;
-    const path = join(dir, 'result.json');
-    loaded.push({ path: relative(process.cwd(), path) || path, result: loadResult(path) });
+    // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
+    const { result, resultPath } = await runShown(normalizeScenario(planned.scenario), dir);
+    if (result.interrupted) return EXIT_CODES.interrupted;
+    loaded.push({ path: relative(process.cwd(), resultPath) || resultPath, result: loadResult(resultPath) });
   }
   return loaded;
 }
@@ -112,7 +99,7 @@ export async function decideCommand(argv: string[]): Promise<number> {
   const durationMs = values.duration === undefined ? DEFAULT_DECIDE_DURATION_MS : parseDurationMs(values.duration, '--duration');
   if (durationMs < 500) throw new InvalidOptionError('--duration', 'a measured phase of at least 500ms', values.duration);
   if (values.result && values.duration !== undefined) throw new UsageError('decide: --duration applies to the runs decide makes; with --result it runs nothing');
-  const requirements = readRequirements(values.requirements);
+  const requirements = loadRequirementsFile(values.requirements);
   // Result files are read before anything starts, so a bad one costs no run.
   const given: LoadedResult[] = (values.result ?? []).map((path) => ({ path, result: loadResult(path) as ResultFile }));
 

@@ -1,6 +1,5 @@
 import { TOKENBENCH_VERSION } from '../core/version.ts';
-import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
-import { ResultFileError } from '../result/schema.ts';
+import { exitCodeOf, TokenbenchError } from '../core/errors.ts';
 import { compareCommand } from './compare-command.ts';
 import { decideCommand } from './decide-command.ts';
 import { doctorCommand } from './doctor.ts';
@@ -9,7 +8,6 @@ import { mergeCommand } from './merge-command.ts';
 import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { topologyCommand } from './topology-command.ts';
-import { UsageError } from './usage-error.ts';
 
 
 export const MAIN_HELP = `tokenbench ${TOKENBENCH_VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
@@ -79,8 +77,7 @@ export function reportError(error: unknown): number {
   if (error instanceof TokenbenchError) {
     process.stderr.write(`tokenbench: ${error.message}\n`);
     if (debug) process.stderr.write(`${error.stack}\n`);
-    // Input the user can fix (flags, scenario, result files) is a usage error; the rest is a run-time failure.
-    return error instanceof UsageError || error instanceof InvalidOptionError || error instanceof ResultFileError ? 2 : 1;
+    return exitCodeOf(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`);

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { IncompatibleResultsError } from '../reports/compare.ts';
 import { mergeResults } from '../reports/merge.ts';
-import { ResultFileError } from '../result/schema.ts';
 import { loadResultArgument } from './compare-command.ts';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
@@ -52,7 +51,6 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     merged = mergeResults(inputs);
   } catch (error) {
     if (error instanceof IncompatibleResultsError) throw new UsageError(`merge: ${error.message}`);
-    if (error instanceof ResultFileError) throw new UsageError(error.message);
     throw error;
   }
   const json = `${JSON.stringify(merged, null, 2)}\n`;

@@ -1,19 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
-import { InvalidOptionError } from '../core/errors.ts';
+import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/duration.ts';
-import { parseResult, SCHEMA_VERSION, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
-import { runStrategy } from '../harness/runner.ts';
-import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
-import { expandTopologies, loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../harness/scenario.ts';
-import { renderHtml } from '../reports/html.ts';
-import { headlineFigures } from '../result/figures.ts';
-import { renderMarkdown } from '../reports/markdown.ts';
+import { loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../harness/scenario.ts';
+import { summaryTable } from '../reports/markdown.ts';
 import { intFlag, parseFlags } from './flags.ts';
 import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
-import { ensureRedisServer } from './install-redis.ts';
+import { runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export const RUN_HELP = `Usage: tokenbench run [--scenario <file.yaml|json>] [options]
@@ -193,46 +185,6 @@ export function scenarioFromFlags(values: Values): Scenario {
 
 export type { ResultFile } from '../result/schema.ts';
 
-function fmt(ms: number | undefined): string {
-  return ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
-export function summaryTable(runs: readonly StrategyRunResult[]): string {
-  const lines = [
-    '| strategy | topology | engine | ops/s | verify p50 ms | p99 | p99.9 | max | RTT/verify | revoked-accepted (violations) | valid-rejected | lost revocations | longest unavailability ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of runs) {
-    const v = r.latency.verify?.all;
-    const f = headlineFigures(r);
-    const orDash = (n: number | null) => (n === null ? '-' : String(n));
-    lines.push(
-      `| ${r.label}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${r.engine} ${r.alg} | ${r.load.achievedRate} | ${fmt(v?.p50)} | ${fmt(v?.p99)} | ${fmt(v?.p999)} | ${fmt(v?.max)} | ${r.redis.roundTripsPerVerify ?? '-'} | ${f.revokedAccepted === null ? '-' : `${f.revokedAccepted} (${f.violations})`} | ${orDash(f.validRejected)} | ${orDash(f.lostRevocations)} | ${f.longestUnavailabilityMs === null ? '-' : Math.round(f.longestUnavailabilityMs)} |`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Markdown and HTML beside result.json; a renderer failing never loses the result. */
-export function writeReports(result: ResultFile, outDir: string): string[] {
-  const written: string[] = [];
-  // Rendered from the file's own content, so `tokenbench report result.json` gives the same bytes.
-  const fromFile = parseResult(JSON.parse(JSON.stringify(result)), join(outDir, 'result.json'));
-  for (const [file, render] of [
-    ['report.md', renderMarkdown],
-    ['report.html', renderHtml],
-  ] as const) {
-    try {
-      const path = join(outDir, file);
-      writeFileSync(path, render(fromFile));
-      written.push(path);
-    } catch (error) {
-      process.stderr.write(`tokenbench: ${file} not written: ${(error as Error).message}\n`);
-    }
-  }
-  return written;
-}
-
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, FLAGS, 'run');
   if (values.help) {
@@ -241,90 +193,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
-  const topologies = expandTopologies(scenario).map((s) => s.topology);
-  const processTopology = topologies.find((t) => t.backend === 'process');
-  const binary = processTopology ? await ensureRedisServer(processTopology.redisServer) : undefined;
-  const redisDescription = [
-    ...(binary ? [`${binary.flavor} ${binary.version}`] : []),
-    ...new Set(topologies.filter((t) => t.backend === 'container').map((t) => `image ${t.image ?? DEFAULT_IMAGE}`)),
-    ...(topologies.some((t) => t.backend === 'external') ? ['external deployment'] : []),
-  ].join(', ');
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
-  mkdirSync(outDir, { recursive: true });
-  const interactive = Boolean(process.stderr.isTTY) && !values.json && process.env.CI !== 'true';
-
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write(`\n${signal}: stopping the load, healing faults, writing the partial result (again to quit at once)\n`);
-      abort.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const result: ResultFile = {
-    tool: 'tokenbench',
-    tokenbenchVersion: TOKENBENCH_VERSION,
-    schemaVersion: SCHEMA_VERSION,
-    createdAt: new Date().toISOString(),
-    interrupted: false,
-    environment: {
-      tokenbench: TOKENBENCH_VERSION,
-      gitSha: gitSha(),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      redis: redisDescription,
-      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
-    },
-    scenario: scenario as unknown as Record<string, unknown>,
-    runs: [],
-  };
-  const resultPath = join(outDir, 'result.json');
-  const save = () => writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
-  // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it.
-  writeFileSync(join(outDir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
-  try {
-    let index = 0;
-    for (const part of expandTopologies(scenario)) {
-      for (let i = 0; i < part.strategies.length && !abort.signal.aborted; i++) {
-        const run = await runStrategy(part, i, {
-          outDir,
-          index: index++,
-          signal: abort.signal,
-          ...(interactive && {
-            onStage: (label: string, stage: string) => process.stderr.write(`\r\x1b[K[${label} on ${part.topology.kind}] ${stage}\n`),
-            onProgress: (p) =>
-              process.stderr.write(
-                `\r\x1b[K[${p.label} on ${part.topology.kind}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
-              ),
-          }),
-        });
-        result.runs.push(run);
-        result.interrupted = run.interrupted;
-        save();
-        if (interactive) process.stderr.write('\r\x1b[K');
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    result.interrupted ||= abort.signal.aborted;
-    save();
-  }
-  const reports = writeReports(result, outDir);
+  const { result, resultPath, reports } = await runShown(scenario, outDir, { quiet: values.json ?? false });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    process.stdout.write(`\n${summaryTable(result.runs)}\n`);
+    process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
     process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
     for (const path of reports) process.stdout.write(`report: ${path}\n`);
   }
-  return result.interrupted ? 130 : 0;
+  return result.interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
 }

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TokenbenchError } from './errors.ts';
+import { type ErrorCode, TokenbenchError } from './errors.ts';
 
 /**
  * Reads a YAML (or, by extension, JSON) file the user wrote. A file that cannot be read or parsed
  * is one error with `code`, naming the file and, for a syntax error, its first line.
  */
-export function readConfigFile(path: string, code: string, what: string): unknown {
+export function readConfigFile(path: string, code: ErrorCode, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

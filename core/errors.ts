@@ -1,10 +1,54 @@
+/**
+ * Every error code tokenbench raises on purpose, with the exit code the CLI leaves with for it:
+ * 2 for input the user can fix (a flag, a scenario, requirements or result file), 1 for a failure
+ * at run time. The one place exit codes are decided (see EXIT_CODES for the rest).
+ */
+export const ERROR_EXIT_CODES = {
+  ERR_USAGE: 2,
+  ERR_INVALID_OPTION: 2,
+  ERR_SCENARIO_FILE: 2,
+  ERR_REQUIREMENTS_FILE: 2,
+  ERR_REQUIREMENTS_CONTRADICTION: 2,
+  ERR_RESULT_FILE: 2,
+  ERR_INCOMPATIBLE_RESULTS: 2,
+  ERR_REDIS_UNAVAILABLE: 1,
+  ERR_SERVER_START: 1,
+  ERR_WAIT_TIMEOUT: 1,
+  ERR_FAULT: 1,
+  ERR_EXTERNAL_UNREACHABLE: 1,
+  ERR_EXISTING_DATA: 1,
+  ERR_DOCKER_UNAVAILABLE: 1,
+  ERR_IMAGE_BUILD: 1,
+  ERR_DEPENDENCY_MISSING: 1,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
+
+/**
+ * How the CLI exits. 130 (128 + SIGINT) after Ctrl-C or SIGTERM, whatever was written by then:
+ * the partial result is marked interrupted.
+ */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
 /** Base of every error tokenbench raises on purpose. Callers switch on `code`, never on message text. */
 export class TokenbenchError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+}
+
+/** The exit code for an error: its code's, or 1 for anything unexpected. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof TokenbenchError ? ERROR_EXIT_CODES[error.code] : EXIT_CODES.failure;
+}
+
+/** Input that cannot be read as a result file: a newer or unknown schemaVersion, a bad field, bad JSON. */
+export class ResultFileError extends TokenbenchError {
+  constructor(message: string) {
+    super('ERR_RESULT_FILE', message);
   }
 }
 

@@ -1,7 +1,10 @@
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client.ts';
 import { estimateCost, nodeCapacity, num, type CostEstimate, type NodeCapacity } from './cost.ts';
 import type { Evidence, RunFigures } from './evidence.ts';
-import { describeRevocation, formatMs, TOPOLOGY_KINDS, type Requirements, type TopologyKind } from './requirements.ts';
+import { formatDuration } from '../core/duration.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import type { TopologyKind } from '../topologies/types.ts';
+import { describeRevocation, type Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
 export type CellStatus = 'met' | 'not met' | 'not measured';
@@ -94,12 +97,12 @@ export function requirementRows(r: Requirements): RequirementRow[] {
   if (r.revocation.maxSessionsPerUser > 0) rows.push({ id: 'sessionLimit', title: `at most ${r.revocation.maxSessionsPerUser} sessions per user` });
   if (r.revocation.onlineUserCount) rows.push({ id: 'onlineCount', title: 'online-user count' });
   if (r.revocation.neverAcceptRevoked) rows.push({ id: 'neverAcceptRevoked', title: 'no revoked token ever accepted' });
-  rows.push({ id: 'p99', title: `verify p99 ≤ ${formatMs(r.latency.verifyP99)}` });
-  if (r.latency.verifyP999 !== null) rows.push({ id: 'p999', title: `verify p99.9 ≤ ${formatMs(r.latency.verifyP999)}` });
+  rows.push({ id: 'p99', title: `verify p99 ≤ ${formatDuration(r.latency.verifyP99)}` });
+  if (r.latency.verifyP999 !== null) rows.push({ id: 'p999', title: `verify p99.9 ≤ ${formatDuration(r.latency.verifyP999)}` });
   rows.push({ id: 'peakRate', title: `${num(r.latency.peakVerifyRate)} verifies/s at peak` });
   rows.push({ id: 'onFailure', title: `Redis unreachable: ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}` });
   if (!r.redis.ackedRevocationsMayBeLost) rows.push({ id: 'noLostRevocations', title: 'no acknowledged revocation lost on failover' });
-  if (r.redis.maxUnavailability !== null) rows.push({ id: 'maxUnavailability', title: `unavailable ≤ ${formatMs(r.redis.maxUnavailability)} when a node fails` });
+  if (r.redis.maxUnavailability !== null) rows.push({ id: 'maxUnavailability', title: `unavailable ≤ ${formatDuration(r.redis.maxUnavailability)} when a node fails` });
   return rows;
 }
 
@@ -116,10 +119,10 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (mode === 'none') return met('not needed');
       if (stateless) return notMet('cannot revoke before expiry');
       if (s.strategy === 'double-token') {
-        if (mode === 'logout') return met(`logout ends the session; its access token lives ≤ ${formatMs(lifetime)}`);
-        if (mode === 'bounded' && lifetime <= r.revocation.within!) return met(`access tokens live ≤ ${formatMs(lifetime)} after revocation`);
-        const shorter = mode === 'bounded' && r.revocation.within! > r.tokens.leeway ? `; shorten tokens.accessTtl to ${formatMs(r.revocation.within! - r.tokens.leeway)} to qualify` : '';
-        return notMet(`a revoked session's access token lives up to ${formatMs(lifetime)}${shorter}`);
+        if (mode === 'logout') return met(`logout ends the session; its access token lives ≤ ${formatDuration(lifetime)}`);
+        if (mode === 'bounded' && lifetime <= r.revocation.within!) return met(`access tokens live ≤ ${formatDuration(lifetime)} after revocation`);
+        const shorter = mode === 'bounded' && r.revocation.within! > r.tokens.leeway ? `; shorten tokens.accessTtl to ${formatDuration(r.revocation.within! - r.tokens.leeway)} to qualify` : '';
+        return notMet(`a revoked session's access token lives up to ${formatDuration(lifetime)}${shorter}`);
       }
       if (runs.length === 0) return notMeasured('immediate by design, not measured');
       const violations = sumOf(runs, (run) => run.violations) ?? 0;
@@ -132,7 +135,7 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (stateless) return notMet('cannot revoke before expiry');
       if (s.strategy === 'double-token') {
         const bounded = r.revocation.mode === 'logout' || r.revocation.mode === 'none' || (r.revocation.mode === 'bounded' && lifetime <= r.revocation.within!);
-        return bounded ? met(`kills every refresh family; access tokens live ≤ ${formatMs(lifetime)}`) : notMet(`access tokens of a banned user live up to ${formatMs(lifetime)}`);
+        return bounded ? met(`kills every refresh family; access tokens live ≤ ${formatDuration(lifetime)}`) : notMet(`access tokens of a banned user live up to ${formatDuration(lifetime)}`);
       }
       return met(s.strategy === 'blacklist' ? "one write: the user's revoked-before watermark" : "one write: deletes the user's set");
     case 'sessionLimit':
@@ -145,7 +148,7 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (s.strategy === 'double-token') return met('live refresh families: logged-in sessions, not recent activity');
       return notMet(stateless ? 'keeps no state' : 'stores only revocations');
     case 'neverAcceptRevoked': {
-      if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatMs(lifetime)} after revocation`);
+      if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatDuration(lifetime)} after revocation`);
       if (runs.length === 0) return notMeasured('not measured');
       if (topology !== 'single' && failoverRuns.length === 0) return notMeasured('no failover run measured');
       const accepted = sumOf(runs, (run) => run.revokedAccepted) ?? 0;
@@ -162,7 +165,7 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       const samples = Math.min(...runs.filter((run) => run.verifyP99Ms !== null).map((run) => run.steadyVerifies));
       // Below 1000 samples p99.9 is the single worst verify, p99 one of a handful: say so next to the figure.
       const figure = `${ms(value)} steady${rate !== null ? ` at ${num(rate)} ops/s` : ''}${samples < 1000 ? ` (${num(samples)} verifies)` : ''}`;
-      return value <= budget ? met(figure) : notMet(`${figure} > ${formatMs(budget)}`);
+      return value <= budget ? met(figure) : notMet(`${figure} > ${formatDuration(budget)}`);
     }
     case 'peakRate': {
       if (cost.nodes === 0) return met('verify needs no Redis');
@@ -204,7 +207,7 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (topology === 'single') return notMet('one node: no failover, an outage lasts until it restarts');
       const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
       if (window === null) return notMeasured('no failover run measured');
-      return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatMs(bound)}`);
+      return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatDuration(bound)}`);
     }
   }
 }
@@ -274,9 +277,9 @@ function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
       value: `\`commandTimeout: ${c.commandTimeout}\`, \`maxRetriesPerRequest: ${c.maxRetriesPerRequest}\`${option.topology === 'sentinel' ? ', `failoverDetector: true` (redis/ioredis#1314)' : ''}${option.topology === 'cluster' ? `, \`retryDelayOnFailover: ${c.retryDelayOnFailover}\`` : ''}, \`reconnectOnReadonly: true\``,
     });
   }
-  settings.push({ name: 'access token lifetime', value: `${formatMs(r.tokens.accessTtl)} (leeway ${formatMs(r.tokens.leeway)})` });
-  if (s.strategy === 'double-token') settings.push({ name: 'refresh token lifetime', value: `${formatMs(r.tokens.refreshTtl)}, rotated on every refresh with reuse detection` });
-  if (option.scheme === 'compact-blacklist') settings.push({ name: 'bucket', value: `${formatMs(COMPACT_BUCKET_MS)}` });
+  settings.push({ name: 'access token lifetime', value: `${formatDuration(r.tokens.accessTtl)} (leeway ${formatDuration(r.tokens.leeway)})` });
+  if (s.strategy === 'double-token') settings.push({ name: 'refresh token lifetime', value: `${formatDuration(r.tokens.refreshTtl)}, rotated on every refresh with reuse detection` });
+  if (option.scheme === 'compact-blacklist') settings.push({ name: 'bucket', value: `${formatDuration(COMPACT_BUCKET_MS)}` });
   if (s.strategy === 'whitelist' && r.revocation.maxSessionsPerUser > 0) settings.push({ name: 'session limit', value: `\`whitelist.maxSessions: ${r.revocation.maxSessionsPerUser}\`` });
   return settings;
 }
@@ -316,7 +319,7 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
   const s = SCHEMES[option.scheme];
   const runs = option.runs;
   const failover = runs.filter((run) => run.failover);
-  const lifetime = formatMs(r.tokens.accessTtl + r.tokens.leeway);
+  const lifetime = formatDuration(r.tokens.accessTtl + r.tokens.leeway);
   const out: string[] = [];
   if (s.strategy === 'pure') {
     out.push(`A stolen token works until it expires (${lifetime}); the only levers are a shorter tokens.accessTtl and rotating the signing key, which logs everyone out.`);
@@ -341,7 +344,7 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
     if (s.strategy === 'whitelist') out.push(`Memory grows with every live token (${num(option.cost.liveEntries)} at the stated scale), and every login is a Redis write.`);
     else out.push(`Memory grows with revocations, not users (${num(option.cost.liveEntries)} live entries at the stated scale).`);
   }
-  if (option.scheme === 'compact-blacklist') out.push(`Entries live up to one bucket (${formatMs(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
+  if (option.scheme === 'compact-blacklist') out.push(`Entries live up to one bucket (${formatDuration(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
   if (s.wait) {
     const revoke = maxOf(runs, (run) => run.revokeP50Ms);
     out.push(`Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)} steady, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`);

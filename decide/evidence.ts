@@ -1,6 +1,7 @@
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { TOPOLOGY_KINDS, type TopologyKind } from './requirements.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import type { TopologyKind } from '../topologies/types.ts';
 import type { SchemeId } from './schemes.ts';
 
 /** The figures of one measured run that a decision can cite. Latencies in ms. */

@@ -1,6 +1,8 @@
 import type { ScenarioInput } from '../harness/scenario.ts';
 import { disqualifiedByDesign, candidateTopologies } from './decide.ts';
-import type { Requirements, TopologyKind } from './requirements.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import type { TopologyKind } from '../topologies/types.ts';
+import type { Requirements } from './requirements.ts';
 import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
 /** Start-to-ready on this 2-core machine (README, `tokenbench topology bench`), rounded up. */
@@ -97,7 +99,7 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
   }
   const faultAt = faultAtMs(durationMs);
   const scenarios: PlannedScenario[] = [];
-  for (const kind of ['single', 'sentinel', 'cluster'] as const) {
+  for (const kind of TOPOLOGY_KINDS) {
     const schemes = byKind.get(kind);
     if (!schemes) continue;
     const faulted = kind !== 'single';

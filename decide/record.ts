@@ -1,6 +1,6 @@
 import { formatBytes, num } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
-import { formatMs } from './requirements.ts';
+import { formatDuration } from '../core/duration.ts';
 import { SCHEMES } from './schemes.ts';
 
 export interface RecordMeta {
@@ -35,10 +35,10 @@ function context(d: Decision, meta: RecordMeta): string[] {
     `Requirements from \`${meta.requirementsFile}\`:`,
     '',
     `- Revocation: ${d.rows[0]!.title}${r.revocation.revokeAllDevices ? '; revoke all of a user\'s devices at once' : ''}${r.revocation.maxSessionsPerUser > 0 ? `; at most ${r.revocation.maxSessionsPerUser} sessions per user` : ''}${r.revocation.onlineUserCount ? '; count online users' : ''}${r.revocation.neverAcceptRevoked ? '; no revoked token may ever be accepted' : ''}.`,
-    `- Verify latency: p99 ≤ ${formatMs(r.latency.verifyP99)}${r.latency.verifyP999 !== null ? `, p99.9 ≤ ${formatMs(r.latency.verifyP999)}` : ''}; ${num(r.latency.peakVerifyRate)} verifies/s at peak.`,
-    `- Tokens: access ${formatMs(r.tokens.accessTtl)}, refresh ${formatMs(r.tokens.refreshTtl)}, leeway ${formatMs(r.tokens.leeway)}.`,
+    `- Verify latency: p99 ≤ ${formatDuration(r.latency.verifyP99)}${r.latency.verifyP999 !== null ? `, p99.9 ≤ ${formatDuration(r.latency.verifyP999)}` : ''}; ${num(r.latency.peakVerifyRate)} verifies/s at peak.`,
+    `- Tokens: access ${formatDuration(r.tokens.accessTtl)}, refresh ${formatDuration(r.tokens.refreshTtl)}, leeway ${formatDuration(r.tokens.leeway)}.`,
     `- Scale: ${num(r.scale.activeUsers)} active users × ${num(r.scale.tokensPerUser)} tokens, ${num(r.scale.revocationsPerDay)} revocations per day.`,
-    `- Redis: ${r.redis.topologies.length ? `the team can run ${r.redis.topologies.join(', ')}` : 'not allowed'}; when unreachable, ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}; acknowledged revocations ${r.redis.ackedRevocationsMayBeLost ? 'may be lost on failover' : 'must survive a failover'}${r.redis.maxUnavailability !== null ? `; at most ${formatMs(r.redis.maxUnavailability)} unavailable when a node fails` : ''}.`,
+    `- Redis: ${r.redis.topologies.length ? `the team can run ${r.redis.topologies.join(', ')}` : 'not allowed'}; when unreachable, ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}; acknowledged revocations ${r.redis.ackedRevocationsMayBeLost ? 'may be lost on failover' : 'must survive a failover'}${r.redis.maxUnavailability !== null ? `; at most ${formatDuration(r.redis.maxUnavailability)} unavailable when a node fails` : ''}.`,
   ];
   if (r.assumptions.redisOpsPerNode !== null) lines.push(`- Assumption: one Redis primary sustains ${num(r.assumptions.redisOpsPerNode)} ops/s (not measured here).`);
   lines.push('', `Evidence: ${meta.evidenceNote}.${meta.environment ? ` Environment: ${meta.environment}.` : ''}`, '');

@@ -2,23 +2,13 @@ import { z } from 'zod';
 import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
 import { dottedPath, parseOrThrow } from '../core/validation.ts';
 import { readConfigFile } from '../core/config-file.ts';
+import { durationSchema, formatDuration } from '../core/duration.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION_TEXT = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
-
-/** Token lifetimes run to days, so unlike scenario durations this one also takes `d`. */
-const duration = z
-  .union([z.number().min(0), z.string().regex(DURATION_TEXT, 'a duration such as 500ms, 5s, 15m, 7d')], { error: 'a duration such as 500ms, 5s, 15m, 7d' })
-  .transform((v) => {
-    if (typeof v === 'number') return v;
-    const m = DURATION_TEXT.exec(v)!;
-    return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
-  });
+const duration = durationSchema;
 const positiveDuration = duration.refine((ms) => ms > 0, 'a duration above 0');
 const count = (min: number) => z.number().int().min(min);
 
-export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;
-export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
 export const REVOCATION_MODES = ['none', 'logout', 'immediate', 'bounded'] as const;
 
 /** One place for the defaults, so the README table, --help and the schema cannot drift apart. */
@@ -127,7 +117,7 @@ export class ContradictionError extends TokenbenchError {
 
 export function describeRevocation(r: Requirements): string {
   const mode = r.revocation.mode;
-  if (mode === 'bounded') return `revocation within ${formatMs(r.revocation.within!)}`;
+  if (mode === 'bounded') return `revocation within ${formatDuration(r.revocation.within!)}`;
   return mode === 'none' ? 'no early revocation' : mode === 'logout' ? 'revocation on logout' : 'immediate revocation';
 }
 
@@ -166,10 +156,10 @@ export function normalizeRequirements(input: unknown, source = 'requirements', l
     throw new InvalidOptionError(label(['revocation', 'within']), `nothing: a bound applies only to revocation.mode 'bounded' (mode is '${r.revocation.mode}')`, raw.revocation?.within);
   }
   if (r.latency.verifyP999 !== null && r.latency.verifyP999 < r.latency.verifyP99) {
-    throw new InvalidOptionError(label(['latency', 'verifyP999']), `a budget >= latency.verifyP99 (${formatMs(r.latency.verifyP99)}): p99.9 cannot be faster than p99`, raw.latency?.verifyP999);
+    throw new InvalidOptionError(label(['latency', 'verifyP999']), `a budget >= latency.verifyP99 (${formatDuration(r.latency.verifyP99)}): p99.9 cannot be faster than p99`, raw.latency?.verifyP999);
   }
   if (r.tokens.refreshTtl < r.tokens.accessTtl) {
-    throw new InvalidOptionError(label(['tokens', 'refreshTtl']), `a lifetime >= tokens.accessTtl (${formatMs(r.tokens.accessTtl)})`, (input as { tokens?: { refreshTtl?: unknown } }).tokens?.refreshTtl);
+    throw new InvalidOptionError(label(['tokens', 'refreshTtl']), `a lifetime >= tokens.accessTtl (${formatDuration(r.tokens.accessTtl)})`, (input as { tokens?: { refreshTtl?: unknown } }).tokens?.refreshTtl);
   }
   if (new Set(r.redis.topologies).size !== r.redis.topologies.length) {
     throw new InvalidOptionError(label(['redis', 'topologies']), 'each topology at most once', r.redis.topologies);
@@ -185,10 +175,3 @@ export function loadRequirementsFile(path: string): Requirements {
   return normalizeRequirements(data, path, (p) => `${path}: ${dottedPath(p)}`);
 }
 
-export function formatMs(ms: number): string {
-  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms >= 1000) return `${Number((ms / 1000).toFixed(2))} s`;
-  return `${Number(ms.toFixed(2))} ms`;
-}

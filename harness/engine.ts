@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Strategy } from '../strategies/types.ts';
+import type { EngineApi } from './engine-handle.ts';
 import { HistoryWriter } from './history-file.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
@@ -30,6 +31,8 @@ export interface EngineOptions {
   concurrency: number;
   /** Users are partitioned between engines: `w<worker>-user-<n>`. */
   userPrefix: string;
+  /** Aborted: login and the load stop at once (Ctrl-C). */
+  signal: AbortSignal;
 }
 
 function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
@@ -41,7 +44,7 @@ function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
  * records each in the history and the histograms, and keeps what the final reconciliation needs.
  * Faults, phases and checks belong to the orchestrator (runner.ts), which may drive several engines.
  */
-export class LoadEngine {
+export class LoadEngine implements EngineApi {
   readonly #o: EngineOptions;
   readonly #workload: Workload;
   readonly metrics: Metrics;
@@ -97,7 +100,8 @@ export class LoadEngine {
     return this.#workload.users.length;
   }
 
-  async login(signal: AbortSignal): Promise<void> {
+  async login(): Promise<void> {
+    const signal = this.#o.signal;
     const logins = this.#workload.initialLogins();
     let next = 0;
     const worker = async () => {
@@ -109,12 +113,12 @@ export class LoadEngine {
     await Promise.all(Array.from({ length: LOGIN_CONCURRENCY }, worker));
   }
 
-  /** Drives load from `fromMs` to `untilMs` (run ms); ops due before 0 are warm-up. Returns how many were still in flight at the end. */
-  async drive(fromMs: number, untilMs: number, signal: AbortSignal): Promise<number> {
+  /** Ops due before 0 are warm-up. */
+  async drive(fromMs: number, untilMs: number): Promise<number> {
     const load = this.#o.scenario.load;
     const hooks = {
       now: () => this.now(),
-      signal,
+      signal: this.#o.signal,
       launch: (intendedMs: number) => this.#execute(this.#workload.next(), intendedMs, intendedMs < 0 ? 'warmup' : this.phase),
     };
     if (load.mode === 'open') await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip));

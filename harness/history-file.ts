@@ -62,3 +62,19 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   for await (const line of lines) if (line) yield JSON.parse(line) as Op;
 }
+
+/** The histories of several generators, merged in completion order (each file already is). */
+export async function* mergeHistories(paths: string[]): AsyncGenerator<Op> {
+  const iterators = paths.map((p) => readHistory(p)[Symbol.asyncIterator]());
+  const heads = await Promise.all(iterators.map((it) => it.next()));
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i]!;
+      if (!head.done && (best < 0 || head.value.completeMs < (heads[best]!.value as Op).completeMs)) best = i;
+    }
+    if (best < 0) return;
+    yield heads[best]!.value as Op;
+    heads[best] = await iterators[best]!.next();
+  }
+}

@@ -2,17 +2,14 @@ import { z } from 'zod';
 import { clientOptionsSchema } from '../topologies/client.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
+import { FAULT_KINDS } from './nemesis/kinds.ts';
 import { topologyOptionsSchema } from '../topologies/options.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { readConfigFile } from '../core/config-file.ts';
-import { parseDurationMs } from '../core/duration.ts';
+import { durationSchema } from '../core/duration.ts';
 
-const DURATION_TEXT = /^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/;
-/** `10s`, `500ms`, `2m`, or a number of milliseconds. */
-const duration = z
-  .union([z.number().min(0), z.string().regex(DURATION_TEXT, 'a duration such as 500ms, 10s or 2m')], { error: 'a duration such as 500ms, 10s or 2m' })
-  .transform((v) => parseDurationMs(v, ''));
+const duration = durationSchema;
 const share = z.number().min(0).max(1);
 
 const strategyEntry = z.union(
@@ -129,21 +126,18 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
 export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
-  const check = (faults: Scenario['faults'], { kind, backend }: Scenario['topology'], at: (PropertyKey)[]) =>
-    faults.forEach((fault, i) => {
-      if (backend === 'external' && (fault.action === 'kill' || fault.action === 'restart')) {
-        throw new InvalidOptionError(label([...at, i, 'action']), 'failover, pause or resume (an external deployment is not ours to kill or restart)', fault.action);
-      }
+  const check = (faults: Scenario['faults'], topology: Scenario['topology'], at: PropertyKey[]) => {
+    for (const [i, fault] of faults.entries()) {
+      const unsupported = FAULT_KINDS[fault.action].unsupported(topology);
+      if (unsupported) throw new InvalidOptionError(label([...at, i, 'action']), unsupported, fault.action);
       if (fault.at >= scenario.load.duration) {
         throw new InvalidOptionError(label([...at, i, 'at']), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
       }
-      if (fault.action === 'failover' && kind === 'single') {
-        throw new InvalidOptionError(label([...at, i, 'action']), 'kill, pause, resume or restart (failover needs a sentinel or cluster topology)', fault.action);
+      if (fault.target === 'sentinel' && topology.kind !== 'sentinel') {
+        throw new InvalidOptionError(label([...at, i, 'target']), `a target that exists in a ${topology.kind} topology`, fault.target);
       }
-      if (fault.target === 'sentinel' && kind !== 'sentinel') {
-        throw new InvalidOptionError(label([...at, i, 'target']), `a target that exists in a ${kind} topology`, fault.target);
-      }
-    });
+    }
+  };
   if (scenario.topologies) scenario.topologies.forEach((entry, i) => check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']));
   else check(scenario.faults, scenario.topology, ['faults']);
   return scenario;

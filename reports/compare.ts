@@ -1,5 +1,6 @@
 import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
-import { headlineFigures, sumOf } from '../result/figures.ts';
+import { escapeCell, markdownTable } from '../core/markdown.ts';
+import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
 /**
@@ -107,7 +108,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'throughput', name: 'throughput ops/s', unit: 'ops/s', better: 'higher', correctness: false, read: (r) => r.load.achievedRate },
   { id: 'violations', name: 'revoked-accepted violations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).violations },
   { id: 'lost', name: 'lost revocations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).lostRevocations },
-  { id: 'entry-lost', name: 'valid-rejected entryLost', unit: 'count', better: 'lower', correctness: true, read: (r) => sumOf(r.checks['valid-rejected']?.counts, ['entryLost']) },
+  { id: 'entry-lost', name: 'valid-rejected entryLost', unit: 'count', better: 'lower', correctness: true, read: (r) => r.checks['valid-rejected'].counts.entryLost },
   { id: 'unavailability', name: 'longest unavailability ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => headlineFigures(r).longestUnavailabilityMs },
 ];
 
@@ -371,19 +372,20 @@ export function renderComparison(comparison: Comparison, options: { markdown?: b
   const verdictLine = crossed.length === 0 ? 'no threshold crossed' : `${crossed.length} threshold${crossed.length === 1 ? '' : 's'} crossed`;
 
   if (markdown) {
-    const cell = (text: string) => text.replace(/\|/g, '\\|');
     const lines = [
       `### tokenbench compare: ${crossed.length === 0 ? 'ok' : 'regression'}`,
       '',
-      `baseline \`${cell(comparison.baseline)}\`, current \`${cell(comparison.current)}\`: ${verdictLine}`,
+      `baseline \`${escapeCell(comparison.baseline)}\`, current \`${escapeCell(comparison.current)}\`: ${verdictLine}`,
       '',
-      `| ${header.join(' | ')} |`,
-      `|${rightAligned.map((r) => (r ? '---:' : '---')).join('|')}|`,
-      ...body.map((cells) => `| ${cells.map((c, i) => cell(i === 8 && c === 'regression' ? '**regression**' : c)).join(' | ')} |`),
+      ...markdownTable(
+        header,
+        body.map((cells) => cells.map((c, i) => (i === 8 && c === 'regression' ? '**regression**' : escapeCell(c)))),
+        { align: rightAligned.map((r) => (r ? 'right' : 'left')), raw: true },
+      ),
       '',
-      ...crossed.map((line) => `- **regression**: ${cell(line.replace(/^regression: /, ''))}`),
+      ...crossed.map((line) => `- **regression**: ${escapeCell(line.replace(/^regression: /, ''))}`),
       ...(crossed.length > 0 ? [''] : []),
-      ...notes.map((n) => `<sub>${cell(n)}</sub><br>`),
+      ...notes.map((n) => `<sub>${escapeCell(n)}</sub><br>`),
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -1,4 +1,6 @@
 import { decodeHistogram } from '../result/histogram.ts';
+import { formatMs as fmtMs, formatSeconds as fmtSeconds } from '../core/format.ts';
+import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import {
@@ -85,18 +87,8 @@ function scenarioName(result: ResultFile): string {
   return typeof name === 'string' && name.trim() !== '' ? name : 'tokenbench run';
 }
 
-/** Same precision rule as the CLI summary, so the page and the terminal agree digit for digit. */
-function fmtMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
-  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
 function fmtOffset(ms: number): string {
   return ms < 1000 ? `+${Math.round(ms)} ms` : `+${(ms / 1000).toFixed(3)} s`;
-}
-
-function fmtSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 function fmtCreated(iso: string): string {
@@ -132,13 +124,16 @@ function headerSection(result: ResultFile, title: string): string {
   const banner = result.interrupted
     ? '<div class="banner" role="alert"><strong>Interrupted.</strong> This run was stopped before it finished: the figures cover only what completed, and runs marked “interrupted” are partial.</div>'
     : '';
+  const merged = result.mergedFrom
+    ? `<div class="banner" role="note"><strong>Merged</strong> from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map(esc).join(', ')}): ${esc(result.mergedFrom.note)}</div>`
+    : '';
   return `<header>
 <p class="eyebrow">tokenbench report</p>
 <h1>${esc(title)}</h1>
 <p class="meta">Created ${esc(fmtCreated(result.createdAt))}</p>
 <p class="meta">${environment.map(esc).join(' · ')}</p>
 ${loadLine(result.runs)}
-${banner}
+${banner}${merged}
 <nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a></nav>
 </header>`;
 }
@@ -171,7 +166,7 @@ ${num(fmtMs(verify?.p50))}${num(fmtMs(verify?.p99))}${num(fmtMs(verify?.p999))}
 ${num(run.redis.roundTripsPerVerify === null ? '-' : formatNumber(run.redis.roundTripsPerVerify))}
 ${num(run.redis.bytesPerEntry === null ? '-' : run.redis.bytesPerEntry.toFixed(1))}
 ${countCell(figures.revokedAccepted, 'plain')}${countCell(figures.violations, 'bad')}${countCell(figures.validRejected, 'warn')}${countCell(figures.lostRevocations, 'bad')}
-${num(figures.longestUnavailabilityMs === null ? '-' : Math.round(figures.longestUnavailabilityMs).toLocaleString('en-US'))}
+${num(fmtSeconds(figures.longestUnavailabilityMs))}
 </tr>`;
 }
 
@@ -185,7 +180,7 @@ function summarySection(runs: readonly Run[], colours: readonly string[]): strin
 <th scope="col" class="num">verify<br>p50 ms</th><th scope="col" class="num">p99<br>ms</th><th scope="col" class="num">p99.9<br>ms</th>
 <th scope="col" class="num">Redis round<br>trips / verify</th><th scope="col" class="num">bytes<br>/ entry</th>
 <th scope="col" class="num">revoked<br>accepted</th><th scope="col" class="num">of which<br>violations</th>
-<th scope="col" class="num">valid<br>rejected</th><th scope="col" class="num">lost<br>revocations</th><th scope="col" class="num">longest<br>unavailability ms</th>
+<th scope="col" class="num">valid<br>rejected</th><th scope="col" class="num">lost<br>revocations</th><th scope="col" class="num">longest<br>unavailability</th>
 </tr></thead>
 <tbody>
 ${rows || '<tr><td colspan="14" class="muted">No strategy ran.</td></tr>'}
@@ -606,19 +601,17 @@ ${figure(comparisonBars(result, colours), 'Whole-run verify percentiles, the sam
 // ---------------------------------------------------------------------------------------------
 // Faults and the ground truth that followed
 
-type PerFault = Record<string, number | string | null>;
-
 /** perFault is ordered by time, not by the fault list: match on the injection time. */
-function perFaultFor(run: Run, fault: Fault, index: number): PerFault | undefined {
-  const all = run.checks.unavailability?.perFault ?? [];
-  return all.find((f) => typeof f.atMs === 'number' && Math.abs(f.atMs - fault.atMs) < 0.5) ?? all[index];
+function perFaultFor(run: Run, fault: Fault, index: number): FaultFigures | undefined {
+  const all = run.checks.unavailability.perFault ?? [];
+  return all.find((f) => Math.abs(f.atMs - fault.atMs) < 0.5) ?? all[index];
 }
 
 function figureValue(value: number | string | null | undefined, missing: string): string {
   return typeof value === 'number' ? `${fmtMs(value)} ms` : `<span class="muted">${missing}</span>`;
 }
 
-function faultFigures(figures: PerFault | undefined): string {
+function faultFigures(figures: FaultFigures | undefined): string {
   if (!figures) return '<p class="muted">No unavailability figures for this fault.</p>';
   return `<dl class="figures">
 <div><dt>detected after</dt><dd>${figureValue(figures.detectMs, 'no outage seen')}</dd><dd class="explain">first verify without a definite answer</dd></div>

@@ -1,29 +1,9 @@
+import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
+import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
 type Run = StrategyRunResult;
-
-const ms = (value: number | null | undefined, digits?: number): string => {
-  if (value === null || value === undefined || Number.isNaN(value)) return '-';
-  const d = digits ?? (value < 10 ? 2 : value < 100 ? 1 : 0);
-  return value.toFixed(d);
-};
-const seconds = (valueMs: number | null | undefined): string => (valueMs === null || valueMs === undefined ? '-' : `${(valueMs / 1000).toFixed(2)} s`);
-const count = (run: Run, check: string, key: string): number => run.checks[check]?.counts[key] ?? 0;
-/** Table cells come from the file: keep a label with a pipe or a newline from breaking the table. */
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-
-export function lostRevocations(run: Run): number {
-  return headlineFigures(run).lostRevocations ?? 0;
-}
-
-export function validRejected(run: Run): number {
-  return headlineFigures(run).validRejected ?? 0;
-}
-
-export function longestUnavailabilityMs(run: Run): number | null {
-  return headlineFigures(run).longestUnavailabilityMs;
-}
 
 function faultText(run: Run): string {
   if (run.faults.length === 0) return 'no fault';
@@ -33,24 +13,35 @@ function faultText(run: Run): string {
     .join(', ');
 }
 
-function summaryTable(runs: readonly Run[]): string[] {
-  const lines = [
-    '| strategy | topology | verify p50 ms | p99 ms | p99.9 ms | ops/s | Redis round trips / verify | bytes / entry | revoked accepted: violations (within guarantee, fail-open) | valid rejected | lost revocations | longest verify unavailability |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-  ];
-  for (const r of runs) {
+/** The summary every report starts with, one row per run; the terminal prints the same table. */
+export function summaryTable(runs: readonly Run[]): string[] {
+  const header = ['strategy', 'topology', 'verify p50 ms', 'p99 ms', 'p99.9 ms', 'ops/s', 'Redis round trips / verify', 'bytes / entry', 'revoked accepted: violations (within guarantee, fail-open)', 'valid rejected', 'lost revocations', 'longest verify unavailability'];
+  const rows = runs.map((r) => {
     const v = r.latency.verify?.all;
-    lines.push(
-      `| ${cell(r.label)}${r.interrupted ? ' (interrupted)' : ''} | ${r.topology.kind} | ${ms(v?.p50)} | ${ms(v?.p99)} | ${ms(v?.p999)} | ${r.load.achievedRate} | ${r.redis.roundTripsPerVerify ?? '-'} | ${r.redis.bytesPerEntry ?? '-'} | ${count(r, 'revoked-accepted', 'violations')} (${count(r, 'revoked-accepted', 'withinGuarantee')}, ${count(r, 'revoked-accepted', 'failOpen')}) | ${validRejected(r)} | ${lostRevocations(r)} | ${seconds(longestUnavailabilityMs(r))} |`,
-    );
-  }
-  return lines;
+    const f = headlineFigures(r);
+    const revoked = r.checks['revoked-accepted'].counts;
+    return [
+      `${r.label}${r.interrupted ? ' (interrupted)' : ''}`,
+      r.topology.kind,
+      ms(v?.p50),
+      ms(v?.p99),
+      ms(v?.p999),
+      r.load.achievedRate,
+      r.redis.roundTripsPerVerify ?? '-',
+      r.redis.bytesPerEntry ?? '-',
+      `${revoked.violations} (${revoked.withinGuarantee}, ${revoked.failOpen})`,
+      f.validRejected,
+      f.lostRevocations,
+      seconds(f.longestUnavailabilityMs),
+    ];
+  });
+  return markdownTable(header, rows, { align: header.map((_, i) => (i < 2 ? 'left' : 'right')) });
 }
 
 /** The ground truth after a fault, one line per kind of event (the first occurrence), with what clients saw woven in. */
 function faultSection(run: Run): string[] {
   const out: string[] = [];
-  const perFault = run.checks.unavailability?.perFault ?? [];
+  const perFault = run.checks.unavailability.perFault ?? [];
   run.faults
     .filter((f) => f.action !== 'settle')
     .forEach((fault, i) => {
@@ -74,9 +65,10 @@ function faultSection(run: Run): string[] {
         if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, 'verify p99 back within 1.5x of its pre-fault value']);
       }
       rows.sort((a, b) => a[0] - b[0]);
-      out.push('| after the fault | what happened |', '|--:|---|');
-      for (const [at, what] of rows.slice(0, 16)) out.push(`| +${(at / 1000).toFixed(3)} s | ${what} |`);
-      if (rows.length > 16) out.push(`| ... | ${rows.length - 16} more events in result.json |`);
+      const shown = rows.slice(0, 16).map(([at, what]) => [`+${(at / 1000).toFixed(3)} s`, what]);
+      if (rows.length > 16) shown.push(['...', `${rows.length - 16} more events in result.json`]);
+      // Raw: the event texts are ours and carry Markdown on purpose (**bold**, `code`).
+      out.push(...markdownTable(['after the fault', 'what happened'], shown, { align: ['right', 'left'], raw: true }));
       out.push('');
     });
   return out;
@@ -91,10 +83,10 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
   const points: string[] = [];
   for (const run of runs) {
     const where = `${run.label} on ${run.topology.kind}`;
-    const lost = lostRevocations(run);
+    const lost = headlineFigures(run).lostRevocations;
     const hasFault = run.faults.some((f) => f.action !== 'settle');
     if (lost > 0) {
-      const former = count(run, 'lost-revocations', 'ackedByFormerPrimary');
+      const former = run.checks['lost-revocations'].counts.ackedByFormerPrimary;
       points.push(`**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`);
     } else if (hasFault && (run.guarantee === 'immediate')) {
       points.push(`${where} lost no acknowledged revocation (${faultText(run)}).`);
@@ -103,21 +95,23 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
       const withWait = sameRunWithout(runs, run, (o) => o.wait !== null);
       if (withWait && hasFault) {
         const deltaMs = (withWait.latency.revoke?.all.p50 ?? NaN) - (run.latency.revoke?.all.p50 ?? NaN);
-        points.push(`With WAIT ${withWait.wait!.replicas} (${withWait.label}): ${lostRevocations(withWait)} lost, at ${deltaMs >= 0 ? '+' : ''}${ms(deltaMs)} ms revoke p50.`);
+        points.push(`With WAIT ${withWait.wait!.replicas} (${withWait.label}): ${headlineFigures(withWait).lostRevocations} lost, at ${deltaMs >= 0 ? '+' : ''}${ms(deltaMs)} ms revoke p50.`);
       }
     }
-    const violations = count(run, 'revoked-accepted', 'violations');
+    const revoked = run.checks['revoked-accepted'].counts;
+    const violations = revoked.violations;
     if (violations > 0) points.push(`**${where} accepted ${violations} revoked token${violations === 1 ? '' : 's'} after the revocation had been acknowledged.**`);
-    const within = count(run, 'revoked-accepted', 'withinGuarantee');
+    const within = revoked.withinGuarantee;
     if (run.guarantee === 'none' && within > 0) points.push(`${where} cannot revoke: all ${within} replayed revoked tokens were accepted (by design; nothing is stored).`);
     if (typeof run.guarantee === 'object' && within > 0) {
       points.push(`${where}: ${within} revoked access tokens were still accepted, as its guarantee allows (revocation waits for the access token to expire, up to ${Math.round(run.guarantee.boundedByMs / 1000)} s).`);
     }
-    const failOpen = count(run, 'revoked-accepted', 'failOpen');
+    const failOpen = revoked.failOpen;
     if (failOpen > 0) points.push(`${where} is fail-open: ${failOpen} revoked tokens were accepted while Redis was unreachable.`);
-    const down = longestUnavailabilityMs(run);
-    const storeRejected = count(run, 'valid-rejected', 'storeUnavailable');
-    if (hasFault && down !== null && down > 200) {
+    const down = headlineFigures(run).longestUnavailabilityMs;
+    const rejected = run.checks['valid-rejected'].counts;
+    const storeRejected = rejected.storeUnavailable;
+    if (hasFault && down > 200) {
       points.push(
         `${where}: verify had no definite answer for ${seconds(down)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in)` : ''}.`,
       );
@@ -125,7 +119,7 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
       // Cluster: one shard down, the others answering; no global silence, but real rejections.
       points.push(`${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over.`);
     }
-    const lostEntries = count(run, 'valid-rejected', 'entryLost');
+    const lostEntries = rejected.entryLost;
     if (lostEntries > 0) points.push(`**${where} rejected ${lostEntries} valid, never-revoked tokens** (an allowlist entry lost, or a session limit eviction).`);
   }
   // Cost relative to the stateless baseline on the same topology.
@@ -143,17 +137,18 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
 
 function environmentTable(result: ResultFile): string[] {
   const e = result.environment;
-  return [
-    '| | |',
-    '|---|---|',
-    `| tokenbench | ${e.tokenbench}${e.gitSha ? ` (${e.gitSha.slice(0, 12)})` : ''} |`,
-    `| node | ${e.node} |`,
-    `| redis | ${e.redis} |`,
-    `| platform | ${e.platform} |`,
-    `| CPU | ${e.cpus} x ${cell(e.cpuModel)} |`,
-    `| JWT engines | ${e.jwtEngines.join(', ')} |`,
-    `| created | ${result.createdAt} |`,
-  ];
+  return markdownTable(
+    ['', ''],
+    [
+      ['tokenbench', `${e.tokenbench}${e.gitSha ? ` (${e.gitSha.slice(0, 12)})` : ''}`],
+      ['node', e.node],
+      ['redis', e.redis],
+      ['platform', e.platform],
+      ['CPU', `${e.cpus} x ${e.cpuModel}`],
+      ['JWT engines', e.jwtEngines.join(', ')],
+      ['created', result.createdAt],
+    ],
+  );
 }
 
 /** GitHub-flavoured Markdown for a PR or a design review, rendered from the result file alone. */
@@ -163,6 +158,7 @@ export function renderMarkdown(result: ResultFile): string {
   const load = result.scenario.load as { mode?: string; rate?: number; concurrency?: number; duration?: number; workers?: number } | undefined;
   const out: string[] = [`# tokenbench: ${name}`, ''];
   if (result.interrupted) out.push('> **Interrupted**: this result is partial (the run was stopped before the end).', '');
+  if (result.mergedFrom) out.push(`> **Merged** from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map((f) => `\`${f}\``).join(', ')}): ${result.mergedFrom.note}`, '');
   out.push(
     `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
     '',

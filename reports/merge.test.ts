@@ -7,7 +7,9 @@ import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../re
 import { IncompatibleResultsError } from './compare.ts';
 import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
 import { commandHarness } from '../test/support/command-harness.ts';
-import { loadResult, parseResult, ResultFileError, type ResultFile } from '../result/schema.ts';
+import { ResultFileError } from '../core/errors.ts';
+import type { OpFunction } from '../result/checks.ts';
+import { loadResult, parseResult, type ResultFile } from '../result/schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;
@@ -74,9 +76,10 @@ describe('mergeResults: histograms', () => {
       const input = single.runs[i]!;
       expect(Object.keys(run.latency).sort()).toEqual(Object.keys(input.latency).sort());
       for (const [op, entry] of Object.entries(run.latency)) {
-        expect(entry.all.count).toBe(2 * input.latency[op]!.all.count);
+        const before = input.latency[op as OpFunction]!;
+        expect(entry.all.count).toBe(2 * before.all.count);
         // Doubling every count leaves the percentiles where they were.
-        expect(entry.all.p99).toBe(summarize(decodeHistogram(input.latency[op]!.histogram)).p99);
+        expect(entry.all.p99).toBe(summarize(decodeHistogram(before.histogram)).p99);
         expect(entry.byPhase).toEqual({});
       }
     }
@@ -240,13 +243,13 @@ describe('mergeCommand', () => {
     await expect(run([SINGLE])).rejects.toThrow(new UsageError('merge: expected at least two result files, got 1 (see: tokenbench merge --help)'));
     await expect(run([SINGLE, SENTINEL])).rejects.toThrow(`merge: scenario differs between ${SINGLE} and ${SENTINEL}: topology.kind single vs sentinel`);
     const truncated = write('truncated.json', readFileSync(SINGLE, 'utf8').slice(0, 1000));
-    await expect(run([SINGLE, truncated])).rejects.toThrow(new UsageError(`${truncated}: not valid JSON (truncated or hand-edited?): ${errorOf(() => JSON.parse(readFileSync(truncated, 'utf8')))}`));
-    const newer = write('newer.json', { ...copy(single), schemaVersion: 2 });
-    await expect(run([SINGLE, newer])).rejects.toThrow(`${newer}: written by a newer tokenbench (schemaVersion 2)`);
+    await expect(run([SINGLE, truncated])).rejects.toThrow(new ResultFileError(`${truncated}: not valid JSON (truncated or hand-edited?): ${errorOf(() => JSON.parse(readFileSync(truncated, 'utf8')))}`));
+    const newer = write('newer.json', { ...copy(single), schemaVersion: 99 });
+    await expect(run([SINGLE, newer])).rejects.toThrow(`${newer}: written by a newer tokenbench (schemaVersion 99)`);
     const noHistogram = copy(single) as { runs: { latency: Record<string, { histogram?: string }> }[] };
     delete noHistogram.runs[1]!.latency.issue!.histogram;
     const missing = write('no-histogram.json', noHistogram);
-    await expect(run([SINGLE, missing])).rejects.toThrow(new UsageError(`${missing}: field runs[1].latency.issue.histogram is missing`));
+    await expect(run([SINGLE, missing])).rejects.toThrow(new ResultFileError(`${missing}: field runs[1].latency.issue.histogram is missing`));
     const corrupt = copy(single);
     corrupt.runs[0]!.latency.verify!.histogram = 'AAAA';
     const bad = write('corrupt.json', corrupt);

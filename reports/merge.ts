@@ -1,10 +1,17 @@
-import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from '../result/histogram.ts';
+import { ResultFileError } from '../core/errors.ts';
+import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS } from '../result/checks.ts';
+import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
+import type { LatencySummary, MergedFrom, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
 import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
-import { ResultFileError, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 
-type Histogram = ReturnType<typeof newHistogram>;
-type CheckResult = StrategyRunResult['checks'][string];
-type TimelineBucket = StrategyRunResult['timeline'][number];
+/** Any checker's result, as the merge sees it: counts, figures and examples of the same shape in every input. */
+interface AnyCheck {
+  valid: boolean | 'unknown';
+  counts: Record<string, number>;
+  figures?: Record<string, number | null>;
+  examples: unknown[];
+  perFault?: FaultFigures[];
+}
 
 export interface MergeInput {
   /** File name, for messages. */
@@ -12,13 +19,8 @@ export interface MergeInput {
   result: ResultFile;
 }
 
-export interface MergeNote {
-  files: string[];
-  note: string;
-}
-
-/** A result file plus where it came from. Readers ignore `mergedFrom` (the schema strips unknown fields), so it stays a valid result. */
-export type MergedResult = ResultFile & { mergedFrom: MergeNote };
+/** A result file that says where it came from: reports show `mergedFrom`. */
+export type MergedResult = ResultFile & { mergedFrom: MergedFrom };
 
 /** Goes into the output so nobody mistakes the merged figures for ones measured by one generator. */
 export const MERGE_NOTE =
@@ -106,25 +108,30 @@ function mergeFigures(all: readonly (Record<string, number | null> | undefined)[
   return out;
 }
 
-function mergePerFault(all: readonly (CheckResult['perFault'] | undefined)[]): CheckResult['perFault'] {
-  const present = all.filter((p): p is NonNullable<CheckResult['perFault']> => p !== undefined);
+function mergePerFault(all: readonly (FaultFigures[] | undefined)[]): FaultFigures[] | undefined {
+  const present = all.filter((p): p is FaultFigures[] => p !== undefined);
   if (present.length === 0) return undefined;
   const length = Math.max(...present.map((p) => p.length));
-  const out: NonNullable<CheckResult['perFault']> = [];
+  const out: FaultFigures[] = [];
   for (let i = 0; i < length; i++) {
-    const entries = present.map((p) => p[i]).filter((e): e is NonNullable<typeof e> => e !== undefined);
-    const merged = { ...entries[0]! };
+    const entries = present.map((p) => p[i]).filter((e): e is FaultFigures => e !== undefined);
     // Each generator saw the same fault; the slowest detection and recovery any of them saw is the one to report.
-    for (const key of Object.keys(merged)) if (key.endsWith('Ms')) merged[key] = maxOf(entries.map((e) => (typeof e[key] === 'number' ? (e[key] as number) : null)));
-    out.push(merged);
+    out.push({
+      ...entries[0]!,
+      atMs: Math.max(...entries.map((e) => e.atMs)),
+      detectMs: maxOf(entries.map((e) => e.detectMs)),
+      recoverMs: maxOf(entries.map((e) => e.recoverMs)),
+      steadyP99Ms: maxOf(entries.map((e) => e.steadyP99Ms)),
+    });
   }
   return out;
 }
 
-function mergeChecks(all: readonly Record<string, CheckResult>[]): Record<string, CheckResult> {
-  const out: Record<string, CheckResult> = {};
-  for (const name of new Set(all.flatMap((c) => Object.keys(c)))) {
-    const parts = all.map((c) => c[name]).filter((c): c is CheckResult => c !== undefined);
+/** Every checker's results merged by the same rules; the schema then checks the merged shape. */
+function mergeChecks(all: readonly Checks[]): Checks {
+  const out: Record<string, AnyCheck> = {};
+  for (const name of Object.keys(all[0]!) as (keyof Checks)[]) {
+    const parts = all.map((c) => c[name] as AnyCheck);
     const counts: Record<string, number> = {};
     for (const part of parts) for (const [key, n] of Object.entries(part.counts)) counts[key] = (counts[key] ?? 0) + n;
     // One generator that found a violation makes the merged check fail; one that checked nothing does not make it unknown.
@@ -139,7 +146,7 @@ function mergeChecks(all: readonly Record<string, CheckResult>[]): Record<string
       ...(perFault !== undefined && { perFault }),
     };
   }
-  return out;
+  return checksSchema.parse(out);
 }
 
 interface RunPart {
@@ -153,7 +160,7 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
   const merged = structuredClone(runs[0]!);
 
   const latency: StrategyRunResult['latency'] = {};
-  for (const op of new Set(runs.flatMap((r) => Object.keys(r.latency)))) {
+  for (const op of OP_FUNCTIONS.filter((f) => runs.some((r) => r.latency[f] !== undefined))) {
     const histograms = parts.flatMap((p) => {
       const entry = p.run.latency[op];
       return entry ? [decodeOrThrow(entry.histogram, p.source, `runs[${p.index}].latency.${op}.histogram`)] : [];

@@ -1,31 +1,27 @@
 import type { StrategyRunResult } from './schema.ts';
 
 /**
- * The headline figures of a run, read from its checker results in one place so that a figure
- * means the same in the terminal table, the Markdown and HTML reports and `compare`.
- * null: that checker's result is not in the file.
+ * The headline figures of a run, computed once from its typed checker results, so that a figure
+ * means the same in the terminal table, the Markdown and HTML reports, `compare` and `decide`.
  */
 export interface HeadlineFigures {
   /** Revoked tokens accepted after an acknowledged revocation: within guarantee + fail-open + violations. */
-  revokedAccepted: number | null;
-  violations: number | null;
-  validRejected: number | null;
+  revokedAccepted: number;
+  violations: number;
+  /** Never-revoked, unexpired tokens rejected: store unavailable + entry lost + JWT or clock + other. */
+  validRejected: number;
   /** Lost at the final reconciliation, plus resurrected after a rejection. */
-  lostRevocations: number | null;
-  longestUnavailabilityMs: number | null;
-}
-
-export function sumOf(counts: Record<string, number> | undefined, keys: readonly string[]): number | null {
-  return counts ? keys.reduce((total, key) => total + (counts[key] ?? 0), 0) : null;
+  lostRevocations: number;
+  longestUnavailabilityMs: number;
 }
 
 export function headlineFigures(run: StrategyRunResult): HeadlineFigures {
-  const revoked = run.checks['revoked-accepted']?.counts;
+  const { 'revoked-accepted': revoked, 'valid-rejected': rejected, 'lost-revocations': lost, unavailability } = run.checks;
   return {
-    revokedAccepted: sumOf(revoked, ['withinGuarantee', 'failOpen', 'violations']),
-    violations: sumOf(revoked, ['violations']),
-    validRejected: sumOf(run.checks['valid-rejected']?.counts, ['storeUnavailable', 'entryLost', 'jwtOrClock', 'other']),
-    lostRevocations: sumOf(run.checks['lost-revocations']?.counts, ['lostAtReconciliation', 'resurrected']),
-    longestUnavailabilityMs: run.checks.unavailability?.figures?.longestWindowMs ?? null,
+    revokedAccepted: revoked.counts.withinGuarantee + revoked.counts.failOpen + revoked.counts.violations,
+    violations: revoked.counts.violations,
+    validRejected: rejected.counts.storeUnavailable + rejected.counts.entryLost + rejected.counts.jwtOrClock + rejected.counts.other,
+    lostRevocations: lost.counts.lostAtReconciliation + lost.counts.resurrected,
+    longestUnavailabilityMs: unavailability.figures.longestWindowMs,
   };
 }

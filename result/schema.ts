@@ -1,16 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TokenbenchError } from '../core/errors.ts';
+import { ResultFileError } from '../core/errors.ts';
 import { dottedPath } from '../core/validation.ts';
+import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
+import { migrateToCurrent } from './migrations.ts';
 
 /**
  * The result file is the source of truth: every report is rendered from it alone, so old results
- * can be re-rendered and compared. Bump SCHEMA_VERSION on any change a reader must know about.
+ * can be re-rendered and compared. This schema is the only definition of a result: the runner
+ * writes what it infers, every reader reads what it infers. Objects are strict: a field the
+ * schema does not know is an error on read, never silently dropped.
+ *
+ * Bump SCHEMA_VERSION on any change a reader must know about, add a migration from the previous
+ * version in migrations.ts, and say what changed in CHANGELOG.md.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const latencySummary = z.object({
+const latencySummary = z.strictObject({
   count: z.number(),
+  /** Milliseconds. */
   p50: z.number(),
   p90: z.number(),
   p99: z.number(),
@@ -20,42 +28,54 @@ const latencySummary = z.object({
   mean: z.number(),
 });
 
-const checkResult = z.object({
-  valid: z.union([z.boolean(), z.literal('unknown')]),
-  counts: z.record(z.string(), z.number()),
-  figures: z.record(z.string(), z.number().nullable()).optional(),
-  examples: z.array(z.unknown()),
-  perFault: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.null()]))).optional(),
-});
-
-const timelineBucket = z.object({
+const timelineBucket = z.strictObject({
+  /** Bucket start, run ms (by intended start: a stall shows where requests arrived). */
   t: z.number(),
   ops: z.number(),
   verifies: z.number(),
+  /** Writes that failed or are indeterminate. */
   errors: z.number(),
+  /** Verdicts that depended on Redis being down (fail-open accepts, fail-closed rejects). */
   degraded: z.number(),
+  /** Verifies of revoked tokens that were accepted. */
   revokedAccepted: z.number(),
   p50: z.number(),
   p99: z.number(),
   max: z.number(),
 });
 
-export const strategyRunSchema = z.object({
+export const guaranteeSchema = z.union([z.literal('none'), z.literal('immediate'), z.strictObject({ boundedByMs: z.number() })]);
+
+/** A fault as it happened, in run ms. */
+export const faultRecordSchema = z.strictObject({
+  action: z.string(),
+  target: z.string(),
+  node: z.string().optional(),
+  atMs: z.number(),
+  /** For pause / kill with `for`: when it was healed. */
+  healedAtMs: z.number().optional(),
+  error: z.string().optional(),
+});
+
+/** A ground-truth topology event, in run ms. */
+export const eventRecordSchema = z.strictObject({ atMs: z.number(), source: z.string(), type: z.string(), node: z.string().optional(), detail: z.string().optional() });
+
+export const strategyRunSchema = z.strictObject({
   strategy: z.string(),
   label: z.string(),
   engine: z.string(),
   alg: z.string(),
-  guarantee: z.union([z.literal('none'), z.literal('immediate'), z.object({ boundedByMs: z.number() })]),
+  guarantee: guaranteeSchema,
   failurePolicy: z.enum(['fail-closed', 'fail-open']),
-  wait: z.object({ replicas: z.number(), timeoutMs: z.number() }).nullable(),
-  topology: z.object({
+  wait: z.strictObject({ replicas: z.number(), timeoutMs: z.number() }).nullable(),
+  topology: z.strictObject({
     kind: z.string(),
     backend: z.string(),
     startupMs: z.number(),
-    nodes: z.array(z.object({ id: z.string(), role: z.string(), port: z.number(), shard: z.number().optional() })),
+    nodes: z.array(z.strictObject({ id: z.string(), role: z.string(), port: z.number(), shard: z.number().optional() })),
   }),
   interrupted: z.boolean(),
-  load: z.object({
+  load: z.strictObject({
     mode: z.enum(['open', 'closed']),
     targetRate: z.number().nullable(),
     concurrency: z.number().nullable(),
@@ -64,11 +84,17 @@ export const strategyRunSchema = z.object({
     durationMs: z.number(),
     completedOps: z.number(),
     achievedRate: z.number(),
+    /** Ops still running when the measured phase ended (waited for, then counted). */
     inFlightAtEnd: z.number(),
   }),
-  latency: z.record(z.string(), z.object({ all: latencySummary, byPhase: z.record(z.string(), latencySummary), histogram: z.string().min(1) })),
+  /** Per op type: all phases, then per phase. Milliseconds; `histogram` is HdrHistogram (us), compressed base64. */
+  latency: z.partialRecord(
+    z.enum(OP_FUNCTIONS),
+    z.strictObject({ all: latencySummary, byPhase: z.partialRecord(z.enum(PHASES), latencySummary), histogram: z.string().min(1) }),
+  ),
+  /** How late the open-loop generator launched operations. Large slip = saturated generator. */
   slip: latencySummary.nullable(),
-  redis: z.object({
+  redis: z.strictObject({
     roundTripsPerVerify: z.number().nullable(),
     /** MEMORY USAGE of a sample of the strategy's keys divided by the entries they hold. */
     bytesPerEntry: z.number().nullable(),
@@ -76,21 +102,25 @@ export const strategyRunSchema = z.object({
     entries: z.number().nullable(),
   }),
   timeline: z.array(timelineBucket),
-  faults: z.array(z.object({ action: z.string(), target: z.string(), node: z.string().optional(), atMs: z.number(), healedAtMs: z.number().optional(), error: z.string().optional() })),
-  events: z.array(z.object({ atMs: z.number(), source: z.string(), type: z.string(), node: z.string().optional(), detail: z.string().optional() })),
-  checks: z.record(z.string(), checkResult),
+  faults: z.array(faultRecordSchema),
+  events: z.array(eventRecordSchema),
+  checks: checksSchema,
   historyFiles: z.array(z.string()),
   reconciledTokens: z.number(),
 });
 
-export const resultSchema = z.object({
+/** Set by `tokenbench merge`: the files a result was merged from, and how its figures were combined. */
+export const mergedFromSchema = z.strictObject({ files: z.array(z.string()).min(1), note: z.string() });
+
+export const resultSchema = z.strictObject({
   tool: z.literal('tokenbench'),
-  schemaVersion: z.number().int(),
+  schemaVersion: z.literal(SCHEMA_VERSION),
   tokenbenchVersion: z.string(),
   createdAt: z.string(),
   interrupted: z.boolean(),
-  environment: z.object({
+  environment: z.strictObject({
     tokenbench: z.string(),
+    /** The commit tokenbench was built from; null when unknown (never a guess). */
     gitSha: z.string().nullable(),
     node: z.string(),
     platform: z.string(),
@@ -102,29 +132,30 @@ export const resultSchema = z.object({
   /** The scenario as run, defaults filled in. */
   scenario: z.record(z.string(), z.unknown()),
   runs: z.array(strategyRunSchema),
+  mergedFrom: mergedFromSchema.optional(),
 });
 
+export type LatencySummary = z.infer<typeof latencySummary>;
+export type TimelineBucket = z.infer<typeof timelineBucket>;
+export type Guarantee = z.infer<typeof guaranteeSchema>;
+export type FaultRecord = z.infer<typeof faultRecordSchema>;
+export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type StrategyRunResult = z.infer<typeof strategyRunSchema>;
+export type MergedFrom = z.infer<typeof mergedFromSchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
 
-export class ResultFileError extends TokenbenchError {
-  constructor(message: string) {
-    super('ERR_RESULT_FILE', message);
-  }
-}
-
-/** Checks a parsed result: a newer schema, a hand-edited field or a missing histogram is named with the file and the field. */
+/**
+ * Checks a parsed result, migrating an older schemaVersion first: a newer schema, a hand-edited
+ * field or a missing histogram is named with the file and the field.
+ */
 export function parseResult(data: unknown, source = 'result'): ResultFile {
-  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === 'number' && version > SCHEMA_VERSION) {
-    throw new ResultFileError(`${source}: written by a newer tokenbench (schemaVersion ${version}); this one reads up to ${SCHEMA_VERSION}: upgrade tokenbench`);
-  }
-  if (typeof version === 'number' && version < SCHEMA_VERSION) {
-    throw new ResultFileError(`${source}: schemaVersion ${version} is older than this tokenbench reads (${SCHEMA_VERSION}); re-run the scenario to get a current result`);
-  }
-  const parsed = resultSchema.safeParse(data);
+  const current = migrateToCurrent(data, source, SCHEMA_VERSION);
+  const parsed = resultSchema.safeParse(current);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new ResultFileError(`${source}: field ${dottedPath([...issue.path, issue.keys[0]!])} is not part of schemaVersion ${SCHEMA_VERSION} (hand-edited, or written by another tokenbench?)`);
+  }
   const what = issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'is missing' : `is invalid (${issue.message})`;
   throw new ResultFileError(`${source}: field ${dottedPath(issue.path)} ${what}`);
 }

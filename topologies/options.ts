@@ -118,13 +118,14 @@ export const topologyOptionsSchema = z
     for (const field of EXTERNAL_ONLY_FLAGS) if (o[field]) issue(field, `false with the ${o.backend} backend (it is for --backend external)`, o[field]);
   });
 
+/** Every kind, in the order reports and suites list them. */
+export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;
+
 export type TopologyOptionsInput = z.input<typeof topologyOptionsSchema>;
 export type TopologyOptions = z.output<typeof topologyOptionsSchema>;
 export type SingleOptions = z.output<typeof singleOptionsSchema>;
 export type SentinelOptions = z.output<typeof sentinelOptionsSchema>;
 export type ClusterOptions = z.output<typeof clusterOptionsSchema>;
-
-export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;
 
 /** Normalizes once, in one place; a bad option says which, what is allowed and what was given. */
 export function normalizeTopologyOptions(input: unknown, label?: (path: readonly PropertyKey[]) => string): TopologyOptions {

@@ -2,8 +2,9 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ClientOptions, ClientTarget } from './client.ts';
 import type { EventLog } from './events.ts';
 import type { FaultSpec, InjectedFault } from './faults.ts';
+import type { TOPOLOGY_KINDS } from './options.ts';
 
-export type TopologyKind = 'single' | 'sentinel' | 'cluster';
+export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
 export type Backend = 'process' | 'container' | 'external';
 export type NodeRole = 'primary' | 'replica' | 'sentinel';
 

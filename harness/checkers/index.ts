@@ -1,4 +1,5 @@
-import type { CheckerFactory, CheckResult, Op, RunInfo } from '../history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../history.ts';
 import { lostRevocations } from './lost-revocations.ts';
 import { propagationLag } from './propagation-lag.ts';
 import { revokedAccepted } from './revoked-accepted.ts';
@@ -6,6 +7,8 @@ import { unavailability } from './unavailability.ts';
 import { validRejected } from './valid-rejected.ts';
 
 export { lostRevocations, propagationLag, revokedAccepted, unavailability, validRejected };
+
+export type CheckerFactory = () => Checker;
 
 /** Every checker, in the order reports list them: security, availability, durability, timing. */
 export const CHECKERS: readonly CheckerFactory[] = [revokedAccepted, validRejected, lostRevocations, propagationLag, unavailability];
@@ -25,22 +28,24 @@ function checkerFold(factories: readonly CheckerFactory[]) {
       previous = op;
       for (const checker of checkers) checker.observe(op);
     },
-    results(run: RunInfo): Record<string, CheckResult> {
+    results(run: RunInfo): Partial<Checks> {
       return Object.fromEntries(checkers.map((checker) => [checker.name, checker.result(run)]));
     },
   };
 }
 
-/** Folds every checker over the history in one pass. */
-export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Record<string, CheckResult> {
+/** Folds every checker (or the ones given) over the history in one pass. */
+export function runCheckers(ops: Iterable<Op>, run: RunInfo): Checks;
+export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[]): Partial<Checks>;
+export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Partial<Checks> {
   const fold = checkerFold(factories);
   for (const op of ops) fold.observe(op);
   return fold.results(run);
 }
 
 /** The same over a stream (a history read from disk): memory stays bounded however long the run. */
-export async function runCheckersOverStream(ops: AsyncIterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Promise<Record<string, CheckResult>> {
-  const fold = checkerFold(factories);
+export async function runCheckersOverStream(ops: AsyncIterable<Op>, run: RunInfo): Promise<Checks> {
+  const fold = checkerFold(CHECKERS);
   for await (const op of ops) fold.observe(op);
-  return fold.results(run);
+  return fold.results(run) as Checks;
 }

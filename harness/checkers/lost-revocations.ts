@@ -1,4 +1,5 @@
-import type { Checker, CheckResult, Op, RunInfo } from '../history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../history.ts';
 import { isRevokedRejection, isVerdict, keepExample, MAX_EXAMPLES, RevocationIndex, revocationOf, tokenOf, type Revocation } from './coverage.ts';
 
 /** Which nodes acknowledged the revocations a loss went against. */
@@ -49,7 +50,7 @@ interface ReconciliationAccept {
  * The reconciliation count is about the guarantee, so it is decided in result(): nothing for a
  * strategy that promises nothing, and only beyond the bound for a bounded one.
  */
-export function lostRevocations(): Checker {
+export function lostRevocations(): Checker<'lost-revocations'> {
   const acks = new RevocationIndex();
   /** The earliest a family is known to have existed: a revokeAll invoked later covers it. */
   const familyExistedAtMs = new Map<string, number>();
@@ -123,7 +124,7 @@ export function lostRevocations(): Checker {
       else if (isVerdict(op)) observeVerdict(op);
     },
 
-    result(run: RunInfo): CheckResult {
+    result(run: RunInfo): Checks['lost-revocations'] {
       const guarantee = run.guarantee;
       const lost =
         guarantee === 'none'

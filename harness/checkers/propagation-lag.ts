@@ -1,4 +1,5 @@
-import type { Checker, CheckResult, Op, RunInfo } from '../history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../history.ts';
 import { isVerdict, MAX_EXAMPLES, percentile, RevocationIndex, revocationOf, tokenOf, type Revocation } from './coverage.ts';
 
 interface AckedRevocation extends Revocation {
@@ -14,7 +15,7 @@ interface AckedRevocation extends Revocation {
  * in practice. Degraded verdicts say nothing about propagation (Redis did not answer), so they
  * are left out.
  */
-export function propagationLag(): Checker {
+export function propagationLag(): Checker<'propagation-lag'> {
   const index = new RevocationIndex<AckedRevocation>();
   const acked: AckedRevocation[] = [];
 
@@ -39,7 +40,7 @@ export function propagationLag(): Checker {
       }
     },
 
-    result(run: RunInfo): CheckResult {
+    result(run: RunInfo): Checks['propagation-lag'] {
       const lags: number[] = [];
       let unobserved = 0;
       let neverStable = 0;

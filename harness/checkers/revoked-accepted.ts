@@ -1,4 +1,6 @@
-import type { Checker, CheckResult, GuaranteeInfo, Op, RunInfo } from '../history.ts';
+import type { Guarantee } from '../../result/schema.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../history.ts';
 import { isVerdict, MAX_EXAMPLES, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
 /**
@@ -45,7 +47,7 @@ class AcceptsAfterAck {
 }
 
 /** How long after the ack an accept is still allowed. */
-function allowedAfterAckMs(guarantee: GuaranteeInfo): number {
+function allowedAfterAckMs(guarantee: Guarantee): number {
   if (guarantee === 'none') return Infinity;
   if (guarantee === 'immediate') return 0;
   return guarantee.boundedByMs;
@@ -56,7 +58,7 @@ function allowedAfterAckMs(guarantee: GuaranteeInfo): number {
  * Only acks count: an indeterminate (info) revocation may never have happened, and a revocation
  * still in flight when the verify started is concurrent with it, so either verdict is linearizable.
  */
-export function revokedAccepted(): Checker {
+export function revokedAccepted(): Checker<'revoked-accepted'> {
   const revocations = new RevocationIndex();
   const normalAccepts = new AcceptsAfterAck();
   const degradedAccepts = new AcceptsAfterAck();
@@ -97,7 +99,7 @@ export function revokedAccepted(): Checker {
       (op.degraded ? degradedAccepts : normalAccepts).add(op.invokeMs - earliestAckMs, op);
     },
 
-    result(run: RunInfo): CheckResult {
+    result(run: RunInfo): Checks['revoked-accepted'] {
       const allowedMs = allowedAfterAckMs(run.guarantee);
       const violations = normalAccepts.countBeyond(allowedMs);
       const failOpen = degradedAccepts.countBeyond(allowedMs);

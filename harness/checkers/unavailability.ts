@@ -1,4 +1,5 @@
-import type { Checker, CheckResult, FaultRecord, Op, RunInfo } from '../history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, FaultRecord, Op, RunInfo } from '../history.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 
 const BUCKET_MS = 100;
@@ -125,7 +126,7 @@ function finite(value: number | undefined): number | null {
  * Measures, does not judge: how long verify went without any definite answer, and per fault how
  * fast the outage was seen, answers came back, and verify latency settled.
  */
-export function unavailability(): Checker {
+export function unavailability(): Checker<'unavailability'> {
   const definite = new CompletionTimeline();
   const errors = new CompletionTimeline();
   const latency = new LatencyTimeline();
@@ -174,7 +175,7 @@ export function unavailability(): Checker {
       }
     },
 
-    result(run: RunInfo): CheckResult {
+    result(run: RunInfo): Checks['unavailability'] {
       const endMs = run.durationMs;
       latency.closeBefore(Math.floor(endMs / BUCKET_MS) + 1);
 

@@ -1,4 +1,5 @@
-import type { Checker, CheckResult, Op, RunInfo } from '../history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../history.ts';
 import { isVerdict, keepExample, MAX_EXAMPLES, mayHaveCovered, RevocationIndex, revocationOf, tokenOf, type Revocation, type TokenRef } from './coverage.ts';
 
 type RejectionReason = 'storeUnavailable' | 'entryLost' | 'jwtOrClock' | 'other';
@@ -104,7 +105,7 @@ class PendingRejections {
  * outages are the measured cost of the policy; an entry lost (a whitelist write lost in a failover,
  * a revocation that was never made) or a JWT/clock rejection of a valid token is a bug.
  */
-export function validRejected(): Checker {
+export function validRejected(): Checker<'valid-rejected'> {
   const revocations = new RevocationIndex();
   const indeterminateIssues = new Set<string>();
   const pending = new PendingRejections();
@@ -177,7 +178,7 @@ export function validRejected(): Checker {
       pending.add({ op, token, reason: reasonOf(op.code), cancelled: false });
     },
 
-    result(_run: RunInfo): CheckResult {
+    result(_run: RunInfo): Checks['valid-rejected'] {
       finalizeOlderThan(Infinity);
       return {
         valid: counts.verdicts === 0 ? 'unknown' : counts.entryLost === 0 && counts.jwtOrClock === 0,

@@ -51,7 +51,7 @@ describe('tokenbench compare', () => {
     const md = await tokenbench(['compare', SENTINEL, current, '--markdown', '--max-regression', 'p99=60%,throughput=25%']);
     expect(md.exitCode).toBe(0);
     expect(md.stdout).toMatch(/^### tokenbench compare: ok/);
-    expect(md.stdout).toContain('|---|---|---:|---:|---:|---:|---|---|---|');
+    expect(md.stdout).toContain('|---|---|--:|--:|--:|--:|---|---|---|');
   });
 
   it.each([

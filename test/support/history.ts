@@ -1,5 +1,6 @@
 /** Test-only: small hand-made histories. */
-import type { CheckerFactory, CheckResult, Op, RunInfo } from '../../harness/history.ts';
+import type { Checks } from '../../result/checks.ts';
+import type { Checker, Op, RunInfo } from '../../harness/history.ts';
 
 let nextId = 1;
 
@@ -44,7 +45,7 @@ export function runInfo(overrides: Partial<RunInfo> = {}): RunInfo {
 }
 
 /** Folds the checker the way the harness does: in completion order. */
-export function check(factory: CheckerFactory, ops: Op[], run: RunInfo = runInfo()): CheckResult {
+export function check<N extends keyof Checks>(factory: () => Checker<N>, ops: Op[], run: RunInfo = runInfo()): Checks[N] {
   const checker = factory();
   for (const o of [...ops].sort((a, b) => a.completeMs - b.completeMs)) checker.observe(o);
   return checker.result(run);

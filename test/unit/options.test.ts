@@ -64,7 +64,7 @@ describe('durations', () => {
   ])('%s is %d ms', (text, ms) => expect(parseDurationMs(text, 'x')).toBe(ms));
 
   it('names the field on garbage', () => {
-    expect(() => parseDurationMs('soon', '--down-after')).toThrow("--down-after: expected a duration such as 500ms, 10s or 2m, got 'soon'");
+    expect(() => parseDurationMs('soon', '--down-after')).toThrow("--down-after: expected a duration such as 500ms, 10s, 2m or 7d, got 'soon'");
   });
 });
 

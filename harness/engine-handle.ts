@@ -1,0 +1,104 @@
+import { Worker } from 'node:worker_threads';
+import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
+import type { StrategyOptionsInput } from '../strategies/options.ts';
+import type { EngineOptions, LoadEngine, Origin } from './engine.ts';
+import type { Phase } from './history.ts';
+import type { MetricsSnapshot, SerializedMetrics } from './metrics.ts';
+import type { Scenario } from './scenario.ts';
+
+/** What the orchestrator asks of one load generator. LoadEngine implements it; a worker thread serves it. */
+export interface EngineApi {
+  login(): Promise<void>;
+  setOrigin(origin: Origin): void;
+  setPhase(phase: Phase): void;
+  /** Drives load from `fromMs` to `untilMs` (run ms); returns how many ops were still in flight at the end. */
+  drive(fromMs: number, untilMs: number): Promise<number>;
+  window(): MetricsSnapshot;
+  reconcile(): Promise<number>;
+  finish(): Promise<SerializedMetrics>;
+  close(): Promise<void>;
+}
+
+type Method = keyof EngineApi;
+type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/** One load generator, in this thread or in a worker thread: the orchestrator drives them alike. */
+export type EngineHandle = { readonly [M in Method]: Async<EngineApi[M]> } & {
+  readonly historyPath: string;
+  /** Stops the load at once (Ctrl-C); the engine still answers close(). */
+  abort(): void;
+};
+
+/** What a worker thread needs to build its own client, strategy and engine: plain data only. */
+export interface EngineWorkerData {
+  target: ClientTarget;
+  client: ClientOptions;
+  strategy: StrategyOptionsInput;
+  engine: Omit<EngineOptions, 'strategy' | 'redis' | 'scenario' | 'signal'>;
+  scenario: Scenario;
+}
+
+/** A call of any EngineApi method, typed by the method: adding a method to EngineApi is the whole change. */
+export type EngineRequest = { [M in Method]: { id: number; method: M; args: Parameters<EngineApi[M]> } }[Method] | { type: 'abort' };
+export type EngineReply = { id: number; result?: unknown; error?: string } | { type: 'ready' } | { type: 'failed'; error: string };
+
+const METHODS: readonly Method[] = ['login', 'setOrigin', 'setPhase', 'drive', 'window', 'reconcile', 'finish', 'close'] satisfies readonly Method[];
+
+/** The engine in this thread; abort is its signal's, owned by the caller. */
+export function localHandle(engine: LoadEngine, historyPath: string): EngineHandle {
+  const handle = { historyPath, abort: () => {} } as Record<string, unknown>;
+  for (const method of METHODS) handle[method] = async (...args: unknown[]) => (engine[method] as (...a: unknown[]) => unknown).apply(engine, args);
+  return handle as EngineHandle;
+}
+
+/** An engine in a worker thread of its own, started and ready. */
+export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<EngineHandle> {
+  const worker = new Worker(entry, { workerData: data });
+  const label = `load worker ${data.engine.worker}`;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let exited = false;
+  await new Promise<void>((resolve, reject) => {
+    worker.on('message', (reply: EngineReply) => {
+      if ('type' in reply) {
+        if (reply.type === 'ready') resolve();
+        else reject(new Error(`${label} failed to start: ${reply.error}`));
+        return;
+      }
+      const call = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (reply.error !== undefined) call?.reject(new Error(reply.error));
+      else call?.resolve(reply.result);
+    });
+    worker.on('error', (error) => {
+      reject(error);
+      for (const call of pending.values()) call.reject(error);
+    });
+    worker.on('exit', () => {
+      exited = true;
+      for (const call of pending.values()) call.reject(new Error(`${label} exited`));
+    });
+  });
+  const call = (method: Method, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (exited) return reject(new Error(`${label} has exited`));
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, method, args } as EngineRequest);
+    });
+  const handle = {
+    historyPath: data.engine.historyPath,
+    abort: () => {
+      if (!exited) worker.postMessage({ type: 'abort' } satisfies EngineRequest);
+    },
+  } as Record<string, unknown>;
+  for (const method of METHODS) handle[method] = (...args: unknown[]) => call(method, args);
+  // A phase change is news, not a question: nobody waits for it, and a worker gone is no error here.
+  handle.setPhase = (phase: Phase) => call('setPhase', [phase]).catch(() => {});
+  handle.close = async () => {
+    if (exited) return;
+    await call('close', []).catch(() => {});
+    await worker.terminate();
+  };
+  return handle as EngineHandle;
+}

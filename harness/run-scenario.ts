@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
+import { type ResultFile, SCHEMA_VERSION } from '../result/schema.ts';
+import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
+import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
+import { type ProgressInfo, runStrategy, type StageInfo } from './runner.ts';
+import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput } from './scenario.ts';
+
+export interface RunScenarioOptions {
+  /** Where result.json, scenario.json and the history files go; created if missing. */
+  outDir: string;
+  /** Aborted (Ctrl-C): the load stops, faults are healed, the topology is stopped and the partial result is returned, marked interrupted. */
+  signal?: AbortSignal;
+  /** About once a second during each measured phase. */
+  onProgress?: (progress: ProgressInfo) => void;
+  /** When a run moves to its next stage (starting the topology, logging in, settling, checking...). */
+  onStage?: (stage: StageInfo) => void;
+}
+
+/**
+ * Runs a scenario: every strategy on a fresh topology (for every entry of its `topologies` matrix),
+ * under load and faults, checked. The library's way to run, and what `tokenbench run` and
+ * `tokenbench decide` call. result.json is rewritten after every strategy run, so an interrupted
+ * or crashed run keeps what it measured; the result is returned as written.
+ */
+export async function runScenario(input: Scenario | ScenarioInput, options: RunScenarioOptions): Promise<ResultFile> {
+  const scenario = normalizeScenario(input);
+  const signal = options.signal ?? new AbortController().signal;
+  const parts = expandTopologies(scenario);
+  mkdirSync(options.outDir, { recursive: true });
+  const result: ResultFile = {
+    tool: 'tokenbench',
+    tokenbenchVersion: TOKENBENCH_VERSION,
+    schemaVersion: SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    interrupted: false,
+    environment: {
+      tokenbench: TOKENBENCH_VERSION,
+      gitSha: gitSha(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      redis: await describeRedis(parts.map((p) => p.topology)),
+      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
+    },
+    scenario: scenario as unknown as Record<string, unknown>,
+    runs: [],
+  };
+  const resultPath = join(options.outDir, 'result.json');
+  const save = () => writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it.
+  writeFileSync(join(options.outDir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+  try {
+    let index = 0;
+    for (const part of parts) {
+      for (let i = 0; i < part.strategies.length && !signal.aborted; i++) {
+        const run = await runStrategy(part, i, {
+          outDir: options.outDir,
+          index: index++,
+          signal,
+          ...(options.onProgress && { onProgress: options.onProgress }),
+          ...(options.onStage && { onStage: options.onStage }),
+        });
+        result.runs.push(run);
+        result.interrupted = run.interrupted;
+        save();
+      }
+    }
+  } finally {
+    result.interrupted ||= signal.aborted;
+    save();
+  }
+  return result;
+}
+
+/** What served Redis, for the environment: the process backend's binary and version, images, external deployments. */
+async function describeRedis(topologies: readonly Scenario['topology'][]): Promise<string> {
+  const processTopology = topologies.find((t) => t.backend === 'process');
+  const binary = processTopology ? await resolveRedisServer(processTopology.redisServer) : undefined;
+  return [
+    ...(binary ? [`${binary.flavor} ${binary.version}`] : []),
+    ...new Set(topologies.filter((t) => t.backend === 'container').map((t) => `image ${t.image ?? DEFAULT_IMAGE}`)),
+    ...(topologies.some((t) => t.backend === 'external') ? ['external deployment'] : []),
+  ].join(', ');
+}

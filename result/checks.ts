@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+/**
+ * What each checker finds, as the result file holds it: one typed shape per checker, so a count
+ * renamed in a checker fails to compile in every reader instead of reading as 0.
+ */
+
+export const OP_FUNCTIONS = ['issue', 'verify', 'revoke', 'revokeAll', 'refresh'] as const;
+export const OP_TYPES = ['ok', 'fail', 'info'] as const;
+export const PHASES = ['warmup', 'steady', 'fault', 'recovery', 'final'] as const;
+
+/** One operation of the history (times in run ms); checkers keep a few as examples. */
+export const opSchema = z.strictObject({
+  id: z.number(),
+  f: z.enum(OP_FUNCTIONS),
+  worker: z.number(),
+  phase: z.enum(PHASES),
+  subject: z.string(),
+  /** The token the op is about: verify/revoke: the token presented; issue/refresh: the new access token. */
+  jti: z.string().optional(),
+  /** Double-token: the refresh family (session) of the token. */
+  family: z.string().optional(),
+  /** When the token presented (or issued) was issued / expires, in run ms (may be negative: issued in warm-up). */
+  tokenIssuedMs: z.number().optional(),
+  tokenExpiresMs: z.number().optional(),
+  /** Open loop: when the op should have started. Latency is measured from here (coordinated omission). */
+  intendedMs: z.number(),
+  invokeMs: z.number(),
+  completeMs: z.number(),
+  /** ok: definitely happened; fail: definitely did not; info: unknown (a timeout, a connection lost after sending). */
+  type: z.enum(OP_TYPES),
+  /** verify: did the verdict accept the token? */
+  accepted: z.boolean().optional(),
+  /** Rejection code of a verify, or error code of a failed write. */
+  code: z.string().optional(),
+  /** The verdict or ack depended on Redis being unreachable (fail-open accept, fail-closed reject). */
+  degraded: z.boolean().optional(),
+  /** The generator sent a token it had itself revoked: an attacker replaying a stolen token. */
+  replay: z.boolean().optional(),
+  /** Writes with WAIT: replicas that confirmed, and how many were requested. */
+  replicasAcked: z.number().optional(),
+  replicasRequested: z.number().optional(),
+  /** Port of the Redis node the client was connected to when the write was acknowledged (single / sentinel). */
+  ackedByPort: z.number().optional(),
+  error: z.string().optional(),
+});
+
+/** true: no violation seen; false: at least one; 'unknown': not enough information. */
+const valid = z.union([z.boolean(), z.literal('unknown')]);
+const count = z.number();
+const ms = z.number().nullable();
+const examples = z.array(opSchema);
+
+export const revokedAcceptedCheck = z.strictObject({
+  valid,
+  counts: z.strictObject({
+    /** Verifies invoked after an acknowledged revocation of their token. */
+    checked: count,
+    rejected: count,
+    accepted: count,
+    /** Accepted as the strategy's guarantee allows (double-token's access TTL; anything for pure). */
+    withinGuarantee: count,
+    /** Accepted while Redis was unreachable, by a fail-open policy. */
+    failOpen: count,
+    /** Accepted although the guarantee forbids it. */
+    violations: count,
+    replays: count,
+    /** Accepted after a revocation whose outcome is unknown: not claimed a violation. */
+    afterIndeterminateRevocation: count,
+  }),
+  figures: z.strictObject({ allowedAfterAckMs: ms, longestAcceptAfterAckMs: ms }),
+  examples,
+});
+
+export const validRejectedCheck = z.strictObject({
+  valid,
+  counts: z.strictObject({
+    verdicts: count,
+    rejected: count,
+    expired: count,
+    touchedByRevocation: count,
+    afterIndeterminateIssue: count,
+    untracked: count,
+    /** Fail-closed rejections while the store was unavailable: the measured cost of the policy. */
+    storeUnavailable: count,
+    /** Never-revoked tokens rejected as revoked or not allowlisted: the store lost what made them valid. */
+    entryLost: count,
+    jwtOrClock: count,
+    other: count,
+  }),
+  examples,
+});
+
+export const lostRevocationsCheck = z.strictObject({
+  valid,
+  counts: z.strictObject({
+    reconciled: count,
+    lostAtReconciliation: count,
+    allowedAtReconciliation: count,
+    degradedAtReconciliation: count,
+    ackedByFormerPrimary: count,
+    ackedByCurrentPrimary: count,
+    ackPortUnknown: count,
+    resurrected: count,
+    resurrectedTokens: count,
+    refreshAfterRevocation: count,
+  }),
+  /** notApplicable: the strategy promises nothing; boundedByMs: losses count only past its bound. */
+  figures: z.strictObject({ notApplicable: z.literal(1).optional(), boundedByMs: z.number().optional() }).optional(),
+  examples,
+});
+
+export const propagationLagCheck = z.strictObject({
+  valid,
+  counts: z.strictObject({ count, unobserved: count, neverStable: count, withLag: count }),
+  figures: z.strictObject({ p50Ms: ms, p99Ms: ms, maxMs: ms, count }),
+  examples,
+});
+
+export const faultFiguresSchema = z.strictObject({
+  action: z.string(),
+  target: z.string(),
+  node: z.string().nullable(),
+  atMs: z.number(),
+  /** Fault to the first verify without a definite answer. */
+  detectMs: ms,
+  /** Fault to the next definite answer after that (0: no outage seen). */
+  recoverMs: ms,
+  /** Fault to verify p99 back within 1.5x of its pre-fault value. */
+  steadyP99Ms: ms,
+});
+
+export const unavailabilityCheck = z.strictObject({
+  valid,
+  counts: z.strictObject({ ops: count, definite: count, errors: count }),
+  figures: z.strictObject({ longestWindowMs: z.number(), windowStartMs: z.number(), baselineP99Ms: ms }),
+  examples,
+  perFault: z.array(faultFiguresSchema).optional(),
+});
+
+/** Every checker's result, by checker name, in the order reports list them: security, availability, durability, timing. */
+export const checksSchema = z.strictObject({
+  'revoked-accepted': revokedAcceptedCheck,
+  'valid-rejected': validRejectedCheck,
+  'lost-revocations': lostRevocationsCheck,
+  'propagation-lag': propagationLagCheck,
+  unavailability: unavailabilityCheck,
+});
+
+export type Op = z.infer<typeof opSchema>;
+export type OpFunction = Op['f'];
+export type OpType = Op['type'];
+export type Phase = Op['phase'];
+export type Checks = z.infer<typeof checksSchema>;
+export type CheckName = keyof Checks;
+export type RevokedAcceptedCheck = z.infer<typeof revokedAcceptedCheck>;
+export type ValidRejectedCheck = z.infer<typeof validRejectedCheck>;
+export type LostRevocationsCheck = z.infer<typeof lostRevocationsCheck>;
+export type PropagationLagCheck = z.infer<typeof propagationLagCheck>;
+export type UnavailabilityCheck = z.infer<typeof unavailabilityCheck>;
+export type FaultFigures = z.infer<typeof faultFiguresSchema>;
