@@ -9,6 +9,7 @@ import type { StartedTopology } from '../topologies/types.ts';
 import { runCheckersOverStream } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-worker.ts';
+import { ENGINE_WORKER_URL } from './engine-worker-url.ts';
 import { readHistory } from './history-file.ts';
 import { measureRedisCost, type RedisCost } from './redis-cost.ts';
 import type { CheckResult, EventRecord, FaultRecord, Op, Phase, RunInfo } from './history.ts';
@@ -102,7 +103,7 @@ function localHandle(engine: LoadEngine, historyPath: string, signal: AbortSigna
 }
 
 async function workerHandle(data: EngineWorkerData): Promise<EngineHandle> {
-  const worker = new Worker(new URL('./engine-worker-entry.js', import.meta.url), { workerData: data });
+  const worker = new Worker(ENGINE_WORKER_URL, { workerData: data });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let exited = false;
