@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { containerRuntime, DEFAULT_IMAGE, imagePresent, LOCAL_IMAGE } from '../topologies/container/docker.ts';
+import { containerRuntime, DEFAULT_IMAGE, imagePresent, installedTestcontainers, LOCAL_IMAGE, TESTCONTAINERS_INSTALL } from '../topologies/container/docker.ts';
 import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContainer } from '../topologies/container/leftovers.ts';
 import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
@@ -92,6 +92,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const cli = await version('redis-cli', ['--version']);
   checks.push({ name: 'redis-cli', ok: Boolean(cli), required: false, found: cli ?? 'not found (optional: for poking at a topology by hand)', ...(!cli && { fix: 'apt-get install -y redis-tools, or brew install redis' }) });
+  const testcontainers = installedTestcontainers();
+  checks.push({ name: 'testcontainers', ok: Boolean(testcontainers), required: false, found: testcontainers ? `testcontainers ${testcontainers}` : 'not installed (optional: the container backend needs it)', ...(!testcontainers && { fix: TESTCONTAINERS_INSTALL }) });
   // The engine as testcontainers finds it (DOCKER_HOST, ~/.testcontainers.properties, the default socket): what the container backend will use.
   let containers: LeftoverContainer[] = [];
   try {
@@ -105,8 +107,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       name: 'docker',
       ok: false,
       required: false,
-      found: `${client ? `${client}; ` : ''}no engine reachable (optional: the container backend): ${(error as Error).message.split(';')[0]}`,
-      fix: 'apt-get install -y docker.io && dockerd &  (then `tokenbench image build` where no registry is reachable)',
+      found: `${client ? `${client}; ` : ''}${testcontainers ? `no engine reachable (optional: the container backend): ${(error as Error).message.split(';')[0]}` : 'engine not checked (tokenbench reaches it through testcontainers)'}`,
+      ...(testcontainers !== undefined && { fix: 'apt-get install -y docker.io && dockerd &  (then `tokenbench image build` where no registry is reachable)' }),
     });
   }
 

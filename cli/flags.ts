@@ -5,7 +5,8 @@ import { UsageError } from './usage-error.ts';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs with its errors turned into one-line usage errors that point at --help. */
-export function parseFlags<O extends Options>(argv: string[], options: O, command: string) {
+// The return type is spelled out: the declaration emit cannot name the one node:util infers.
+export function parseFlags<O extends Options>(argv: string[], options: O, command: string): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -94,6 +94,15 @@ export class FaultError extends TokenbenchError {
   }
 }
 
+/** A feature needs a package tokenbench does not install by itself (an optional peer dependency). Says which and how to install it. */
+export class DependencyMissingError extends TokenbenchError {
+  readonly dependency: string;
+  constructor(feature: string, dependency: string, install: string) {
+    super('ERR_DEPENDENCY_MISSING', `${feature} needs ${dependency}: ${install}`);
+    this.dependency = dependency;
+  }
+}
+
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return `'${value}'`;

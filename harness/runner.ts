@@ -11,6 +11,7 @@ import type { StartedTopology, TopologyKind } from '../topologies/types.ts';
 import { runCheckersOverStream } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import { type EngineHandle, localHandle, workerHandle } from './engine-handle.ts';
+import { ENGINE_WORKER_URL } from './engine-worker-url.ts';
 import { mergeHistories } from './history-file.ts';
 import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
@@ -96,7 +97,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
             scenario: partScenario(w),
               engine: { historyPath: historyPath(w), worker: w, rate: scenario.load.rate / workers, concurrency: Math.max(1, share(scenario.load.concurrency, w)), userPrefix: `w${w}-user` },
             },
-            new URL('./engine-worker-entry.js', import.meta.url),
+            ENGINE_WORKER_URL,
           ),
         ),
       );

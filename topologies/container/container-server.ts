@@ -1,7 +1,7 @@
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { ServerStartError } from '../../core/errors.ts';
 import { ManagedServer, type Launched, type ServerLauncher, type ServerSpec } from '../server.ts';
-import { containerRuntime, ensureImage, firstLine, LABEL_NODE, ownerLabels } from './docker.ts';
+import { containerRuntime, ensureImage, firstLine, LABEL_NODE, loadTestcontainers, ownerLabels } from './docker.ts';
 import { trackContainer, untrackContainer } from './registry.ts';
 
 type Container = ReturnType<ContainerRuntimeClient['container']['getById']>;
@@ -34,7 +34,7 @@ export class ContainerServer extends ManagedServer {
   protected async launch(): Promise<Launched> {
     const client = await containerRuntime();
     if (!this.#container) {
-      const { GenericContainer } = await import('testcontainers');
+      const { GenericContainer } = await loadTestcontainers();
       const { image } = this.settings;
       const dir = this.spec.dir;
       const command = [this.configPath, ...(this.spec.mode === 'sentinel' ? ['--sentinel'] : [])];

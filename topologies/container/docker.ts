@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ContainerRuntimeClient } from 'testcontainers';
-import { TokenbenchError } from '../../core/errors.ts';
+import { DependencyMissingError, TokenbenchError } from '../../core/errors.ts';
 
 /** Images from a registry for users who have one; offline, build one with `tokenbench image build`. */
 export const DEFAULT_IMAGE = 'redis:7.4';
@@ -25,6 +26,33 @@ export class DockerUnavailableError extends TokenbenchError {
 export const DOCKER_HINT =
   'the container backend needs a running Docker engine reachable through DOCKER_HOST or /var/run/docker.sock (Debian: apt-get install -y docker.io && dockerd &); `tokenbench doctor` checks it';
 
+/** testcontainers is an optional peer dependency: it brings about 160 packages (dockerode, ssh2, a native addon) that only the container backend uses. */
+export const TESTCONTAINERS_INSTALL = 'npm install testcontainers@12.0.1';
+
+/** The one place that loads testcontainers; a missing package is one line saying how to install it. */
+export async function loadTestcontainers(): Promise<typeof import('testcontainers')> {
+  try {
+    return await import('testcontainers');
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    // Only testcontainers itself missing: a broken install of one of its own dependencies keeps its own message.
+    if (code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'testcontainers'")) {
+      throw new DependencyMissingError('the container backend', 'testcontainers', TESTCONTAINERS_INSTALL);
+    }
+    throw error;
+  }
+}
+
+/** The installed testcontainers' version, found without loading it; undefined when it is not installed. */
+export function installedTestcontainers(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require(require.resolve('testcontainers/package.json')) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 let runtime: Promise<ContainerRuntimeClient> | undefined;
 
 /**
@@ -38,7 +66,7 @@ export async function containerRuntime(): Promise<ContainerRuntimeClient> {
     // Our containers share the host's network: the host to reach is always loopback, and asking
     // the engine for a bridge gateway fails where the daemon runs without a bridge.
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
-    const { getContainerRuntimeClient } = await import('testcontainers');
+    const { getContainerRuntimeClient } = await loadTestcontainers();
     try {
       return await getContainerRuntimeClient();
     } catch (error) {
@@ -57,7 +85,7 @@ export function firstLine(error: unknown): string {
 
 export async function imagePresent(image: string): Promise<boolean> {
   const client = await containerRuntime();
-  const { ImageName } = await import('testcontainers');
+  const { ImageName } = await loadTestcontainers();
   return client.image.exists(ImageName.fromString(image));
 }
 
@@ -65,7 +93,7 @@ export async function imagePresent(image: string): Promise<boolean> {
 export async function ensureImage(image: string): Promise<void> {
   if (await imagePresent(image)) return;
   const client = await containerRuntime();
-  const { ImageName } = await import('testcontainers');
+  const { ImageName } = await loadTestcontainers();
   const name = ImageName.fromString(image);
   try {
     await client.image.pull(name);

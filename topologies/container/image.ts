@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { InvalidOptionError, TokenbenchError } from '../../core/errors.ts';
 import { resolveRedisServer, which } from '../process/redis-binary.ts';
-import { containerRuntime, firstLine, imagePresent, LOCAL_IMAGE } from './docker.ts';
+import { containerRuntime, firstLine, imagePresent, loadTestcontainers, LOCAL_IMAGE } from './docker.ts';
 
 export interface BuiltImage {
   tag: string;
@@ -95,7 +95,7 @@ export async function buildLocalImage(options: { tag?: string; redisServer?: str
       client.container.dockerode.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
     });
     // Prove it runs: the version the image reports must be the host's.
-    const { GenericContainer } = await import('testcontainers');
+    const { GenericContainer } = await loadTestcontainers();
     const probe = await new GenericContainer(tag).withEntrypoint(['redis-server']).withCommand(['--version']).withNetworkMode('none').start().catch((error: unknown) => {
       throw new ImageBuildError(`image ${tag} was imported but does not run: ${firstLine(error)}`);
     });
