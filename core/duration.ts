@@ -23,7 +23,8 @@ export function parseDurationMs(value: string | number, field: string): number {
 /** The duration as a schema field: what a scenario or requirements file holds, parsed to milliseconds. */
 export const durationSchema = z
   .union([z.number().min(0), z.string().regex(DURATION_TEXT, DURATION_EXPECTED)], { error: DURATION_EXPECTED })
-  .transform((v) => parseDurationMs(v, ''));
+  .transform((v) => parseDurationMs(v, ''))
+  .describe('A number of milliseconds, or text such as `500ms`, `10s`, `2m`, `1.5h`, `7d`.');
 
 /** A configured duration in the largest unit that divides it: `7 d`, `30 min`, `1.5 s`, `50 ms`. */
 export function formatDuration(ms: number): string {

@@ -28,77 +28,49 @@ const D = DEFAULT_REQUIREMENTS;
  * silent default that changes the recommendation.
  */
 export const requirementsSchema = z.strictObject({
-  /** Shown as the title of the decision record. */
-  name: z.string().min(1).default(D.name),
+  name: z.string().min(1).default(D.name).describe('Shown as the title of the decision record.'),
   revocation: z
     .strictObject({
-      /**
-       * none: nothing is revoked before it expires. logout: a logged-out session ends; its access
-       * token may live out its own lifetime. immediate: the next verify after the revocation's ack
-       * rejects. bounded: rejected within `within`.
-       */
-      mode: z.enum(REVOCATION_MODES).default(D.revocation.mode),
-      /** bounded only: how long a revoked token may still be accepted, e.g. 5s. */
-      within: positiveDuration.optional(),
-      /** Revoke every token of a user at once (ban, password change). */
-      revokeAllDevices: z.boolean().default(D.revocation.revokeAllDevices),
-      /** Concurrent sessions per user; the oldest is evicted beyond it. 0: no limit. */
-      maxSessionsPerUser: count(0).default(D.revocation.maxSessionsPerUser),
-      /** The service must be able to count who is logged in. */
-      onlineUserCount: z.boolean().default(D.revocation.onlineUserCount),
-      /** No revoked token may ever be accepted: not during an outage, not after a failover. */
-      neverAcceptRevoked: z.boolean().default(D.revocation.neverAcceptRevoked),
+      mode: z.enum(REVOCATION_MODES).default(D.revocation.mode).describe("none: nothing is revoked before it expires. logout: a logged-out session ends; its access token may live out its own lifetime. immediate: the next verify after the revocation's ack rejects. bounded: rejected within `within`."),
+      within: positiveDuration.optional().describe('bounded only (and required there): how long a revoked token may still be accepted, e.g. 5s.'),
+      revokeAllDevices: z.boolean().default(D.revocation.revokeAllDevices).describe('Revoke every token of a user at once (ban, password change).'),
+      maxSessionsPerUser: count(0).default(D.revocation.maxSessionsPerUser).describe('Concurrent sessions per user; the oldest is evicted beyond it. 0: no limit.'),
+      onlineUserCount: z.boolean().default(D.revocation.onlineUserCount).describe('The service must be able to count who is logged in.'),
+      neverAcceptRevoked: z.boolean().default(D.revocation.neverAcceptRevoked).describe('No revoked token may ever be accepted: not during an outage, not after a failover.'),
     })
     .prefault({}),
   latency: z
     .strictObject({
-      /** Budget for verify at p99 (steady state, before any fault). */
-      verifyP99: positiveDuration.default(D.latency.verifyP99),
-      /** Budget for verify at p99.9; null: no budget. */
-      verifyP999: positiveDuration.nullable().default(D.latency.verifyP999),
-      /** Verifications per second at peak, for the cost model. */
-      peakVerifyRate: z.number().min(1).max(100_000_000).default(D.latency.peakVerifyRate),
+      verifyP99: positiveDuration.default(D.latency.verifyP99).describe('Budget for verify at p99 (steady state, before any fault).'),
+      verifyP999: positiveDuration.nullable().default(D.latency.verifyP999).describe('Budget for verify at p99.9, at least verifyP99; null: no budget.'),
+      peakVerifyRate: z.number().min(1).max(100_000_000).default(D.latency.peakVerifyRate).describe('Verifications per second at peak, for the cost model.'),
     })
     .prefault({}),
   tokens: z
     .strictObject({
-      /** Access token lifetime: a blacklist entry lives this long; double-token's revocation bound. */
-      accessTtl: positiveDuration.default(D.tokens.accessTtl),
-      /** Refresh token lifetime (double-token): how long a session lasts without logging in. */
-      refreshTtl: positiveDuration.default(D.tokens.refreshTtl),
-      /** Clock skew tolerated on exp / nbf. */
-      leeway: duration.default(D.tokens.leeway),
+      accessTtl: positiveDuration.default(D.tokens.accessTtl).describe("Access token lifetime: a blacklist entry lives this long; double-token's revocation bound."),
+      refreshTtl: positiveDuration.default(D.tokens.refreshTtl).describe('Refresh token lifetime (double-token), at least accessTtl: how long a session lasts without logging in.'),
+      leeway: duration.default(D.tokens.leeway).describe('Clock skew tolerated on exp / nbf.'),
     })
     .prefault({}),
   scale: z
     .strictObject({
-      /** Users with a live session at the busiest time. */
-      activeUsers: count(1).max(10_000_000_000).default(D.scale.activeUsers),
-      /** Live tokens (devices, sessions) per active user. */
-      tokensPerUser: count(1).max(10_000).default(D.scale.tokensPerUser),
-      /** Logouts, bans and password changes per day. */
-      revocationsPerDay: z.number().min(0).max(1e12).default(D.scale.revocationsPerDay),
+      activeUsers: count(1).max(10_000_000_000).default(D.scale.activeUsers).describe('Users with a live session at the busiest time.'),
+      tokensPerUser: count(1).max(10_000).default(D.scale.tokensPerUser).describe('Live tokens (devices, sessions) per active user.'),
+      revocationsPerDay: z.number().min(0).max(1e12).default(D.scale.revocationsPerDay).describe('Logouts, bans and password changes per day.'),
     })
     .prefault({}),
   redis: z
     .strictObject({
-      /** When Redis cannot answer: deny (fail-closed, valid tokens rejected) or allow (fail-open, revoked tokens accepted). */
-      onFailure: z.enum(['deny', 'allow']).default(D.redis.onFailure),
-      /** false: an acknowledged revocation must survive a failover (asynchronous replication can lose it). */
-      ackedRevocationsMayBeLost: z.boolean().default(D.redis.ackedRevocationsMayBeLost),
-      /** Topologies the team can run. []: no Redis at all. */
-      topologies: z.array(z.enum(TOPOLOGY_KINDS)).default([...D.redis.topologies]),
-      /** Longest tolerated window without an answer from Redis when a node fails; null: no bound. */
-      maxUnavailability: positiveDuration.nullable().default(D.redis.maxUnavailability),
+      onFailure: z.enum(['deny', 'allow']).default(D.redis.onFailure).describe('When Redis cannot answer: deny (fail-closed, valid tokens rejected) or allow (fail-open, revoked tokens accepted).'),
+      ackedRevocationsMayBeLost: z.boolean().default(D.redis.ackedRevocationsMayBeLost).describe('false: an acknowledged revocation must survive a failover (asynchronous replication can lose it).'),
+      topologies: z.array(z.enum(TOPOLOGY_KINDS)).default([...D.redis.topologies]).describe('Topologies the team can run, each at most once. []: no Redis at all.'),
+      maxUnavailability: positiveDuration.nullable().default(D.redis.maxUnavailability).describe('Longest tolerated window without an answer from Redis when a node fails; null: no bound.'),
     })
     .prefault({}),
   assumptions: z
     .strictObject({
-      /**
-       * Redis operations per second one primary sustains, for the shard count. null: use the
-       * figure measured by tokenbench (a lower bound: the rate the harness reached).
-       */
-      redisOpsPerNode: z.number().min(1).nullable().default(D.assumptions.redisOpsPerNode),
+      redisOpsPerNode: z.number().min(1).nullable().default(D.assumptions.redisOpsPerNode).describe('Redis operations per second one primary sustains, for the shard count. null: use the figure measured by tokenbench (a lower bound: the rate the harness reached).'),
     })
     .prefault({}),
 });

@@ -15,15 +15,17 @@ const share = z.number().min(0).max(1);
 const strategyEntry = z.union(
   [
     z.enum([...STRATEGY_NAMES, 'denylist', 'allowlist']),
-    z.strictObject({
-      name: z.enum([...STRATEGY_NAMES, 'denylist', 'allowlist']),
-      label: z.string().optional(),
-      jwt: jwtSettingsSchema.partial().optional(),
-      failurePolicy: z.enum(['fail-closed', 'fail-open']).optional(),
-      wait: waitSchema.nullable().optional(),
-      blacklist: z.strictObject({ layout: z.enum(['key-per-token', 'bucketed']).optional(), bucketMs: z.number().int().min(1).optional(), groups: z.number().int().min(1).optional() }).optional(),
-      whitelist: z.strictObject({ maxSessions: z.number().int().min(0).optional() }).optional(),
-    }),
+    z
+      .strictObject({
+        name: z.enum([...STRATEGY_NAMES, 'denylist', 'allowlist']).describe('The strategy; denylist and allowlist are other names for blacklist and whitelist.'),
+        label: z.string().optional().describe('Shown in reports instead of the generated label (name, + WAIT, fail-open).'),
+        jwt: jwtSettingsSchema.partial().optional().describe('Overrides of the scenario-wide jwt settings for this strategy.'),
+        failurePolicy: z.enum(['fail-closed', 'fail-open']).optional().describe('Overrides policy.failure for this strategy.'),
+        wait: waitSchema.nullable().optional().describe('Overrides policy.wait for this strategy; null: no WAIT even if policy.wait is set.'),
+        blacklist: z.strictObject({ layout: z.enum(['key-per-token', 'bucketed']).optional(), bucketMs: z.number().int().min(1).optional(), groups: z.number().int().min(1).optional() }).optional(),
+        whitelist: z.strictObject({ maxSessions: z.number().int().min(0).optional() }).optional(),
+      })
+      .describe('One strategy with overrides of the scenario-wide settings.'),
   ],
   { error: `a strategy name (${STRATEGY_NAMES.join(', ')}) or an object with name and overrides` },
 );
@@ -36,8 +38,7 @@ const faultsSchema = z
       at: duration,
       action: z.enum(FAULT_ACTIONS),
       target: z.string().regex(/^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/, 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id').optional(),
-      /** Heal after this long: pause -> resume, kill -> restart. */
-      for: duration.optional(),
+      for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart.'),
     }),
   )
   .default([]);
@@ -47,73 +48,53 @@ const faultsSchema = z
  * unknown field is an error, so a typo never silently falls back to a default.
  */
 export const scenarioSchema = z.strictObject({
-  /** Shown in reports. */
-  name: z.string().min(1).default('scenario'),
-  /** Where Redis runs: kind (single | sentinel | cluster) and its settings. Default: single. */
-  topology: topologyOptionsSchema.prefault({ kind: 'single' }),
-  /** Strategies to compare, each on a fresh topology. Default: blacklist. */
-  strategies: z.array(strategyEntry).min(1).default(['blacklist']),
-  /** JWT settings shared by every strategy (engine, alg, TTLs, leeway). */
-  jwt: jwtSettingsSchema.prefault({}),
-  /** What verify does when Redis fails, and WAIT after revocations. */
+  name: z.string().min(1).default('scenario').describe('Shown in reports.'),
+  topology: topologyOptionsSchema.prefault({ kind: 'single' }).describe('Where Redis runs: kind (single | sentinel | cluster) and its settings. Default: single.'),
+  strategies: z.array(strategyEntry).min(1).default(['blacklist']).describe('Strategies to compare, each on a fresh topology. Default: blacklist.'),
+  jwt: jwtSettingsSchema.prefault({}).describe('JWT settings shared by every strategy (engine, alg, TTLs, leeway).'),
   policy: z
     .strictObject({
-      failure: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
-      wait: waitSchema.optional(),
+      failure: z.enum(['fail-closed', 'fail-open']).default('fail-closed').describe('What verify does when Redis errors or times out: reject (fail-closed) or accept (fail-open).'),
+      wait: waitSchema.optional().describe('WAIT <replicas> <timeoutMs> after each revocation write. Off by default.'),
     })
-    .prefault({}),
-  /** ioredis options that matter under failover (see DEFAULT_CLIENT_OPTIONS). */
-  client: clientOptionsSchema.prefault({}),
+    .prefault({})
+    .describe('What verify does when Redis fails, and WAIT after revocations.'),
+  client: clientOptionsSchema.prefault({}).describe('ioredis options that matter under failover (see DEFAULT_CLIENT_OPTIONS).'),
   workload: z
     .strictObject({
-      /** Distinct users (subjects). */
-      users: z.number().int().min(1).default(10_000),
-      /** Live sessions (tokens) per user at the start. */
-      sessionsPerUser: z.number().int().min(1).max(100).default(1),
-      /** Relative weights of operations; refresh only applies to double-token (elsewhere it becomes verify). */
+      users: z.number().int().min(1).default(10_000).describe('Distinct users (subjects).'),
+      sessionsPerUser: z.number().int().min(1).max(100).default(1).describe('Live sessions (tokens) per user at the start.'),
       mix: z
         .strictObject({ verify: share.default(DEFAULT_MIX.verify), issue: share.default(DEFAULT_MIX.issue), revoke: share.default(DEFAULT_MIX.revoke), revokeAll: share.default(DEFAULT_MIX.revokeAll), refresh: share.default(DEFAULT_MIX.refresh) })
         .prefault({})
-        .refine((m) => m.verify + m.issue + m.revoke + m.revokeAll + m.refresh > 0, 'weights that are not all zero'),
-      /** Share of verifies that replay a token the workload revoked (attackers with stolen tokens). */
-      revokedVerifyShare: share.default(0.1),
-      /** Which users act: uniform, or zipf (a few users very active). */
-      distribution: z.enum(['uniform', 'zipf']).default('uniform'),
+        .refine((m) => m.verify + m.issue + m.revoke + m.revokeAll + m.refresh > 0, 'weights that are not all zero')
+        .describe('Relative weights of operations, not all zero; refresh only applies to double-token (elsewhere it becomes verify).'),
+      revokedVerifyShare: share.default(0.1).describe('Share of verifies that replay a token the workload revoked (attackers with stolen tokens).'),
+      distribution: z.enum(['uniform', 'zipf']).default('uniform').describe('Which users act: uniform, or zipf (a few users very active).'),
       zipfExponent: z.number().min(0.01).max(5).default(1.0),
-      /** Seed of every random choice (users, ops, fault targets): the same seed gives the same workload. */
-      seed: z.number().int().default(1),
+      seed: z.number().int().default(1).describe('Seed of every random choice (users, ops, fault targets): the same seed gives the same workload.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Who acts and what they do.'),
   load: z
     .strictObject({
-      /** open: a fixed arrival rate, latency from the intended start (coordinated omission corrected); closed: fixed concurrency, for max throughput. */
-      mode: z.enum(['open', 'closed']).default('open'),
-      /** Open loop: operations per second. */
-      rate: z.number().min(1).max(1_000_000).default(1000),
-      /** Closed loop: operations in flight. */
-      concurrency: z.number().int().min(1).max(10_000).default(32),
-      /** Load before measuring (JIT, connections, caches). Not in the results. */
-      warmup: duration.default(2000),
-      /** The measured phase; fault times count from its start. */
-      duration: duration.default(10_000),
-      /** Width of a timeline bucket. */
-      bucket: duration.default(100),
-      /**
-       * Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency
-       * between worker threads (one per core is the useful maximum) and merge their histograms.
-       */
-      workers: z.number().int().min(1).max(64).default(1),
-      /** After the load: how long to wait for the healed topology to be ready before the final reconciliation. */
-      settle: duration.default(30_000),
+      mode: z.enum(['open', 'closed']).default('open').describe('open: a fixed arrival rate, latency from the intended start (coordinated omission corrected); closed: fixed concurrency, for max throughput.'),
+      rate: z.number().min(1).max(1_000_000).default(1000).describe('Open loop: operations per second.'),
+      concurrency: z.number().int().min(1).max(10_000).default(32).describe('Closed loop: operations in flight.'),
+      warmup: duration.default(2000).describe('Load before measuring (JIT, connections, caches). Not in the results.'),
+      duration: duration.default(10_000).describe('The measured phase; fault times count from its start.'),
+      bucket: duration.default(100).describe('Width of a timeline bucket.'),
+      workers: z.number().int().min(1).max(64).default(1).describe('Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency between worker threads (one per core is the useful maximum) and merge their histograms.'),
+      settle: duration.default(30_000).describe('After the load: how long to wait for the healed topology to be ready before the final reconciliation.'),
     })
-    .prefault({}),
-  /** Faults as data: `{ at: 10s, action: kill, target: primary }`, `{ at: 10s, action: pause, for: 5s }`. */
-  faults: faultsSchema,
-  /**
-   * A matrix instead of one topology: every strategy runs on each entry, with that entry's faults
-   * (the default suite: single without faults, sentinel and cluster with a failover).
-   */
-  topologies: z.array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() })).min(1).optional(),
+    .prefault({})
+    .describe('How hard and how long.'),
+  faults: faultsSchema.describe('Faults as data: `{ at: 10s, action: kill, target: primary }`, `{ at: 10s, action: pause, for: 5s }`.'),
+  topologies: z
+    .array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() }))
+    .min(1)
+    .optional()
+    .describe("A matrix instead of one topology: every strategy runs on each entry, with that entry's faults (the default suite: single without faults, sentinel and cluster with a failover)."),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;

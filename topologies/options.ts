@@ -41,27 +41,17 @@ const count = (min: number, what: string) => z.number().int().min(min, `an integ
 const endpointSchema = z.string().regex(/^(rediss?:\/\/\S+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[A-Za-z0-9._-]+:\d{1,5})$/, 'host:port or a redis:// URL');
 
 const commonShape = {
-  /**
-   * process: redis-server children of tokenbench; container: one container per node (Docker);
-   * external: a deployment the user already runs (see `endpoints`).
-   */
-  backend: z.enum(['process', 'container', 'external']).default('process'),
-  /** External backend: single: one address or URL; sentinel: the sentinels; cluster: seed nodes. */
-  endpoints: z.array(endpointSchema).min(1, 'at least one address').optional(),
-  /** External backend: AUTH for the data nodes (a URL's own user:password wins). */
-  username: z.string().min(1).optional(),
-  password: z.string().min(1).optional(),
-  /** External backend: sentinels' own password, when they have one. */
-  sentinelPassword: z.string().min(1).optional(),
-  /** External backend: TLS to every node; `tlsCaFile` trusts a private CA; `tlsInsecure` skips verification. */
-  tls: z.boolean().default(false),
-  tlsCaFile: z.string().min(1).optional(),
-  tlsInsecure: z.boolean().default(false),
-  /** External backend: run on a database that already holds keys (tokenbench then touches only its own prefix). */
-  allowExistingData: z.boolean().default(false),
+  backend: z.enum(['process', 'container', 'external']).default('process').describe('process: redis-server children of tokenbench; container: one container per node (Docker); external: a deployment the user already runs (see `endpoints`).'),
+  endpoints: z.array(endpointSchema).min(1, 'at least one address').optional().describe('External backend only, and required there: single: one address or URL; sentinel: the sentinels; cluster: seed nodes.'),
+  username: z.string().min(1).optional().describe("External backend: AUTH user for the data nodes (a URL's own user:password wins)."),
+  password: z.string().min(1).optional().describe("External backend: AUTH password for the data nodes (a URL's own user:password wins)."),
+  sentinelPassword: z.string().min(1).optional().describe("External backend: sentinels' own password, when they have one."),
+  tls: z.boolean().default(false).describe('External backend: TLS to every node; `tlsCaFile` trusts a private CA; `tlsInsecure` skips verification.'),
+  tlsCaFile: z.string().min(1).optional().describe('External backend: a private CA to trust (with `tls`).'),
+  tlsInsecure: z.boolean().default(false).describe('External backend: skip TLS certificate verification (with `tls`).'),
+  allowExistingData: z.boolean().default(false).describe('External backend: run on a database that already holds keys (tokenbench then touches only its own prefix).'),
   redisServer: z.string().min(1).default(D.redisServer),
-  /** Container backend: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local. */
-  image: z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4').optional(),
+  image: z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4').optional().describe('Container backend only: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local.'),
   persistence: z.enum(['none', 'rdb', 'aof']).default(D.persistence),
   minReplicasToWrite: count(0, 'replicas that must acknowledge within the lag for a write to be accepted').default(D.minReplicasToWrite),
   minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),
@@ -78,8 +68,7 @@ export const sentinelOptionsSchema = z
     ...commonShape,
     replicas: count(0, 'replicas of the primary').default(D.sentinel.replicas),
     sentinels: count(1, 'at least one sentinel must watch the primary').default(D.sentinel.sentinels),
-    /** Sentinels that must agree the primary is down. Default: a majority. */
-    quorum: count(1, 'sentinels that must agree').optional(),
+    quorum: count(1, 'sentinels that must agree').optional().describe('Sentinels that must agree the primary is down, at most `sentinels`. Default: a majority.'),
     downAfterMs: count(1, 'milliseconds').default(D.sentinel.downAfterMs),
     failoverTimeoutMs: count(1, 'milliseconds').default(D.sentinel.failoverTimeoutMs),
     masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, . _ -').default(D.sentinel.masterName),
