@@ -1,53 +1,40 @@
 import { InvalidOptionError } from '../core/errors.ts';
+import { DEFAULT_IMAGE, LOCAL_IMAGE } from '../topologies/container/docker.ts';
+import { clusterOptionsSchema, sentinelOptionsSchema, singleOptionsSchema } from '../topologies/options.ts';
+import { defaultsOf, optionsBlock, type FlagTable, type FlagValues } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
-/** Flags that choose where Redis runs; shared by `run` and `topology up`. */
+/** Flags that choose where Redis runs; shared by `run` and `topology up`. Fields are topology options. */
 export const BACKEND_FLAGS = {
-  backend: { type: 'string' },
-  image: { type: 'string' },
-  redis: { type: 'string' },
-  sentinels: { type: 'string' },
-  'master-name': { type: 'string' },
-  cluster: { type: 'string' },
-  username: { type: 'string' },
-  password: { type: 'string' },
-  'sentinel-password': { type: 'string' },
-  tls: { type: 'boolean' },
-  'tls-ca': { type: 'string' },
-  'tls-insecure': { type: 'boolean' },
-  'allow-existing-data': { type: 'boolean' },
-} as const;
+  backend: { type: 'string', value: '<b>', field: 'backend', help: 'process | container | external\n(process: redis-server children on loopback)' },
+  image: { type: 'string', value: '<ref>', field: 'image', default: DEFAULT_IMAGE, help: `container: the Redis image; offline, build one with\n\`tokenbench image build\` and pass --image ${LOCAL_IMAGE}` },
+  redis: { type: 'string', value: '<url|host:port>', field: 'endpoints', help: 'external single node, e.g. redis://:secret@10.0.0.5:6379\n(implies --backend external)' },
+  sentinels: { type: 'string', value: '<h:p,...>', field: 'endpoints', help: "external Sentinel deployment's sentinels (with --master-name)" },
+  'master-name': { type: 'string', value: '<name>', field: 'masterName', help: 'external Sentinel: the monitored name' },
+  cluster: { type: 'string', value: '<h:p,...>', field: 'endpoints', help: 'external Cluster: one or more seed nodes' },
+  username: { type: 'string', value: '<user>', field: 'username', help: 'external: AUTH user for the data nodes (or in the --redis URL)' },
+  password: { type: 'string', value: '<password>', field: 'password', help: 'external: AUTH password for the data nodes (or in the --redis URL)' },
+  'sentinel-password': { type: 'string', value: '<p>', field: 'sentinelPassword', help: "external: the sentinels' own password" },
+  tls: { type: 'boolean', field: 'tls', help: 'external: TLS to every node' },
+  'tls-ca': { type: 'string', value: '<pem>', field: 'tlsCaFile', help: 'external: TLS trusting this CA (a PEM file)' },
+  'tls-insecure': { type: 'boolean', field: 'tlsInsecure', help: 'external: TLS without verifying certificates' },
+  'allow-existing-data': { type: 'boolean', field: 'allowExistingData', help: 'external: run on a non-empty database (only keys under tb:<run>: are\nwritten, and removed at the end)' },
+} as const satisfies FlagTable;
 
-export const BACKEND_HELP = `Where Redis runs (default: --backend process, redis-server children on loopback):
-  --backend <b>               process | container | external                          [process]
-  --image <ref>               container: the Redis image [redis:7.4]; offline, build one with
-                              \`tokenbench image build\` and pass --image tokenbench/redis:local
-  --redis <url|host:port>     external single node, e.g. redis://:secret@10.0.0.5:6379 (implies --backend external)
-  --sentinels <h:p,...>       external Sentinel deployment's sentinels (with --master-name)
-  --master-name <name>        external Sentinel: the monitored name                  [mymaster]
-  --cluster <h:p,...>         external Cluster: one or more seed nodes
-  --username / --password     external: AUTH for the data nodes (or put them in the --redis URL)
-  --sentinel-password <p>     external: the sentinels' own password
-  --tls / --tls-ca <pem> / --tls-insecure   external: TLS, a private CA, or no verification
-  --allow-existing-data       external: run on a non-empty database (only keys under tb:<run>: are
-                              written, and removed at the end)`;
-
-/** The flags' JSON paths in topology options, for error messages in the user's words. */
-export const BACKEND_FLAG_OF_FIELD: Record<string, string> = {
-  backend: '--backend',
-  image: '--image',
-  endpoints: '--redis / --sentinels / --cluster',
-  masterName: '--master-name',
-  username: '--username',
-  password: '--password',
-  sentinelPassword: '--sentinel-password',
-  tls: '--tls',
-  tlsCaFile: '--tls-ca',
-  tlsInsecure: '--tls-insecure',
-  allowExistingData: '--allow-existing-data',
+/**
+ * Every topology option's default, whichever kind has it (a sentinel's masterName, a cluster's
+ * shards), with kind single. Sentinel's before its transform, so a quorum left out stays unset
+ * (a majority of whatever --sentinels says) instead of reading as 2.
+ */
+export const TOPOLOGY_DEFAULTS: Record<string, unknown> = {
+  ...sentinelOptionsSchema.in.parse({ kind: 'sentinel' }),
+  ...clusterOptionsSchema.parse({ kind: 'cluster' }),
+  ...singleOptionsSchema.parse({ kind: 'single' }),
 };
 
-type BackendValues = { [K in keyof typeof BACKEND_FLAGS]?: (typeof BACKEND_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+export const BACKEND_HELP = optionsBlock('Where Redis runs:', BACKEND_FLAGS, defaultsOf(TOPOLOGY_DEFAULTS));
+
+type BackendValues = FlagValues<typeof BACKEND_FLAGS>;
 
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 

@@ -11,57 +11,12 @@ import { faultAtMs, planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../de
 import { renderDecisionRecord } from '../decide/record.ts';
 import { loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
+import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
 import { runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
-export const DECIDE_HELP = `Usage: tokenbench decide --requirements <req.yaml> [--result <result.json> ...] [options]
-
-Turns what you need (revocation, latency, scale, behaviour when Redis fails) into a recommended
-scheme, backed by measurements: pure JWT, blacklist, blacklist + WAIT, compact blacklist,
-whitelist (+ WAIT) or double-token, on the Redis topologies you can run. Writes a decision record
-(context, options x requirements with the measured figure and met / not met, decision, cost model,
-consequences) to <out>/decision.md.
-
-With --result, it decides from those results alone. Without, it runs what it needs first: every
-scheme your requirements do not rule out by design, on every topology they allow, with the primary
-killed on Sentinel and Cluster, plus a closed-loop run for per-node throughput. It says how many
-runs and about how long before it starts.
-
-Options:
-  --requirements <file>    YAML or JSON requirements (see examples/decide/)          [required]
-  --result <result.json>   use these results instead of running; repeatable
-  --duration <d>           measured phase of each run it makes, e.g. 3s               [8s]
-  --out <dir>              where decision.md and the runs go     [results/decide-<timestamp>]
-  -h, --help
-
-Requirements (every field optional; defaults in the README "Decide" section):
-  revocation: { mode: none|logout|immediate|bounded, within: 5s, revokeAllDevices,
-                maxSessionsPerUser, onlineUserCount, neverAcceptRevoked }
-  latency:    { verifyP99: 10ms, verifyP999: 50ms, peakVerifyRate: 5000 }
-  tokens:     { accessTtl: 15m, refreshTtl: 7d, leeway: 5s }
-  scale:      { activeUsers, tokensPerUser, revocationsPerDay }
-  redis:      { onFailure: deny|allow, ackedRevocationsMayBeLost, topologies: [single, sentinel,
-                cluster], maxUnavailability: 5s }
-  assumptions: { redisOpsPerNode }   an assumed per-primary throughput, marked as such
-
-Examples:
-  tokenbench decide --requirements examples/decide/internal-tool.yaml
-  tokenbench decide --requirements examples/decide/shop-bans.yaml --duration 3s
-  tokenbench decide --requirements examples/decide/bank-immediate.yaml --result results/<ts>/result.json
-  tokenbench decide --requirements req.yaml --result a/result.json --result b/result.json --out docs/decision
-
-Exit codes: 0 a decision record was written (even when no option qualifies: it says so),
-1 a run failed, 2 bad requirements (a field, or contradictory requirements), flags or result files.
-`;
-
-const FLAGS = {
-  requirements: { type: 'string' },
-  result: { type: 'string', multiple: true },
-  duration: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export { DECIDE_HELP } from './decide-flags.ts';
 
 function environmentOf(results: readonly LoadedResult[]): string | undefined {
   const env = results[0]?.result.environment;
@@ -89,7 +44,7 @@ async function runPlanned(requirements: Requirements, durationMs: number, outDir
 }
 
 export async function decideCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, FLAGS, 'decide');
+  const { values, positionals } = parseFlags(argv, DECIDE_USAGE.flags, DECIDE_USAGE.command);
   if (values.help) {
     process.stdout.write(DECIDE_HELP);
     return 0;

@@ -7,26 +7,10 @@ import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContaine
 import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
 import { ServerProcess } from '../topologies/process/server-process.ts';
+import { DOCTOR_HELP, DOCTOR_USAGE } from './doctor-flags.ts';
 import { parseFlags } from './flags.ts';
 
-export const DOCTOR_HELP = `Usage: tokenbench doctor [--redis-server <path>] [--clean] [--json]
-
-Checks what tokenbench needs and what is installed: Node.js, redis-server (and its Sentinel
-mode, tried for real), redis-cli, Docker. Says what is missing and the exact command that
-installs it. Also finds Redis processes, temp dirs and containers left behind by a crashed run.
-
-Exit code: 0 when the process backend can run, 1 when it cannot.
-
-Options:
-  --redis-server <path>   server binary to check [redis-server on PATH]
-  --clean                 kill leftover servers of dead runs, remove their temp dirs and containers
-  --json                  print the findings as one JSON object
-
-Examples:
-  tokenbench doctor
-  tokenbench doctor --redis-server /usr/local/bin/valkey-server
-  tokenbench doctor --clean
-`;
+export { DOCTOR_HELP } from './doctor-flags.ts';
 
 interface Check {
   name: string;
@@ -65,7 +49,7 @@ async function trySentinel(binary: string): Promise<string> {
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { 'redis-server': { type: 'string' }, clean: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 'doctor');
+  const { values } = parseFlags(argv, DOCTOR_USAGE.flags, DOCTOR_USAGE.command);
   if (values.help) {
     process.stdout.write(DOCTOR_HELP);
     return 0;

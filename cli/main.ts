@@ -1,14 +1,6 @@
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { exitCodeOf, TokenbenchError } from '../core/errors.ts';
-import { compareCommand } from './compare-command.ts';
-import { decideCommand } from './decide-command.ts';
-import { doctorCommand } from './doctor.ts';
-import { imageCommand } from './image-command.ts';
-import { mergeCommand } from './merge-command.ts';
-import { reportCommand } from './report-command.ts';
-import { runCommand } from './run-command.ts';
-import { topologyCommand } from './topology-command.ts';
-
+import { parseFlags, type CommandUsage } from './flags.ts';
 
 export const MAIN_HELP = `tokenbench ${TOKENBENCH_VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
 
@@ -38,15 +30,22 @@ Examples:
   tokenbench decide --requirements examples/decide/shop-bans.yaml --duration 3s
 `;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  doctor: doctorCommand,
-  run: runCommand,
-  report: reportCommand,
-  compare: compareCommand,
-  merge: mergeCommand,
-  topology: topologyCommand,
-  image: imageCommand,
-  decide: decideCommand,
+interface Command {
+  /** The flags and help text: all --help loads. */
+  usage(): Promise<CommandUsage>;
+  /** The command itself, with everything it needs, imported only when it runs. */
+  load(): Promise<(argv: string[]) => Promise<number>>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  doctor: { usage: async () => (await import('./doctor-flags.ts')).DOCTOR_USAGE, load: async () => (await import('./doctor.ts')).doctorCommand },
+  run: { usage: async () => (await import('./run-flags.ts')).RUN_USAGE, load: async () => (await import('./run-command.ts')).runCommand },
+  report: { usage: async () => (await import('./report-flags.ts')).REPORT_USAGE, load: async () => (await import('./report-command.ts')).reportCommand },
+  compare: { usage: async () => (await import('./compare-flags.ts')).COMPARE_USAGE, load: async () => (await import('./compare-command.ts')).compareCommand },
+  merge: { usage: async () => (await import('./merge-flags.ts')).MERGE_USAGE, load: async () => (await import('./merge-command.ts')).mergeCommand },
+  topology: { usage: async () => (await import('./topology-flags.ts')).TOPOLOGY_USAGE, load: async () => (await import('./topology-command.ts')).topologyCommand },
+  image: { usage: async () => (await import('./image-flags.ts')).IMAGE_USAGE, load: async () => (await import('./image-command.ts')).imageCommand },
+  decide: { usage: async () => (await import('./decide-flags.ts')).DECIDE_USAGE, load: async () => (await import('./decide-command.ts')).decideCommand },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -59,12 +58,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${TOKENBENCH_VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const entry = COMMANDS[command];
+  if (!entry) {
     process.stderr.write(`tokenbench: unknown command '${command}'; expected one of ${Object.keys(COMMANDS).join(', ')} (see: tokenbench --help)\n`);
     return 2;
   }
   try {
+    // The same parse the command makes (same flags, same errors), so --help answers without loading the command.
+    const usage = await entry.usage();
+    if (parseFlags(rest, usage.flags, usage.command).values.help) {
+      process.stdout.write(usage.help);
+      return 0;
+    }
+    const run = await entry.load();
     return await run(rest);
   } catch (error) {
     return reportError(error);

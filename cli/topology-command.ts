@@ -4,89 +4,15 @@ import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../top
 import { createTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyEvent, TopologyKind } from '../topologies/types.ts';
 import { parseDurationMs } from '../core/duration.ts';
-import { intFlag, parseFlags } from './flags.ts';
-import { BACKEND_FLAG_OF_FIELD, BACKEND_FLAGS, BACKEND_HELP, backendFromFlags } from './backend-flags.ts';
+import { flagForField, intFlag, parseFlags, type FlagValues } from './flags.ts';
+import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
+import { BENCH_RUNS, TOPOLOGY_FLAGS, TOPOLOGY_HELP, TOPOLOGY_USAGE } from './topology-flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
 import { UsageError } from './usage-error.ts';
 
-export const TOPOLOGY_HELP = `Usage: tokenbench topology up <single|sentinel|cluster> [options]
-       tokenbench topology bench [--runs 3] [--kinds single,sentinel,cluster] [--backend process,container] [--json]
+export { TOPOLOGY_HELP } from './topology-flags.ts';
 
-up     Start a Redis topology on loopback (free ports, temp dir) and keep it up until Ctrl-C,
-       then tear it down: every process (or container) removed, the temp dir too (unless --keep).
-       With an external deployment (--redis, --sentinels h:p,..., --cluster), it connects,
-       shows the nodes it found and prints their events until Ctrl-C.
-bench  Start each topology --runs times and measure start-to-ready and, for sentinel and
-       cluster, kill -9 of the primary to promotion. Prints min / median / max; with several
-       backends, one table each and the ratio to the first.
-
-Topology options (defaults in brackets):
-  --replicas <n>              sentinel: replicas of the primary [2]; cluster: per shard [1]
-  --sentinels <n>             sentinel: number of sentinels [3] (with host:port,... an external deployment)
-  --quorum <n>                sentinel: sentinels that must agree the primary is down [majority]
-  --down-after <duration>     sentinel: down-after-milliseconds [1000ms]
-  --failover-timeout <dur>    sentinel: failover-timeout [2000ms]
-  --shards <n>                cluster: number of shards, at least 3 [3]
-  --node-timeout <duration>   cluster: cluster-node-timeout [1000ms]
-  --redis-server <path>       server binary; valkey-server works too [redis-server on PATH]
-  --persistence <mode>        none | rdb | aof [none]
-  --min-replicas-to-write <n> primary refuses writes with fewer linked replicas [0: off]
-  --min-replicas-max-lag <s>  lag (seconds) a replica may have and still count [10]
-  --redis-conf <line>         extra redis.conf line for every data node; repeatable
-  --keep                      keep the temp dir (configs, logs, nodes.conf) after stop
-  --json                      up: print one JSON object (kind, backend, nodes) on stdout;
-                              bench: print the measurements as JSON
-
-${BACKEND_HELP}
-
-Examples:
-  tokenbench topology up single
-  tokenbench topology up sentinel --replicas 1 --sentinels 5 --quorum 3
-  tokenbench topology up cluster --shards 3 --replicas 1 --json > endpoints.json
-  tokenbench topology up sentinel --redis-conf "maxmemory 64mb" --keep
-  tokenbench topology up cluster --backend container --image tokenbench/redis:local
-  tokenbench topology up --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster
-  tokenbench topology bench --runs 3
-  tokenbench topology bench --runs 3 --backend process,container --image tokenbench/redis:local
-`;
-
-const FLAGS = {
-  replicas: { type: 'string' },
-  quorum: { type: 'string' },
-  'down-after': { type: 'string' },
-  'failover-timeout': { type: 'string' },
-  shards: { type: 'string' },
-  'node-timeout': { type: 'string' },
-  'redis-server': { type: 'string' },
-  persistence: { type: 'string' },
-  'min-replicas-to-write': { type: 'string' },
-  'min-replicas-max-lag': { type: 'string' },
-  'redis-conf': { type: 'string', multiple: true },
-  ...BACKEND_FLAGS,
-  keep: { type: 'boolean' },
-  json: { type: 'boolean' },
-  runs: { type: 'string' },
-  kinds: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const FLAG_OF_FIELD: Record<string, string> = {
-  replicas: '--replicas',
-  replicasPerShard: '--replicas',
-  sentinels: '--sentinels',
-  quorum: '--quorum',
-  downAfterMs: '--down-after',
-  failoverTimeoutMs: '--failover-timeout',
-  shards: '--shards',
-  nodeTimeoutMs: '--node-timeout',
-  redisServer: '--redis-server',
-  persistence: '--persistence',
-  minReplicasToWrite: '--min-replicas-to-write',
-  minReplicasMaxLag: '--min-replicas-max-lag',
-  extraConfig: '--redis-conf',
-  kind: 'topology kind',
-  ...BACKEND_FLAG_OF_FIELD,
-};
+const FLAG_OF_FIELD: Record<string, string> = { ...flagForField(TOPOLOGY_FLAGS, BACKEND_FLAGS), kind: 'topology kind' };
 
 const ONLY_FOR: Record<string, TopologyKind[]> = {
   sentinels: ['sentinel'],
@@ -100,7 +26,7 @@ const ONLY_FOR: Record<string, TopologyKind[]> = {
 
 export const flagLabel = (path: readonly PropertyKey[]): string => FLAG_OF_FIELD[String(path[0])] ?? `--${String(path[0])}`;
 
-type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+type Values = FlagValues<typeof TOPOLOGY_USAGE.flags>;
 
 export function topologyOptionsFromFlags(kindArgument: string | undefined, values: Values): TopologyOptionsInput {
   // --sentinels is a count for the owned backends and a list of addresses for an external deployment.
@@ -151,7 +77,7 @@ export function topologyOptionsFromFlags(kindArgument: string | undefined, value
 }
 
 export async function topologyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, FLAGS, 'topology');
+  const { values, positionals } = parseFlags(argv, TOPOLOGY_USAGE.flags, TOPOLOGY_USAGE.command);
   const [sub, kind, ...rest] = positionals;
   if (values.help || sub === undefined) {
     process.stdout.write(TOPOLOGY_HELP);
@@ -231,8 +157,8 @@ async function topologyUp(kindArgument: string | undefined, values: Values): Pro
 }
 
 async function topologyBench(values: Values): Promise<number> {
-  const runs = intFlag(values.runs, '--runs', 1) ?? 3;
-  const kinds = (values.kinds ?? TOPOLOGY_KINDS.join(',')).split(',').map((k) => k.trim());
+  const runs = intFlag(values.runs, '--runs', 1) ?? BENCH_RUNS;
+  const kinds = (values.kinds ?? TOPOLOGY_FLAGS.kinds.default).split(',').map((k) => k.trim());
   const backends = (values.backend ?? 'process').split(',').map((b) => b.trim());
   for (const backend of backends) {
     if (backend !== 'process' && backend !== 'container') throw new InvalidOptionError('--backend', 'process and/or container (bench starts and kills the servers)', backend);

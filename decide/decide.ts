@@ -1,4 +1,4 @@
-import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client.ts';
+import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { estimateCost, nodeCapacity, num, type CostEstimate, type NodeCapacity } from './cost.ts';
 import type { Evidence, RunFigures } from './evidence.ts';
 import { formatDuration } from '../core/duration.ts';

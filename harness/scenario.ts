@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientOptionsSchema } from '../topologies/client.ts';
+import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { FAULT_KINDS } from './nemesis/kinds.ts';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { compactVerify, importPKCS8, importSPKI, SignJWT, type CryptoKey } from 'jose';
+import type { CryptoKey } from 'jose';
 import type { KeyMaterial } from './keys.ts';
 
 export const JWT_ENGINES = ['jose', 'fast-jwt'] as const;
@@ -23,6 +23,8 @@ export interface JwtEngine {
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function createJoseEngine(keys: KeyMaterial): Promise<JwtEngine> {
+  // Loaded when an engine is made, as fast-jwt is: the engine names and settings schema import this file.
+  const { compactVerify, importPKCS8, importSPKI, SignJWT } = await import('jose');
   let signKey: CryptoKey | Uint8Array;
   let verifyKey: CryptoKey | Uint8Array;
   if (keys.alg === 'HS256') {

@@ -1,0 +1,26 @@
+import { HELP_FLAG, optionsBlock, type CommandUsage, type FlagTable } from './flags.ts';
+
+export const DOCTOR_FLAGS = {
+  'redis-server': { type: 'string', value: '<path>', default: 'redis-server', help: 'server binary to check, looked up on PATH' },
+  clean: { type: 'boolean', help: 'kill leftover servers of dead runs, remove their temp dirs and containers' },
+  json: { type: 'boolean', help: 'print the findings as one JSON object' },
+  help: HELP_FLAG,
+} as const satisfies FlagTable;
+
+export const DOCTOR_HELP = `Usage: tokenbench doctor [--redis-server <path>] [--clean] [--json]
+
+Checks what tokenbench needs and what is installed: Node.js, redis-server (and its Sentinel
+mode, tried for real), redis-cli, Docker. Says what is missing and the exact command that
+installs it. Also finds Redis processes, temp dirs and containers left behind by a crashed run.
+
+Exit code: 0 when the process backend can run, 1 when it cannot.
+
+${optionsBlock('Options:', DOCTOR_FLAGS)}
+
+Examples:
+  tokenbench doctor
+  tokenbench doctor --redis-server /usr/local/bin/valkey-server
+  tokenbench doctor --clean
+`;
+
+export const DOCTOR_USAGE = { command: 'doctor', flags: DOCTOR_FLAGS, help: DOCTOR_HELP } satisfies CommandUsage;

@@ -1,0 +1,80 @@
+import { scenarioSchema } from '../harness/scenario.ts';
+import { JWT_ENGINES } from '../strategies/jwt/engines.ts';
+import { JWT_ALGORITHMS } from '../strategies/jwt/keys.ts';
+import { STRATEGY_ALIASES, STRATEGY_NAMES } from '../strategies/options.ts';
+import { FAULT_ACTIONS } from '../topologies/faults.ts';
+import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import { BACKEND_FLAGS, BACKEND_HELP, TOPOLOGY_DEFAULTS } from './backend-flags.ts';
+import { defaultsOf, HELP_FLAG, optionsBlock, showDuration, type CommandUsage, type FlagTable } from './flags.ts';
+
+/** What --quick sets, before the other flags (which win). */
+const QUICK = { 'load.warmup': '300ms', 'load.duration': '3s', 'workload.users': 500 } as const;
+
+/** The flags of `run` besides the backend ones. Fields are scenario fields. */
+export const RUN_FLAGS = {
+  scenario: { type: 'string', value: '<file>', help: 'YAML or JSON scenario (see scenarios/ for examples)' },
+  topology: { type: 'string', value: '<kind>', field: 'topology.kind', help: TOPOLOGY_KINDS.join(' | ') },
+  strategy: {
+    type: 'string',
+    value: '<list>',
+    field: 'strategies',
+    help: `${STRATEGY_NAMES.join(',')}\n(comma-separated; ${Object.entries(STRATEGY_ALIASES).map(([alias, name]) => `${alias} is ${name}`).join(', ')})`,
+  },
+  rate: { type: 'string', value: '<ops/s>', field: 'load.rate', help: 'open-loop arrival rate' },
+  mode: { type: 'string', value: '<open|closed>', field: 'load.mode', help: 'load model' },
+  concurrency: { type: 'string', value: '<n>', field: 'load.concurrency', help: 'closed loop: operations in flight' },
+  duration: { type: 'string', value: '<d>', field: 'load.duration', show: showDuration, help: 'measured phase, e.g. 30s' },
+  warmup: { type: 'string', value: '<d>', field: 'load.warmup', show: showDuration, help: 'unmeasured load before it' },
+  fault: {
+    type: 'multiple',
+    value: '<spec>',
+    field: 'faults',
+    help: `action[:target]@time[+for]; repeatable.\nActions: ${FAULT_ACTIONS.join(', ')}.\nTargets: primary, replica, sentinel, killed, paused, shard-primary:<n>,\na node id. e.g. kill:primary@10s, pause:primary@5s+5s`,
+  },
+  engine: { type: 'string', value: `<${JWT_ENGINES.join('|')}>`, field: 'jwt.engine', help: 'JWT engine' },
+  alg: { type: 'string', value: '<alg>', field: 'jwt.alg', help: JWT_ALGORITHMS.join(' | ') },
+  users: { type: 'string', value: '<n>', field: 'workload.users', help: 'distinct users' },
+  seed: { type: 'string', value: '<n>', field: 'workload.seed', help: 'seed of every random choice' },
+  wait: { type: 'string', value: '<replicas:ms>', field: 'policy.wait', default: 'off', help: 'WAIT after each revocation, e.g. 1:100' },
+  'fail-open': { type: 'boolean', sets: { 'policy.failure': 'fail-open' }, help: 'accept tokens while Redis is unreachable, instead of rejecting them' },
+  set: { type: 'multiple', value: '<path=value>', help: 'set any scenario field, e.g. --set client.failoverDetector=false' },
+  out: { type: 'string', value: '<dir>', default: 'results/<timestamp>', help: 'where result.json goes' },
+  quick: {
+    type: 'boolean',
+    sets: QUICK,
+    help: `a smoke run (faults must fit):\n${Object.entries(QUICK).map(([field, value]) => `${field} ${value}`).join(', ')}`,
+  },
+  json: { type: 'boolean', help: 'print the result as JSON on stdout, no progress' },
+  help: HELP_FLAG,
+} as const satisfies FlagTable;
+
+/** The scenario's defaults, every topology option included (a sentinel's masterName). */
+export const RUN_DEFAULTS = defaultsOf({ ...scenarioSchema.parse({}), topology: TOPOLOGY_DEFAULTS });
+
+export const RUN_HELP = `Usage: tokenbench run [--scenario <file.yaml|json>] [options]
+
+Runs each strategy on a fresh topology under load while faults happen, checks the history,
+and writes <out>/result.json (plus one history-*.ndjson per strategy). Flags override the file.
+
+Load is open-loop by default: operations arrive at --rate whatever the server does, and latency
+counts from when each one was due (coordinated omission corrected, HdrHistogram). --mode closed
+runs --concurrency clients back to back instead, for maximum throughput (labelled as such).
+
+${optionsBlock('Options:', RUN_FLAGS, RUN_DEFAULTS)}
+
+${BACKEND_HELP}
+
+Examples:
+  tokenbench run --topology sentinel --strategy blacklist,whitelist --rate 2000 --duration 30s --fault kill:primary@10s
+  tokenbench run --topology sentinel --strategy blacklist --wait 1:100 --fault kill:primary@10s --out results/wait
+  tokenbench run --topology sentinel --fault pause:primary@5s+6s --set client.failoverDetector=false
+  tokenbench run --scenario scenarios/sentinel-failover.yaml --duration 60s
+  tokenbench run --scenario scenarios/default-suite.yaml --backend container --image tokenbench/redis:local
+  tokenbench run --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster --strategy blacklist --fault failover:primary@10s
+  tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
+  tokenbench run --scenario scenarios/default-suite.yaml --quick
+
+Writes <out>/result.json, report.md, report.html, scenario.json and the history files.
+`;
+
+export const RUN_USAGE = { command: 'run', flags: { ...BACKEND_FLAGS, ...RUN_FLAGS }, help: RUN_HELP } satisfies CommandUsage;
