@@ -1,3 +1,4 @@
+import { formatNumber as num } from '../core/format.ts';
 import type { Evidence } from './evidence.ts';
 import type { Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, SCHEMES, type SchemeId } from './schemes.ts';
@@ -23,10 +24,6 @@ export interface CostEstimate {
   opsArithmetic: string;
   nodes: number | null;
   nodesArithmetic: string;
-}
-
-export function num(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,5 +1,6 @@
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
-import { estimateCost, nodeCapacity, num, type CostEstimate, type NodeCapacity } from './cost.ts';
+import { formatElapsed as ms, formatNumber as num } from '../core/format.ts';
+import { estimateCost, nodeCapacity, type CostEstimate, type NodeCapacity } from './cost.ts';
 import type { Evidence, RunFigures } from './evidence.ts';
 import { formatDuration } from '../core/duration.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
@@ -87,9 +88,7 @@ function sumOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | nu
   return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
 }
 
-function ms(value: number): string {
-  return value >= 1000 ? `${num(value / 1000, 2)} s` : `${num(value, value < 10 ? 2 : 1)} ms`;
-}
+
 
 export function requirementRows(r: Requirements): RequirementRow[] {
   const rows: RequirementRow[] = [{ id: 'revocation', title: describeRevocation(r) }];

@@ -1,4 +1,6 @@
-import { formatBytes, num } from './cost.ts';
+import { formatNumber as num } from '../core/format.ts';
+import { escapeCell, markdownTable } from '../core/markdown.ts';
+import { formatBytes } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
 import { formatDuration } from '../core/duration.ts';
 import { SCHEMES } from './schemes.ts';
@@ -14,8 +16,6 @@ export interface RecordMeta {
   /** Environment of the runs (Redis version, CPUs), when known. */
   environment?: string;
 }
-
-const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function cellText(cell: Cell | undefined): string {
   if (!cell) return '';
@@ -46,10 +46,9 @@ function context(d: Decision, meta: RecordMeta): string[] {
 }
 
 function optionsTable(d: Decision): string[] {
-  const header = `| requirement | ${d.options.map(optionName).join(' | ')} |`;
-  const rule = `|---|${d.options.map(() => '---').join('|')}|`;
-  const lines = ['## Options considered', '', header, rule];
-  for (const row of d.rows) lines.push(`| ${escapeCell(row.title)} | ${d.options.map((o) => cellText(o.cells[row.id])).join(' | ')} |`);
+  const rows = d.rows.map((row) => [escapeCell(row.title), ...d.options.map((o) => cellText(o.cells[row.id]))]);
+  // Raw: each cell is escaped where it comes from (cellText keeps its **met** marks).
+  const lines = ['## Options considered', '', ...markdownTable(['requirement', ...d.options.map((o) => escapeCell(optionName(o)))], rows, { raw: true })];
   lines.push('', 'Each option is shown on the allowed topology where it does best. "not measured": the design allows it but no run measured it; run `tokenbench decide` without `--result` to measure it.', '');
   const out = d.options.filter((o) => o.disqualification);
   if (out.length > 0) {
@@ -71,8 +70,7 @@ function decisionSection(d: Decision): string[] {
   }
   const option = d.options.find((o) => o.scheme === rec.scheme)!;
   lines.push(`**Use ${SCHEMES[rec.scheme].title}${rec.topology ? ` on ${rec.topology} Redis` : ', without Redis'}.**`, '');
-  lines.push('| setting | value |', '|---|---|');
-  for (const s of rec.settings) lines.push(`| ${s.name} | ${escapeCell(s.value)} |`);
+  lines.push(...markdownTable(['setting', 'value'], rec.settings.map((s) => [s.name, s.value])));
   lines.push('', `- Where Redis is needed: ${rec.redisNeeded}`, `- Where it is not: ${rec.redisNotNeeded}`);
   if (rec.unmeasured.length > 0) lines.push(`- Met by design but not measured: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`);
   const runners = d.options.filter((o) => o !== option && !o.disqualification);
@@ -85,11 +83,11 @@ function decisionSection(d: Decision): string[] {
 }
 
 function costSection(d: Decision): string[] {
-  const lines = ['## Cost model', '', `Per-node throughput: ${d.capacity.note}.`, '', '| option | live entries | Redis memory | Redis ops/s | primaries |', '|---|---|---|---|---|'];
-  for (const o of d.options) {
+  const rows = d.options.map((o) => {
     const c = o.cost;
-    lines.push(`| ${optionName(o)} | ${num(c.liveEntries)} | ${c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes)} | ${num(c.opsPerSec, 1)} | ${c.nodes === null ? 'unknown' : c.nodes} |`);
-  }
+    return [optionName(o), num(c.liveEntries), c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes), num(c.opsPerSec, 1), c.nodes === null ? 'unknown' : c.nodes];
+  });
+  const lines = ['## Cost model', '', `Per-node throughput: ${d.capacity.note}.`, '', ...markdownTable(['option', 'live entries', 'Redis memory', 'Redis ops/s', 'primaries'], rows)];
   lines.push('', 'The arithmetic:', '');
   for (const o of d.options) {
     if (o.cost.nodes === 0) {

@@ -5,7 +5,8 @@
  * The shapes are the result contract's (result/checks.ts, result/schema.ts): one definition.
  */
 import type { Checks, Op } from '../result/checks.ts';
-import type { EventRecord, FaultRecord, Guarantee } from '../result/schema.ts';
+import type { EventRecord, FaultRecord } from '../result/schema.ts';
+import type { Guarantee } from '../strategies/types.ts';
 
 export type { Op, OpFunction, OpType, Phase } from '../result/checks.ts';
 export type { EventRecord, FaultRecord } from '../result/schema.ts';

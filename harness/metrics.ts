@@ -1,50 +1,19 @@
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram } from '../result/histogram.ts';
+import type { TimelineBucket } from '../result/schema.ts';
+import { LogHistogram } from './log-histogram.ts';
 import type { Op, OpFunction, Phase } from './history.ts';
 
-/**
- * A cheap latency sketch for timeline buckets: log-spaced bins (10% wide) from 1 us, so thousands
- * of buckets stay small. Percentiles are read to within a bin.
- */
-class BinnedLatency {
-  static readonly BINS = 200;
-  static readonly RATIO = Math.log(1.1);
-  readonly counts = new Uint32Array(BinnedLatency.BINS);
-  total = 0;
-  maxUs = 0;
+/** Timeline buckets and the progress window: bins 10% wide from 1 us, read to within a bin (and never above the maximum). */
+const BUCKET_SKETCH = { ratio: 1.1, smallest: 1 };
 
-  record(us: number): void {
-    const bin = us <= 1 ? 0 : Math.min(BinnedLatency.BINS - 1, Math.floor(Math.log(us) / BinnedLatency.RATIO));
-    this.counts[bin]!++;
-    this.total++;
-    if (us > this.maxUs) this.maxUs = us;
-  }
-
-  percentileUs(p: number): number {
-    if (this.total === 0) return 0;
-    const rank = Math.ceil((p / 100) * this.total);
-    let seen = 0;
-    for (let i = 0; i < BinnedLatency.BINS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.maxUs, Math.exp((i + 1) * BinnedLatency.RATIO));
-    }
-    return this.maxUs;
-  }
+function percentileUs(sketch: LogHistogram, p: number): number {
+  return sketch.count === 0 ? 0 : Math.min(sketch.max, sketch.quantile(p / 100) ?? sketch.max);
 }
 
-export interface TimelineBucket {
-  /** Bucket start, run ms (by intended start: a stall shows where requests arrived). */
-  t: number;
-  ops: number;
-  verifies: number;
-  /** Writes that failed or are indeterminate. */
-  errors: number;
-  /** Verdicts that depended on Redis being down (fail-open accepts, fail-closed rejects). */
-  degraded: number;
-  /** Verifies of revoked tokens that were accepted. */
-  revokedAccepted: number;
-  p50: number;
-  p99: number;
-  max: number;
+type Bucket = LogHistogram & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> };
+
+function newBucket(): Bucket {
+  return Object.assign(new LogHistogram(BUCKET_SKETCH), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
 }
 
 /** Metrics as a worker thread sends them to the orchestrator: histograms encoded, bucket bins sparse. */
@@ -72,9 +41,9 @@ export class Metrics {
   /** Nested rather than keyed by an "op:phase" string: building that string for every op shows in profiles. */
   readonly byOpPhase = new Map<OpFunction, Map<Phase, Histogram>>();
   readonly slip = newHistogram();
-  readonly #buckets: (BinnedLatency & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> })[] = [];
+  readonly #buckets: Bucket[] = [];
   /** Rolling window for the progress line. */
-  #window = new BinnedLatency();
+  #window = new LogHistogram(BUCKET_SKETCH);
   #windowOps = 0;
   #windowErrors = 0;
   #windowDegraded = 0;
@@ -104,19 +73,17 @@ export class Metrics {
     const index = Math.max(0, Math.floor(op.intendedMs / this.bucketMs));
     let bucket = this.#buckets[index];
     if (!bucket) {
-      for (let i = this.#buckets.length; i <= index; i++) {
-        this.#buckets[i] = Object.assign(new BinnedLatency(), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
-      }
+      for (let i = this.#buckets.length; i <= index; i++) this.#buckets[i] = newBucket();
       bucket = this.#buckets[index]!;
     }
-    bucket.record(us);
+    bucket.add(us);
     const isError = op.type !== 'ok';
     bucket.meta.ops++;
     if (op.f === 'verify') bucket.meta.verifies++;
     if (isError) bucket.meta.errors++;
     if (op.degraded) bucket.meta.degraded++;
     if (op.replay && op.accepted) bucket.meta.revokedAccepted++;
-    this.#window.record(us);
+    this.#window.add(us);
     this.#windowOps++;
     if (isError) this.#windowErrors++;
     if (op.degraded) this.#windowDegraded++;
@@ -128,8 +95,8 @@ export class Metrics {
 
   /** Since the last call: for the progress line. */
   takeWindow(): MetricsSnapshot {
-    const snapshot = { ops: this.#windowOps, errors: this.#windowErrors, degraded: this.#windowDegraded, p99Ms: this.#window.percentileUs(99) / 1000 };
-    this.#window = new BinnedLatency();
+    const snapshot = { ops: this.#windowOps, errors: this.#windowErrors, degraded: this.#windowDegraded, p99Ms: percentileUs(this.#window, 99) / 1000 };
+    this.#window = new LogHistogram(BUCKET_SKETCH);
     this.#windowOps = this.#windowErrors = this.#windowDegraded = 0;
     return snapshot;
   }
@@ -141,8 +108,8 @@ export class Metrics {
       slip: encodeHistogram(this.slip),
       buckets: this.#buckets.map((b) => ({
         meta: b.meta,
-        bins: [...b.counts.entries()].filter(([, c]) => c > 0),
-        maxUs: b.maxUs,
+        bins: b.bins(),
+        maxUs: b.max,
       })),
       redisOpsTotal: this.redisOpsTotal,
       verifiesWithVerdict: this.verifiesWithVerdict,
@@ -168,17 +135,11 @@ export class Metrics {
     other.buckets.forEach((b, i) => {
       let mine = this.#buckets[i];
       if (!mine) {
-        for (let j = this.#buckets.length; j <= i; j++) {
-          this.#buckets[j] = Object.assign(new BinnedLatency(), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
-        }
+        for (let j = this.#buckets.length; j <= i; j++) this.#buckets[j] = newBucket();
         mine = this.#buckets[i]!;
       }
       for (const key of Object.keys(b.meta) as (keyof typeof b.meta)[]) mine.meta[key] += b.meta[key];
-      for (const [bin, count] of b.bins) {
-        mine.counts[bin]! += count;
-        mine.total += count;
-      }
-      mine.maxUs = Math.max(mine.maxUs, b.maxUs);
+      mine.addBins(b.bins, b.maxUs);
     });
     this.redisOpsTotal += other.redisOpsTotal;
     this.verifiesWithVerdict += other.verifiesWithVerdict;
@@ -189,9 +150,9 @@ export class Metrics {
     return this.#buckets.map((b, i) => ({
       t: i * this.bucketMs,
       ...b.meta,
-      p50: Math.round(b.percentileUs(50)) / 1000,
-      p99: Math.round(b.percentileUs(99)) / 1000,
-      max: Math.round(b.maxUs) / 1000,
+      p50: Math.round(percentileUs(b, 50)) / 1000,
+      p99: Math.round(percentileUs(b, 99)) / 1000,
+      max: Math.round(b.max) / 1000,
     }));
   }
 }

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
-import type { Checks } from '../result/checks.ts';
 import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
 import type { StrategyRunResult } from '../result/schema.ts';
 import { createStrategy } from '../strategies/create.ts';
@@ -8,11 +7,10 @@ import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { startTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyKind } from '../topologies/types.ts';
-import { runCheckersOverStream } from './checkers/index.ts';
+import { checkHistory } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import { type EngineHandle, localHandle, workerHandle } from './engine-handle.ts';
 import { ENGINE_WORKER_URL } from './engine-worker-url.ts';
-import { mergeHistories } from './history-file.ts';
 import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
@@ -278,9 +276,4 @@ class Orchestration {
       ...(last && { lastFault: `${last.action} ${last.node ?? last.target} @${(last.atMs / 1000).toFixed(1)}s` }),
     });
   }
-}
-
-/** Checks the history files of every load generator, merged in completion order, streaming from disk. */
-export function checkHistory(paths: string[], run: RunInfo): Promise<Checks> {
-  return runCheckersOverStream(mergeHistories(paths), run);
 }

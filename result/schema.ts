@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ResultFileError } from '../core/errors.ts';
 import { dottedPath } from '../core/validation.ts';
 import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
+import type { Guarantee } from '../strategies/types.ts';
 import { migrateToCurrent } from './migrations.ts';
 
 /**
@@ -44,7 +45,8 @@ const timelineBucket = z.strictObject({
   max: z.number(),
 });
 
-export const guaranteeSchema = z.union([z.literal('none'), z.literal('immediate'), z.strictObject({ boundedByMs: z.number() })]);
+/** The strategy's own promise (strategies/types.ts), as the file holds it. */
+export const guaranteeSchema: z.ZodType<Guarantee> = z.union([z.literal('none'), z.literal('immediate'), z.strictObject({ boundedByMs: z.number() })]);
 
 /** A fault as it happened, in run ms. */
 export const faultRecordSchema = z.strictObject({
@@ -137,7 +139,6 @@ export const resultSchema = z.strictObject({
 
 export type LatencySummary = z.infer<typeof latencySummary>;
 export type TimelineBucket = z.infer<typeof timelineBucket>;
-export type Guarantee = z.infer<typeof guaranteeSchema>;
 export type FaultRecord = z.infer<typeof faultRecordSchema>;
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type StrategyRunResult = z.infer<typeof strategyRunSchema>;

@@ -1,4 +1,5 @@
 import type { Checks } from '../../result/checks.ts';
+import { mergeHistories } from '../history-file.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
 import { lostRevocations } from './lost-revocations.ts';
 import { propagationLag } from './propagation-lag.ts';
@@ -48,4 +49,9 @@ export async function runCheckersOverStream(ops: AsyncIterable<Op>, run: RunInfo
   const fold = checkerFold(CHECKERS);
   for await (const op of ops) fold.observe(op);
   return fold.results(run) as Checks;
+}
+
+/** Checks the history files of a run (one per load generator), merged in completion order, streaming from disk. */
+export function checkHistory(paths: string[], run: RunInfo): Promise<Checks> {
+  return runCheckersOverStream(mergeHistories(paths), run);
 }

@@ -1,25 +1,26 @@
-import type { Guarantee } from '../../result/schema.ts';
+import type { Guarantee } from '../../strategies/types.ts';
 import type { Checks } from '../../result/checks.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
+import { LogHistogram } from '../log-histogram.ts';
 import { isVerdict, MAX_EXAMPLES, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
 /**
  * Accepted verifies of revoked tokens, by how long after the ack they came. Whether an accept is
  * allowed depends on the guarantee, which is only known at result(); keeping every accept would
- * grow with the run, so they are binned 0.1% wide on a log scale (a few thousand bins at most).
- * A bin that straddles the bound counts as within it: no violation is claimed without proof.
+ * grow with the run, so they are binned 0.1% wide on a log scale from 1 us. A bin that straddles
+ * the bound counts as within it: no violation is claimed without proof.
  */
 class AcceptsAfterAck {
-  static readonly #LOG_RATIO = Math.log(1.001);
-  readonly #bins = new Map<number, number>();
+  readonly #bins = new LogHistogram({ ratio: 1.001, smallest: 0.001 });
   /** The accepts that came longest after their ack, exact: the examples, and the worst case. */
   readonly #latest: { elapsedMs: number; op: Op }[] = [];
-  total = 0;
+
+  get total(): number {
+    return this.#bins.count;
+  }
 
   add(elapsedMs: number, op: Op): void {
-    const bin = Math.ceil(Math.log(elapsedMs) / AcceptsAfterAck.#LOG_RATIO);
-    this.#bins.set(bin, (this.#bins.get(bin) ?? 0) + 1);
-    this.total++;
+    this.#bins.add(elapsedMs);
     if (this.#latest.length < MAX_EXAMPLES || elapsedMs > this.#latest[this.#latest.length - 1]!.elapsedMs) {
       this.#latest.push({ elapsedMs, op });
       this.#latest.sort((a, b) => b.elapsedMs - a.elapsedMs);
@@ -29,12 +30,7 @@ class AcceptsAfterAck {
 
   /** Accepts more than boundMs after their ack (every accept when boundMs is 0). */
   countBeyond(boundMs: number): number {
-    let count = 0;
-    for (const [bin, n] of this.#bins) {
-      const lowerEdgeMs = Math.exp((bin - 1) * AcceptsAfterAck.#LOG_RATIO);
-      if (lowerEdgeMs >= boundMs) count += n;
-    }
-    return count;
+    return this.#bins.countFrom(boundMs);
   }
 
   examplesBeyond(boundMs: number): Op[] {

@@ -1,10 +1,12 @@
 import type { Checks } from '../../result/checks.ts';
 import type { Checker, FaultRecord, Op, RunInfo } from '../history.ts';
-import { LatencyHistogram } from './latency-histogram.ts';
+import { LogHistogram } from '../log-histogram.ts';
 
 const BUCKET_MS = 100;
 /** The sliding bucket p99 is read over: 1 s of completions. */
 const WINDOW_BUCKETS = 10;
+/** Bins 2% wide from 10 us: a window's p99 is never optimistic by more than 2%. */
+const WINDOW_SKETCH = { ratio: 1.02, smallest: 0.01 };
 /** Latency is back to normal when the window p99 is within this factor of the pre-fault p99. */
 const STEADY_FACTOR = 1.5;
 
@@ -87,11 +89,11 @@ class CompletionTimeline {
  * are computed then, and only the last second of histograms is kept.
  */
 class LatencyTimeline {
-  #open = new LatencyHistogram();
+  #open = new LogHistogram(WINDOW_SKETCH);
   #openBucket = 0;
-  readonly #recent: LatencyHistogram[] = [];
-  readonly #window = new LatencyHistogram();
-  readonly #sinceStart = new LatencyHistogram();
+  readonly #recent: LogHistogram[] = [];
+  readonly #window = new LogHistogram(WINDOW_SKETCH);
+  readonly #sinceStart = new LogHistogram(WINDOW_SKETCH);
   /** p99 of the window of buckets [w, w + WINDOW_BUCKETS), by w; NaN when empty. */
   readonly windowP99: number[] = [];
   /** p99 of buckets [0, k], by k; NaN when empty. */
@@ -113,7 +115,7 @@ class LatencyTimeline {
     this.#window.merge(this.#open);
     if (this.#recent.length > WINDOW_BUCKETS) this.#window.merge(this.#recent.shift()!, -1);
     if (this.#recent.length === WINDOW_BUCKETS) this.windowP99[this.#openBucket - WINDOW_BUCKETS + 1] = this.#window.quantile(0.99) ?? NaN;
-    this.#open = new LatencyHistogram();
+    this.#open = new LogHistogram(WINDOW_SKETCH);
     this.#openBucket++;
   }
 }

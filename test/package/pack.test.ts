@@ -64,7 +64,7 @@ describe('npm package', () => {
   it('type-checks under a stock NodeNext config, and its types are real (a wrong call is an error)', async () => {
     writeFileSync(
       join(project, 'consumer.ts'),
-      `import { createStrategy, startTopology, TokenbenchError, type StartedTopology, type Strategy } from 'tokenbench';
+      `import { createStrategy, startTopology, TokenbenchError, type ErrorCode, type StartedTopology, type Strategy } from 'tokenbench';
 
 export async function probe(): Promise<string> {
   const topology: StartedTopology = await startTopology({ kind: 'single' });
@@ -72,7 +72,10 @@ export async function probe(): Promise<string> {
   await topology.stop();
   // @ts-expect-error not a topology kind
   await startTopology({ kind: 'ring' });
-  return \`\${strategy.name} \${new TokenbenchError('ERR_X', 'x').code}\`;
+  // @ts-expect-error not an error code tokenbench raises
+  const unknown: ErrorCode = 'ERR_X';
+  const code: ErrorCode = 'ERR_REDIS_UNAVAILABLE';
+  return \`\${strategy.name} \${TokenbenchError.name} \${code} \${unknown}\`;
 }
 `,
     );
