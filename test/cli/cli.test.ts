@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { isAlive } from '../topologies/suite.ts';
@@ -35,6 +37,22 @@ describe('tokenbench CLI: usage', () => {
     expect(r.stderr).toContain(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a file that is not valid YAML is a usage error like a bad field: one line, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenbench-cli-yaml-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'load: { rate: 10\n');
+      for (const args of [['run', '--scenario', bad], ['decide', '--requirements', bad]]) {
+        const r = await tokenbench(args);
+        expect(r.exitCode).toBe(2);
+        expect(r.stderr).toContain(`${bad}: not valid YAML`);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing redis-server is named, with the command that installs it, exit 1', async () => {
