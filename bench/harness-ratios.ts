@@ -24,7 +24,10 @@ async function bareLoop(engine: 'jose' | 'fast-jwt', alg: 'HS256' | 'ES256'): Pr
     const verifier = createVerifier({ key: tokens.keys.verificationKeyForFastJwt, algorithms: [alg], cache: false });
     verify = async () => verifier(token);
   } else {
-    const key = alg === 'HS256' ? new Uint8Array(tokens.keys.verificationKeyForFastJwt as Buffer) : await importSPKI(tokens.keys.verificationKeyForFastJwt as string, alg);
+    const key =
+      alg === 'HS256'
+        ? new Uint8Array(tokens.keys.verificationKeyForFastJwt as Buffer)
+        : await importSPKI(tokens.keys.verificationKeyForFastJwt as string, alg);
     verify = () => jwtVerify(token, key, { algorithms: [alg], issuer: settings.issuer, audience: settings.audience });
   }
   for (let i = 0; i < 2000; i++) await verify();
@@ -74,7 +77,11 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   // What the harness itself costs per op at this concurrency, whatever the strategy: the bound on these ratios.
   const noop = await noopCeiling(CONCURRENCY, DURATION_MS);
   const harnessUs = 1e6 / noop;
-  rows.push({ name: `no-op strategy under the load engine, closed loop ${CONCURRENCY}`, opsPerSec: Math.round(noop), note: `${harnessUs.toFixed(1)} us of harness work per op` });
+  rows.push({
+    name: `no-op strategy under the load engine, closed loop ${CONCURRENCY}`,
+    opsPerSec: Math.round(noop),
+    note: `${harnessUs.toFixed(1)} us of harness work per op`,
+  });
   for (const [engine, alg] of [
     ['fast-jwt', 'HS256'],
     ['jose', 'ES256'],
@@ -83,7 +90,12 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
     const run = await harnessRun('pure', engine, alg, { mode: 'closed', concurrency: CONCURRENCY });
     const ratio = run.load.achievedRate / bare;
     rows.push({ name: `bare ${engine} ${alg}, ${CONCURRENCY} in flight`, opsPerSec: Math.round(bare) });
-    rows.push({ name: `pure under the harness, ${engine} ${alg}, closed loop ${CONCURRENCY}`, opsPerSec: run.load.achievedRate, p50Ms: run.latency.verify?.all.p50, p99Ms: run.latency.verify?.all.p99 });
+    rows.push({
+      name: `pure under the harness, ${engine} ${alg}, closed loop ${CONCURRENCY}`,
+      opsPerSec: run.load.achievedRate,
+      p50Ms: run.latency.verify?.all.p50,
+      p99Ms: run.latency.verify?.all.p99,
+    });
     targets.push({
       id: `harness-pure-${engine}-${alg}`,
       description: `pure under the harness vs a bare ${engine} ${alg} loop, same concurrency`,
@@ -97,7 +109,13 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   }
   for (const strategy of ['pure', 'blacklist', 'whitelist', 'double-token']) {
     const run = await harnessRun(strategy, 'jose', 'ES256', { mode: 'open', rate: 1000 });
-    rows.push({ name: `${strategy} verify, open loop 1000 ops/s, jose ES256`, opsPerSec: run.load.achievedRate, p50Ms: run.latency.verify?.all.p50, p99Ms: run.latency.verify?.all.p99, note: `slip p99 ${run.slip?.p99} ms` });
+    rows.push({
+      name: `${strategy} verify, open loop 1000 ops/s, jose ES256`,
+      opsPerSec: run.load.achievedRate,
+      p50Ms: run.latency.verify?.all.p50,
+      p99Ms: run.latency.verify?.all.p99,
+      note: `slip p99 ${run.slip?.p99} ms`,
+    });
   }
   return {
     title: 'Strategies under the harness',

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey } from 'jose';
+import { type CryptoKey, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { Bench, type Task } from 'tinybench';
 import type { BenchRow, SectionResult } from './types.ts';
 
@@ -175,7 +175,9 @@ export async function benchJwtFloor(): Promise<SectionResult> {
       const jose = stats.get(`jose ${alg} ${mode}`);
       const fast = stats.get(`fast-jwt ${alg} ${mode}`);
       if (!jose || !fast) continue;
-      parts.push(`${mode}: jose ${Math.round(jose.opsPerSec).toLocaleString('en-US')}/s vs fast-jwt ${Math.round(fast.opsPerSec).toLocaleString('en-US')}/s (fast-jwt/jose = ${(fast.opsPerSec / jose.opsPerSec).toFixed(2)}x)`);
+      parts.push(
+        `${mode}: jose ${Math.round(jose.opsPerSec).toLocaleString('en-US')}/s vs fast-jwt ${Math.round(fast.opsPerSec).toLocaleString('en-US')}/s (fast-jwt/jose = ${(fast.opsPerSec / jose.opsPerSec).toFixed(2)}x)`,
+      );
     }
     notes.push(`${alg}: ${parts.join('; ')}.`);
   }

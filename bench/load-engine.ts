@@ -11,7 +11,15 @@ import type { SectionResult } from './types.ts';
 /** Does nothing, at once: what is left is the load engine's own cost (scheduling, histograms, history). */
 function noopStrategy(): Strategy {
   let n = 0;
-  const issued = (subject: string) => ({ ok: true as const, accessToken: 'x.y.z', subject, jti: `j${n++}`, issuedAtMs: Date.now(), accessExpiresAtMs: Date.now() + 3_600_000, redisOps: 0 });
+  const issued = (subject: string) => ({
+    ok: true as const,
+    accessToken: 'x.y.z',
+    subject,
+    jti: `j${n++}`,
+    issuedAtMs: Date.now(),
+    accessExpiresAtMs: Date.now() + 3_600_000,
+    redisOps: 0,
+  });
   return {
     name: 'pure',
     label: 'no-op',
@@ -40,12 +48,27 @@ interface DriveOptions {
   workload?: object;
 }
 
-async function drive(mode: 'open' | 'closed', rate: number, durationMs: number, { sample, concurrency = 64, workload = {} }: DriveOptions = {}): Promise<{ engine: LoadEngine; gc: GcPauses }> {
+async function drive(
+  mode: 'open' | 'closed',
+  rate: number,
+  durationMs: number,
+  { sample, concurrency = 64, workload = {} }: DriveOptions = {},
+): Promise<{ engine: LoadEngine; gc: GcPauses }> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-bench-'));
   try {
     const scenario = normalizeScenario({ workload: { users: 1000, ...workload }, load: { mode, rate, concurrency, warmup: 0, duration: durationMs } });
     const signal = new AbortController().signal;
-    const engine = new LoadEngine({ scenario, strategy: noopStrategy(), redis: { isCluster: false } as unknown as Redis, historyPath: join(dir, 'history.ndjson'), worker: 0, rate, concurrency, userPrefix: 'u', signal });
+    const engine = new LoadEngine({
+      scenario,
+      strategy: noopStrategy(),
+      redis: { isCluster: false } as unknown as Redis,
+      historyPath: join(dir, 'history.ndjson'),
+      worker: 0,
+      rate,
+      concurrency,
+      userPrefix: 'u',
+      signal,
+    });
     await engine.login();
     const origin = { absoluteMs: performance.timeOrigin + performance.now() + 200, wallMs: Date.now() + 200 };
     engine.setOrigin(origin);
@@ -92,7 +115,13 @@ export async function benchLoadEngine(): Promise<SectionResult> {
     p99Ms: slipP99,
     note: `p99 = schedule slip; ${open.gc.count} GC pauses in the run, ${open.gc.totalMs.toFixed(0)} ms in all, longest ${open.gc.maxMs.toFixed(1)} ms`,
   });
-  targets.push({ id: 'engine-open-50k', description: 'open loop holds 50,000 ops/s on a no-op', measured: `${Math.round(openRate)} ops/s`, threshold: '>= 50,000', met: openRate >= 49_500 });
+  targets.push({
+    id: 'engine-open-50k',
+    description: 'open loop holds 50,000 ops/s on a no-op',
+    measured: `${Math.round(openRate)} ops/s`,
+    threshold: '>= 50,000',
+    met: openRate >= 49_500,
+  });
   targets.push({
     id: 'engine-slip',
     description: 'p99 schedule slip at 50,000 ops/s',
@@ -120,7 +149,10 @@ export async function benchLoadEngine(): Promise<SectionResult> {
   const early = samples[4] ?? samples[0] ?? 0;
   const late = samples.at(-1) ?? 0;
   const perMinuteMb = ((late - early) / Math.max(1, samples.length - 5)) * 60;
-  rows.push({ name: 'heap after 5 s / 20 s at 20,000 ops/s', note: `${mb(early).toFixed(1)} MB -> ${mb(late).toFixed(1)} MB (${mb(perMinuteMb).toFixed(1)} MB/min)` });
+  rows.push({
+    name: 'heap after 5 s / 20 s at 20,000 ops/s',
+    note: `${mb(early).toFixed(1)} MB -> ${mb(late).toFixed(1)} MB (${mb(perMinuteMb).toFixed(1)} MB/min)`,
+  });
   targets.push({
     id: 'engine-memory',
     description: 'heap stays bounded in a long run (history streams to disk)',

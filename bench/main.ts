@@ -3,9 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Redis } from 'ioredis';
-import { startTopology } from '../topologies/topology.ts';
 import { gitSha } from '../core/version.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
+import { startTopology } from '../topologies/topology.ts';
 import { benchHarnessRatios } from './harness-ratios.ts';
 import { benchJwtFloor } from './jwt-floor.ts';
 import { benchLoadEngine } from './load-engine.ts';
@@ -26,16 +26,34 @@ const redis = topology.client() as Redis;
 try {
   await redis.ping();
   const ctx = { redis, redisPort: topology.nodes()[0]!.port };
-  if (want('jwt')) (log('JWT engine floor...'), sections.push(await benchJwtFloor()));
-  if (want('redis')) (log('Redis floor...'), sections.push(await benchRedisFloor(ctx)));
-  if (want('strategies')) (log('strategy verify, in process...'), sections.push(await benchStrategyVerify(ctx)));
+  if (want('jwt')) {
+    log('JWT engine floor...');
+    sections.push(await benchJwtFloor());
+  }
+  if (want('redis')) {
+    log('Redis floor...');
+    sections.push(await benchRedisFloor(ctx));
+  }
+  if (want('strategies')) {
+    log('strategy verify, in process...');
+    sections.push(await benchStrategyVerify(ctx));
+  }
 } finally {
   redis.disconnect();
   await topology.stop();
 }
-if (want('harness')) (log('strategies under the harness...'), sections.push(await benchHarnessRatios()));
-if (want('engine')) (log('load engine capacity...'), sections.push(await benchLoadEngine()));
-if (want('topologies')) (log('topology start and failover...'), sections.push(await benchTopologies()));
+if (want('harness')) {
+  log('strategies under the harness...');
+  sections.push(await benchHarnessRatios());
+}
+if (want('engine')) {
+  log('load engine capacity...');
+  sections.push(await benchLoadEngine());
+}
+if (want('topologies')) {
+  log('topology start and failover...');
+  sections.push(await benchTopologies());
+}
 
 const sha = gitSha()?.slice(0, 7) ?? 'unknown';
 const environment = {
@@ -63,7 +81,9 @@ const md: string[] = [
   '',
   '| target | measured | threshold | met |',
   '|---|---|---|---|',
-  ...sections.flatMap((s) => s.targets.map((t) => `| ${t.description} | ${t.measured} | ${t.threshold} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`)),
+  ...sections.flatMap((s) =>
+    s.targets.map((t) => `| ${t.description} | ${t.measured} | ${t.threshold} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`),
+  ),
   '',
 ];
 for (const s of sections) {

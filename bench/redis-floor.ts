@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
-import { newBench, round, rotate, statsOf, TASK_TIME_MS, toRow, WARMUP_TIME_MS } from './jwt-floor.ts';
+import { newBench, rotate, round, statsOf, TASK_TIME_MS, toRow, WARMUP_TIME_MS } from './jwt-floor.ts';
 import type { BenchRow, SectionResult } from './types.ts';
 
 export interface RedisBenchContext {
@@ -67,7 +67,13 @@ export async function benchRedisFloor(ctx: RedisBenchContext): Promise<SectionRe
     const batch = statsOf(inFlight, IN_FLIGHT);
     rows.push(toRow(`ioredis EXISTS ${IN_FLIGHT} in flight`, batch, `ops/s = ${IN_FLIGHT} / batch time; p50/p99 are per batch of ${IN_FLIGHT}`));
     const auto64 = statsOf(pipelined, IN_FLIGHT);
-    rows.push(toRow(`ioredis EXISTS ${IN_FLIGHT} in flight, enableAutoPipelining`, auto64, `second client; ops/s = ${IN_FLIGHT} / batch time; p50/p99 are per batch of ${IN_FLIGHT}`));
+    rows.push(
+      toRow(
+        `ioredis EXISTS ${IN_FLIGHT} in flight, enableAutoPipelining`,
+        auto64,
+        `second client; ops/s = ${IN_FLIGHT} / batch time; p50/p99 are per batch of ${IN_FLIGHT}`,
+      ),
+    );
     notes.push(
       `Round trip: p50 ${round(seq.p50Ms * 1000, 1)} us sequential; ${IN_FLIGHT} in flight gives ${(batch.opsPerSec / seq.opsPerSec).toFixed(1)}x the sequential rate, auto-pipelining ${(auto64.opsPerSec / seq.opsPerSec).toFixed(1)}x.`,
     );
@@ -84,7 +90,10 @@ export async function benchRedisFloor(ctx: RedisBenchContext): Promise<SectionRe
     const result = await execa(binary, args, { reject: false, timeout: 60_000 });
     const parsed = parseRedisBenchmark(`${result.stdout}\n${result.stderr}`);
     if (!parsed) {
-      rows.push({ name: 'redis-benchmark GET', note: `could not parse the output of \`redis-benchmark ${args.join(' ')}\` (exit ${result.exitCode}): ${result.stdout.slice(-200)}` });
+      rows.push({
+        name: 'redis-benchmark GET',
+        note: `could not parse the output of \`redis-benchmark ${args.join(' ')}\` (exit ${result.exitCode}): ${result.stdout.slice(-200)}`,
+      });
     } else {
       rows.push({
         name: 'redis-benchmark GET (50 clients, C)',

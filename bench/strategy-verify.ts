@@ -1,7 +1,21 @@
 import type { Redis } from 'ioredis';
 import { createStrategy } from '../strategies/create.ts';
 import type { Strategy, StrategyName } from '../strategies/types.ts';
-import { AUDIENCE, createBareVerifier, generateBareKeys, ISSUER, newBench, round, rotate, statsOf, toRow, type BareAlg, type BareEngine, type BareKeys, type TaskStats } from './jwt-floor.ts';
+import {
+  AUDIENCE,
+  type BareAlg,
+  type BareEngine,
+  type BareKeys,
+  createBareVerifier,
+  generateBareKeys,
+  ISSUER,
+  newBench,
+  rotate,
+  round,
+  statsOf,
+  type TaskStats,
+  toRow,
+} from './jwt-floor.ts';
 import type { BenchRow, SectionResult, Target } from './types.ts';
 
 export interface StrategyBenchContext {
@@ -190,10 +204,10 @@ export async function benchStrategyVerify(ctx: StrategyBenchContext): Promise<Se
           id === 'exists' || id === 'zscore' || id === 'mget'
             ? 'for attribution only: the command alone, no JWT'
             : id === 'bare' || id === 'bare+rtt'
-            ? 'floor (library verify only, no pre-checks)'
-            : id === 'pure' || id === 'double-token'
-              ? `${pct(stat.opsPerSec / s('bare').opsPerSec)} of bare engine throughput`
-              : `${pct(stat.opsPerSec / s('bare+rtt').opsPerSec)} of bare engine + one RTT throughput; p50 ${stat.p50Ms >= s('bare+rtt').p50Ms ? '+' : ''}${pct(stat.p50Ms / s('bare+rtt').p50Ms - 1)}`;
+              ? 'floor (library verify only, no pre-checks)'
+              : id === 'pure' || id === 'double-token'
+                ? `${pct(stat.opsPerSec / s('bare').opsPerSec)} of bare engine throughput`
+                : `${pct(stat.opsPerSec / s('bare+rtt').opsPerSec)} of bare engine + one RTT throughput; p50 ${stat.p50Ms >= s('bare+rtt').p50Ms ? '+' : ''}${pct(stat.p50Ms / s('bare+rtt').p50Ms - 1)}`;
         rows.push(toRow(`${tag}: ${TASK_LABELS[id]}`, stat, note));
       }
 

@@ -1,14 +1,25 @@
 import { InvalidOptionError } from '../core/errors.ts';
 import { DEFAULT_IMAGE, LOCAL_IMAGE } from '../topologies/container/docker.ts';
 import { clusterOptionsSchema, sentinelOptionsSchema, singleOptionsSchema } from '../topologies/options.ts';
-import { defaultsOf, optionsBlock, type FlagTable, type FlagValues } from './flags.ts';
+import { defaultsOf, type FlagTable, type FlagValues, optionsBlock } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Flags that choose where Redis runs; shared by `run` and `topology up`. Fields are topology options. */
 export const BACKEND_FLAGS = {
   backend: { type: 'string', value: '<b>', field: 'backend', help: 'process | container | external\n(process: redis-server children on loopback)' },
-  image: { type: 'string', value: '<ref>', field: 'image', default: DEFAULT_IMAGE, help: `container: the Redis image; offline, build one with\n\`tokenbench image build\` and pass --image ${LOCAL_IMAGE}` },
-  redis: { type: 'string', value: '<url|host:port>', field: 'endpoints', help: 'external single node, e.g. redis://:secret@10.0.0.5:6379\n(implies --backend external)' },
+  image: {
+    type: 'string',
+    value: '<ref>',
+    field: 'image',
+    default: DEFAULT_IMAGE,
+    help: `container: the Redis image; offline, build one with\n\`tokenbench image build\` and pass --image ${LOCAL_IMAGE}`,
+  },
+  redis: {
+    type: 'string',
+    value: '<url|host:port>',
+    field: 'endpoints',
+    help: 'external single node, e.g. redis://:secret@10.0.0.5:6379\n(implies --backend external)',
+  },
   sentinels: { type: 'string', value: '<h:p,...>', field: 'endpoints', help: "external Sentinel deployment's sentinels (with --master-name)" },
   'master-name': { type: 'string', value: '<name>', field: 'masterName', help: 'external Sentinel: the monitored name' },
   cluster: { type: 'string', value: '<h:p,...>', field: 'endpoints', help: 'external Cluster: one or more seed nodes' },
@@ -18,7 +29,11 @@ export const BACKEND_FLAGS = {
   tls: { type: 'boolean', field: 'tls', help: 'external: TLS to every node' },
   'tls-ca': { type: 'string', value: '<pem>', field: 'tlsCaFile', help: 'external: TLS trusting this CA (a PEM file)' },
   'tls-insecure': { type: 'boolean', field: 'tlsInsecure', help: 'external: TLS without verifying certificates' },
-  'allow-existing-data': { type: 'boolean', field: 'allowExistingData', help: 'external: run on a non-empty database (only keys under tb:<run>: are\nwritten, and removed at the end)' },
+  'allow-existing-data': {
+    type: 'boolean',
+    field: 'allowExistingData',
+    help: 'external: run on a non-empty database (only keys under tb:<run>: are\nwritten, and removed at the end)',
+  },
 } as const satisfies FlagTable;
 
 /**
@@ -36,7 +51,11 @@ export const BACKEND_HELP = optionsBlock('Where Redis runs:', BACKEND_FLAGS, def
 
 type BackendValues = FlagValues<typeof BACKEND_FLAGS>;
 
-const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Topology fields from the backend flags; `kind` only when an external address implies it
@@ -47,12 +66,14 @@ export function backendFromFlags(values: BackendValues): Record<string, unknown>
   if (addresses.length > 1) throw new UsageError(`--${addresses[0]} and --${addresses[1]}: give one deployment, not both`);
   const out: Record<string, unknown> = {};
   if (values.backend !== undefined) {
-    if (!['process', 'container', 'external'].includes(values.backend)) throw new InvalidOptionError('--backend', 'process, container or external', values.backend);
+    if (!['process', 'container', 'external'].includes(values.backend))
+      throw new InvalidOptionError('--backend', 'process, container or external', values.backend);
     out.backend = values.backend;
   }
   const [address] = addresses;
   if (address) {
-    if (values.backend !== undefined && values.backend !== 'external') throw new UsageError(`--${address}: points at an existing deployment, which is --backend external, not ${values.backend}`);
+    if (values.backend !== undefined && values.backend !== 'external')
+      throw new UsageError(`--${address}: points at an existing deployment, which is --backend external, not ${values.backend}`);
     out.backend = 'external';
     out.kind = address === 'redis' ? 'single' : address;
     out.endpoints = address === 'redis' ? [values.redis] : list(values[address]!);
@@ -61,7 +82,9 @@ export function backendFromFlags(values: BackendValues): Record<string, unknown>
     if (address !== 'sentinels') throw new UsageError('--master-name: goes with --sentinels');
     out.masterName = values['master-name'];
   }
-  const set = (field: string, value: unknown) => value !== undefined && (out[field] = value);
+  const set = (field: string, value: unknown) => {
+    if (value !== undefined) out[field] = value;
+  };
   set('image', values.image);
   set('username', values.username);
   set('password', values.password);

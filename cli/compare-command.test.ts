@@ -71,7 +71,9 @@ describe('compareCommand', () => {
   });
 
   it('wrong arguments are usage errors', async () => {
-    await expect(run([SINGLE])).rejects.toThrow(new UsageError('compare: expected two result files, <baseline.json> <current.json>, got 1 (see: tokenbench compare --help)'));
+    await expect(run([SINGLE])).rejects.toThrow(
+      new UsageError('compare: expected two result files, <baseline.json> <current.json>, got 1 (see: tokenbench compare --help)'),
+    );
     await expect(run([SINGLE, SINGLE, '--max-regression', 'p98=5%'])).rejects.toThrow(InvalidOptionError);
     await expect(run([SINGLE, SINGLE, '--nope'])).rejects.toThrow(UsageError);
   });

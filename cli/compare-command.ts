@@ -1,4 +1,4 @@
-import { IncompatibleResultsError, compareResults, parseThresholds, regressions, renderComparison, DEFAULT_THRESHOLDS } from '../reports/compare.ts';
+import { compareResults, DEFAULT_THRESHOLDS, IncompatibleResultsError, parseThresholds, regressions, renderComparison } from '../reports/compare.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { COMPARE_HELP, COMPARE_USAGE } from './compare-flags.ts';
 import { parseFlags } from './flags.ts';
@@ -23,7 +23,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const thresholds = values['max-regression'] === undefined ? DEFAULT_THRESHOLDS : parseThresholds(values['max-regression']);
   const baseline = loadResultArgument(positionals[0]!);
   const current = loadResultArgument(positionals[1]!);
-  let comparison;
+  let comparison: ReturnType<typeof compareResults>;
   try {
     comparison = compareResults(baseline, current, thresholds);
   } catch (error) {

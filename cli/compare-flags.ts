@@ -1,4 +1,4 @@
-import { HELP_FLAG, optionsBlock, type CommandUsage, type FlagTable } from './flags.ts';
+import { type CommandUsage, type FlagTable, HELP_FLAG, optionsBlock } from './flags.ts';
 
 export const COMPARE_FLAGS = {
   'max-regression': {

@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
-import { normalizeScenario } from '../harness/scenario.ts';
-import { loadResult, type ResultFile } from '../result/schema.ts';
 import { parseDurationMs } from '../core/duration.ts';
+import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
-import { faultAtMs, planLine, planRuns, DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
+import { DEFAULT_DECIDE_DURATION_MS, faultAtMs, planLine, planRuns } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
 import { loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
+import { normalizeScenario } from '../harness/scenario.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
 import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
 import { runShown } from './run-ui.ts';
@@ -20,7 +20,9 @@ export { DECIDE_HELP } from './decide-flags.ts';
 
 function environmentOf(results: readonly LoadedResult[]): string | undefined {
   const env = results[0]?.result.environment;
-  return env ? `${env.redis}, ${env.cpus} × ${env.cpuModel}, Node.js ${env.node}, tokenbench ${env.tokenbench}${env.gitSha ? ` (${env.gitSha.slice(0, 7)})` : ''}` : undefined;
+  return env
+    ? `${env.redis}, ${env.cpus} × ${env.cpuModel}, Node.js ${env.node}, tokenbench ${env.tokenbench}${env.gitSha ? ` (${env.gitSha.slice(0, 7)})` : ''}`
+    : undefined;
 }
 
 async function runPlanned(requirements: Requirements, durationMs: number, outDir: string): Promise<LoadedResult[] | number> {
@@ -34,7 +36,9 @@ async function runPlanned(requirements: Requirements, durationMs: number, outDir
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
     const dir = join(outDir, planned.name);
-    process.stderr.write(`decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${planned.name === 'capacity' ? ' (closed loop, per-node throughput)' : ''}\n`);
+    process.stderr.write(
+      `decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${planned.name === 'capacity' ? ' (closed loop, per-node throughput)' : ''}\n`,
+    );
     // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
     const { result, resultPath } = await runShown(normalizeScenario(planned.scenario), dir);
     if (result.interrupted) return EXIT_CODES.interrupted;
@@ -49,11 +53,13 @@ export async function decideCommand(argv: string[]): Promise<number> {
     process.stdout.write(DECIDE_HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`decide: unexpected argument '${positionals[0]}' (requirements go after --requirements, results after --result)`);
+  if (positionals.length > 0)
+    throw new UsageError(`decide: unexpected argument '${positionals[0]}' (requirements go after --requirements, results after --result)`);
   if (!values.requirements) throw new UsageError('decide: which requirements? tokenbench decide --requirements <req.yaml> (see: tokenbench decide --help)');
   const durationMs = values.duration === undefined ? DEFAULT_DECIDE_DURATION_MS : parseDurationMs(values.duration, '--duration');
   if (durationMs < 500) throw new InvalidOptionError('--duration', 'a measured phase of at least 500ms', values.duration);
-  if (values.result && values.duration !== undefined) throw new UsageError('decide: --duration applies to the runs decide makes; with --result it runs nothing');
+  if (values.result && values.duration !== undefined)
+    throw new UsageError('decide: --duration applies to the runs decide makes; with --result it runs nothing');
   const requirements = loadRequirementsFile(values.requirements);
   // Result files are read before anything starts, so a bad one costs no run.
   const given: LoadedResult[] = (values.result ?? []).map((path) => ({ path, result: loadResult(path) as ResultFile }));

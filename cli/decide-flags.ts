@@ -1,6 +1,6 @@
 import { DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
 import { requirementsSchema } from '../decide/requirements.ts';
-import { choicesOf, defaultsOf, durationText, fieldsOfSchema, HELP_FLAG, isTransformed, optionsBlock, type CommandUsage, type FlagTable } from './flags.ts';
+import { type CommandUsage, choicesOf, defaultsOf, durationText, type FlagTable, fieldsOfSchema, HELP_FLAG, isTransformed, optionsBlock } from './flags.ts';
 
 export const DECIDE_FLAGS = {
   requirements: { type: 'string', value: '<file>', help: 'YAML or JSON requirements (see examples/decide/); required' },
@@ -25,11 +25,15 @@ export function requirementDefaults(): RequirementDefault[] {
   const entry = (field: string, schema: Parameters<typeof isTransformed>[0]): RequirementDefault => {
     const value = defaults(field);
     const text =
-      value === undefined ? '-'
-      : value === null ? 'null'
-      : Array.isArray(value) ? `[${value.join(', ')}]`
-      : isTransformed(schema) ? durationText(value as number, { days: true })
-      : String(value);
+      value === undefined
+        ? '-'
+        : value === null
+          ? 'null'
+          : Array.isArray(value)
+            ? `[${value.join(', ')}]`
+            : isTransformed(schema)
+              ? durationText(value as number, { days: true })
+              : String(value);
     const choices = choicesOf(schema);
     return { field, text, ...(choices && { choices }) };
   };

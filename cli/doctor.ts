@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { containerRuntime, DEFAULT_IMAGE, imagePresent, installedTestcontainers, LOCAL_IMAGE, TESTCONTAINERS_INSTALL } from '../topologies/container/docker.ts';
-import { findLeftoverContainers, removeLeftoverContainers, type LeftoverContainer } from '../topologies/container/leftovers.ts';
+import { findLeftoverContainers, type LeftoverContainer, removeLeftoverContainers } from '../topologies/container/leftovers.ts';
 import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
 import { ServerProcess } from '../topologies/process/server-process.ts';
@@ -56,7 +56,13 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const checks: Check[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
-  checks.push({ name: 'node', ok: nodeMajor >= 20, required: true, found: `v${process.versions.node}`, ...(nodeMajor < 20 && { fix: 'install Node.js 20 or newer' }) });
+  checks.push({
+    name: 'node',
+    ok: nodeMajor >= 20,
+    required: true,
+    found: `v${process.versions.node}`,
+    ...(nodeMajor < 20 && { fix: 'install Node.js 20 or newer' }),
+  });
 
   const serverCommand = values['redis-server'] ?? 'redis-server';
   let serverPath: string | undefined;
@@ -71,19 +77,42 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     try {
       checks.push({ name: 'sentinel mode', ok: true, required: true, found: await trySentinel(serverPath) });
     } catch (error) {
-      checks.push({ name: 'sentinel mode', ok: false, required: true, found: (error as Error).message.split('\n')[0]!, fix: 'apt-get install -y redis-sentinel (Debian/Ubuntu) or a full Redis build' });
+      checks.push({
+        name: 'sentinel mode',
+        ok: false,
+        required: true,
+        found: (error as Error).message.split('\n')[0]!,
+        fix: 'apt-get install -y redis-sentinel (Debian/Ubuntu) or a full Redis build',
+      });
     }
   }
   const cli = await version('redis-cli', ['--version']);
-  checks.push({ name: 'redis-cli', ok: Boolean(cli), required: false, found: cli ?? 'not found (optional: for poking at a topology by hand)', ...(!cli && { fix: 'apt-get install -y redis-tools, or brew install redis' }) });
+  checks.push({
+    name: 'redis-cli',
+    ok: Boolean(cli),
+    required: false,
+    found: cli ?? 'not found (optional: for poking at a topology by hand)',
+    ...(!cli && { fix: 'apt-get install -y redis-tools, or brew install redis' }),
+  });
   const testcontainers = installedTestcontainers();
-  checks.push({ name: 'testcontainers', ok: Boolean(testcontainers), required: false, found: testcontainers ? `testcontainers ${testcontainers}` : 'not installed (optional: the container backend needs it)', ...(!testcontainers && { fix: TESTCONTAINERS_INSTALL }) });
+  checks.push({
+    name: 'testcontainers',
+    ok: Boolean(testcontainers),
+    required: false,
+    found: testcontainers ? `testcontainers ${testcontainers}` : 'not installed (optional: the container backend needs it)',
+    ...(!testcontainers && { fix: TESTCONTAINERS_INSTALL }),
+  });
   // The engine as testcontainers finds it (DOCKER_HOST, ~/.testcontainers.properties, the default socket): what the container backend will use.
   let containers: LeftoverContainer[] = [];
   try {
     const runtime = await containerRuntime();
     const images = await Promise.all([DEFAULT_IMAGE, LOCAL_IMAGE].map(async (image) => `${image} ${(await imagePresent(image)) ? 'present' : 'absent'}`));
-    checks.push({ name: 'docker', ok: true, required: false, found: `engine ${runtime.info.containerRuntime.serverVersion} at ${runtime.info.containerRuntime.remoteSocketPath ?? runtime.info.containerRuntime.host}; images: ${images.join(', ')}` });
+    checks.push({
+      name: 'docker',
+      ok: true,
+      required: false,
+      found: `engine ${runtime.info.containerRuntime.serverVersion} at ${runtime.info.containerRuntime.remoteSocketPath ?? runtime.info.containerRuntime.host}; images: ${images.join(', ')}`,
+    });
     containers = await findLeftoverContainers();
   } catch (error) {
     const client = await version('docker', ['--version']);
@@ -116,12 +145,18 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   if (total === 0) {
     process.stdout.write('ok      leftovers      none from earlier runs\n');
   } else {
-    for (const p of leftovers.processes) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} process ${p.pid}: ${p.title} (owner ${p.ownerPid} is gone)\n`);
+    for (const p of leftovers.processes)
+      process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} process ${p.pid}: ${p.title} (owner ${p.ownerPid} is gone)\n`);
     for (const d of leftovers.dirs) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} dir ${d}\n`);
-    for (const c of containers) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} container ${c.id.slice(0, 12)} (${c.node}, ${c.state}; owner ${c.ownerPid} is gone)\n`);
+    for (const c of containers)
+      process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} container ${c.id.slice(0, 12)} (${c.node}, ${c.state}; owner ${c.ownerPid} is gone)\n`);
     if (!values.clean) {
       const pids = leftovers.processes.map((p) => p.pid).join(' ');
-      const by = [pids && `kill -9 ${pids}`, leftovers.dirs.length > 0 && `rm -rf ${leftovers.dirs.join(' ')}`, containers.length > 0 && `docker rm -f ${containers.map((c) => c.id.slice(0, 12)).join(' ')}`].filter(Boolean);
+      const by = [
+        pids && `kill -9 ${pids}`,
+        leftovers.dirs.length > 0 && `rm -rf ${leftovers.dirs.join(' ')}`,
+        containers.length > 0 && `docker rm -f ${containers.map((c) => c.id.slice(0, 12)).join(' ')}`,
+      ].filter(Boolean);
       process.stdout.write(`        remove them: tokenbench doctor --clean   (or: ${by.join('; ')})\n`);
     }
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseDurationMs } from '../core/duration.ts';
 import { DEFAULT_DECIDE_DURATION_MS } from '../decide/plan.ts';
 import { normalizeRequirements, requirementsSchema } from '../decide/requirements.ts';
@@ -12,7 +12,19 @@ import { BACKEND_FLAGS, TOPOLOGY_DEFAULTS } from './backend-flags.ts';
 import { COMPARE_FLAGS, COMPARE_USAGE } from './compare-flags.ts';
 import { DECIDE_FLAGS, DECIDE_HELP, DECIDE_USAGE, requirementDefaults } from './decide-flags.ts';
 import { DOCTOR_USAGE } from './doctor-flags.ts';
-import { defaultsOf, durationText, fieldsAt, fieldsOf, flagForField, optionsBlock, schemaAt, shownDefault, type CommandUsage, type Flag, type FlagTable } from './flags.ts';
+import {
+  type CommandUsage,
+  defaultsOf,
+  durationText,
+  type Flag,
+  type FlagTable,
+  fieldsAt,
+  fieldsOf,
+  flagForField,
+  optionsBlock,
+  schemaAt,
+  shownDefault,
+} from './flags.ts';
 import { IMAGE_USAGE } from './image-flags.ts';
 import { MERGE_USAGE } from './merge-flags.ts';
 import { REPORT_USAGE } from './report-flags.ts';
@@ -58,10 +70,22 @@ describe.each(TABLES.map((t) => [`${t.command}: ${Object.keys(t.flags).slice(0, 
     for (const [name, flag] of Object.entries(table.flags)) {
       const shown = shownDefault(flag, table.defaults);
       const rows = rowsOf(help, name, flag);
-      if (shown !== undefined) expect(rows.some((row) => row.endsWith(`[${shown}]`)), `--${name} [${shown}]`).toBe(true);
-      else expect(rows.some((row) => !row.endsWith(']')), `--${name} shows no default`).toBe(true);
+      if (shown !== undefined)
+        expect(
+          rows.some((row) => row.endsWith(`[${shown}]`)),
+          `--${name} [${shown}]`,
+        ).toBe(true);
+      else
+        expect(
+          rows.some((row) => !row.endsWith(']')),
+          `--${name} shows no default`,
+        ).toBe(true);
       const fields = fieldsOf(flag);
-      if (flag.default !== undefined && fields.length > 0) expect(fields.map((f) => table.defaults!(f)).filter((v) => v !== undefined), `--${name} types a default its field has`).toEqual([]);
+      if (flag.default !== undefined && fields.length > 0)
+        expect(
+          fields.map((f) => table.defaults!(f)).filter((v) => v !== undefined),
+          `--${name} types a default its field has`,
+        ).toEqual([]);
     }
   });
 });
@@ -91,7 +115,10 @@ describe('shown defaults, given back as flags, change nothing', () => {
         if (field === undefined || !schemaAt(KIND_SCHEMAS[kind], field)) continue;
         if (flag.default === shown) continue; // declared (quorum: majority): no value to give back
         const value = byKind ? byKind[kind]! : shown;
-        expect(normalizeTopologyOptions(topologyOptionsFromFlags(kind, { [name]: flag.type === 'multiple' ? [value] : value })), `${kind} --${name} ${value}`).toEqual(normalizeTopologyOptions(topologyOptionsFromFlags(kind, {})));
+        expect(
+          normalizeTopologyOptions(topologyOptionsFromFlags(kind, { [name]: flag.type === 'multiple' ? [value] : value })),
+          `${kind} --${name} ${value}`,
+        ).toEqual(normalizeTopologyOptions(topologyOptionsFromFlags(kind, {})));
       }
     }
   });
@@ -203,9 +230,20 @@ describe('what --version and --help load', () => {
     expect([...modules].filter((m) => m.startsWith('cli/') && m !== 'cli/main.ts' && m !== 'cli/flags.ts' && m !== 'cli/usage-error.ts')).toEqual([]);
   });
 
-  it.each(['run', 'topology', 'decide', 'compare', 'merge', 'report', 'image', 'doctor'])('%s --help: its flags and the schemas of its defaults, nothing that runs', (command) => {
-    const { packages, modules } = staticImports(`cli/${command}-flags.ts`);
-    expect([...packages].filter((p) => p !== 'zod' && p !== 'yaml')).toEqual([]);
-    expect([...modules].filter((m) => m.startsWith('reports/') || m.startsWith('result/') || (m.startsWith('harness/') && m !== 'harness/scenario.ts' && !isFaultKind(m)) || /-command\.ts$|doctor\.ts$/.test(m))).toEqual([]);
-  });
+  it.each(['run', 'topology', 'decide', 'compare', 'merge', 'report', 'image', 'doctor'])(
+    '%s --help: its flags and the schemas of its defaults, nothing that runs',
+    (command) => {
+      const { packages, modules } = staticImports(`cli/${command}-flags.ts`);
+      expect([...packages].filter((p) => p !== 'zod' && p !== 'yaml')).toEqual([]);
+      expect(
+        [...modules].filter(
+          (m) =>
+            m.startsWith('reports/') ||
+            m.startsWith('result/') ||
+            (m.startsWith('harness/') && m !== 'harness/scenario.ts' && !isFaultKind(m)) ||
+            /-command\.ts$|doctor\.ts$/.test(m),
+        ),
+      ).toEqual([]);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidOptionError } from '../core/errors.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -50,7 +50,10 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 
 function parseArgsOptions(flags: FlagTable): ParseArgsOptions {
   return Object.fromEntries(
-    Object.entries(flags).map(([name, flag]) => [name, { type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.type === 'multiple' && { multiple: true }), ...(flag.short && { short: flag.short }) }]),
+    Object.entries(flags).map(([name, flag]) => [
+      name,
+      { type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.type === 'multiple' && { multiple: true }), ...(flag.short && { short: flag.short }) },
+    ]),
   ) as ParseArgsOptions;
 }
 
@@ -84,7 +87,12 @@ export function fieldsAt<T extends FlagTable>(prefix: string, flags: T): T {
   return Object.fromEntries(
     Object.entries(flags).map(([name, flag]) => [
       name,
-      flag.field === undefined ? flag : { ...flag, field: typeof flag.field === 'string' ? at(flag.field) : Object.fromEntries(Object.entries(flag.field).map(([kind, field]) => [kind, at(field)])) },
+      flag.field === undefined
+        ? flag
+        : {
+            ...flag,
+            field: typeof flag.field === 'string' ? at(flag.field) : Object.fromEntries(Object.entries(flag.field).map(([kind, field]) => [kind, at(field)])),
+          },
     ]),
   ) as T;
 }
@@ -108,7 +116,8 @@ export function flagForField(...tables: FlagTable[]): Record<string, string> {
 export type FieldDefaults = (field: string) => unknown;
 
 export function defaultsOf(defaults: unknown): FieldDefaults {
-  return (field) => field.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), defaults);
+  return (field) =>
+    field.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), defaults);
 }
 
 const noDefaults: FieldDefaults = () => undefined;
@@ -202,7 +211,10 @@ export function schemaAt(schema: unknown, path: string): SchemaNode | undefined 
   let nodes = [schema as SchemaNode];
   let found: SchemaNode | undefined;
   for (const key of path.split('.')) {
-    found = nodes.flatMap(objectsOf).map((o) => o.shape?.[key]).find((s) => s !== undefined);
+    found = nodes
+      .flatMap(objectsOf)
+      .map((o) => o.shape?.[key])
+      .find((s) => s !== undefined);
     if (!found) return undefined;
     nodes = [found];
   }

@@ -13,11 +13,15 @@ export async function imageCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...rest] = positionals;
-  if (sub !== 'build') throw new UsageError(`image: ${sub === undefined ? 'which subcommand?' : `unknown subcommand '${sub}';`} expected build (see: tokenbench image --help)`);
+  if (sub !== 'build')
+    throw new UsageError(`image: ${sub === undefined ? 'which subcommand?' : `unknown subcommand '${sub}';`} expected build (see: tokenbench image --help)`);
   if (rest.length > 0) throw new UsageError(`image build: unexpected argument '${rest[0]}'`);
   if (values.tag !== undefined) checkImageTag(values.tag);
   if (!values.json) process.stderr.write(`building ${values.tag ?? LOCAL_IMAGE} from ${values['redis-server'] ?? 'redis-server'}...\n`);
-  const built = await buildLocalImage({ ...(values.tag !== undefined && { tag: values.tag }), ...(values['redis-server'] !== undefined && { redisServer: values['redis-server'] }) });
+  const built = await buildLocalImage({
+    ...(values.tag !== undefined && { tag: values.tag }),
+    ...(values['redis-server'] !== undefined && { redisServer: values['redis-server'] }),
+  });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ ...built, files: built.files.length })}\n`);
     return 0;

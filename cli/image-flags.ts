@@ -1,5 +1,5 @@
 import { LOCAL_IMAGE } from '../topologies/container/docker.ts';
-import { HELP_FLAG, optionsBlock, type CommandUsage, type FlagTable } from './flags.ts';
+import { type CommandUsage, type FlagTable, HELP_FLAG, optionsBlock } from './flags.ts';
 
 export const IMAGE_FLAGS = {
   tag: { type: 'string', value: '<name:tag>', default: LOCAL_IMAGE, help: 'image name' },

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { RedisUnavailableError } from '../core/errors.ts';
-import { INSTALL_HINT, resolveRedisServer, which, type RedisBinary } from '../topologies/process/redis-binary.ts';
+import { INSTALL_HINT, type RedisBinary, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
 
 const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'redis-tools'];
 
@@ -20,7 +20,9 @@ export async function ensureRedisServer(command: string): Promise<RedisBinary> {
     for (const [file, ...args] of installer.steps) {
       const result = await execa(file, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
       if (result.exitCode !== 0) {
-        throw new RedisUnavailableError(`installing Redis failed (${[file, ...args].join(' ')} exited ${result.exitCode}):\n${(result.all ?? '').split('\n').slice(-8).join('\n')}\n${INSTALL_HINT}`);
+        throw new RedisUnavailableError(
+          `installing Redis failed (${[file, ...args].join(' ')} exited ${result.exitCode}):\n${(result.all ?? '').split('\n').slice(-8).join('\n')}\n${INSTALL_HINT}`,
+        );
       }
     }
     return resolveRedisServer(command);
@@ -30,7 +32,13 @@ export async function ensureRedisServer(command: string): Promise<RedisBinary> {
 function pickInstaller(): { display: string; steps: [string, ...string[]][] } | undefined {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && which('apt-get')) {
-    return { display: `apt-get install -y ${APT_PACKAGES.join(' ')}`, steps: [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', ...APT_PACKAGES]] };
+    return {
+      display: `apt-get install -y ${APT_PACKAGES.join(' ')}`,
+      steps: [
+        ['apt-get', 'update', '-qq'],
+        ['apt-get', 'install', '-y', '-qq', ...APT_PACKAGES],
+      ],
+    };
   }
   if (which('brew')) return { display: 'brew install redis', steps: [['brew', 'install', 'redis']] };
   return undefined;

@@ -1,6 +1,6 @@
-import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { exitCodeOf, TokenbenchError } from '../core/errors.ts';
-import { parseFlags, type CommandUsage } from './flags.ts';
+import { TOKENBENCH_VERSION } from '../core/version.ts';
+import { type CommandUsage, parseFlags } from './flags.ts';
 
 export const MAIN_HELP = `tokenbench ${TOKENBENCH_VERSION}: benchmark and HA test harness for JWT revocation schemes on Redis
 
@@ -43,7 +43,10 @@ const COMMANDS: Record<string, Command> = {
   report: { usage: async () => (await import('./report-flags.ts')).REPORT_USAGE, load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { usage: async () => (await import('./compare-flags.ts')).COMPARE_USAGE, load: async () => (await import('./compare-command.ts')).compareCommand },
   merge: { usage: async () => (await import('./merge-flags.ts')).MERGE_USAGE, load: async () => (await import('./merge-command.ts')).mergeCommand },
-  topology: { usage: async () => (await import('./topology-flags.ts')).TOPOLOGY_USAGE, load: async () => (await import('./topology-command.ts')).topologyCommand },
+  topology: {
+    usage: async () => (await import('./topology-flags.ts')).TOPOLOGY_USAGE,
+    load: async () => (await import('./topology-command.ts')).topologyCommand,
+  },
   image: { usage: async () => (await import('./image-flags.ts')).IMAGE_USAGE, load: async () => (await import('./image-command.ts')).imageCommand },
   decide: { usage: async () => (await import('./decide-flags.ts')).DECIDE_USAGE, load: async () => (await import('./decide-command.ts')).decideCommand },
 };
@@ -86,6 +89,8 @@ export function reportError(error: unknown): number {
     return exitCodeOf(error);
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`);
+  process.stderr.write(
+    `tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`,
+  );
   return 1;
 }

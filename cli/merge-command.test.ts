@@ -44,7 +44,9 @@ describe('mergeCommand', () => {
     await expect(run([SINGLE])).rejects.toThrow(new UsageError('merge: expected at least two result files, got 1 (see: tokenbench merge --help)'));
     await expect(run([SINGLE, SENTINEL])).rejects.toThrow(`merge: scenario differs between ${SINGLE} and ${SENTINEL}: topology.kind single vs sentinel`);
     const truncated = write('truncated.json', readFileSync(SINGLE, 'utf8').slice(0, 1000));
-    await expect(run([SINGLE, truncated])).rejects.toThrow(new ResultFileError(`${truncated}: not valid JSON (truncated or hand-edited?): ${errorOf(() => JSON.parse(readFileSync(truncated, 'utf8')))}`));
+    await expect(run([SINGLE, truncated])).rejects.toThrow(
+      new ResultFileError(`${truncated}: not valid JSON (truncated or hand-edited?): ${errorOf(() => JSON.parse(readFileSync(truncated, 'utf8')))}`),
+    );
     const newer = write('newer.json', { ...copy(single), schemaVersion: 99 });
     await expect(run([SINGLE, newer])).rejects.toThrow(`${newer}: written by a newer tokenbench (schemaVersion 99)`);
     const noHistogram = copy(single) as { runs: { latency: Record<string, { histogram?: string }> }[] };

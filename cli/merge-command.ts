@@ -18,7 +18,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     throw new UsageError(`merge: expected at least two result files, got ${positionals.length} (see: tokenbench merge --help)`);
   }
   const inputs = positionals.map(loadResultArgument);
-  let merged;
+  let merged: ReturnType<typeof mergeResults>;
   try {
     merged = mergeResults(inputs);
   } catch (error) {

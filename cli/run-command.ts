@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
-import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/duration.ts';
-import { loadScenarioFile, normalizeScenario, scenarioLabel, type Scenario } from '../harness/scenario.ts';
+import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
+import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
 import { summaryTable } from '../reports/markdown.ts';
-import { fieldsAt, flagForField, intFlag, parseFlags, type FlagValues } from './flags.ts';
 import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
+import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
 import { runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
@@ -48,7 +48,7 @@ function parseSetValue(text: string): unknown {
 type Values = FlagValues<typeof RUN_USAGE.flags>;
 
 export function scenarioFromFlags(values: Values): Scenario {
-  const base: Record<string, unknown> = values.scenario ? structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown> : {};
+  const base: Record<string, unknown> = values.scenario ? (structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown>) : {};
   const set = (path: string, value: unknown) => value !== undefined && setPath(base, path, value);
   if (values.topology !== undefined) {
     base.topology = { ...(base.topology as object | undefined), kind: values.topology };
@@ -57,7 +57,8 @@ export function scenarioFromFlags(values: Values): Scenario {
   const backend = backendFromFlags(values);
   if (backend.kind !== undefined) {
     // An address names one deployment: it replaces the file's topology (and matrix).
-    if (values.topology !== undefined && values.topology !== backend.kind) throw new UsageError(`--topology ${values.topology}: the addresses given describe a ${String(backend.kind)} deployment`);
+    if (values.topology !== undefined && values.topology !== backend.kind)
+      throw new UsageError(`--topology ${values.topology}: the addresses given describe a ${String(backend.kind)} deployment`);
     base.topology = backend;
     delete base.topologies;
   } else if (Object.keys(backend).length > 0) {
@@ -65,7 +66,11 @@ export function scenarioFromFlags(values: Values): Scenario {
     if (Array.isArray(base.topologies)) for (const entry of base.topologies as { topology?: object }[]) entry.topology = { ...entry.topology, ...backend };
     else base.topology = { kind: 'single', ...(base.topology as object | undefined), ...backend };
   }
-  if (values.strategy !== undefined) base.strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.strategy !== undefined)
+    base.strategies = values.strategy
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (values.quick) for (const [path, value] of Object.entries(RUN_FLAGS.quick.sets)) set(path, value);
   set('load.rate', values.rate === undefined ? undefined : Number(values.rate));
   set('load.mode', values.mode);
@@ -88,7 +93,8 @@ export function scenarioFromFlags(values: Values): Scenario {
     if (i <= 0) throw new InvalidOptionError('--set', 'path=value, e.g. client.failoverDetector=false', assignment);
     setPath(base, assignment.slice(0, i), parseSetValue(assignment.slice(i + 1)));
   }
-  if (values.rate !== undefined && !Number.isFinite(Number(values.rate))) throw new InvalidOptionError('--rate', 'a number of operations per second', values.rate);
+  if (values.rate !== undefined && !Number.isFinite(Number(values.rate)))
+    throw new InvalidOptionError('--rate', 'a number of operations per second', values.rate);
   return normalizeScenario(base, (path) => {
     const dotted = scenarioLabel(path);
     const flag = Object.entries(FLAG_FOR_PATH).find(([p]) => dotted === p || dotted.startsWith(`${p}[`) || dotted.startsWith(`${p}.`));

@@ -5,7 +5,7 @@ import { STRATEGY_ALIASES, STRATEGY_NAMES } from '../strategies/options.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import { BACKEND_FLAGS, BACKEND_HELP, TOPOLOGY_DEFAULTS } from './backend-flags.ts';
-import { defaultsOf, HELP_FLAG, optionsBlock, showDuration, type CommandUsage, type FlagTable } from './flags.ts';
+import { type CommandUsage, defaultsOf, type FlagTable, HELP_FLAG, optionsBlock, showDuration } from './flags.ts';
 
 /** What --quick sets, before the other flags (which win). */
 const QUICK = { 'load.warmup': '300ms', 'load.duration': '3s', 'workload.users': 500 } as const;
@@ -18,7 +18,9 @@ export const RUN_FLAGS = {
     type: 'string',
     value: '<list>',
     field: 'strategies',
-    help: `${STRATEGY_NAMES.join(',')}\n(comma-separated; ${Object.entries(STRATEGY_ALIASES).map(([alias, name]) => `${alias} is ${name}`).join(', ')})`,
+    help: `${STRATEGY_NAMES.join(',')}\n(comma-separated; ${Object.entries(STRATEGY_ALIASES)
+      .map(([alias, name]) => `${alias} is ${name}`)
+      .join(', ')})`,
   },
   rate: { type: 'string', value: '<ops/s>', field: 'load.rate', help: 'open-loop arrival rate' },
   mode: { type: 'string', value: '<open|closed>', field: 'load.mode', help: 'load model' },
@@ -42,7 +44,9 @@ export const RUN_FLAGS = {
   quick: {
     type: 'boolean',
     sets: QUICK,
-    help: `a smoke run (faults must fit):\n${Object.entries(QUICK).map(([field, value]) => `${field} ${value}`).join(', ')}`,
+    help: `a smoke run (faults must fit):\n${Object.entries(QUICK)
+      .map(([field, value]) => `${field} ${value}`)
+      .join(', ')}`,
   },
   json: { type: 'boolean', help: 'print the result as JSON on stdout, no progress' },
   help: HELP_FLAG,

@@ -1,13 +1,13 @@
+import { parseDurationMs } from '../core/duration.ts';
 import { InvalidOptionError } from '../core/errors.ts';
-import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
 import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../topologies/measure.ts';
+import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
 import { createTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyEvent, TopologyKind } from '../topologies/types.ts';
-import { parseDurationMs } from '../core/duration.ts';
-import { flagForField, intFlag, parseFlags, type FlagValues } from './flags.ts';
 import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
-import { BENCH_RUNS, TOPOLOGY_FLAGS, TOPOLOGY_HELP, TOPOLOGY_USAGE } from './topology-flags.ts';
+import { type FlagValues, flagForField, intFlag, parseFlags } from './flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
+import { BENCH_RUNS, TOPOLOGY_FLAGS, TOPOLOGY_HELP, TOPOLOGY_USAGE } from './topology-flags.ts';
 import { UsageError } from './usage-error.ts';
 
 export { TOPOLOGY_HELP } from './topology-flags.ts';
@@ -34,7 +34,8 @@ export function topologyOptionsFromFlags(kindArgument: string | undefined, value
   const backend = backendFromFlags({ ...values, sentinels: externalSentinels });
   if (externalSentinels) values = { ...values, sentinels: undefined };
   const implied = backend.kind as string | undefined;
-  if (implied && kindArgument && implied !== kindArgument) throw new UsageError(`topology up ${kindArgument}: the addresses given describe a ${implied} deployment`);
+  if (implied && kindArgument && implied !== kindArgument)
+    throw new UsageError(`topology up ${kindArgument}: the addresses given describe a ${implied} deployment`);
   const kind = kindArgument ?? implied;
   if (kind === undefined) throw new UsageError('topology up: which topology? single, sentinel or cluster (see: tokenbench topology --help)');
   if (!(TOPOLOGY_KINDS as readonly string[]).includes(kind)) {
@@ -92,9 +93,13 @@ export async function topologyCommand(argv: string[]): Promise<number> {
 }
 
 function describe(t: StartedTopology): string {
-  const lines = [`${t.kind} topology ready in ${(t.startupMs / 1000).toFixed(2)} s (backend ${t.backend}${t.dataDir ? `, data in ${t.dataDir}` : ''}${t.keyPrefix ? `, keys under ${t.keyPrefix}` : ''})`];
-  const handle = (n: ReturnType<StartedTopology['nodes']>[number]) => (n.pid !== undefined ? `  pid ${n.pid}` : n.containerId ? `  container ${n.containerId.slice(0, 12)}` : '');
-  for (const n of t.nodes()) lines.push(`  ${n.id.padEnd(11)} ${n.role.padEnd(8)} ${n.host}:${n.port}${n.shard !== undefined ? `  shard ${n.shard}` : ''}${handle(n)}`);
+  const lines = [
+    `${t.kind} topology ready in ${(t.startupMs / 1000).toFixed(2)} s (backend ${t.backend}${t.dataDir ? `, data in ${t.dataDir}` : ''}${t.keyPrefix ? `, keys under ${t.keyPrefix}` : ''})`,
+  ];
+  const handle = (n: ReturnType<StartedTopology['nodes']>[number]) =>
+    n.pid !== undefined ? `  pid ${n.pid}` : n.containerId ? `  container ${n.containerId.slice(0, 12)}` : '';
+  for (const n of t.nodes())
+    lines.push(`  ${n.id.padEnd(11)} ${n.role.padEnd(8)} ${n.host}:${n.port}${n.shard !== undefined ? `  shard ${n.shard}` : ''}${handle(n)}`);
   const first = t.nodes()[0]!;
   if (t.kind === 'single') lines.push(`connect: redis-cli -p ${first.port}`);
   if (t.kind === 'cluster') lines.push(`connect: redis-cli -c -p ${first.port}`);
@@ -119,7 +124,12 @@ function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void 
     handler = (s) => resolve(s);
   });
   for (const s of signals) process.on(s, handler);
-  return { promise, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+  return {
+    promise,
+    dispose: () => {
+      for (const s of signals) process.off(s, handler);
+    },
+  };
 }
 
 async function topologyUp(kindArgument: string | undefined, values: Values): Promise<number> {
@@ -135,7 +145,9 @@ async function topologyUp(kindArgument: string | undefined, values: Values): Pro
     started = await topology.start(abort.signal);
     if (values.json) {
       const nodes = started.nodes().map(({ id, role, host, port, shard }) => ({ id, role, host, port, ...(shard !== undefined && { shard }) }));
-      process.stdout.write(`${JSON.stringify({ kind: started.kind, backend: started.backend, ...(started.masterName && { masterName: started.masterName }), dataDir: started.dataDir, nodes })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ kind: started.kind, backend: started.backend, ...(started.masterName && { masterName: started.masterName }), dataDir: started.dataDir, nodes })}\n`,
+      );
     } else {
       process.stdout.write(describe(started));
       const startNs = process.hrtime.bigint();
@@ -161,7 +173,8 @@ async function topologyBench(values: Values): Promise<number> {
   const kinds = (values.kinds ?? TOPOLOGY_FLAGS.kinds.default).split(',').map((k) => k.trim());
   const backends = (values.backend ?? 'process').split(',').map((b) => b.trim());
   for (const backend of backends) {
-    if (backend !== 'process' && backend !== 'container') throw new InvalidOptionError('--backend', 'process and/or container (bench starts and kills the servers)', backend);
+    if (backend !== 'process' && backend !== 'container')
+      throw new InvalidOptionError('--backend', 'process and/or container (bench starts and kills the servers)', backend);
   }
   if (backends.includes('process')) await ensureRedisServer(values['redis-server'] ?? 'redis-server');
   const all: (TopologyTimes & { backend: string })[] = [];
@@ -182,7 +195,9 @@ async function topologyBench(values: Values): Promise<number> {
     return 0;
   }
   const f = (s?: TimeStats) => (s ? `${(s.min / 1000).toFixed(2)} / ${(s.median / 1000).toFixed(2)} / ${(s.max / 1000).toFixed(2)}` : '-');
-  process.stdout.write(`\n| backend | topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|---|\n`);
+  process.stdout.write(
+    `\n| backend | topology | start-to-ready s (min / median / max) | kill -9 primary to promotion s | kill -9 to +switch-master / FAIL s |\n|---|---|---|---|---|\n`,
+  );
   for (const r of all) process.stdout.write(`| ${r.backend} | ${r.kind} | ${f(r.startToReadyMs)} | ${f(r.killToPromotionMs)} | ${f(r.killToAnnouncedMs)} |\n`);
   if (backends.length > 1) {
     const [first] = backends;
@@ -190,7 +205,9 @@ async function topologyBench(values: Values): Promise<number> {
     for (const r of all.filter((x) => x.backend !== first)) {
       const base = all.find((x) => x.backend === first && x.kind === r.kind)!;
       const ratio = (a?: TimeStats, b?: TimeStats) => (a && b ? `${(a.median / b.median).toFixed(2)}x` : '-');
-      process.stdout.write(`| ${r.backend} | ${r.kind} | ${ratio(r.startToReadyMs, base.startToReadyMs)} | ${ratio(r.killToPromotionMs, base.killToPromotionMs)} |\n`);
+      process.stdout.write(
+        `| ${r.backend} | ${r.kind} | ${ratio(r.startToReadyMs, base.startToReadyMs)} | ${ratio(r.killToPromotionMs, base.killToPromotionMs)} |\n`,
+      );
     }
   }
   process.stdout.write(`\n${runs} run(s) each; promotion = first ROLE poll (every 100 ms) where a replica answers master.\n`);

@@ -1,13 +1,18 @@
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import { BACKEND_FLAGS, BACKEND_HELP, TOPOLOGY_DEFAULTS } from './backend-flags.ts';
-import { defaultsOf, HELP_FLAG, optionsBlock, showDuration, type CommandUsage, type FlagTable } from './flags.ts';
+import { type CommandUsage, defaultsOf, type FlagTable, HELP_FLAG, optionsBlock, showDuration } from './flags.ts';
 
 /** How many times `topology bench` starts each topology when --runs is not given. */
 export const BENCH_RUNS = 3;
 
 /** The flags of `topology` besides the backend ones. Fields are topology options. */
 export const TOPOLOGY_FLAGS = {
-  replicas: { type: 'string', value: '<n>', field: { sentinel: 'replicas', cluster: 'replicasPerShard' }, help: 'sentinel: of the primary; cluster: per shard' },
+  replicas: {
+    type: 'string',
+    value: '<n>',
+    field: { sentinel: 'replicas', cluster: 'replicasPerShard' },
+    help: 'sentinel: of the primary; cluster: per shard',
+  },
   sentinels: { type: 'string', value: '<n>', field: 'sentinels', help: 'sentinel: number of sentinels\n(host:port,...: an external deployment, see below)' },
   quorum: { type: 'string', value: '<n>', field: 'quorum', default: 'majority', help: 'sentinel: how many must agree the primary is down' },
   'down-after': { type: 'string', value: '<d>', field: 'downAfterMs', show: showDuration, help: 'sentinel: down-after-milliseconds' },

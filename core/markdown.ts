@@ -8,7 +8,11 @@ export function escapeCell(text: string | number): string {
 }
 
 /** Header, rule and rows as lines; `align` per column (default left). Cells are escaped unless `raw`. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], options: { align?: readonly Align[]; raw?: boolean } = {}): string[] {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  options: { align?: readonly Align[]; raw?: boolean } = {},
+): string[] {
   const text = options.raw ? String : escapeCell;
   const line = (cells: readonly (string | number)[]) => `| ${cells.map(text).join(' | ')} |`;
   const rule = header.map((_, i) => (options.align?.[i] === 'right' ? '--:' : '---'));

@@ -6,11 +6,7 @@ import { InvalidOptionError } from './errors.ts';
  * what was expected and what was received. `label` maps a schema path to the name the user
  * typed (a CLI flag, a YAML path), so the message speaks the user's language.
  */
-export function parseOrThrow<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  label: (path: readonly PropertyKey[]) => string = dottedPath,
-): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, label: (path: readonly PropertyKey[]) => string = dottedPath): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -19,9 +15,7 @@ export function parseOrThrow<S extends z.ZodType>(
 
 export function dottedPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -34,7 +34,10 @@ export function gitSha(): string | null {
 
 /** HEAD of the git checkout whose top level is `dir`; null when `dir` is not one (no git, no repository, or only inside a parent's). */
 export function checkoutCommit(dir: string): string | null {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   try {
     if (realpathSync(git('rev-parse', '--show-toplevel')) !== realpathSync(dir)) return null;
     return git('rev-parse', 'HEAD') || null;

@@ -44,21 +44,47 @@ export function nodeCapacity(requirements: Requirements, evidence: Evidence): No
   const measuredNote = measured
     ? `${num(measured.opsPerSecPerPrimary)} ops/s per primary measured (${measured.closedLoop ? 'closed loop' : 'open loop'}, ${measured.source}): the rate the harness reached, a lower bound on what one Redis primary can do, not its ceiling`
     : 'no run measured Redis throughput';
-  if (assumed !== null) return { opsPerSec: assumed, kind: 'assumed', note: `${num(assumed)} ops/s per primary, an ASSUMPTION (requirements: assumptions.redisOpsPerNode), not measured here; for comparison, ${measuredNote}` };
-  if (measured) return { opsPerSec: measured.opsPerSecPerPrimary, kind: 'measured', note: `${measuredNote}; so the node counts below are upper bounds. Set assumptions.redisOpsPerNode to use your own figure` };
+  if (assumed !== null)
+    return {
+      opsPerSec: assumed,
+      kind: 'assumed',
+      note: `${num(assumed)} ops/s per primary, an ASSUMPTION (requirements: assumptions.redisOpsPerNode), not measured here; for comparison, ${measuredNote}`,
+    };
+  if (measured)
+    return {
+      opsPerSec: measured.opsPerSecPerPrimary,
+      kind: 'measured',
+      note: `${measuredNote}; so the node counts below are upper bounds. Set assumptions.redisOpsPerNode to use your own figure`,
+    };
   return { opsPerSec: null, kind: 'none', note: `${measuredNote}; set assumptions.redisOpsPerNode for a node count` };
 }
 
 function measured(evidence: Evidence, scheme: SchemeId, pick: (r: Evidence['schemes'][number]['runs'][number]) => number | null): number | null {
-  const values = evidence.schemes.filter((e) => e.scheme === scheme).flatMap((e) => e.runs.map(pick)).filter((v): v is number => v !== null);
+  const values = evidence.schemes
+    .filter((e) => e.scheme === scheme)
+    .flatMap((e) => e.runs.map(pick))
+    .filter((v): v is number => v !== null);
   // The largest figure: a cost model should not be optimistic.
   return values.length > 0 ? Math.max(...values) : null;
 }
 
 /** Round trips per verify as designed, for when no run measured them. */
-const DESIGN_ROUND_TRIPS: Record<SchemeId, number> = { pure: 0, blacklist: 1, 'blacklist-wait': 1, 'compact-blacklist': 1, whitelist: 1, 'whitelist-wait': 1, 'double-token': 0 };
+const DESIGN_ROUND_TRIPS: Record<SchemeId, number> = {
+  pure: 0,
+  blacklist: 1,
+  'blacklist-wait': 1,
+  'compact-blacklist': 1,
+  whitelist: 1,
+  'whitelist-wait': 1,
+  'double-token': 0,
+};
 
-export function estimateCost(scheme: SchemeId, requirements: Requirements, evidence: Evidence, capacity: NodeCapacity = nodeCapacity(requirements, evidence)): CostEstimate {
+export function estimateCost(
+  scheme: SchemeId,
+  requirements: Requirements,
+  evidence: Evidence,
+  capacity: NodeCapacity = nodeCapacity(requirements, evidence),
+): CostEstimate {
   const { activeUsers, tokensPerUser, revocationsPerDay } = requirements.scale;
   const { accessTtl, leeway } = requirements.tokens;
   const holds = SCHEMES[scheme].holds;
@@ -71,7 +97,10 @@ export function estimateCost(scheme: SchemeId, requirements: Requirements, evide
   if (holds === 'revocations') {
     const keptS = scheme === 'compact-blacklist' ? lifetimeS + COMPACT_BUCKET_MS / 1000 : lifetimeS;
     liveEntries = Math.ceil(revocationsPerSec * keptS);
-    const kept = scheme === 'compact-blacklist' ? `${num(keptS)} s (access ${num(accessTtl / 1000)} s + leeway ${num(leeway / 1000)} s + one ${num(COMPACT_BUCKET_MS / 1000)} s bucket)` : `${num(keptS)} s (access ${num(accessTtl / 1000)} s + leeway ${num(leeway / 1000)} s)`;
+    const kept =
+      scheme === 'compact-blacklist'
+        ? `${num(keptS)} s (access ${num(accessTtl / 1000)} s + leeway ${num(leeway / 1000)} s + one ${num(COMPACT_BUCKET_MS / 1000)} s bucket)`
+        : `${num(keptS)} s (access ${num(accessTtl / 1000)} s + leeway ${num(leeway / 1000)} s)`;
     entriesArithmetic = `${num(revocationsPerDay)} revocations/day ÷ ${num(DAY_S)} s × ${kept} = ${num(liveEntries)} live entries (upper bound: an entry lives the token's remaining lifetime, at most all of it)`;
   } else if (holds === 'live tokens' || holds === 'sessions') {
     liveEntries = liveTokens;
@@ -81,12 +110,18 @@ export function estimateCost(scheme: SchemeId, requirements: Requirements, evide
   const bytesPerEntry = holds === 'nothing' ? 0 : measured(evidence, scheme, (r) => r.bytesPerEntry);
   const memoryBytes = bytesPerEntry === null ? null : liveEntries * bytesPerEntry;
   const memoryArithmetic =
-    holds === 'nothing' ? '0 B' : memoryBytes === null ? `${num(liveEntries)} entries × bytes per entry (not measured) = unknown` : `${num(liveEntries)} entries × ${num(bytesPerEntry!, 1)} B (measured) = ${formatBytes(memoryBytes)}`;
+    holds === 'nothing'
+      ? '0 B'
+      : memoryBytes === null
+        ? `${num(liveEntries)} entries × bytes per entry (not measured) = unknown`
+        : `${num(liveEntries)} entries × ${num(bytesPerEntry!, 1)} B (measured) = ${formatBytes(memoryBytes)}`;
 
   const measuredTrips = measured(evidence, scheme, (r) => r.roundTripsPerVerify);
   const trips = measuredTrips ?? DESIGN_ROUND_TRIPS[scheme];
   const verifyOps = requirements.latency.peakVerifyRate * trips;
-  const parts = [`${num(requirements.latency.peakVerifyRate)} verifies/s × ${num(trips, 3)} round trips/verify${measuredTrips === null ? ' (by design, not measured)' : ''} = ${num(verifyOps)}`];
+  const parts = [
+    `${num(requirements.latency.peakVerifyRate)} verifies/s × ${num(trips, 3)} round trips/verify${measuredTrips === null ? ' (by design, not measured)' : ''} = ${num(verifyOps)}`,
+  ];
   let opsPerSec = verifyOps;
   if (holds !== 'nothing') {
     opsPerSec += revocationsPerSec;
@@ -96,7 +131,9 @@ export function estimateCost(scheme: SchemeId, requirements: Requirements, evide
   if (holds === 'live tokens' || holds === 'sessions') {
     const renewals = liveTokens / (accessTtl / 1000);
     opsPerSec += renewals;
-    parts.push(`${num(liveTokens)} live ${holds === 'sessions' ? 'sessions' : 'tokens'} ÷ ${num(accessTtl / 1000)} s access lifetime = ${num(renewals, 2)} ${holds === 'sessions' ? 'refreshes' : 'logins'}/s`);
+    parts.push(
+      `${num(liveTokens)} live ${holds === 'sessions' ? 'sessions' : 'tokens'} ÷ ${num(accessTtl / 1000)} s access lifetime = ${num(renewals, 2)} ${holds === 'sessions' ? 'refreshes' : 'logins'}/s`,
+    );
   }
   const opsArithmetic = `${parts.join(' + ')} → ${num(opsPerSec, 2)} Redis ops/s`;
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCost, nodeCapacity } from './cost.ts';
-import { decide, disqualifiedByDesign, type Decision } from './decide.ts';
-import { extractEvidence, type Evidence, type RunFigures } from './evidence.ts';
-import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
-import { renderDecisionRecord } from './record.ts';
-import type { SchemeId } from './schemes.ts';
 import { figures, fixtureEvidence, fixtureResults, requirements } from '../test/support/decide-fixtures.ts';
+import { estimateCost, nodeCapacity } from './cost.ts';
+import { type Decision, decide, disqualifiedByDesign } from './decide.ts';
+import { type Evidence, extractEvidence, type RunFigures } from './evidence.ts';
+import { renderDecisionRecord } from './record.ts';
+import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
+import type { SchemeId } from './schemes.ts';
 
 const example = (name: string) => loadRequirementsFile(new URL(`../examples/decide/${name}.yaml`, import.meta.url).pathname);
 const option = (d: Decision, scheme: SchemeId) => d.options.find((o) => o.scheme === scheme)!;
@@ -36,7 +36,15 @@ describe('evidence', () => {
       'whitelist/single',
     ]);
     const blacklist = evidence.schemes.find((e) => e.scheme === 'blacklist' && e.topology === 'sentinel')!.runs[0]!;
-    expect(blacklist).toMatchObject({ failover: true, verifyP99Ms: 3.385, verifyP99AllMs: 804.351, roundTripsPerVerify: 1, bytesPerEntry: 84.4, validRejectedStoreUnavailable: 624, lostRevocations: 0 });
+    expect(blacklist).toMatchObject({
+      failover: true,
+      verifyP99Ms: 3.385,
+      verifyP99AllMs: 804.351,
+      roundTripsPerVerify: 1,
+      bytesPerEntry: 84.4,
+      validRejectedStoreUnavailable: 624,
+      lostRevocations: 0,
+    });
     expect(blacklist.longestUnavailabilityMs).toBeCloseTo(2384.5, 1);
     // 907 verifies in 1999 ms on one primary: the best any run reached.
     expect(evidence.capacity).toEqual({ opsPerSecPerPrimary: 454, source: 'single-quick.json › run 2 (blacklist, single)', closedLoop: false });
@@ -75,7 +83,9 @@ describe('cost model', () => {
   it('blacklist: revocations/s × lifetime entries, verify rate × round trips, primaries at the assumed rate', () => {
     const c = estimateCost('blacklist', r, evidence);
     expect(c).toMatchObject({ liveEntries: 600, bytesPerEntry: 100, memoryBytes: 60_000, opsPerSec: 2001, nodes: 3 });
-    expect(c.entriesArithmetic).toBe('86,400 revocations/day ÷ 86,400 s × 600 s (access 600 s + leeway 0 s) = 600 live entries (upper bound: an entry lives the token\'s remaining lifetime, at most all of it)');
+    expect(c.entriesArithmetic).toBe(
+      "86,400 revocations/day ÷ 86,400 s × 600 s (access 600 s + leeway 0 s) = 600 live entries (upper bound: an entry lives the token's remaining lifetime, at most all of it)",
+    );
     expect(c.memoryArithmetic).toBe('600 entries × 100 B (measured) = 58.6 KiB');
     expect(c.opsArithmetic).toBe('2,000 verifies/s × 1 round trips/verify = 2,000 + 86,400 revocations/day ÷ 86,400 s = 1 → 2,001 Redis ops/s');
     expect(c.nodesArithmetic).toBe('⌈2,001 ÷ 1,000 (assumed)⌉ = 3 primaries');
@@ -114,15 +124,69 @@ describe('disqualification rules', () => {
   it.each<[string, RequirementsInput, SchemeId, 'single' | 'sentinel' | 'cluster' | null, string]>([
     ['pure cannot revoke', { revocation: { mode: 'immediate' } }, 'pure', null, "pure JWT: cannot revoke before expiry; fails 'immediate revocation'"],
     ['pure cannot revoke on logout', { revocation: { mode: 'logout' } }, 'pure', null, "pure JWT: cannot revoke before expiry; fails 'revocation on logout'"],
-    ['double-token is not immediate', { revocation: { mode: 'immediate' }, tokens: { accessTtl: '15m' } }, 'double-token', 'sentinel', "double-token on sentinel: a revoked session's access token lives up to 905 s; fails 'immediate revocation'"],
-    ['double-token beyond the bound', { revocation: { mode: 'bounded', within: '1m' }, tokens: { accessTtl: '5m' } }, 'double-token', 'sentinel', 'lives up to 305 s; shorten tokens.accessTtl to 55 s to qualify'],
-    ['blacklist has no session limit', { revocation: { maxSessionsPerUser: 3 } }, 'blacklist', 'sentinel', "stores only revocations: does not know a user's live tokens; fails 'at most 3 sessions per user'"],
-    ['double-token has no session limit here', { revocation: { maxSessionsPerUser: 3 } }, 'double-token', 'sentinel', 'no limit on refresh families in tokenbench'],
-    ['blacklist cannot count online users', { revocation: { onlineUserCount: true } }, 'blacklist', 'sentinel', "stores only revocations; fails 'online-user count'"],
-    ['no WAIT, lost on failover', { redis: { ackedRevocationsMayBeLost: false } }, 'blacklist', 'sentinel', "asynchronous replication can lose an acknowledged revocation; fails 'no acknowledged revocation lost on failover'"],
-    ['one node loses everything', { redis: { ackedRevocationsMayBeLost: false } }, 'whitelist', 'single', 'one node, no replica: a crash loses every revocation (persistence off)'],
-    ['one node has no failover', { redis: { maxUnavailability: '5s' } }, 'blacklist', 'single', "one node: no failover, an outage lasts until it restarts; fails 'unavailable ≤ 5 s when a node fails'"],
-    ['too few nodes at an assumed rate', { latency: { peakVerifyRate: 50_000 }, assumptions: { redisOpsPerNode: 20_000 } }, 'blacklist', 'sentinel', 'needs 3 primaries at the assumed 20,000 ops/s each; sentinel has one'],
+    [
+      'double-token is not immediate',
+      { revocation: { mode: 'immediate' }, tokens: { accessTtl: '15m' } },
+      'double-token',
+      'sentinel',
+      "double-token on sentinel: a revoked session's access token lives up to 905 s; fails 'immediate revocation'",
+    ],
+    [
+      'double-token beyond the bound',
+      { revocation: { mode: 'bounded', within: '1m' }, tokens: { accessTtl: '5m' } },
+      'double-token',
+      'sentinel',
+      'lives up to 305 s; shorten tokens.accessTtl to 55 s to qualify',
+    ],
+    [
+      'blacklist has no session limit',
+      { revocation: { maxSessionsPerUser: 3 } },
+      'blacklist',
+      'sentinel',
+      "stores only revocations: does not know a user's live tokens; fails 'at most 3 sessions per user'",
+    ],
+    [
+      'double-token has no session limit here',
+      { revocation: { maxSessionsPerUser: 3 } },
+      'double-token',
+      'sentinel',
+      'no limit on refresh families in tokenbench',
+    ],
+    [
+      'blacklist cannot count online users',
+      { revocation: { onlineUserCount: true } },
+      'blacklist',
+      'sentinel',
+      "stores only revocations; fails 'online-user count'",
+    ],
+    [
+      'no WAIT, lost on failover',
+      { redis: { ackedRevocationsMayBeLost: false } },
+      'blacklist',
+      'sentinel',
+      "asynchronous replication can lose an acknowledged revocation; fails 'no acknowledged revocation lost on failover'",
+    ],
+    [
+      'one node loses everything',
+      { redis: { ackedRevocationsMayBeLost: false } },
+      'whitelist',
+      'single',
+      'one node, no replica: a crash loses every revocation (persistence off)',
+    ],
+    [
+      'one node has no failover',
+      { redis: { maxUnavailability: '5s' } },
+      'blacklist',
+      'single',
+      "one node: no failover, an outage lasts until it restarts; fails 'unavailable ≤ 5 s when a node fails'",
+    ],
+    [
+      'too few nodes at an assumed rate',
+      { latency: { peakVerifyRate: 50_000 }, assumptions: { redisOpsPerNode: 20_000 } },
+      'blacklist',
+      'sentinel',
+      'needs 3 primaries at the assumed 20,000 ops/s each; sentinel has one',
+    ],
   ])('%s', (_, input, scheme, topology, expected) => {
     expect(disqualifiedByDesign(scheme, topology, requirements(input))).toContain(expected);
   });
@@ -133,12 +197,48 @@ describe('disqualification rules', () => {
   });
 
   it.each<[string, RequirementsInput, SchemeId, Partial<RunFigures>, string]>([
-    ['revoked tokens accepted after the ack', { revocation: { mode: 'immediate' } }, 'blacklist', { violations: 4 }, "4 revoked tokens accepted after the ack (measured); fails 'immediate revocation'"],
-    ['p99 over budget', { latency: { verifyP99: '10ms' } }, 'whitelist', { verifyP99Ms: 12.5 }, "12.5 ms steady at 500 ops/s > 10 ms; fails 'verify p99 ≤ 10 ms'"],
-    ['p99.9 over budget', { latency: { verifyP99: '10ms', verifyP999: '20ms' } }, 'whitelist', { verifyP999Ms: 31 }, "31.0 ms steady at 500 ops/s > 20 ms; fails 'verify p99.9 ≤ 20 ms'"],
-    ['lost despite WAIT', { redis: { ackedRevocationsMayBeLost: false } }, 'blacklist-wait', { lostRevocations: 2 }, "2 lost despite WAIT (measured); fails 'no acknowledged revocation lost on failover'"],
-    ['failover too slow', { redis: { maxUnavailability: '2s' } }, 'blacklist', { longestUnavailabilityMs: 2400 }, "2.40 s measured > 2 s; fails 'unavailable ≤ 2 s when a node fails'"],
-    ['revoked accepted with never-accept', { revocation: { mode: 'immediate', neverAcceptRevoked: true }, redis: { ackedRevocationsMayBeLost: false } }, 'blacklist-wait', { revokedAccepted: 3 }, "3 accepted, 0 lost (measured, with failover); fails 'no revoked token ever accepted'"],
+    [
+      'revoked tokens accepted after the ack',
+      { revocation: { mode: 'immediate' } },
+      'blacklist',
+      { violations: 4 },
+      "4 revoked tokens accepted after the ack (measured); fails 'immediate revocation'",
+    ],
+    [
+      'p99 over budget',
+      { latency: { verifyP99: '10ms' } },
+      'whitelist',
+      { verifyP99Ms: 12.5 },
+      "12.5 ms steady at 500 ops/s > 10 ms; fails 'verify p99 ≤ 10 ms'",
+    ],
+    [
+      'p99.9 over budget',
+      { latency: { verifyP99: '10ms', verifyP999: '20ms' } },
+      'whitelist',
+      { verifyP999Ms: 31 },
+      "31.0 ms steady at 500 ops/s > 20 ms; fails 'verify p99.9 ≤ 20 ms'",
+    ],
+    [
+      'lost despite WAIT',
+      { redis: { ackedRevocationsMayBeLost: false } },
+      'blacklist-wait',
+      { lostRevocations: 2 },
+      "2 lost despite WAIT (measured); fails 'no acknowledged revocation lost on failover'",
+    ],
+    [
+      'failover too slow',
+      { redis: { maxUnavailability: '2s' } },
+      'blacklist',
+      { longestUnavailabilityMs: 2400 },
+      "2.40 s measured > 2 s; fails 'unavailable ≤ 2 s when a node fails'",
+    ],
+    [
+      'revoked accepted with never-accept',
+      { revocation: { mode: 'immediate', neverAcceptRevoked: true }, redis: { ackedRevocationsMayBeLost: false } },
+      'blacklist-wait',
+      { revokedAccepted: 3 },
+      "3 accepted, 0 lost (measured, with failover); fails 'no revoked token ever accepted'",
+    ],
   ])('measured: %s', (_, input, scheme, change, expected) => {
     const d = decide(requirements({ ...input, redis: { topologies: ['sentinel'], ...input.redis } }), evidenceOf([[scheme, change]]));
     expect(option(d, scheme).disqualification).toContain(expected);
@@ -167,7 +267,9 @@ describe('recommendation on fixture evidence', () => {
   it('shop that bans: double-token on sentinel; Redis for login, refresh and logout, never for verify', () => {
     const d = decide(example('shop-bans'), fixtureEvidence());
     expect(d.recommendation).toMatchObject({ scheme: 'double-token', topology: 'sentinel' });
-    expect(d.recommendation!.redisNeeded).toBe("Redis is needed for login, refresh and logout, because of 'revocation on logout', 'revoke all devices' (a pure JWT cannot meet them).");
+    expect(d.recommendation!.redisNeeded).toBe(
+      "Redis is needed for login, refresh and logout, because of 'revocation on logout', 'revoke all devices' (a pure JWT cannot meet them).",
+    );
     expect(d.recommendation!.redisNotNeeded).toContain('Verify (every API request) needs no Redis');
     expect(option(d, 'pure').disqualification).toBe("pure JWT: cannot revoke before expiry; fails 'revocation on logout'");
   });
@@ -181,12 +283,26 @@ describe('recommendation on fixture evidence', () => {
     expect(settings['failure policy']).toContain('fail-closed');
     expect(settings['session limit']).toBe('`whitelist.maxSessions: 3`');
     expect(settings['client (ioredis)']).toContain('failoverDetector: true');
-    expect(d.options.filter((o) => o.disqualification).map((o) => o.scheme)).toEqual(['pure', 'blacklist', 'blacklist-wait', 'compact-blacklist', 'whitelist', 'double-token']);
+    expect(d.options.filter((o) => o.disqualification).map((o) => o.scheme)).toEqual([
+      'pure',
+      'blacklist',
+      'blacklist-wait',
+      'compact-blacklist',
+      'whitelist',
+      'double-token',
+    ]);
     expect(option(d, 'whitelist').disqualification).toContain("fails 'no acknowledged revocation lost on failover'");
   });
 
   it('when nothing qualifies it says so and names the closest option and what it fails', () => {
-    const d = decide(requirements({ revocation: { mode: 'immediate', maxSessionsPerUser: 2 }, scale: { tokensPerUser: 1 }, redis: { topologies: ['single'], maxUnavailability: '5s' } }), fixtureEvidence());
+    const d = decide(
+      requirements({
+        revocation: { mode: 'immediate', maxSessionsPerUser: 2 },
+        scale: { tokensPerUser: 1 },
+        redis: { topologies: ['single'], maxUnavailability: '5s' },
+      }),
+      fixtureEvidence(),
+    );
     expect(d.recommendation).toBeNull();
     expect(d.closest).toMatchObject({ option: { scheme: 'whitelist', topology: 'single' }, failing: ['unavailable ≤ 5 s when a node fails'] });
   });
@@ -195,9 +311,26 @@ describe('recommendation on fixture evidence', () => {
 describe('decision record', () => {
   it('has context, options x requirements, disqualifications, decision, consequences, cost arithmetic and evidence', () => {
     const d = decide(example('shop-bans'), fixtureEvidence());
-    const md = renderDecisionRecord(d, { requirementsFile: 'examples/decide/shop-bans.yaml', date: '2026-11-28', tokenbenchVersion: '0.1.0', evidenceNote: 'fixtures' });
-    for (const heading of ['# Decision record: shop that must ban users', '## Context', '## Options considered', '### Disqualified', '## Decision', '## Consequences', '## Cost model', '## Evidence']) expect(md).toContain(heading);
-    expect(md).toContain('| requirement | pure JWT | blacklist (sentinel) | blacklist + WAIT (sentinel) | compact blacklist (sentinel) | whitelist (sentinel) | whitelist + WAIT (sentinel) | double-token (sentinel) |');
+    const md = renderDecisionRecord(d, {
+      requirementsFile: 'examples/decide/shop-bans.yaml',
+      date: '2026-11-28',
+      tokenbenchVersion: '0.1.0',
+      evidenceNote: 'fixtures',
+    });
+    for (const heading of [
+      '# Decision record: shop that must ban users',
+      '## Context',
+      '## Options considered',
+      '### Disqualified',
+      '## Decision',
+      '## Consequences',
+      '## Cost model',
+      '## Evidence',
+    ])
+      expect(md).toContain(heading);
+    expect(md).toContain(
+      '| requirement | pure JWT | blacklist (sentinel) | blacklist + WAIT (sentinel) | compact blacklist (sentinel) | whitelist (sentinel) | whitelist + WAIT (sentinel) | double-token (sentinel) |',
+    );
     expect(md).toContain("- pure JWT: cannot revoke before expiry; fails 'revocation on logout'");
     expect(md).toContain('**Use double-token on sentinel Redis.**');
     expect(md).toContain('a lower bound on what one Redis primary can do, not its ceiling');

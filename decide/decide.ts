@@ -1,10 +1,10 @@
-import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
-import { formatElapsed as ms, formatNumber as num } from '../core/format.ts';
-import { estimateCost, nodeCapacity, type CostEstimate, type NodeCapacity } from './cost.ts';
-import type { Evidence, RunFigures } from './evidence.ts';
 import { formatDuration } from '../core/duration.ts';
+import { formatElapsed as ms, formatNumber as num } from '../core/format.ts';
+import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
+import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity } from './cost.ts';
+import type { Evidence, RunFigures } from './evidence.ts';
 import { describeRevocation, type Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
@@ -16,7 +16,19 @@ export interface Cell {
   figure: string;
 }
 
-export const ROW_IDS = ['revocation', 'revokeAll', 'sessionLimit', 'onlineCount', 'neverAcceptRevoked', 'p99', 'p999', 'peakRate', 'onFailure', 'noLostRevocations', 'maxUnavailability'] as const;
+export const ROW_IDS = [
+  'revocation',
+  'revokeAll',
+  'sessionLimit',
+  'onlineCount',
+  'neverAcceptRevoked',
+  'p99',
+  'p999',
+  'peakRate',
+  'onFailure',
+  'noLostRevocations',
+  'maxUnavailability',
+] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 export interface RequirementRow {
@@ -70,7 +82,15 @@ export interface Decision {
 
 const TOPOLOGY_RANK: Record<TopologyKind, number> = { single: 0, sentinel: 1, cluster: 2 };
 /** Tie-break between schemes that cost the same: the simpler one to run and reason about. */
-const SIMPLICITY: Record<SchemeId, number> = { pure: 0, 'double-token': 1, blacklist: 2, whitelist: 3, 'compact-blacklist': 4, 'blacklist-wait': 5, 'whitelist-wait': 6 };
+const SIMPLICITY: Record<SchemeId, number> = {
+  pure: 0,
+  'double-token': 1,
+  blacklist: 2,
+  whitelist: 3,
+  'compact-blacklist': 4,
+  'blacklist-wait': 5,
+  'whitelist-wait': 6,
+};
 
 const onVerifyPath = (scheme: SchemeId) => SCHEMES[scheme].strategy === 'blacklist' || SCHEMES[scheme].strategy === 'whitelist';
 
@@ -88,8 +108,6 @@ function sumOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | nu
   return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
 }
 
-
-
 export function requirementRows(r: Requirements): RequirementRow[] {
   const rows: RequirementRow[] = [{ id: 'revocation', title: describeRevocation(r) }];
   if (r.revocation.revokeAllDevices) rows.push({ id: 'revokeAll', title: 'revoke all devices' });
@@ -101,12 +119,21 @@ export function requirementRows(r: Requirements): RequirementRow[] {
   rows.push({ id: 'peakRate', title: `${num(r.latency.peakVerifyRate)} verifies/s at peak` });
   rows.push({ id: 'onFailure', title: `Redis unreachable: ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}` });
   if (!r.redis.ackedRevocationsMayBeLost) rows.push({ id: 'noLostRevocations', title: 'no acknowledged revocation lost on failover' });
-  if (r.redis.maxUnavailability !== null) rows.push({ id: 'maxUnavailability', title: `unavailable ≤ ${formatDuration(r.redis.maxUnavailability)} when a node fails` });
+  if (r.redis.maxUnavailability !== null)
+    rows.push({ id: 'maxUnavailability', title: `unavailable ≤ ${formatDuration(r.redis.maxUnavailability)} when a node fails` });
   return rows;
 }
 
 /** The rules, one per requirement: design properties first, then the measured figure. */
-function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null, runs: readonly RunFigures[], r: Requirements, cost: CostEstimate, capacity: NodeCapacity): Cell {
+function assessCell(
+  row: RowId,
+  scheme: SchemeId,
+  topology: TopologyKind | null,
+  runs: readonly RunFigures[],
+  r: Requirements,
+  cost: CostEstimate,
+  capacity: NodeCapacity,
+): Cell {
   const s = SCHEMES[scheme];
   const lifetime = r.tokens.accessTtl + r.tokens.leeway;
   const stateless = s.strategy === 'pure';
@@ -120,7 +147,10 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (s.strategy === 'double-token') {
         if (mode === 'logout') return met(`logout ends the session; its access token lives ≤ ${formatDuration(lifetime)}`);
         if (mode === 'bounded' && lifetime <= r.revocation.within!) return met(`access tokens live ≤ ${formatDuration(lifetime)} after revocation`);
-        const shorter = mode === 'bounded' && r.revocation.within! > r.tokens.leeway ? `; shorten tokens.accessTtl to ${formatDuration(r.revocation.within! - r.tokens.leeway)} to qualify` : '';
+        const shorter =
+          mode === 'bounded' && r.revocation.within! > r.tokens.leeway
+            ? `; shorten tokens.accessTtl to ${formatDuration(r.revocation.within! - r.tokens.leeway)} to qualify`
+            : '';
         return notMet(`a revoked session's access token lives up to ${formatDuration(lifetime)}${shorter}`);
       }
       if (runs.length === 0) return notMeasured('immediate by design, not measured');
@@ -134,7 +164,9 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (stateless) return notMet('cannot revoke before expiry');
       if (s.strategy === 'double-token') {
         const bounded = r.revocation.mode === 'logout' || r.revocation.mode === 'none' || (r.revocation.mode === 'bounded' && lifetime <= r.revocation.within!);
-        return bounded ? met(`kills every refresh family; access tokens live ≤ ${formatDuration(lifetime)}`) : notMet(`access tokens of a banned user live up to ${formatDuration(lifetime)}`);
+        return bounded
+          ? met(`kills every refresh family; access tokens live ≤ ${formatDuration(lifetime)}`)
+          : notMet(`access tokens of a banned user live up to ${formatDuration(lifetime)}`);
       }
       return met(s.strategy === 'blacklist' ? "one write: the user's revoked-before watermark" : "one write: deletes the user's set");
     case 'sessionLimit':
@@ -192,16 +224,23 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
       if (stateless) return met('nothing to lose');
       if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
       const lost = sumOf(failoverRuns, (run) => run.lostRevocations);
-      if (!s.wait) return notMet(`asynchronous replication can lose an acknowledged revocation${lost !== null ? ` (measured ${num(lost)} lost; 0 on loopback proves nothing)` : ''}`);
+      if (!s.wait)
+        return notMet(
+          `asynchronous replication can lose an acknowledged revocation${lost !== null ? ` (measured ${num(lost)} lost; 0 on loopback proves nothing)` : ''}`,
+        );
       if (failoverRuns.length === 0) return notMeasured('WAIT; no failover run measured');
-      return lost === 0 ? met(`0 lost in ${failoverRuns.length} failover run${failoverRuns.length === 1 ? '' : 's'} (WAIT ${RECOMMENDED_WAIT.replicas})`) : notMet(`${num(lost ?? 0)} lost despite WAIT (measured)`);
+      return lost === 0
+        ? met(`0 lost in ${failoverRuns.length} failover run${failoverRuns.length === 1 ? '' : 's'} (WAIT ${RECOMMENDED_WAIT.replicas})`)
+        : notMet(`${num(lost ?? 0)} lost despite WAIT (measured)`);
     }
     case 'maxUnavailability': {
       const bound = r.redis.maxUnavailability!;
       if (stateless) return met('verify never asks Redis');
       if (s.strategy === 'double-token') {
         const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
-        return met(`verify never asks Redis${window !== null ? ` (longest verify gap in the failover: ${ms(window)})` : ''}; login and refresh wait for the failover`);
+        return met(
+          `verify never asks Redis${window !== null ? ` (longest verify gap in the failover: ${ms(window)})` : ''}; login and refresh wait for the failover`,
+        );
       }
       if (topology === 'single') return notMet('one node: no failover, an outage lasts until it restarts');
       const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
@@ -211,7 +250,14 @@ function assessCell(row: RowId, scheme: SchemeId, topology: TopologyKind | null,
   }
 }
 
-function assess(scheme: SchemeId, topology: TopologyKind | null, evidence: Evidence, r: Requirements, rows: readonly RequirementRow[], capacity: NodeCapacity): OptionAssessment {
+function assess(
+  scheme: SchemeId,
+  topology: TopologyKind | null,
+  evidence: Evidence,
+  r: Requirements,
+  rows: readonly RequirementRow[],
+  capacity: NodeCapacity,
+): OptionAssessment {
   // pure never talks to Redis: any topology's run measures the same JWT check.
   const everyTopology = evidence.schemes.filter((e) => e.scheme === scheme).flatMap((e) => e.runs);
   const runs = topology === null ? everyTopology : everyTopology.filter((run) => run.topology === topology);
@@ -256,19 +302,36 @@ export function rankOptions(a: OptionAssessment, b: OptionAssessment): number {
 
 function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
   const s = SCHEMES[option.scheme];
-  const settings: Setting[] = [{ name: 'scheme', value: `${s.title} (strategy \`${s.strategy}\`${option.scheme === 'compact-blacklist' ? ', `blacklist.layout: bucketed`' : ''})` }];
+  const settings: Setting[] = [
+    { name: 'scheme', value: `${s.title} (strategy \`${s.strategy}\`${option.scheme === 'compact-blacklist' ? ', `blacklist.layout: bucketed`' : ''})` },
+  ];
   if (option.topology === null) {
     settings.push({ name: 'Redis', value: 'none' });
   } else {
     const shards = option.topology === 'cluster' ? Math.max(3, option.cost.nodes ?? 3) : null;
     settings.push({
       name: 'topology',
-      value: option.topology === 'single' ? 'single Redis node' : option.topology === 'sentinel' ? 'Sentinel: 1 primary, 2 replicas, 3 sentinels (quorum 2)' : `Cluster: ${shards} shards × 1 replica`,
+      value:
+        option.topology === 'single'
+          ? 'single Redis node'
+          : option.topology === 'sentinel'
+            ? 'Sentinel: 1 primary, 2 replicas, 3 sentinels (quorum 2)'
+            : `Cluster: ${shards} shards × 1 replica`,
     });
-    settings.push({ name: 'WAIT', value: s.wait ? `\`wait: { replicas: ${RECOMMENDED_WAIT.replicas}, timeoutMs: ${RECOMMENDED_WAIT.timeoutMs} }\` after each revocation; check \`replicasAcked\` in the ack` : 'off' });
+    settings.push({
+      name: 'WAIT',
+      value: s.wait
+        ? `\`wait: { replicas: ${RECOMMENDED_WAIT.replicas}, timeoutMs: ${RECOMMENDED_WAIT.timeoutMs} }\` after each revocation; check \`replicasAcked\` in the ack`
+        : 'off',
+    });
     settings.push({
       name: 'failure policy',
-      value: s.strategy === 'double-token' ? 'verify does not use Redis; login and refresh fail closed' : r.redis.onFailure === 'deny' ? '`fail-closed`: reject when Redis cannot answer' : '`fail-open`: accept when Redis cannot answer (revoked tokens too)',
+      value:
+        s.strategy === 'double-token'
+          ? 'verify does not use Redis; login and refresh fail closed'
+          : r.redis.onFailure === 'deny'
+            ? '`fail-closed`: reject when Redis cannot answer'
+            : '`fail-open`: accept when Redis cannot answer (revoked tokens too)',
     });
     const c = DEFAULT_CLIENT_OPTIONS;
     settings.push({
@@ -277,9 +340,11 @@ function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
     });
   }
   settings.push({ name: 'access token lifetime', value: `${formatDuration(r.tokens.accessTtl)} (leeway ${formatDuration(r.tokens.leeway)})` });
-  if (s.strategy === 'double-token') settings.push({ name: 'refresh token lifetime', value: `${formatDuration(r.tokens.refreshTtl)}, rotated on every refresh with reuse detection` });
+  if (s.strategy === 'double-token')
+    settings.push({ name: 'refresh token lifetime', value: `${formatDuration(r.tokens.refreshTtl)}, rotated on every refresh with reuse detection` });
   if (option.scheme === 'compact-blacklist') settings.push({ name: 'bucket', value: `${formatDuration(COMPACT_BUCKET_MS)}` });
-  if (s.strategy === 'whitelist' && r.revocation.maxSessionsPerUser > 0) settings.push({ name: 'session limit', value: `\`whitelist.maxSessions: ${r.revocation.maxSessionsPerUser}\`` });
+  if (s.strategy === 'whitelist' && r.revocation.maxSessionsPerUser > 0)
+    settings.push({ name: 'session limit', value: `\`whitelist.maxSessions: ${r.revocation.maxSessionsPerUser}\`` });
   return settings;
 }
 
@@ -321,36 +386,55 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
   const lifetime = formatDuration(r.tokens.accessTtl + r.tokens.leeway);
   const out: string[] = [];
   if (s.strategy === 'pure') {
-    out.push(`A stolen token works until it expires (${lifetime}); the only levers are a shorter tokens.accessTtl and rotating the signing key, which logs everyone out.`);
+    out.push(
+      `A stolen token works until it expires (${lifetime}); the only levers are a shorter tokens.accessTtl and rotating the signing key, which logs everyone out.`,
+    );
     out.push('Nothing to run, scale or fail over: verification scales with the service instances.');
   }
   if (s.strategy === 'double-token') {
     out.push(`A revoked session's access token keeps working up to ${lifetime}; bans and logouts take effect at its next refresh.`);
     const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
-    out.push(`Login, refresh and logout need Redis and fail while it fails over; verify keeps working through a Redis outage${window !== null ? ` (longest verify gap in the measured failover: ${ms(window)})` : ''}.`);
+    out.push(
+      `Login, refresh and logout need Redis and fail while it fails over; verify keeps working through a Redis outage${window !== null ? ` (longest verify gap in the measured failover: ${ms(window)})` : ''}.`,
+    );
   }
   if (s.strategy === 'blacklist' || s.strategy === 'whitelist') {
     const p99 = maxOf(runs, (run) => run.verifyP99Ms);
     const p99All = maxOf(failover, (run) => run.verifyP99AllMs);
-    if (p99 !== null) out.push(`Every verify waits for Redis: p99 ${ms(p99)} steady${p99All !== null ? `, ${ms(p99All)} over a run with a failover` : ''} (measured).`);
+    if (p99 !== null)
+      out.push(`Every verify waits for Redis: p99 ${ms(p99)} steady${p99All !== null ? `, ${ms(p99All)} over a run with a failover` : ''} (measured).`);
     const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
     const rejected = sumOf(failover, (run) => run.validRejectedStoreUnavailable);
     if (r.redis.onFailure === 'deny') {
-      out.push(`While Redis fails over, valid tokens are rejected (fail-closed)${window !== null ? `: ${ms(window)} without an answer, ${num(rejected ?? 0)} valid tokens rejected in the measured run` : ''}.`);
+      out.push(
+        `While Redis fails over, valid tokens are rejected (fail-closed)${window !== null ? `: ${ms(window)} without an answer, ${num(rejected ?? 0)} valid tokens rejected in the measured run` : ''}.`,
+      );
     } else {
-      out.push(`While Redis fails over, every token is accepted (fail-open), revoked ones included${window !== null ? `: up to ${ms(window)} in the measured run` : ''}.`);
+      out.push(
+        `While Redis fails over, every token is accepted (fail-open), revoked ones included${window !== null ? `: up to ${ms(window)} in the measured run` : ''}.`,
+      );
     }
-    if (s.strategy === 'whitelist') out.push(`Memory grows with every live token (${num(option.cost.liveEntries)} at the stated scale), and every login is a Redis write.`);
+    if (s.strategy === 'whitelist')
+      out.push(`Memory grows with every live token (${num(option.cost.liveEntries)} at the stated scale), and every login is a Redis write.`);
     else out.push(`Memory grows with revocations, not users (${num(option.cost.liveEntries)} live entries at the stated scale).`);
   }
-  if (option.scheme === 'compact-blacklist') out.push(`Entries live up to one bucket (${formatDuration(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
+  if (option.scheme === 'compact-blacklist')
+    out.push(`Entries live up to one bucket (${formatDuration(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
   if (s.wait) {
     const revoke = maxOf(runs, (run) => run.revokeP50Ms);
-    out.push(`Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)} steady, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`);
+    out.push(
+      `Each revocation waits for a replica${revoke !== null ? ` (revoke p50 ${ms(revoke)} steady, measured)` : ''}. WAIT is not consensus: if the replica that acknowledged is not the one promoted, a revocation can still be lost. It narrows the window, it does not close it; WAIT for every replica narrows it further.`,
+    );
   }
-  if (option.topology === 'single') out.push('One Redis node: no failover. If it dies, Redis is gone until it restarts (and without persistence it comes back empty). Set redis.maxUnavailability to require a failover.');
+  if (option.topology === 'single')
+    out.push(
+      'One Redis node: no failover. If it dies, Redis is gone until it restarts (and without persistence it comes back empty). Set redis.maxUnavailability to require a failover.',
+    );
   const rates = runs.map((run) => run.targetRate).filter((v): v is number => v !== null);
-  if (rates.length > 0) out.push(`Latencies were measured at ${num(Math.max(...rates))} ops/s on this machine over loopback, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`);
+  if (rates.length > 0)
+    out.push(
+      `Latencies were measured at ${num(Math.max(...rates))} ops/s on this machine over loopback, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`,
+    );
   return out;
 }
 
@@ -393,8 +477,13 @@ export function decide(requirements: Requirements, evidence: Evidence): Decision
     options,
     capacity,
     recommendation: qualifies ? recommend(best, options, rows, requirements) : null,
-    closest: qualifies ? null : { option: best, failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title), consequences: consequencesOf(best, requirements) },
+    closest: qualifies
+      ? null
+      : {
+          option: best,
+          failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title),
+          consequences: consequencesOf(best, requirements),
+        },
     evidenceFiles: evidence.files,
   };
 }
-

@@ -69,7 +69,13 @@ const FAULT_ACTIONS_THAT_FAIL_OVER = new Set(['kill', 'pause', 'failover']);
 function isBucketed(run: StrategyRunResult, result: ResultFile): boolean {
   if (/bucketed|compact/i.test(run.label)) return true;
   const entries = (result.scenario.strategies as unknown[] | undefined) ?? [];
-  return entries.some((e) => typeof e === 'object' && e !== null && (e as { label?: string }).label === run.label && (e as { blacklist?: { layout?: string } }).blacklist?.layout === 'bucketed');
+  return entries.some(
+    (e) =>
+      typeof e === 'object' &&
+      e !== null &&
+      (e as { label?: string }).label === run.label &&
+      (e as { blacklist?: { layout?: string } }).blacklist?.layout === 'bucketed',
+  );
 }
 
 /** Matches a run to a scheme by strategy name; bucketed layout = compact blacklist, wait = + WAIT. */
@@ -140,7 +146,8 @@ export function extractEvidence(results: readonly LoadedResult[]): Evidence {
       if (roundTrips > 0 && !run.interrupted) {
         const primaries = Math.max(1, run.topology.nodes.filter((n) => n.role === 'primary').length);
         const perPrimary = Math.round((verifiesPerSec(run) * roundTrips) / primaries);
-        if (!capacity || perPrimary > capacity.opsPerSecPerPrimary) capacity = { opsPerSecPerPrimary: perPrimary, source, closedLoop: run.load.mode === 'closed' };
+        if (!capacity || perPrimary > capacity.opsPerSecPerPrimary)
+          capacity = { opsPerSecPerPrimary: perPrimary, source, closedLoop: run.load.mode === 'closed' };
       }
       if (run.load.mode === 'closed') return;
       const scheme = schemeOf(run, result);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeScenario } from '../harness/scenario.ts';
-import { faultAtMs, formatEstimate, planLine, planRuns } from './plan.ts';
 import { requirements } from '../test/support/decide-fixtures.ts';
+import { faultAtMs, formatEstimate, planLine, planRuns } from './plan.ts';
 
 describe('plan', () => {
   it('runs only what the requirements do not rule out by design, with a kill on HA topologies, and a capacity probe', () => {

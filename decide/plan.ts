@@ -1,7 +1,7 @@
 import type { ScenarioInput } from '../harness/scenario.ts';
-import { disqualifiedByDesign, candidateTopologies } from './decide.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
+import { candidateTopologies, disqualifiedByDesign } from './decide.ts';
 import type { Requirements } from './requirements.ts';
 import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 

@@ -1,8 +1,8 @@
+import { formatDuration } from '../core/duration.ts';
 import { formatNumber as num } from '../core/format.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
 import { formatBytes } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
-import { formatDuration } from '../core/duration.ts';
 import { SCHEMES } from './schemes.ts';
 
 export interface RecordMeta {
@@ -34,13 +34,14 @@ function context(d: Decision, meta: RecordMeta): string[] {
     '',
     `Requirements from \`${meta.requirementsFile}\`:`,
     '',
-    `- Revocation: ${d.rows[0]!.title}${r.revocation.revokeAllDevices ? '; revoke all of a user\'s devices at once' : ''}${r.revocation.maxSessionsPerUser > 0 ? `; at most ${r.revocation.maxSessionsPerUser} sessions per user` : ''}${r.revocation.onlineUserCount ? '; count online users' : ''}${r.revocation.neverAcceptRevoked ? '; no revoked token may ever be accepted' : ''}.`,
+    `- Revocation: ${d.rows[0]!.title}${r.revocation.revokeAllDevices ? "; revoke all of a user's devices at once" : ''}${r.revocation.maxSessionsPerUser > 0 ? `; at most ${r.revocation.maxSessionsPerUser} sessions per user` : ''}${r.revocation.onlineUserCount ? '; count online users' : ''}${r.revocation.neverAcceptRevoked ? '; no revoked token may ever be accepted' : ''}.`,
     `- Verify latency: p99 ≤ ${formatDuration(r.latency.verifyP99)}${r.latency.verifyP999 !== null ? `, p99.9 ≤ ${formatDuration(r.latency.verifyP999)}` : ''}; ${num(r.latency.peakVerifyRate)} verifies/s at peak.`,
     `- Tokens: access ${formatDuration(r.tokens.accessTtl)}, refresh ${formatDuration(r.tokens.refreshTtl)}, leeway ${formatDuration(r.tokens.leeway)}.`,
     `- Scale: ${num(r.scale.activeUsers)} active users × ${num(r.scale.tokensPerUser)} tokens, ${num(r.scale.revocationsPerDay)} revocations per day.`,
     `- Redis: ${r.redis.topologies.length ? `the team can run ${r.redis.topologies.join(', ')}` : 'not allowed'}; when unreachable, ${r.redis.onFailure === 'deny' ? 'deny (fail-closed)' : 'allow (fail-open)'}; acknowledged revocations ${r.redis.ackedRevocationsMayBeLost ? 'may be lost on failover' : 'must survive a failover'}${r.redis.maxUnavailability !== null ? `; at most ${formatDuration(r.redis.maxUnavailability)} unavailable when a node fails` : ''}.`,
   ];
-  if (r.assumptions.redisOpsPerNode !== null) lines.push(`- Assumption: one Redis primary sustains ${num(r.assumptions.redisOpsPerNode)} ops/s (not measured here).`);
+  if (r.assumptions.redisOpsPerNode !== null)
+    lines.push(`- Assumption: one Redis primary sustains ${num(r.assumptions.redisOpsPerNode)} ops/s (not measured here).`);
   lines.push('', `Evidence: ${meta.evidenceNote}.${meta.environment ? ` Environment: ${meta.environment}.` : ''}`, '');
   return lines;
 }
@@ -49,7 +50,11 @@ function optionsTable(d: Decision): string[] {
   const rows = d.rows.map((row) => [escapeCell(row.title), ...d.options.map((o) => cellText(o.cells[row.id]))]);
   // Raw: each cell is escaped where it comes from (cellText keeps its **met** marks).
   const lines = ['## Options considered', '', ...markdownTable(['requirement', ...d.options.map((o) => escapeCell(optionName(o)))], rows, { raw: true })];
-  lines.push('', 'Each option is shown on the allowed topology where it does best. "not measured": the design allows it but no run measured it; run `tokenbench decide` without `--result` to measure it.', '');
+  lines.push(
+    '',
+    'Each option is shown on the allowed topology where it does best. "not measured": the design allows it but no run measured it; run `tokenbench decide` without `--result` to measure it.',
+    '',
+  );
   const out = d.options.filter((o) => o.disqualification);
   if (out.length > 0) {
     lines.push('### Disqualified', '');
@@ -70,13 +75,21 @@ function decisionSection(d: Decision): string[] {
   }
   const option = d.options.find((o) => o.scheme === rec.scheme)!;
   lines.push(`**Use ${SCHEMES[rec.scheme].title}${rec.topology ? ` on ${rec.topology} Redis` : ', without Redis'}.**`, '');
-  lines.push(...markdownTable(['setting', 'value'], rec.settings.map((s) => [s.name, s.value])));
+  lines.push(
+    ...markdownTable(
+      ['setting', 'value'],
+      rec.settings.map((s) => [s.name, s.value]),
+    ),
+  );
   lines.push('', `- Where Redis is needed: ${rec.redisNeeded}`, `- Where it is not: ${rec.redisNotNeeded}`);
   if (rec.unmeasured.length > 0) lines.push(`- Met by design but not measured: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`);
   const runners = d.options.filter((o) => o !== option && !o.disqualification);
   const measured = runners.filter((o) => o.notMeasured === 0);
   const unmeasured = runners.filter((o) => o.notMeasured > 0);
-  if (measured.length > 0) lines.push(`- Also meets every requirement, measured: ${measured.map(optionName).join(', ')}; ranked lower for putting Redis on the verify path, costing more or being harder to run.`);
+  if (measured.length > 0)
+    lines.push(
+      `- Also meets every requirement, measured: ${measured.map(optionName).join(', ')}; ranked lower for putting Redis on the verify path, costing more or being harder to run.`,
+    );
   if (unmeasured.length > 0) lines.push(`- Not ruled out, but not fully measured: ${unmeasured.map(optionName).join(', ')}.`);
   lines.push('');
   return lines;
@@ -85,20 +98,46 @@ function decisionSection(d: Decision): string[] {
 function costSection(d: Decision): string[] {
   const rows = d.options.map((o) => {
     const c = o.cost;
-    return [optionName(o), num(c.liveEntries), c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes), num(c.opsPerSec, 1), c.nodes === null ? 'unknown' : c.nodes];
+    return [
+      optionName(o),
+      num(c.liveEntries),
+      c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes),
+      num(c.opsPerSec, 1),
+      c.nodes === null ? 'unknown' : c.nodes,
+    ];
   });
-  const lines = ['## Cost model', '', `Per-node throughput: ${d.capacity.note}.`, '', ...markdownTable(['option', 'live entries', 'Redis memory', 'Redis ops/s', 'primaries'], rows)];
+  const lines = [
+    '## Cost model',
+    '',
+    `Per-node throughput: ${d.capacity.note}.`,
+    '',
+    ...markdownTable(['option', 'live entries', 'Redis memory', 'Redis ops/s', 'primaries'], rows),
+  ];
   lines.push('', 'The arithmetic:', '');
   for (const o of d.options) {
     if (o.cost.nodes === 0) {
       lines.push(`- **${optionName(o)}**: no Redis: 0 entries, 0 B, 0 ops/s.`);
       continue;
     }
-    lines.push(`- **${optionName(o)}**`, `  - entries: ${o.cost.entriesArithmetic}`, `  - memory: ${o.cost.memoryArithmetic}`, `  - operations: ${o.cost.opsArithmetic}`, `  - primaries: ${o.cost.nodesArithmetic}`);
+    lines.push(
+      `- **${optionName(o)}**`,
+      `  - entries: ${o.cost.entriesArithmetic}`,
+      `  - memory: ${o.cost.memoryArithmetic}`,
+      `  - operations: ${o.cost.opsArithmetic}`,
+      `  - primaries: ${o.cost.nodesArithmetic}`,
+    );
   }
   const compact = d.options.find((o) => o.scheme === 'compact-blacklist' && o.cost.bytesPerEntry !== null);
-  if (compact) lines.push('', `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 87 B at 20,000 entries, see the README).`);
-  lines.push('', 'Memory is bytes per entry (MEMORY USAGE of a sample of keys, measured) × live entries: every live token for a whitelist, every session for double-token, and for a blacklist the revocations still inside their token\'s lifetime. Operations are peak verifies × measured round trips per verify, plus revocations, plus the logins (whitelist) or refreshes (double-token) that renew every live token once per access lifetime.', '');
+  if (compact)
+    lines.push(
+      '',
+      `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 87 B at 20,000 entries, see the README).`,
+    );
+  lines.push(
+    '',
+    "Memory is bytes per entry (MEMORY USAGE of a sample of keys, measured) × live entries: every live token for a whitelist, every session for double-token, and for a blacklist the revocations still inside their token's lifetime. Operations are peak verifies × measured round trips per verify, plus revocations, plus the logins (whitelist) or refreshes (double-token) that renew every live token once per access lifetime.",
+    '',
+  );
   return lines;
 }
 
@@ -129,10 +168,17 @@ export function renderDecisionRecord(d: Decision, meta: RecordMeta): string {
     '',
     ...(d.recommendation
       ? d.recommendation.consequences.map((c) => `- ${c}`)
-      : [`Nothing is decided yet. If the team relaxes what ${optionName(d.closest!.option)} fails and takes it:`, '', ...d.closest!.consequences.map((c) => `- ${c}`)]),
+      : [
+          `Nothing is decided yet. If the team relaxes what ${optionName(d.closest!.option)} fails and takes it:`,
+          '',
+          ...d.closest!.consequences.map((c) => `- ${c}`),
+        ]),
     '',
     ...costSection(d),
     ...evidenceSection(d),
   ];
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
-import { dottedPath, parseOrThrow } from '../core/validation.ts';
 import { readConfigFile } from '../core/config-file.ts';
 import { durationSchema, formatDuration } from '../core/duration.ts';
+import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
+import { dottedPath, parseOrThrow } from '../core/validation.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 
 const duration = durationSchema;
@@ -31,12 +31,22 @@ export const requirementsSchema = z.strictObject({
   name: z.string().min(1).default(D.name).describe('Shown as the title of the decision record.'),
   revocation: z
     .strictObject({
-      mode: z.enum(REVOCATION_MODES).default(D.revocation.mode).describe("none: nothing is revoked before it expires. logout: a logged-out session ends; its access token may live out its own lifetime. immediate: the next verify after the revocation's ack rejects. bounded: rejected within `within`."),
+      mode: z
+        .enum(REVOCATION_MODES)
+        .default(D.revocation.mode)
+        .describe(
+          "none: nothing is revoked before it expires. logout: a logged-out session ends; its access token may live out its own lifetime. immediate: the next verify after the revocation's ack rejects. bounded: rejected within `within`.",
+        ),
       within: positiveDuration.optional().describe('bounded only (and required there): how long a revoked token may still be accepted, e.g. 5s.'),
       revokeAllDevices: z.boolean().default(D.revocation.revokeAllDevices).describe('Revoke every token of a user at once (ban, password change).'),
-      maxSessionsPerUser: count(0).default(D.revocation.maxSessionsPerUser).describe('Concurrent sessions per user; the oldest is evicted beyond it. 0: no limit.'),
+      maxSessionsPerUser: count(0)
+        .default(D.revocation.maxSessionsPerUser)
+        .describe('Concurrent sessions per user; the oldest is evicted beyond it. 0: no limit.'),
       onlineUserCount: z.boolean().default(D.revocation.onlineUserCount).describe('The service must be able to count who is logged in.'),
-      neverAcceptRevoked: z.boolean().default(D.revocation.neverAcceptRevoked).describe('No revoked token may ever be accepted: not during an outage, not after a failover.'),
+      neverAcceptRevoked: z
+        .boolean()
+        .default(D.revocation.neverAcceptRevoked)
+        .describe('No revoked token may ever be accepted: not during an outage, not after a failover.'),
     })
     .prefault({}),
   latency: z
@@ -48,8 +58,12 @@ export const requirementsSchema = z.strictObject({
     .prefault({}),
   tokens: z
     .strictObject({
-      accessTtl: positiveDuration.default(D.tokens.accessTtl).describe("Access token lifetime: a blacklist entry lives this long; double-token's revocation bound."),
-      refreshTtl: positiveDuration.default(D.tokens.refreshTtl).describe('Refresh token lifetime (double-token), at least accessTtl: how long a session lasts without logging in.'),
+      accessTtl: positiveDuration
+        .default(D.tokens.accessTtl)
+        .describe("Access token lifetime: a blacklist entry lives this long; double-token's revocation bound."),
+      refreshTtl: positiveDuration
+        .default(D.tokens.refreshTtl)
+        .describe('Refresh token lifetime (double-token), at least accessTtl: how long a session lasts without logging in.'),
       leeway: duration.default(D.tokens.leeway).describe('Clock skew tolerated on exp / nbf.'),
     })
     .prefault({}),
@@ -62,15 +76,34 @@ export const requirementsSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
-      onFailure: z.enum(['deny', 'allow']).default(D.redis.onFailure).describe('When Redis cannot answer: deny (fail-closed, valid tokens rejected) or allow (fail-open, revoked tokens accepted).'),
-      ackedRevocationsMayBeLost: z.boolean().default(D.redis.ackedRevocationsMayBeLost).describe('false: an acknowledged revocation must survive a failover (asynchronous replication can lose it).'),
-      topologies: z.array(z.enum(TOPOLOGY_KINDS)).default([...D.redis.topologies]).describe('Topologies the team can run, each at most once. []: no Redis at all.'),
-      maxUnavailability: positiveDuration.nullable().default(D.redis.maxUnavailability).describe('Longest tolerated window without an answer from Redis when a node fails; null: no bound.'),
+      onFailure: z
+        .enum(['deny', 'allow'])
+        .default(D.redis.onFailure)
+        .describe('When Redis cannot answer: deny (fail-closed, valid tokens rejected) or allow (fail-open, revoked tokens accepted).'),
+      ackedRevocationsMayBeLost: z
+        .boolean()
+        .default(D.redis.ackedRevocationsMayBeLost)
+        .describe('false: an acknowledged revocation must survive a failover (asynchronous replication can lose it).'),
+      topologies: z
+        .array(z.enum(TOPOLOGY_KINDS))
+        .default([...D.redis.topologies])
+        .describe('Topologies the team can run, each at most once. []: no Redis at all.'),
+      maxUnavailability: positiveDuration
+        .nullable()
+        .default(D.redis.maxUnavailability)
+        .describe('Longest tolerated window without an answer from Redis when a node fails; null: no bound.'),
     })
     .prefault({}),
   assumptions: z
     .strictObject({
-      redisOpsPerNode: z.number().min(1).nullable().default(D.assumptions.redisOpsPerNode).describe('Redis operations per second one primary sustains, for the shard count. null: use the figure measured by tokenbench (a lower bound: the rate the harness reached).'),
+      redisOpsPerNode: z
+        .number()
+        .min(1)
+        .nullable()
+        .default(D.assumptions.redisOpsPerNode)
+        .describe(
+          'Redis operations per second one primary sustains, for the shard count. null: use the figure measured by tokenbench (a lower bound: the rate the harness reached).',
+        ),
     })
     .prefault({}),
 });
@@ -107,12 +140,23 @@ export function findContradictions(r: Requirements): string[] {
     for (const need of needsState) found.push(`${need} needs shared state in Redis, but redis.topologies is [] (no Redis allowed)`);
   }
   if (r.revocation.neverAcceptRevoked) {
-    if (r.redis.onFailure === 'allow') found.push("redis.onFailure 'allow' (fail-open accepts every token while Redis is down, revoked ones included) contradicts revocation.neverAcceptRevoked: true");
-    if (r.revocation.mode !== 'immediate') found.push(`revocation.neverAcceptRevoked: true needs revocation.mode 'immediate'; '${r.revocation.mode}' accepts a revoked token ${r.revocation.mode === 'none' ? 'until it expires' : 'for a while'}`);
-    if (r.redis.ackedRevocationsMayBeLost && !noRedis) found.push('redis.ackedRevocationsMayBeLost: true contradicts revocation.neverAcceptRevoked: true (a revocation lost in a failover is a revoked token accepted again)');
+    if (r.redis.onFailure === 'allow')
+      found.push(
+        "redis.onFailure 'allow' (fail-open accepts every token while Redis is down, revoked ones included) contradicts revocation.neverAcceptRevoked: true",
+      );
+    if (r.revocation.mode !== 'immediate')
+      found.push(
+        `revocation.neverAcceptRevoked: true needs revocation.mode 'immediate'; '${r.revocation.mode}' accepts a revoked token ${r.revocation.mode === 'none' ? 'until it expires' : 'for a while'}`,
+      );
+    if (r.redis.ackedRevocationsMayBeLost && !noRedis)
+      found.push(
+        'redis.ackedRevocationsMayBeLost: true contradicts revocation.neverAcceptRevoked: true (a revocation lost in a failover is a revoked token accepted again)',
+      );
   }
   if (r.revocation.maxSessionsPerUser > 0 && r.scale.tokensPerUser > r.revocation.maxSessionsPerUser) {
-    found.push(`scale.tokensPerUser ${r.scale.tokensPerUser} exceeds revocation.maxSessionsPerUser ${r.revocation.maxSessionsPerUser}: users cannot hold more live tokens than the session limit allows`);
+    found.push(
+      `scale.tokensPerUser ${r.scale.tokensPerUser} exceeds revocation.maxSessionsPerUser ${r.revocation.maxSessionsPerUser}: users cannot hold more live tokens than the session limit allows`,
+    );
   }
   return found;
 }
@@ -125,13 +169,25 @@ export function normalizeRequirements(input: unknown, source = 'requirements', l
     throw new InvalidOptionError(label(['revocation', 'within']), "a bound such as 5s (revocation.mode is 'bounded')", undefined);
   }
   if (r.revocation.mode !== 'bounded' && r.revocation.within !== undefined) {
-    throw new InvalidOptionError(label(['revocation', 'within']), `nothing: a bound applies only to revocation.mode 'bounded' (mode is '${r.revocation.mode}')`, raw.revocation?.within);
+    throw new InvalidOptionError(
+      label(['revocation', 'within']),
+      `nothing: a bound applies only to revocation.mode 'bounded' (mode is '${r.revocation.mode}')`,
+      raw.revocation?.within,
+    );
   }
   if (r.latency.verifyP999 !== null && r.latency.verifyP999 < r.latency.verifyP99) {
-    throw new InvalidOptionError(label(['latency', 'verifyP999']), `a budget >= latency.verifyP99 (${formatDuration(r.latency.verifyP99)}): p99.9 cannot be faster than p99`, raw.latency?.verifyP999);
+    throw new InvalidOptionError(
+      label(['latency', 'verifyP999']),
+      `a budget >= latency.verifyP99 (${formatDuration(r.latency.verifyP99)}): p99.9 cannot be faster than p99`,
+      raw.latency?.verifyP999,
+    );
   }
   if (r.tokens.refreshTtl < r.tokens.accessTtl) {
-    throw new InvalidOptionError(label(['tokens', 'refreshTtl']), `a lifetime >= tokens.accessTtl (${formatDuration(r.tokens.accessTtl)})`, (input as { tokens?: { refreshTtl?: unknown } }).tokens?.refreshTtl);
+    throw new InvalidOptionError(
+      label(['tokens', 'refreshTtl']),
+      `a lifetime >= tokens.accessTtl (${formatDuration(r.tokens.accessTtl)})`,
+      (input as { tokens?: { refreshTtl?: unknown } }).tokens?.refreshTtl,
+    );
   }
   if (new Set(r.redis.topologies).size !== r.redis.topologies.length) {
     throw new InvalidOptionError(label(['redis', 'topologies']), 'each topology at most once', r.redis.topologies);
@@ -146,4 +202,3 @@ export function loadRequirementsFile(path: string): Requirements {
   const data = readConfigFile(path, 'ERR_REQUIREMENTS_FILE', 'requirements');
   return normalizeRequirements(data, path, (p) => `${path}: ${dottedPath(p)}`);
 }
-

@@ -19,11 +19,46 @@ export interface Scheme {
 
 export const SCHEMES: Record<SchemeId, Scheme> = {
   pure: { id: 'pure', title: 'pure JWT', strategy: 'pure', wait: false, holds: 'nothing', redisIn: 'nowhere: tokens are checked by their signature alone' },
-  blacklist: { id: 'blacklist', title: 'blacklist', strategy: 'blacklist', wait: false, holds: 'revocations', redisIn: 'every verify (one round trip) and every revocation' },
-  'blacklist-wait': { id: 'blacklist-wait', title: 'blacklist + WAIT', strategy: 'blacklist', wait: true, holds: 'revocations', redisIn: 'every verify (one round trip) and every revocation, which waits for a replica' },
-  'compact-blacklist': { id: 'compact-blacklist', title: 'compact blacklist', strategy: 'blacklist', wait: false, holds: 'revocations', redisIn: 'every verify (one round trip) and every revocation' },
-  whitelist: { id: 'whitelist', title: 'whitelist', strategy: 'whitelist', wait: false, holds: 'live tokens', redisIn: 'every verify, every login and every revocation' },
-  'whitelist-wait': { id: 'whitelist-wait', title: 'whitelist + WAIT', strategy: 'whitelist', wait: true, holds: 'live tokens', redisIn: 'every verify, every login and every revocation, which waits for a replica' },
+  blacklist: {
+    id: 'blacklist',
+    title: 'blacklist',
+    strategy: 'blacklist',
+    wait: false,
+    holds: 'revocations',
+    redisIn: 'every verify (one round trip) and every revocation',
+  },
+  'blacklist-wait': {
+    id: 'blacklist-wait',
+    title: 'blacklist + WAIT',
+    strategy: 'blacklist',
+    wait: true,
+    holds: 'revocations',
+    redisIn: 'every verify (one round trip) and every revocation, which waits for a replica',
+  },
+  'compact-blacklist': {
+    id: 'compact-blacklist',
+    title: 'compact blacklist',
+    strategy: 'blacklist',
+    wait: false,
+    holds: 'revocations',
+    redisIn: 'every verify (one round trip) and every revocation',
+  },
+  whitelist: {
+    id: 'whitelist',
+    title: 'whitelist',
+    strategy: 'whitelist',
+    wait: false,
+    holds: 'live tokens',
+    redisIn: 'every verify, every login and every revocation',
+  },
+  'whitelist-wait': {
+    id: 'whitelist-wait',
+    title: 'whitelist + WAIT',
+    strategy: 'whitelist',
+    wait: true,
+    holds: 'live tokens',
+    redisIn: 'every verify, every login and every revocation, which waits for a replica',
+  },
   'double-token': { id: 'double-token', title: 'double-token', strategy: 'double-token', wait: false, holds: 'sessions', redisIn: 'login, refresh and logout' },
 };
 

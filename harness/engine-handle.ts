@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
+import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { EngineOptions, LoadEngine, Origin } from './engine.ts';
 import type { Phase } from './history.ts';
 import type { MetricsSnapshot, SerializedMetrics } from './metrics.ts';

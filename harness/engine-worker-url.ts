@@ -4,4 +4,6 @@
  * which registers tsx first: worker threads do not inherit the main thread's TypeScript loader.
  * This file's own extension tells which of the two is running.
  */
-export const ENGINE_WORKER_URL = import.meta.url.endsWith('.ts') ? new URL('./engine-worker-entry.js', import.meta.url) : new URL('./engine-worker.js', import.meta.url);
+export const ENGINE_WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./engine-worker-entry.js', import.meta.url)
+  : new URL('./engine-worker.js', import.meta.url);

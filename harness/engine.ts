@@ -1,12 +1,12 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Strategy } from '../strategies/types.ts';
 import type { EngineApi } from './engine-handle.ts';
-import { HistoryWriter } from './history-file.ts';
 import type { Op, OpType, Phase } from './history.ts';
+import { HistoryWriter } from './history-file.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
 import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
 import type { Scenario } from './scenario.ts';
-import { Workload, type PlannedOp, type Session } from './workload.ts';
+import { type PlannedOp, type Session, Workload } from './workload.ts';
 
 /** Kept for the final reconciliation: the most recent acknowledged revocations, and all of those made near faults. */
 const RECONCILE_RECENT = 50_000;
@@ -158,7 +158,10 @@ export class LoadEngine implements EngineApi {
     await this.#history.close();
   }
 
-  #session(issued: { subject: string; accessToken: string; refreshToken?: string; jti: string; issuedAtMs: number; accessExpiresAtMs: number }, family?: string): Session {
+  #session(
+    issued: { subject: string; accessToken: string; refreshToken?: string; jti: string; issuedAtMs: number; accessExpiresAtMs: number },
+    family?: string,
+  ): Session {
     const fam = family ?? (issued.refreshToken ? familyOf(issued.refreshToken) : undefined);
     return {
       subject: issued.subject,

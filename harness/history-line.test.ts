@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Op } from './history.ts';
 import { HistoryWriter, readHistory } from './history-file.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
-import type { Op } from './history.ts';
 import { seededRandom } from './workload.ts';
 
 function line(op: Op): string {
@@ -39,7 +39,11 @@ const everyField: Required<Op> = {
 };
 
 function expectSameOp(parsed: Record<string, unknown>, op: Op): void {
-  expect(Object.keys(parsed).sort()).toEqual(Object.keys(op).filter((k) => op[k as keyof Op] !== undefined).sort());
+  expect(Object.keys(parsed).sort()).toEqual(
+    Object.keys(op)
+      .filter((k) => op[k as keyof Op] !== undefined)
+      .sort(),
+  );
   for (const [key, value] of Object.entries(op)) {
     if (value === undefined) continue;
     if (typeof value === 'number') expect(parsed[key], key).toBeCloseTo(value, 6);
@@ -59,9 +63,32 @@ describe('history line encoding', () => {
   });
 
   it('leaves out fields that are undefined, as JSON.stringify does', () => {
-    const op: Op = { id: 1, f: 'verify', worker: 0, phase: 'steady', subject: 'user-1', intendedMs: 2, invokeMs: 2.5, completeMs: 3, type: 'ok', accepted: true, code: undefined };
+    const op: Op = {
+      id: 1,
+      f: 'verify',
+      worker: 0,
+      phase: 'steady',
+      subject: 'user-1',
+      intendedMs: 2,
+      invokeMs: 2.5,
+      completeMs: 3,
+      type: 'ok',
+      accepted: true,
+      code: undefined,
+    };
     const parsed = JSON.parse(line(op)) as Record<string, unknown>;
-    expect(parsed).toEqual({ id: 1, f: 'verify', worker: 0, phase: 'steady', subject: 'user-1', intendedMs: 2, invokeMs: 2.5, completeMs: 3, type: 'ok', accepted: true });
+    expect(parsed).toEqual({
+      id: 1,
+      f: 'verify',
+      worker: 0,
+      phase: 'steady',
+      subject: 'user-1',
+      intendedMs: 2,
+      invokeMs: 2.5,
+      completeMs: 3,
+      type: 'ok',
+      accepted: true,
+    });
   });
 
   it('escapes any string exactly as JSON does', () => {
@@ -121,7 +148,7 @@ describe('HistoryWriter', () => {
       const read: Op[] = [];
       for await (const op of readHistory(writer.path)) read.push(op);
       expect(read.length).toBe(ops.length);
-      read.forEach((op, i) => expectSameOp(op as unknown as Record<string, unknown>, ops[i]!));
+      for (const [i, op] of read.entries()) expectSameOp(op as unknown as Record<string, unknown>, ops[i]!);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

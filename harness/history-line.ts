@@ -58,7 +58,15 @@ const K = keys([
 
 /** An upper bound on the bytes `encodeOpLine` writes for `op`. */
 export function opLineBound(op: Op): number {
-  const strings = op.f.length + op.phase.length + op.subject.length + op.type.length + (op.jti?.length ?? 0) + (op.family?.length ?? 0) + (op.code?.length ?? 0) + (op.error?.length ?? 0);
+  const strings =
+    op.f.length +
+    op.phase.length +
+    op.subject.length +
+    op.type.length +
+    (op.jti?.length ?? 0) +
+    (op.family?.length ?? 0) +
+    (op.code?.length ?? 0) +
+    (op.error?.length ?? 0);
   return FIXED_BYTES + strings * BYTES_PER_CHAR;
 }
 

@@ -18,7 +18,21 @@ describe('open loop', () => {
       latencies.push({ intended, latency: now() - intended });
     };
     const started: Promise<void>[] = [];
-    const launched = await runOpenLoop(200, 0, 500, { launch: (intended) => (started.push(launch(intended)), started.at(-1)!), now, signal: new AbortController().signal }, () => {});
+    const launched = await runOpenLoop(
+      200,
+      0,
+      500,
+      {
+        launch: (intended) => {
+          const op = launch(intended);
+          started.push(op);
+          return op;
+        },
+        now,
+        signal: new AbortController().signal,
+      },
+      () => {},
+    );
     await Promise.all(started);
     expect(launched).toBe(100);
     expect(stalled).toBe(true);
@@ -31,7 +45,13 @@ describe('open loop', () => {
   it('reports how late it launched (schedule slip)', async () => {
     const origin = performance.now();
     const slips: number[] = [];
-    const launched = await runOpenLoop(1000, 0, 100, { launch: async () => {}, now: () => performance.now() - origin, signal: new AbortController().signal }, (s) => slips.push(s));
+    const launched = await runOpenLoop(
+      1000,
+      0,
+      100,
+      { launch: async () => {}, now: () => performance.now() - origin, signal: new AbortController().signal },
+      (s) => slips.push(s),
+    );
     expect(launched).toBe(100);
     expect(slips.length).toBe(100);
     expect(slips.every((s) => s >= 0)).toBe(true);

@@ -16,7 +16,13 @@ export interface LoadHooks {
  * sending) instead of silently lowering the rate, as wrk2 and autocannon -R do. How late we launched
  * is the schedule slip, recorded so a saturated generator is visible.
  */
-export function runOpenLoop(rate: number, fromMs: number, untilMs: number, hooks: LoadHooks, onSlip: (ms: number, intendedMs: number) => void): Promise<number> {
+export function runOpenLoop(
+  rate: number,
+  fromMs: number,
+  untilMs: number,
+  hooks: LoadHooks,
+  onSlip: (ms: number, intendedMs: number) => void,
+): Promise<number> {
   const interval = 1000 / rate;
   let launched = 0;
   let next = fromMs;

@@ -1,7 +1,7 @@
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram } from '../result/histogram.ts';
 import type { TimelineBucket } from '../result/schema.ts';
-import { LogHistogram } from './log-histogram.ts';
 import type { Op, OpFunction, Phase } from './history.ts';
+import { LogHistogram } from './log-histogram.ts';
 
 /** Timeline buckets and the progress window: bins 10% wide from 1 us, read to within a bin (and never above the maximum). */
 const BUCKET_SKETCH = { ratio: 1.1, smallest: 1 };
@@ -58,12 +58,21 @@ export class Metrics {
   record(op: Op, redisOps?: number): void {
     const us = Math.max(1, Math.round((op.completeMs - op.intendedMs) * 1000));
     let h = this.byOp.get(op.f);
-    if (!h) this.byOp.set(op.f, (h = newHistogram()));
+    if (!h) {
+      h = newHistogram();
+      this.byOp.set(op.f, h);
+    }
     h.recordValue(us);
     let phases = this.byOpPhase.get(op.f);
-    if (!phases) this.byOpPhase.set(op.f, (phases = new Map()));
+    if (!phases) {
+      phases = new Map();
+      this.byOpPhase.set(op.f, phases);
+    }
     let hp = phases.get(op.phase);
-    if (!hp) phases.set(op.phase, (hp = newHistogram()));
+    if (!hp) {
+      hp = newHistogram();
+      phases.set(op.phase, hp);
+    }
     hp.recordValue(us);
     this.completed++;
     if (op.f === 'verify' && redisOps !== undefined) {
@@ -121,14 +130,20 @@ export class Metrics {
   merge(other: SerializedMetrics): void {
     const add = <K>(map: Map<K, Histogram>, key: K, encoded: string) => {
       let h = map.get(key);
-      if (!h) map.set(key, (h = newHistogram()));
+      if (!h) {
+        h = newHistogram();
+        map.set(key, h);
+      }
       h.add(decodeHistogram(encoded));
     };
     for (const [k, e] of Object.entries(other.byOp)) add(this.byOp, k as OpFunction, e);
     for (const [k, e] of Object.entries(other.byOpPhase)) {
       const [f, phase] = k.split(':') as [OpFunction, Phase];
       let phases = this.byOpPhase.get(f);
-      if (!phases) this.byOpPhase.set(f, (phases = new Map()));
+      if (!phases) {
+        phases = new Map();
+        this.byOpPhase.set(f, phases);
+      }
       add(phases, phase, e);
     }
     this.slip.add(decodeHistogram(other.slip));

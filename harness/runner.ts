@@ -79,9 +79,22 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${workers > 1 ? `-w${w}` : ''}.ndjson`);
     const share = (total: number, w: number) => Math.floor(total / workers) + (w < total % workers ? 1 : 0);
     // Users are split, not shared: each generator owns its users' sessions, so no token is in two places.
-    const partScenario = (w: number): Scenario => ({ ...scenario, workload: { ...scenario.workload, users: Math.max(1, share(scenario.workload.users, w)), seed: scenario.workload.seed + w } });
+    const partScenario = (w: number): Scenario => ({
+      ...scenario,
+      workload: { ...scenario.workload, users: Math.max(1, share(scenario.workload.users, w)), seed: scenario.workload.seed + w },
+    });
     if (workers === 1) {
-      const engine = new LoadEngine({ scenario, strategy, redis, historyPath: historyPath(0), worker: 0, rate: scenario.load.rate, concurrency: scenario.load.concurrency, userPrefix: 'user', signal: ctx.signal });
+      const engine = new LoadEngine({
+        scenario,
+        strategy,
+        redis,
+        historyPath: historyPath(0),
+        worker: 0,
+        rate: scenario.load.rate,
+        concurrency: scenario.load.concurrency,
+        userPrefix: 'user',
+        signal: ctx.signal,
+      });
       handles.push(localHandle(engine, historyPath(0)));
     } else {
       stage(`starting ${workers} load worker threads`);
@@ -89,11 +102,17 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
         Array.from({ length: workers }, (_, w) =>
           workerHandle(
             {
-            target: topology.endpoints(),
-            client: scenario.client,
-            strategy: strategyOptions,
-            scenario: partScenario(w),
-              engine: { historyPath: historyPath(w), worker: w, rate: scenario.load.rate / workers, concurrency: Math.max(1, share(scenario.load.concurrency, w)), userPrefix: `w${w}-user` },
+              target: topology.endpoints(),
+              client: scenario.client,
+              strategy: strategyOptions,
+              scenario: partScenario(w),
+              engine: {
+                historyPath: historyPath(w),
+                worker: w,
+                rate: scenario.load.rate / workers,
+                concurrency: Math.max(1, share(scenario.load.concurrency, w)),
+                userPrefix: `w${w}-user`,
+              },
             },
             ENGINE_WORKER_URL,
           ),
@@ -101,7 +120,9 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
       );
       handles.push(...started);
     }
-    const onAbort = () => handles.forEach((h) => h.abort());
+    const onAbort = () => {
+      for (const h of handles) h.abort();
+    };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix });
@@ -152,7 +173,12 @@ class Orchestration {
     this.#ctx.onStage?.({ label: this.#label, topology: this.#scenario.topology.kind, stage });
   }
 
-  async run(extra: { failurePolicy: 'fail-closed' | 'fail-open'; wait: { replicas: number; timeoutMs: number } | null; redis: Redis | Cluster; keyPrefix: string }): Promise<StrategyRunResult> {
+  async run(extra: {
+    failurePolicy: 'fail-closed' | 'fail-open';
+    wait: { replicas: number; timeoutMs: number } | null;
+    redis: Redis | Cluster;
+    keyPrefix: string;
+  }): Promise<StrategyRunResult> {
     const load = this.#scenario.load;
     const signal = this.#ctx.signal;
     this.#stage(`logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
@@ -198,7 +224,13 @@ class Orchestration {
       .filter((e) => e.ns >= this.#originNs)
       // A fault is dated when issued but logged when done, so the log is in observation order: sort by time.
       .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
-      .map((e) => ({ atMs: Number(e.ns - this.#originNs) / 1e6, source: e.source, type: e.type, ...(e.node && { node: e.node }), ...(e.detail && { detail: e.detail }) }));
+      .map((e) => ({
+        atMs: Number(e.ns - this.#originNs) / 1e6,
+        source: e.source,
+        type: e.type,
+        ...(e.node && { node: e.node }),
+        ...(e.detail && { detail: e.detail }),
+      }));
     const faults = this.#nemesis.records;
     const runInfo: RunInfo = {
       strategy: this.#strategy.name,
@@ -247,7 +279,10 @@ class Orchestration {
       },
       latency,
       slip: load.mode === 'open' ? summarize(metrics.slip) : null,
-      redis: { roundTripsPerVerify: metrics.verifiesWithVerdict ? Math.round((metrics.redisOpsTotal / metrics.verifiesWithVerdict) * 1000) / 1000 : null, ...cost },
+      redis: {
+        roundTripsPerVerify: metrics.verifiesWithVerdict ? Math.round((metrics.redisOpsTotal / metrics.verifiesWithVerdict) * 1000) / 1000 : null,
+        ...cost,
+      },
       timeline: metrics.timeline(),
       faults,
       events,

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { clientOptionsSchema } from '../topologies/client-options.ts';
-import { InvalidOptionError } from '../core/errors.ts';
-import { FAULT_ACTIONS } from '../topologies/faults.ts';
-import { FAULT_KINDS } from './nemesis/kinds.ts';
-import { topologyOptionsSchema } from '../topologies/options.ts';
-import { parseOrThrow } from '../core/validation.ts';
-import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { readConfigFile } from '../core/config-file.ts';
 import { durationSchema } from '../core/duration.ts';
+import { InvalidOptionError } from '../core/errors.ts';
+import { parseOrThrow } from '../core/validation.ts';
+import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
+import { clientOptionsSchema } from '../topologies/client-options.ts';
+import { FAULT_ACTIONS } from '../topologies/faults.ts';
+import { topologyOptionsSchema } from '../topologies/options.ts';
+import { FAULT_KINDS } from './nemesis/kinds.ts';
 
 const duration = durationSchema;
 const share = z.number().min(0).max(1);
@@ -17,12 +17,20 @@ const strategyEntry = z.union(
     z.enum([...STRATEGY_NAMES, 'denylist', 'allowlist']),
     z
       .strictObject({
-        name: z.enum([...STRATEGY_NAMES, 'denylist', 'allowlist']).describe('The strategy; denylist and allowlist are other names for blacklist and whitelist.'),
+        name: z
+          .enum([...STRATEGY_NAMES, 'denylist', 'allowlist'])
+          .describe('The strategy; denylist and allowlist are other names for blacklist and whitelist.'),
         label: z.string().optional().describe('Shown in reports instead of the generated label (name, + WAIT, fail-open).'),
         jwt: jwtSettingsSchema.partial().optional().describe('Overrides of the scenario-wide jwt settings for this strategy.'),
         failurePolicy: z.enum(['fail-closed', 'fail-open']).optional().describe('Overrides policy.failure for this strategy.'),
         wait: waitSchema.nullable().optional().describe('Overrides policy.wait for this strategy; null: no WAIT even if policy.wait is set.'),
-        blacklist: z.strictObject({ layout: z.enum(['key-per-token', 'bucketed']).optional(), bucketMs: z.number().int().min(1).optional(), groups: z.number().int().min(1).optional() }).optional(),
+        blacklist: z
+          .strictObject({
+            layout: z.enum(['key-per-token', 'bucketed']).optional(),
+            bucketMs: z.number().int().min(1).optional(),
+            groups: z.number().int().min(1).optional(),
+          })
+          .optional(),
         whitelist: z.strictObject({ maxSessions: z.number().int().min(0).optional() }).optional(),
       })
       .describe('One strategy with overrides of the scenario-wide settings.'),
@@ -37,7 +45,13 @@ const faultsSchema = z
     z.strictObject({
       at: duration,
       action: z.enum(FAULT_ACTIONS),
-      target: z.string().regex(/^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/, 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id').optional(),
+      target: z
+        .string()
+        .regex(
+          /^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/,
+          'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id',
+        )
+        .optional(),
       for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart.'),
     }),
   )
@@ -49,12 +63,17 @@ const faultsSchema = z
  */
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).default('scenario').describe('Shown in reports.'),
-  topology: topologyOptionsSchema.prefault({ kind: 'single' }).describe('Where Redis runs: kind (single | sentinel | cluster) and its settings. Default: single.'),
+  topology: topologyOptionsSchema
+    .prefault({ kind: 'single' })
+    .describe('Where Redis runs: kind (single | sentinel | cluster) and its settings. Default: single.'),
   strategies: z.array(strategyEntry).min(1).default(['blacklist']).describe('Strategies to compare, each on a fresh topology. Default: blacklist.'),
   jwt: jwtSettingsSchema.prefault({}).describe('JWT settings shared by every strategy (engine, alg, TTLs, leeway).'),
   policy: z
     .strictObject({
-      failure: z.enum(['fail-closed', 'fail-open']).default('fail-closed').describe('What verify does when Redis errors or times out: reject (fail-closed) or accept (fail-open).'),
+      failure: z
+        .enum(['fail-closed', 'fail-open'])
+        .default('fail-closed')
+        .describe('What verify does when Redis errors or times out: reject (fail-closed) or accept (fail-open).'),
       wait: waitSchema.optional().describe('WAIT <replicas> <timeoutMs> after each revocation write. Off by default.'),
     })
     .prefault({})
@@ -65,7 +84,13 @@ export const scenarioSchema = z.strictObject({
       users: z.number().int().min(1).default(10_000).describe('Distinct users (subjects).'),
       sessionsPerUser: z.number().int().min(1).max(100).default(1).describe('Live sessions (tokens) per user at the start.'),
       mix: z
-        .strictObject({ verify: share.default(DEFAULT_MIX.verify), issue: share.default(DEFAULT_MIX.issue), revoke: share.default(DEFAULT_MIX.revoke), revokeAll: share.default(DEFAULT_MIX.revokeAll), refresh: share.default(DEFAULT_MIX.refresh) })
+        .strictObject({
+          verify: share.default(DEFAULT_MIX.verify),
+          issue: share.default(DEFAULT_MIX.issue),
+          revoke: share.default(DEFAULT_MIX.revoke),
+          revokeAll: share.default(DEFAULT_MIX.revokeAll),
+          refresh: share.default(DEFAULT_MIX.refresh),
+        })
         .prefault({})
         .refine((m) => m.verify + m.issue + m.revoke + m.revokeAll + m.refresh > 0, 'weights that are not all zero')
         .describe('Relative weights of operations, not all zero; refresh only applies to double-token (elsewhere it becomes verify).'),
@@ -78,13 +103,26 @@ export const scenarioSchema = z.strictObject({
     .describe('Who acts and what they do.'),
   load: z
     .strictObject({
-      mode: z.enum(['open', 'closed']).default('open').describe('open: a fixed arrival rate, latency from the intended start (coordinated omission corrected); closed: fixed concurrency, for max throughput.'),
+      mode: z
+        .enum(['open', 'closed'])
+        .default('open')
+        .describe(
+          'open: a fixed arrival rate, latency from the intended start (coordinated omission corrected); closed: fixed concurrency, for max throughput.',
+        ),
       rate: z.number().min(1).max(1_000_000).default(1000).describe('Open loop: operations per second.'),
       concurrency: z.number().int().min(1).max(10_000).default(32).describe('Closed loop: operations in flight.'),
       warmup: duration.default(2000).describe('Load before measuring (JIT, connections, caches). Not in the results.'),
       duration: duration.default(10_000).describe('The measured phase; fault times count from its start.'),
       bucket: duration.default(100).describe('Width of a timeline bucket.'),
-      workers: z.number().int().min(1).max(64).default(1).describe('Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency between worker threads (one per core is the useful maximum) and merge their histograms.'),
+      workers: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(1)
+        .describe(
+          'Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency between worker threads (one per core is the useful maximum) and merge their histograms.',
+        ),
       settle: duration.default(30_000).describe('After the load: how long to wait for the healed topology to be ready before the final reconciliation.'),
     })
     .prefault({})
@@ -94,7 +132,9 @@ export const scenarioSchema = z.strictObject({
     .array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() }))
     .min(1)
     .optional()
-    .describe("A matrix instead of one topology: every strategy runs on each entry, with that entry's faults (the default suite: single without faults, sentinel and cluster with a failover)."),
+    .describe(
+      "A matrix instead of one topology: every strategy runs on each entry, with that entry's faults (the default suite: single without faults, sentinel and cluster with a failover).",
+    ),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -119,8 +159,10 @@ export function normalizeScenario(input: unknown, label: (path: readonly Propert
       }
     }
   };
-  if (scenario.topologies) scenario.topologies.forEach((entry, i) => check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']));
-  else check(scenario.faults, scenario.topology, ['faults']);
+  if (scenario.topologies) {
+    for (const [i, entry] of scenario.topologies.entries())
+      check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']);
+  } else check(scenario.faults, scenario.topology, ['faults']);
   return scenario;
 }
 

@@ -38,7 +38,10 @@ describe('workload', () => {
   });
 
   it('replays only tokens it revoked, and revokeAll takes only older sessions', () => {
-    const w = new Workload({ ...scenario.workload, sessionsPerUser: 2, revokedVerifyShare: 1, mix: { verify: 1, issue: 0, revoke: 0, revokeAll: 0, refresh: 0 } }, { hasRefresh: false });
+    const w = new Workload(
+      { ...scenario.workload, sessionsPerUser: 2, revokedVerifyShare: 1, mix: { verify: 1, issue: 0, revoke: 0, revokeAll: 0, refresh: 0 } },
+      { hasRefresh: false },
+    );
     const old = { subject: 'user-0', accessToken: 'old', jti: 'old', issuedMs: 100, expiresMs: 1e15 };
     const fresh = { subject: 'user-0', accessToken: 'new', jti: 'new', issuedMs: 300, expiresMs: 1e15 };
     w.addSession(old);

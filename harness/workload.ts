@@ -23,7 +23,7 @@ export class ZipfSampler {
     this.#cdf = new Float64Array(n);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      total += 1 / Math.pow(i + 1, exponent);
+      total += 1 / (i + 1) ** exponent;
       this.#cdf[i] = total;
     }
     for (let i = 0; i < n; i++) this.#cdf[i]! /= total;
@@ -153,7 +153,10 @@ export class Workload {
   revokedAll(subject: string, beforeMs: number): Session[] {
     const sessions = this.#sessions.get(subject) ?? [];
     const gone = sessions.filter((s) => s.issuedMs < beforeMs);
-    this.#sessions.set(subject, sessions.filter((s) => s.issuedMs >= beforeMs));
+    this.#sessions.set(
+      subject,
+      sessions.filter((s) => s.issuedMs >= beforeMs),
+    );
     for (const s of gone) this.#remember(s);
     return gone;
   }

@@ -1,24 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { COMPARE_HELP, compareCommand } from '../cli/compare-command.ts';
-import { UsageError } from '../cli/usage-error.ts';
-import { ResultFileError } from '../core/errors.ts';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../core/errors.ts';
+import { loadResult, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 import {
   compareResults,
   DEFAULT_THRESHOLDS,
   estimateNoise,
   IncompatibleResultsError,
+  type MetricRow,
   parseThresholds,
   regressions,
   renderComparison,
   scenarioDifferences,
   steadyBuckets,
-  type MetricRow,
 } from './compare.ts';
-import { commandHarness } from '../test/support/command-harness.ts';
-import { loadResult, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;
@@ -43,7 +37,13 @@ function withTimeline(run: StrategyRunResult, p99s: readonly number[]): void {
 describe('parseThresholds', () => {
   it('reads metric=N% pairs, with or without %', () => {
     expect(parseThresholds('p99=10%,throughput=5%')).toEqual({ p99: 10, throughput: 5 });
-    expect(parseThresholds(' p50=2.5 , p99.9=20%, unavailability=50%, violations=0%, entry-lost=1% ')).toEqual({ p50: 2.5, p999: 20, unavailability: 50, violations: 0, 'entry-lost': 1 });
+    expect(parseThresholds(' p50=2.5 , p99.9=20%, unavailability=50%, violations=0%, entry-lost=1% ')).toEqual({
+      p50: 2.5,
+      p999: 20,
+      unavailability: 50,
+      violations: 0,
+      'entry-lost': 1,
+    });
   });
 
   it.each([['p98=10%'], ['p99'], ['p99=ten'], ['p99=-1%'], ['']])('%j is an invalid option naming --max-regression', (text) => {
@@ -80,14 +80,20 @@ describe('estimateNoise', () => {
 
   it('is the standard error of the mean of the bucket p99s', () => {
     const run = structuredClone(single.runs[0]!);
-    withTimeline(run, Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 10 : 12)));
+    withTimeline(
+      run,
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 10 : 12)),
+    );
     const sd = Math.sqrt((20 * 1) / 19);
     expect(estimateNoise(run, 'p99')!.standardError).toBeCloseTo(sd / Math.sqrt(20), 10);
   });
 
   it('is floored at the timeline bin resolution, and unknown with too few buckets', () => {
     const run = structuredClone(single.runs[0]!);
-    withTimeline(run, Array.from({ length: 20 }, () => 10));
+    withTimeline(
+      run,
+      Array.from({ length: 20 }, () => 10),
+    );
     expect(estimateNoise(run, 'p99')!.standardError).toBeCloseTo((0.1 * 10) / Math.sqrt(12) / Math.sqrt(20), 10);
     withTimeline(run, [10, 10, 10, 10]);
     expect(estimateNoise(run, 'p99')).toBeNull();
@@ -139,7 +145,11 @@ describe('compareResults', () => {
     current.runs[2]!.checks['lost-revocations']!.counts.resurrected = 1;
     current.runs[3]!.checks['valid-rejected']!.counts.entryLost = 3;
     let c = compareResults(side(base, 'a'), side(current, 'b'), { violations: 500, lost: 500, 'entry-lost': 500 });
-    expect(regressions(c).map((r) => `${r.run} ${r.metric}`)).toEqual(['blacklist (single) violations', 'whitelist (single) lost', 'double-token (single) entry-lost']);
+    expect(regressions(c).map((r) => `${r.run} ${r.metric}`)).toEqual([
+      'blacklist (single) violations',
+      'whitelist (single) lost',
+      'double-token (single) entry-lost',
+    ]);
     expect(row(c.rows, 'blacklist (single)', 'violations')).toMatchObject({ baseline: 0, current: 2, delta: 2, deltaPct: null });
 
     base.runs[1]!.checks['revoked-accepted']!.counts.violations = 10;
@@ -195,7 +205,9 @@ describe('compareResults', () => {
     expect(new Set(c.rows.map((r) => r.run))).toEqual(new Set(['whitelist (single)', 'double-token (single)']));
     const none = copy(single);
     for (const run of none.runs) run.label = `${run.label}-x`;
-    expect(() => compareResults(side(single, 'a.json'), side(none, 'b.json'))).toThrow(/^no run in common between a\.json \(pure \(single\), .*\) and b\.json \(pure-x \(single\)/);
+    expect(() => compareResults(side(single, 'a.json'), side(none, 'b.json'))).toThrow(
+      /^no run in common between a\.json \(pure \(single\), .*\) and b\.json \(pure-x \(single\)/,
+    );
   });
 
   it('different scenarios or schema versions are unusable input naming the field', () => {

@@ -54,7 +54,9 @@ export function scenarioDifferences(a: unknown, b: unknown, ignore: readonly str
 /** Throws IncompatibleResultsError naming the first differing fields when two results cannot be put side by side. */
 export function assertComparable(a: { source: string; result: ResultFile }, b: { source: string; result: ResultFile }): void {
   if (a.result.schemaVersion !== b.result.schemaVersion) {
-    throw new IncompatibleResultsError(`${a.source} has schemaVersion ${a.result.schemaVersion}, ${b.source} has ${b.result.schemaVersion}: re-run one so both use the same`);
+    throw new IncompatibleResultsError(
+      `${a.source} has schemaVersion ${a.result.schemaVersion}, ${b.source} has ${b.result.schemaVersion}: re-run one so both use the same`,
+    );
   }
   const diffs = scenarioDifferences(a.result.scenario, b.result.scenario);
   if (diffs.length > 0) {
@@ -100,7 +102,6 @@ interface MetricDef {
   read(run: StrategyRunResult): number | null;
 }
 
-
 export const METRICS: readonly MetricDef[] = [
   { id: 'p50', name: 'verify p50 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p50', read: (r) => r.latency.verify?.all.p50 ?? null },
   { id: 'p99', name: 'verify p99 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p99', read: (r) => r.latency.verify?.all.p99 ?? null },
@@ -108,17 +109,40 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'throughput', name: 'throughput ops/s', unit: 'ops/s', better: 'higher', correctness: false, read: (r) => r.load.achievedRate },
   { id: 'violations', name: 'revoked-accepted violations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).violations },
   { id: 'lost', name: 'lost revocations', unit: 'count', better: 'lower', correctness: true, read: (r) => headlineFigures(r).lostRevocations },
-  { id: 'entry-lost', name: 'valid-rejected entryLost', unit: 'count', better: 'lower', correctness: true, read: (r) => r.checks['valid-rejected'].counts.entryLost },
-  { id: 'unavailability', name: 'longest unavailability ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => headlineFigures(r).longestUnavailabilityMs },
+  {
+    id: 'entry-lost',
+    name: 'valid-rejected entryLost',
+    unit: 'count',
+    better: 'lower',
+    correctness: true,
+    read: (r) => r.checks['valid-rejected'].counts.entryLost,
+  },
+  {
+    id: 'unavailability',
+    name: 'longest unavailability ms',
+    unit: 'ms',
+    better: 'lower',
+    correctness: false,
+    read: (r) => headlineFigures(r).longestUnavailabilityMs,
+  },
 ];
 
-const METRIC_ALIASES: Record<string, MetricId> = { 'p99.9': 'p999', entrylost: 'entry-lost', 'entry-lost': 'entry-lost', 'lost-revocations': 'lost', 'revoked-accepted': 'violations' };
+const METRIC_ALIASES: Record<string, MetricId> = {
+  'p99.9': 'p999',
+  entrylost: 'entry-lost',
+  'entry-lost': 'entry-lost',
+  'lost-revocations': 'lost',
+  'revoked-accepted': 'violations',
+};
 
 /** `p99=10%,throughput=5%` -> { p99: 10, throughput: 5 } */
 export function parseThresholds(text: string): Thresholds {
   const thresholds: Thresholds = {};
   const expected = `metric=N% pairs separated by commas (metrics: ${METRIC_IDS.join(', ')}), e.g. p99=10%,throughput=5%`;
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z0-9.-]+)\s*=\s*(\d+(?:\.\d+)?)\s*%?$/i.exec(part);
     if (!match) throw new InvalidOptionError('--max-regression', expected, part);
     const name = match[1]!.toLowerCase();
@@ -268,7 +292,19 @@ export function compareResults(
           noise = { bound, beyond: Math.abs(delta) > bound };
         }
       }
-      const partial = { run: key, metric: def.id, name: def.name, unit: def.unit, baseline: va, current: vb, delta, deltaPct, limitPct, noise, noiseApplies: def.noiseFrom !== undefined };
+      const partial = {
+        run: key,
+        metric: def.id,
+        name: def.name,
+        unit: def.unit,
+        baseline: va,
+        current: vb,
+        delta,
+        deltaPct,
+        limitPct,
+        noise,
+        noiseApplies: def.noiseFrom !== undefined,
+      };
       rows.push({ ...partial, verdict: verdictFor(def, partial) });
     }
   }
@@ -323,18 +359,28 @@ function crossedLine(row: MetricRow): string {
   const unit = row.unit === 'count' ? '' : ` ${row.unit}`;
   const change = `${formatValue(row.baseline, row.unit)} -> ${formatValue(row.current, row.unit)}${unit}`;
   const why = def.correctness && row.baseline === 0 ? 'any increase from 0 is a regression' : `${formatPct(row.deltaPct)}, limit ${formatLimit(row)}`;
-  const noise = !row.noiseApplies ? '' : !row.noise ? '; noise unknown (too few steady timeline buckets)' : row.noise.beyond ? `; beyond run-to-run noise (±${formatValue(row.noise.bound, row.unit)})` : `; within run-to-run noise (±${formatValue(row.noise.bound, row.unit)}): may be chance`;
+  const noise = !row.noiseApplies
+    ? ''
+    : !row.noise
+      ? '; noise unknown (too few steady timeline buckets)'
+      : row.noise.beyond
+        ? `; beyond run-to-run noise (±${formatValue(row.noise.bound, row.unit)})`
+        : `; within run-to-run noise (±${formatValue(row.noise.bound, row.unit)}): may be chance`;
   return `regression: ${row.run} ${row.name.replace(/ (ms|ops\/s)$/, '')}: ${change} (${why})${noise}`;
 }
 
 function thresholdSummary(thresholds: Thresholds): string {
-  const parts = METRICS.filter((m) => thresholds[m.id] !== undefined && !m.correctness).map((m) => `${m.id} ${m.better === 'lower' ? '+' : '-'}${thresholds[m.id]}%`);
-  const counts = METRICS.filter((m) => m.correctness).map((m) => (thresholds[m.id] === undefined ? `${m.id} any increase` : `${m.id} +${thresholds[m.id]}% (any from 0)`));
+  const parts = METRICS.filter((m) => thresholds[m.id] !== undefined && !m.correctness).map(
+    (m) => `${m.id} ${m.better === 'lower' ? '+' : '-'}${thresholds[m.id]}%`,
+  );
+  const counts = METRICS.filter((m) => m.correctness).map((m) =>
+    thresholds[m.id] === undefined ? `${m.id} any increase` : `${m.id} +${thresholds[m.id]}% (any from 0)`,
+  );
   return [...parts, ...counts].join(', ');
 }
 
 const NOISE_FOOTNOTE =
-  'noise: ±2*sqrt(SE_baseline^2 + SE_current^2), SE being the standard error of the mean of the per-bucket verify p50/p99 over each run\'s ' +
+  "noise: ±2*sqrt(SE_baseline^2 + SE_current^2), SE being the standard error of the mean of the per-bucket verify p50/p99 over each run's " +
   `steady-phase timeline buckets (before the first fault; at least ${MIN_NOISE_BUCKETS}; spread floored at the timeline's 10% bin resolution). ` +
   '"within" = the difference is smaller and may be run-to-run variation; "?" = too few steady buckets. A heuristic: it treats buckets as independent.';
 
@@ -367,7 +413,9 @@ export function renderComparison(comparison: Comparison, options: { markdown?: b
     ...(comparison.interrupted.length > 0 ? [`interrupted (partial figures): ${comparison.interrupted.join(', ')}`] : []),
     `limits: ${thresholdSummary(comparison.thresholds)}; "-" = not checked`,
     NOISE_FOOTNOTE,
-    ...(comparison.runsWithFaults ? ['runs with faults: the noise estimate covers steady-state jitter only, not run-to-run variation of when the fault hits or how long recovery takes.'] : []),
+    ...(comparison.runsWithFaults
+      ? ['runs with faults: the noise estimate covers steady-state jitter only, not run-to-run variation of when the fault hits or how long recovery takes.']
+      : []),
   ];
   const verdictLine = crossed.length === 0 ? 'no threshold crossed' : `${crossed.length} threshold${crossed.length === 1 ? '' : 's'} crossed`;
 

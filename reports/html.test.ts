@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderHtml } from './html.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
-import { decimate } from './svg.ts';
 import { CHARTS, chartNames } from '../test/support/html-report.ts';
+import { renderHtml } from './html.ts';
+import { decimate } from './svg.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const sentinel = loadResult(fixture('sentinel-kill.json'));
@@ -11,7 +11,9 @@ const single = loadResult(fixture('single-quick.json'));
 
 /** Everything in markup that could make a browser fetch something: attributes, CSS url() and @import. */
 function outsideReferences(html: string): string[] {
-  const attributes = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]!).filter((target) => !target.startsWith('#'));
+  const attributes = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?([^"'\s>]*)/gi)]
+    .map((m) => m[1]!)
+    .filter((target) => !target.startsWith('#'));
   const cssUrls = [...html.matchAll(/url\(\s*["']?([^"')]*)/gi)].map((m) => m[1]!).filter((target) => !target.startsWith('#'));
   const protocols = [...html.matchAll(/(?:https?:|ftp:|\/\/[a-z0-9.-]+\.[a-z]{2,})[^\s"'<]*/gi)].map((m) => m[0]);
   const imports = [...html.matchAll(/@import[^;]*/gi)].map((m) => m[0]);

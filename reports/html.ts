@@ -1,7 +1,7 @@
-import { decodeHistogram } from '../result/histogram.ts';
 import { formatMs as fmtMs, formatSeconds as fmtSeconds } from '../core/format.ts';
 import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
+import { decodeHistogram } from '../result/histogram.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import {
   clipRect,
@@ -9,6 +9,7 @@ import {
   decimate,
   escapeXml as esc,
   formatNumber,
+  type LegendItem,
   legend,
   legendHeight,
   linearScale,
@@ -19,16 +20,15 @@ import {
   minOf,
   niceStep,
   noDataNote,
+  type PlotArea,
   round,
+  type Scale,
+  type SvgChart,
   svgElement,
   textWidth,
   xAxis,
   yAxis,
   zeroBasedDomain,
-  type LegendItem,
-  type PlotArea,
-  type Scale,
-  type SvgChart,
 } from './svg.ts';
 
 type Run = StrategyRunResult;
@@ -193,7 +193,10 @@ ${rows || '<tr><td colspan="14" class="muted">No strategy ran.</td></tr>'}
 // Time axis and fault windows, shared by the three timeline charts
 
 function bucketWidthMs(run: Run, result: ResultFile): number {
-  const gaps = run.timeline.slice(1).map((b, i) => b.t - run.timeline[i]!.t).filter((gap) => gap > 0);
+  const gaps = run.timeline
+    .slice(1)
+    .map((b, i) => b.t - run.timeline[i]!.t)
+    .filter((gap) => gap > 0);
   if (gaps.length > 0) return minOf(gaps);
   const configured = (result.scenario.load as { bucket?: unknown } | undefined)?.bucket;
   return typeof configured === 'number' && configured > 0 ? configured : DEFAULT_BUCKET_MS;
@@ -231,13 +234,28 @@ function windowOf(fault: Fault, run: Run): FaultWindow {
   const label = faultLabel(fault);
   const base = { startMs: fault.atMs, label };
   if (fault.healedAtMs !== undefined) {
-    return { ...base, endMs: fault.healedAtMs, until: `healed ${fmtOffset(fault.healedAtMs - fault.atMs)}`, detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, healed at ${fmtSeconds(fault.healedAtMs)}`] };
+    return {
+      ...base,
+      endMs: fault.healedAtMs,
+      until: `healed ${fmtOffset(fault.healedAtMs - fault.atMs)}`,
+      detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, healed at ${fmtSeconds(fault.healedAtMs)}`],
+    };
   }
   const failover = run.events.filter((e) => e.atMs >= fault.atMs && FAILOVER_EVENTS.has(e.type)).sort((a, b) => a.atMs - b.atMs)[0];
   if (failover) {
-    return { ...base, endMs: failover.atMs, until: `to ${failover.type} ${fmtOffset(failover.atMs - fault.atMs)}`, detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, ${failover.type} at ${fmtSeconds(failover.atMs)}`] };
+    return {
+      ...base,
+      endMs: failover.atMs,
+      until: `to ${failover.type} ${fmtOffset(failover.atMs - fault.atMs)}`,
+      detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, ${failover.type} at ${fmtSeconds(failover.atMs)}`],
+    };
   }
-  return { ...base, endMs: fault.atMs + UNKNOWN_FAULT_WINDOW_MS, until: '1 s marker (no heal or failover seen)', detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, no heal or failover event`] };
+  return {
+    ...base,
+    endMs: fault.atMs + UNKNOWN_FAULT_WINDOW_MS,
+    until: '1 s marker (no heal or failover seen)',
+    detail: [`${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, no heal or failover event`],
+  };
 }
 
 /** Every strategy runs the same fault schedule: one band per fault, not one per run on top of each other. */
@@ -421,7 +439,12 @@ function throughputOverTime(result: ResultFile, colours: readonly string[], wind
     title: 'Throughput over time: completed operations per second, by intended start',
     yLabel: 'operations per second',
     yScale: 'linear',
-    series: runs.map((run, i) => ({ name: run.label, color: colours[i]!, style: 'line', points: timelinePoints(run, result, (b, span) => (b.ops * 1000) / span) })),
+    series: runs.map((run, i) => ({
+      name: run.label,
+      color: colours[i]!,
+      style: 'line',
+      points: timelinePoints(run, result, (b, span) => (b.ops * 1000) / span),
+    })),
     legendItems: [...runLegend(runs, colours), ...faultLegend(windows)],
     windows,
     domainMs,
@@ -501,12 +524,19 @@ function percentileSpectrum(result: ResultFile, colours: readonly string[]): { c
   });
   const legendItems = drawn.map(({ run, colour }) => ({ label: run.label, color: colour, swatch: 'line' as const }));
   const area = plotArea(legendItems);
-  const x = linearScale([0, SPECTRUM_MAX_NINES], [area.left + 10, area.right - 10], SPECTRUM_TICKS.map(([n]) => n));
+  const x = linearScale(
+    [0, SPECTRUM_MAX_NINES],
+    [area.left + 10, area.right - 10],
+    SPECTRUM_TICKS.map(([n]) => n),
+  );
   const y = logScale(decadeDomain(drawn.flatMap((d) => d.points.map((p) => p.ms))), [area.bottom, area.top]);
   const labelOf = new Map(SPECTRUM_TICKS.map(([n, label]) => [n, label]));
   const marks = drawn.map(({ run, colour, points }) => {
     const xy = points.map((p) => ({ x: x(p.nines), y: y(p.ms) }));
-    const dots = points.map((p, j) => `<circle cx="${round(xy[j]!.x)}" cy="${round(xy[j]!.y)}" r="3.5" fill="${colour}"><title>${esc(run.label)} ${p.label}: ${fmtMs(p.ms)} ms</title></circle>`);
+    const dots = points.map(
+      (p, j) =>
+        `<circle cx="${round(xy[j]!.x)}" cy="${round(xy[j]!.y)}" r="3.5" fill="${colour}"><title>${esc(run.label)} ${p.label}: ${fmtMs(p.ms)} ms</title></circle>`,
+    );
     return `<g class="mark"><path d="${linePath(xy)}" fill="none" stroke="${colour}" stroke-width="2.2"/>${dots.join('')}</g>`;
   });
   const empty = drawn.length === 0;
@@ -518,7 +548,14 @@ function percentileSpectrum(result: ResultFile, colours: readonly string[]): { c
     empty ? noDataNote(area, 'no verify latency histogram in this result') : '',
   ];
   return {
-    chart: { name: 'percentile-spectrum', title: 'Verify latency by percentile (from the HdrHistogram)', width: CHART_WIDTH, height: CHART_HEIGHT, body: body.join('\n'), empty },
+    chart: {
+      name: 'percentile-spectrum',
+      title: 'Verify latency by percentile (from the HdrHistogram)',
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
+      body: body.join('\n'),
+      empty,
+    },
     unreadable,
   };
 }
@@ -558,7 +595,8 @@ function comparisonBars(result: ResultFile, colours: readonly string[]): SvgChar
   // Groups are categories, not a numeric axis: the group names are written under each group.
   const noTicks = linearScale([0, 1], [area.left, area.right], []);
   const groupNames = BAR_METRICS.map(
-    (metric, g) => `<text x="${round(area.left + (g + 0.5) * groupWidth)}" y="${area.bottom + 20}" text-anchor="middle" font-weight="600">${metric.label}</text>`,
+    (metric, g) =>
+      `<text x="${round(area.left + (g + 0.5) * groupWidth)}" y="${area.bottom + 20}" text-anchor="middle" font-weight="600">${metric.label}</text>`,
   );
   const empty = measured.length === 0;
   const body = [
@@ -569,7 +607,14 @@ function comparisonBars(result: ResultFile, colours: readonly string[]): SvgChar
     ...bars,
     empty ? noDataNote(area, 'no verify latency in this result') : '',
   ];
-  return { name: 'comparison-bars', title: 'Verify latency p50 / p99 / p99.9 per strategy', width: CHART_WIDTH, height: CHART_HEIGHT, body: body.join('\n'), empty };
+  return {
+    name: 'comparison-bars',
+    title: 'Verify latency p50 / p99 / p99.9 per strategy',
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    body: body.join('\n'),
+    empty,
+  };
 }
 
 function figure(chart: SvgChart, caption: string): string {
@@ -623,10 +668,16 @@ function faultFigures(figures: FaultFigures | undefined): string {
 function eventsTable(run: Run, fault: Fault, untilMs: number): string {
   const after = run.events.filter((e) => e.atMs >= fault.atMs && e.atMs < untilMs).sort((a, b) => a.atMs - b.atMs);
   if (after.length === 0) return '<p class="muted">No topology events were recorded after this fault.</p>';
-  const rows = after.slice(0, MAX_EVENTS_PER_FAULT).map(
-    (e) => `<tr${FAILOVER_EVENTS.has(e.type) ? ' class="key-event"' : ''}><td class="num">${fmtOffset(e.atMs - fault.atMs)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.node ?? '')}</td><td class="detail">${esc(e.detail ?? '')}</td></tr>`,
-  );
-  const more = after.length > MAX_EVENTS_PER_FAULT ? `<tr><td colspan="5" class="muted">… ${after.length - MAX_EVENTS_PER_FAULT} more events in result.json</td></tr>` : '';
+  const rows = after
+    .slice(0, MAX_EVENTS_PER_FAULT)
+    .map(
+      (e) =>
+        `<tr${FAILOVER_EVENTS.has(e.type) ? ' class="key-event"' : ''}><td class="num">${fmtOffset(e.atMs - fault.atMs)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.node ?? '')}</td><td class="detail">${esc(e.detail ?? '')}</td></tr>`,
+    );
+  const more =
+    after.length > MAX_EVENTS_PER_FAULT
+      ? `<tr><td colspan="5" class="muted">… ${after.length - MAX_EVENTS_PER_FAULT} more events in result.json</td></tr>`
+      : '';
   return `<div class="table-scroll"><table class="events"><thead><tr><th class="num">after fault</th><th>source</th><th>event</th><th>node</th><th>detail</th></tr></thead><tbody>
 ${rows.join('\n')}${more}
 </tbody></table></div>`;
@@ -653,7 +704,10 @@ function runFaults(run: Run, colour: string): string {
 }
 
 function faultsSection(runs: readonly Run[], colours: readonly string[]): string {
-  const content = runs.map((run, i) => runFaults(run, colours[i]!)).filter(Boolean).join('\n');
+  const content = runs
+    .map((run, i) => runFaults(run, colours[i]!))
+    .filter(Boolean)
+    .join('\n');
   return `<section id="faults">
 <h2>Faults</h2>
 ${content || '<p class="muted">No faults were injected in this result.</p>'}

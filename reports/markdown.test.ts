@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, whatThisMeans } from './markdown.ts';
 import { loadResult, parseResult } from '../result/schema.ts';
+import { renderMarkdown, whatThisMeans } from './markdown.ts';
 
 const sentinel = loadResult(new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname);
 const single = loadResult(new URL('./fixtures/single-quick.json', import.meta.url).pathname);

@@ -15,7 +15,20 @@ function faultText(run: Run): string {
 
 /** The summary every report starts with, one row per run; the terminal prints the same table. */
 export function summaryTable(runs: readonly Run[]): string[] {
-  const header = ['strategy', 'topology', 'verify p50 ms', 'p99 ms', 'p99.9 ms', 'ops/s', 'Redis round trips / verify', 'bytes / entry', 'revoked accepted: violations (within guarantee, fail-open)', 'valid rejected', 'lost revocations', 'longest verify unavailability'];
+  const header = [
+    'strategy',
+    'topology',
+    'verify p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'ops/s',
+    'Redis round trips / verify',
+    'bytes / entry',
+    'revoked accepted: violations (within guarantee, fail-open)',
+    'valid rejected',
+    'lost revocations',
+    'longest verify unavailability',
+  ];
   const rows = runs.map((r) => {
     const v = r.latency.verify?.all;
     const f = headlineFigures(r);
@@ -61,7 +74,8 @@ function faultSection(run: Run): string[] {
       const figures = perFault[i];
       if (figures) {
         if (typeof figures.detectMs === 'number') rows.push([figures.detectMs, 'first verify without a definite answer (clients notice)']);
-        if (typeof figures.recoverMs === 'number' && figures.detectMs !== null) rows.push([figures.recoverMs, 'first definite verify answer again (clients recovered)']);
+        if (typeof figures.recoverMs === 'number' && figures.detectMs !== null)
+          rows.push([figures.recoverMs, 'first definite verify answer again (clients recovered)']);
         if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, 'verify p99 back within 1.5x of its pre-fault value']);
       }
       rows.sort((a, b) => a[0] - b[0]);
@@ -87,24 +101,32 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     const hasFault = run.faults.some((f) => f.action !== 'settle');
     if (lost > 0) {
       const former = run.checks['lost-revocations'].counts.ackedByFormerPrimary;
-      points.push(`**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`);
-    } else if (hasFault && (run.guarantee === 'immediate')) {
+      points.push(
+        `**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`,
+      );
+    } else if (hasFault && run.guarantee === 'immediate') {
       points.push(`${where} lost no acknowledged revocation (${faultText(run)}).`);
     }
     if (run.wait === null) {
       const withWait = sameRunWithout(runs, run, (o) => o.wait !== null);
       if (withWait && hasFault) {
         const deltaMs = (withWait.latency.revoke?.all.p50 ?? NaN) - (run.latency.revoke?.all.p50 ?? NaN);
-        points.push(`With WAIT ${withWait.wait!.replicas} (${withWait.label}): ${headlineFigures(withWait).lostRevocations} lost, at ${deltaMs >= 0 ? '+' : ''}${ms(deltaMs)} ms revoke p50.`);
+        points.push(
+          `With WAIT ${withWait.wait!.replicas} (${withWait.label}): ${headlineFigures(withWait).lostRevocations} lost, at ${deltaMs >= 0 ? '+' : ''}${ms(deltaMs)} ms revoke p50.`,
+        );
       }
     }
     const revoked = run.checks['revoked-accepted'].counts;
     const violations = revoked.violations;
-    if (violations > 0) points.push(`**${where} accepted ${violations} revoked token${violations === 1 ? '' : 's'} after the revocation had been acknowledged.**`);
+    if (violations > 0)
+      points.push(`**${where} accepted ${violations} revoked token${violations === 1 ? '' : 's'} after the revocation had been acknowledged.**`);
     const within = revoked.withinGuarantee;
-    if (run.guarantee === 'none' && within > 0) points.push(`${where} cannot revoke: all ${within} replayed revoked tokens were accepted (by design; nothing is stored).`);
+    if (run.guarantee === 'none' && within > 0)
+      points.push(`${where} cannot revoke: all ${within} replayed revoked tokens were accepted (by design; nothing is stored).`);
     if (typeof run.guarantee === 'object' && within > 0) {
-      points.push(`${where}: ${within} revoked access tokens were still accepted, as its guarantee allows (revocation waits for the access token to expire, up to ${Math.round(run.guarantee.boundedByMs / 1000)} s).`);
+      points.push(
+        `${where}: ${within} revoked access tokens were still accepted, as its guarantee allows (revocation waits for the access token to expire, up to ${Math.round(run.guarantee.boundedByMs / 1000)} s).`,
+      );
     }
     const failOpen = revoked.failOpen;
     if (failOpen > 0) points.push(`${where} is fail-open: ${failOpen} revoked tokens were accepted while Redis was unreachable.`);
@@ -117,10 +139,13 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
       );
     } else if (hasFault && storeRejected > 0) {
       // Cluster: one shard down, the others answering; no global silence, but real rejections.
-      points.push(`${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over.`);
+      points.push(
+        `${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over.`,
+      );
     }
     const lostEntries = rejected.entryLost;
-    if (lostEntries > 0) points.push(`**${where} rejected ${lostEntries} valid, never-revoked tokens** (an allowlist entry lost, or a session limit eviction).`);
+    if (lostEntries > 0)
+      points.push(`**${where} rejected ${lostEntries} valid, never-revoked tokens** (an allowlist entry lost, or a session limit eviction).`);
   }
   // Cost relative to the stateless baseline on the same topology.
   for (const run of runs) {
@@ -129,7 +154,9 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     const p50 = run.latency.verify?.byPhase.steady?.p50 ?? run.latency.verify?.all.p50;
     const base = pure?.latency.verify?.byPhase.steady?.p50 ?? pure?.latency.verify?.all.p50;
     if (pure && p50 !== undefined && base !== undefined) {
-      points.push(`${run.label} on ${run.topology.kind} pays ${run.redis.roundTripsPerVerify} Redis round trip per verify: steady p50 ${ms(p50)} ms vs ${ms(base)} ms for a pure JWT (${p50 - base >= 0 ? '+' : ''}${ms(p50 - base)} ms)${run.redis.bytesPerEntry ? `, and ~${Math.round(run.redis.bytesPerEntry)} bytes of Redis per stored entry` : ''}.`);
+      points.push(
+        `${run.label} on ${run.topology.kind} pays ${run.redis.roundTripsPerVerify} Redis round trip per verify: steady p50 ${ms(p50)} ms vs ${ms(base)} ms for a pure JWT (${p50 - base >= 0 ? '+' : ''}${ms(p50 - base)} ms)${run.redis.bytesPerEntry ? `, and ~${Math.round(run.redis.bytesPerEntry)} bytes of Redis per stored entry` : ''}.`,
+      );
     }
   }
   return points;
@@ -158,7 +185,11 @@ export function renderMarkdown(result: ResultFile): string {
   const load = result.scenario.load as { mode?: string; rate?: number; concurrency?: number; duration?: number; workers?: number } | undefined;
   const out: string[] = [`# tokenbench: ${name}`, ''];
   if (result.interrupted) out.push('> **Interrupted**: this result is partial (the run was stopped before the end).', '');
-  if (result.mergedFrom) out.push(`> **Merged** from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map((f) => `\`${f}\``).join(', ')}): ${result.mergedFrom.note}`, '');
+  if (result.mergedFrom)
+    out.push(
+      `> **Merged** from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map((f) => `\`${f}\``).join(', ')}): ${result.mergedFrom.note}`,
+      '',
+    );
   out.push(
     `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
     '',
@@ -176,8 +207,24 @@ export function renderMarkdown(result: ResultFile): string {
   out.push('');
   const slipped = runs.filter((r) => r.slip && r.slip.p99 > 1);
   if (slipped.length > 0) {
-    out.push(`> Generator slip: ${slipped.map((r) => `${r.label} on ${r.topology.kind} launched its p99 operation ${ms(r.slip!.p99)} ms late`).join('; ')}. Latencies include it (they count from the intended start), but a large slip means the load generator itself was short of CPU.`, '');
+    out.push(
+      `> Generator slip: ${slipped.map((r) => `${r.label} on ${r.topology.kind} launched its p99 operation ${ms(r.slip!.p99)} ms late`).join('; ')}. Latencies include it (they count from the intended start), but a large slip means the load generator itself was short of CPU.`,
+      '',
+    );
   }
-  out.push('## Scenario', '', 'Reproduce with `tokenbench run --scenario scenario.json` (written beside result.json):', '', '```json', JSON.stringify(result.scenario, null, 2), '```', '', '## Environment', '', ...environmentTable(result), '');
+  out.push(
+    '## Scenario',
+    '',
+    'Reproduce with `tokenbench run --scenario scenario.json` (written beside result.json):',
+    '',
+    '```json',
+    JSON.stringify(result.scenario, null, 2),
+    '```',
+    '',
+    '## Environment',
+    '',
+    ...environmentTable(result),
+    '',
+  );
   return `${out.join('\n')}\n`;
 }

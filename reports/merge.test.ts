@@ -1,15 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { MERGE_HELP, mergeCommand } from '../cli/merge-command.ts';
-import { UsageError } from '../cli/usage-error.ts';
-import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../result/histogram.ts';
-import { IncompatibleResultsError } from './compare.ts';
-import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
-import { commandHarness } from '../test/support/command-harness.ts';
+import { describe, expect, it } from 'vitest';
 import { ResultFileError } from '../core/errors.ts';
 import type { OpFunction } from '../result/checks.ts';
+import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../result/histogram.ts';
 import { loadResult, parseResult, type ResultFile } from '../result/schema.ts';
+import { IncompatibleResultsError } from './compare.ts';
+import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;
@@ -167,7 +162,10 @@ describe('mergeResults: counters, timeline, checks', () => {
       { source: 'b.json', result: single },
     ]);
     expect(m.runs[0]!.checks['lost-revocations']!.figures).toEqual({ notApplicable: 1 });
-    expect(m.runs[0]!.checks['revoked-accepted']!.figures).toEqual({ allowedAfterAckMs: null, longestAcceptAfterAckMs: single.runs[0]!.checks['revoked-accepted']!.figures!.longestAcceptAfterAckMs });
+    expect(m.runs[0]!.checks['revoked-accepted']!.figures).toEqual({
+      allowedAfterAckMs: null,
+      longestAcceptAfterAckMs: single.runs[0]!.checks['revoked-accepted']!.figures!.longestAcceptAfterAckMs,
+    });
   });
 
   it('faults, events and environment from the first file; interrupted if any; createdAt the earliest', () => {
@@ -190,23 +188,39 @@ describe('mergeResults: unusable input', () => {
   it('a different scenario names the field', () => {
     const other = copy(single);
     (other.scenario as { load: { rate: number } }).load.rate = 1000;
-    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(
-      new IncompatibleResultsError('scenario differs between a.json and b.json: load.rate 500 vs 1000'),
-    );
+    expect(() =>
+      mergeResults([
+        { source: 'a.json', result: single },
+        { source: 'b.json', result: other },
+      ]),
+    ).toThrow(new IncompatibleResultsError('scenario differs between a.json and b.json: load.rate 500 vs 1000'));
   });
 
   it('a run missing from one generator is named', () => {
     const other = copy(single);
     other.runs.pop();
-    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(
-      'run double-token (single) is in a.json but not in b.json: every load generator must run the same strategies',
-    );
+    expect(() =>
+      mergeResults([
+        { source: 'a.json', result: single },
+        { source: 'b.json', result: other },
+      ]),
+    ).toThrow('run double-token (single) is in a.json but not in b.json: every load generator must run the same strategies');
   });
 
   it('a histogram that does not decode names the file and the field', () => {
     const other = copy(single);
     other.runs[2]!.latency.revoke!.histogram = 'not-a-histogram';
-    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(ResultFileError);
-    expect(() => mergeResults([{ source: 'a.json', result: single }, { source: 'b.json', result: other }])).toThrow(/^b\.json: field runs\[2\]\.latency\.revoke\.histogram is not a valid HdrHistogram/);
+    expect(() =>
+      mergeResults([
+        { source: 'a.json', result: single },
+        { source: 'b.json', result: other },
+      ]),
+    ).toThrow(ResultFileError);
+    expect(() =>
+      mergeResults([
+        { source: 'a.json', result: single },
+        { source: 'b.json', result: other },
+      ]),
+    ).toThrow(/^b\.json: field runs\[2\]\.latency\.revoke\.histogram is not a valid HdrHistogram/);
   });
 });

@@ -54,7 +54,8 @@ const maxOf = (values: readonly (number | null | undefined)[]): number | null =>
   const present = values.filter((v): v is number => typeof v === 'number');
   return present.length === 0 ? null : Math.max(...present);
 };
-const sumNullable = (values: readonly (number | null)[]): number | null => (values.every((v) => v === null) ? null : sum(values.filter((v): v is number => v !== null)));
+const sumNullable = (values: readonly (number | null)[]): number | null =>
+  values.every((v) => v === null) ? null : sum(values.filter((v): v is number => v !== null));
 
 /** Without the slip histograms, percentiles cannot be combined: keep the largest of each as an upper bound; count and mean are exact. */
 function mergeSummaries(summaries: readonly (LatencySummary | null)[]): LatencySummary | null {
@@ -184,7 +185,9 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
   };
 
   // Round trips are per verify: weigh each generator by the verifies it measured.
-  const weighted = runs.filter((r) => r.redis.roundTripsPerVerify !== null).map((r) => ({ rtt: r.redis.roundTripsPerVerify!, n: r.latency.verify?.all.count ?? 0 }));
+  const weighted = runs
+    .filter((r) => r.redis.roundTripsPerVerify !== null)
+    .map((r) => ({ rtt: r.redis.roundTripsPerVerify!, n: r.latency.verify?.all.count ?? 0 }));
   const weight = sum(weighted.map((w) => w.n));
   if (weighted.length > 0) {
     merged.redis.roundTripsPerVerify = weight === 0 ? weighted[0]!.rtt : Math.round((sum(weighted.map((w) => w.rtt * w.n)) / weight) * 1000) / 1000;
@@ -214,8 +217,10 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
     const keys = keyed[i]!;
     const missing = [...firstKeys.keys()].find((k) => !keys.has(k));
     const extra = [...keys.keys()].find((k) => !firstKeys.has(k));
-    if (missing !== undefined) throw new IncompatibleResultsError(`run ${missing} is in ${first.source} but not in ${input.source}: every load generator must run the same strategies`);
-    if (extra !== undefined) throw new IncompatibleResultsError(`run ${extra} is in ${input.source} but not in ${first.source}: every load generator must run the same strategies`);
+    if (missing !== undefined)
+      throw new IncompatibleResultsError(`run ${missing} is in ${first.source} but not in ${input.source}: every load generator must run the same strategies`);
+    if (extra !== undefined)
+      throw new IncompatibleResultsError(`run ${extra} is in ${input.source} but not in ${first.source}: every load generator must run the same strategies`);
   });
 
   const runs = [...firstKeys.keys()].map((key) =>

@@ -66,11 +66,11 @@ export function zeroBasedDomain(max: number, approxTicks = 5): [number, number] 
 
 /** Math.max(...values) overflows the call stack on an hour-long timeline: fold instead. */
 export function maxOf(values: readonly number[]): number {
-  return values.reduce((a, b) => (b > a ? b : a), -Infinity);
+  return values.reduce((a, b) => Math.max(b, a), -Infinity);
 }
 
 export function minOf(values: readonly number[]): number {
-  return values.reduce((a, b) => (b < a ? b : a), Infinity);
+  return values.reduce((a, b) => Math.min(b, a), Infinity);
 }
 
 /** Whole decades around the values: a log axis that starts mid-decade is hard to read. */

@@ -10,7 +10,9 @@ const root = new URL('..', import.meta.url).pathname;
 /** Every result file this repository ships: report fixtures and the evidence behind the decision records. */
 const SHIPPED = [
   ...readdirSync(join(root, 'reports/fixtures')).map((f) => join('reports/fixtures', f)),
-  ...readdirSync(join(root, 'docs/decisions/evidence'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).map((f) => join('docs/decisions/evidence', f)),
+  ...readdirSync(join(root, 'docs/decisions/evidence'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join('docs/decisions/evidence', f)),
 ].filter((f) => f.endsWith('.json'));
 
 describe('result migrations', () => {
@@ -38,15 +40,21 @@ describe('result migrations', () => {
   });
 
   it('refuses what it cannot read, naming the file and why', () => {
-    expect(() => migrateToCurrent({ runs: [] }, 'x.json', SCHEMA_VERSION)).toThrow(new ResultFileError('x.json: field schemaVersion is missing: not a tokenbench result?'));
+    expect(() => migrateToCurrent({ runs: [] }, 'x.json', SCHEMA_VERSION)).toThrow(
+      new ResultFileError('x.json: field schemaVersion is missing: not a tokenbench result?'),
+    );
     expect(() => migrateToCurrent({ schemaVersion: 0 }, 'x.json', SCHEMA_VERSION)).toThrow(ResultFileError);
     expect(() => migrateToCurrent([], 'x.json', SCHEMA_VERSION)).toThrow('x.json: not a tokenbench result (expected a JSON object)');
-    expect(() => migrateToCurrent({ schemaVersion: SCHEMA_VERSION + 1 }, 'x.json', SCHEMA_VERSION)).toThrow(`written by a newer tokenbench (schemaVersion ${SCHEMA_VERSION + 1})`);
+    expect(() => migrateToCurrent({ schemaVersion: SCHEMA_VERSION + 1 }, 'x.json', SCHEMA_VERSION)).toThrow(
+      `written by a newer tokenbench (schemaVersion ${SCHEMA_VERSION + 1})`,
+    );
   });
 
   it('a field the schema does not know is an error, not silently dropped', () => {
     const raw = JSON.parse(readFileSync(join(root, 'reports/fixtures/single-quick.json'), 'utf8'));
     raw.runs[0].checks['lost-revocations'].counts.lostForever = 3;
-    expect(() => parseResult(raw, 'edited.json')).toThrow("edited.json: field runs[0].checks.lost-revocations.counts.lostForever is not part of schemaVersion 2");
+    expect(() => parseResult(raw, 'edited.json')).toThrow(
+      'edited.json: field runs[0].checks.lost-revocations.counts.lostForever is not part of schemaVersion 2',
+    );
   });
 });

@@ -24,11 +24,14 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /** The data of any known schemaVersion, brought to `current`. */
 export function migrateToCurrent(data: unknown, source: string, current: number): unknown {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ResultFileError(`${source}: not a tokenbench result (expected a JSON object)`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ResultFileError(`${source}: not a tokenbench result (expected a JSON object)`);
   let record = data as Record<string, unknown>;
   const version = record.schemaVersion;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new ResultFileError(`${source}: field schemaVersion is ${version === undefined ? 'missing' : `invalid (${JSON.stringify(version)})`}: not a tokenbench result?`);
+    throw new ResultFileError(
+      `${source}: field schemaVersion is ${version === undefined ? 'missing' : `invalid (${JSON.stringify(version)})`}: not a tokenbench result?`,
+    );
   }
   if (version > current) {
     throw new ResultFileError(`${source}: written by a newer tokenbench (schemaVersion ${version}); this one reads up to ${current}: upgrade tokenbench`);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ResultFileError } from '../core/errors.ts';
 import { dottedPath } from '../core/validation.ts';
-import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
 import type { Guarantee } from '../strategies/types.ts';
+import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
 import { migrateToCurrent } from './migrations.ts';
 
 /**
@@ -60,7 +60,13 @@ export const faultRecordSchema = z.strictObject({
 });
 
 /** A ground-truth topology event, in run ms. */
-export const eventRecordSchema = z.strictObject({ atMs: z.number(), source: z.string(), type: z.string(), node: z.string().optional(), detail: z.string().optional() });
+export const eventRecordSchema = z.strictObject({
+  atMs: z.number(),
+  source: z.string(),
+  type: z.string(),
+  node: z.string().optional(),
+  detail: z.string().optional(),
+});
 
 export const strategyRunSchema = z.strictObject({
   strategy: z.string(),
@@ -155,7 +161,9 @@ export function parseResult(data: unknown, source = 'result'): ResultFile {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    throw new ResultFileError(`${source}: field ${dottedPath([...issue.path, issue.keys[0]!])} is not part of schemaVersion ${SCHEMA_VERSION} (hand-edited, or written by another tokenbench?)`);
+    throw new ResultFileError(
+      `${source}: field ${dottedPath([...issue.path, issue.keys[0]!])} is not part of schemaVersion ${SCHEMA_VERSION} (hand-edited, or written by another tokenbench?)`,
+    );
   }
   const what = issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'is missing' : `is invalid (${issue.message})`;
   throw new ResultFileError(`${source}: field ${dottedPath(issue.path)} ${what}`);

@@ -64,7 +64,12 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
     }
     if (revoked) return { ok: false, code: 'ERR_REVOKED', detail: 'this token was revoked', redisOps: 1 };
     if (watermark !== null && claims.issuedAtMs <= Number(watermark)) {
-      return { ok: false, code: 'ERR_REVOKED', detail: `every token of this user issued before ${new Date(Number(watermark)).toISOString()} was revoked`, redisOps: 1 };
+      return {
+        ok: false,
+        code: 'ERR_REVOKED',
+        detail: `every token of this user issued before ${new Date(Number(watermark)).toISOString()} was revoked`,
+        redisOps: 1,
+      };
     }
     return { ok: true, subject: claims.sub, jti: claims.jti, redisOps: 1 };
   }

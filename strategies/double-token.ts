@@ -98,7 +98,8 @@ export class DoubleTokenStrategy extends StoreBackedStrategy implements Strategy
       return { ok: false, code: 'ERR_STORE_UNAVAILABLE', detail: failure.error, indeterminate: failure.indeterminate, redisOps: 1 };
     }
     if (outcome === 1) return { ok: true, ...next, redisOps };
-    if (outcome === -1) return { ok: false, code: 'ERR_REFRESH_REUSED', detail: 'this refresh token was already used: its whole family is now revoked', redisOps };
+    if (outcome === -1)
+      return { ok: false, code: 'ERR_REFRESH_REUSED', detail: 'this refresh token was already used: its whole family is now revoked', redisOps };
     return { ok: false, code: 'ERR_REVOKED', detail: 'this session (refresh family) was revoked', redisOps };
   }
 

@@ -31,7 +31,12 @@ export const jwtSettingsSchema = z.strictObject({
   accessTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.accessTtlMs),
   refreshTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.refreshTtlMs),
   leewayMs: z.number().int().min(0).default(DEFAULT_JWT_SETTINGS.leewayMs),
-  maxTokenBytes: z.number().int().min(256).max(1024 * 1024).default(DEFAULT_JWT_SETTINGS.maxTokenBytes),
+  maxTokenBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(DEFAULT_JWT_SETTINGS.maxTokenBytes),
   keys: z
     .strictObject({
       secret: z.string().min(32, 'a secret of at least 32 characters').optional(),
@@ -53,7 +58,10 @@ export const strategyOptionsSchema = z
     /** WAIT <replicas> <timeoutMs> after each revocation write, on the same connection. Off by default. */
     wait: waitSchema.optional(),
     /** Every key starts with this, so tokenbench's keys can be told apart and removed. */
-    keyPrefix: z.string().regex(/^[^{}\s]*$/, 'a prefix without braces or spaces').default('tb:'),
+    keyPrefix: z
+      .string()
+      .regex(/^[^{}\s]*$/, 'a prefix without braces or spaces')
+      .default('tb:'),
     blacklist: z
       .strictObject({
         /**
@@ -74,7 +82,10 @@ export const strategyOptionsSchema = z
       })
       .default({ maxSessions: 0 }),
   })
-  .transform((o) => ({ ...o, name: (STRATEGY_ALIASES as Record<string, (typeof STRATEGY_NAMES)[number]>)[o.name] ?? (o.name as (typeof STRATEGY_NAMES)[number]) }));
+  .transform((o) => ({
+    ...o,
+    name: (STRATEGY_ALIASES as Record<string, (typeof STRATEGY_NAMES)[number]>)[o.name] ?? (o.name as (typeof STRATEGY_NAMES)[number]),
+  }));
 
 export type StrategyOptionsInput = z.input<typeof strategyOptionsSchema>;
 export type StrategyOptions = z.output<typeof strategyOptionsSchema>;

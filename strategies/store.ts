@@ -34,7 +34,12 @@ type Command = [name: string, ...args: (string | number)[]];
  * counts replicas that have the writes sent on *this* connection, so it must ride along with them.
  * The ack says how many replicas confirmed, so a weak ack can be told from a strong one.
  */
-export async function writeAck(client: RedisClient, commands: Command[], wait: WaitSetting | undefined, interpret: (results: unknown[]) => { stored: boolean; detail?: string }): Promise<Ack> {
+export async function writeAck(
+  client: RedisClient,
+  commands: Command[],
+  wait: WaitSetting | undefined,
+  interpret: (results: unknown[]) => { stored: boolean; detail?: string },
+): Promise<Ack> {
   const pipeline = client.pipeline();
   for (const [name, ...args] of commands) pipeline.call(name, ...args);
   if (wait) pipeline.call('WAIT', wait.replicas, wait.timeoutMs);

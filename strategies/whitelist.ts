@@ -43,8 +43,21 @@ export class WhitelistStrategy extends StoreBackedStrategy implements Strategy {
     const access = await this.tokens.sign('access', { sub: subject });
     const score = this.#score(access.issuedAtMs);
     try {
-      const { reply, redisOps } = await ISSUE.run(this.redis, [this.key('wl', subject)], [access.jti, score, this.tokens.now(), this.options.whitelist.maxSessions]);
-      return { ok: true, accessToken: access.token, subject, jti: access.jti, issuedAtMs: access.issuedAtMs, accessExpiresAtMs: access.expiresAtMs, evicted: Number(reply), redisOps };
+      const { reply, redisOps } = await ISSUE.run(
+        this.redis,
+        [this.key('wl', subject)],
+        [access.jti, score, this.tokens.now(), this.options.whitelist.maxSessions],
+      );
+      return {
+        ok: true,
+        accessToken: access.token,
+        subject,
+        jti: access.jti,
+        issuedAtMs: access.issuedAtMs,
+        accessExpiresAtMs: access.expiresAtMs,
+        evicted: Number(reply),
+        redisOps,
+      };
     } catch (error) {
       return { ok: false, code: 'ERR_STORE_UNAVAILABLE', redisOps: 1, ...classifyRedisError(error) };
     }
@@ -71,7 +84,8 @@ export class WhitelistStrategy extends StoreBackedStrategy implements Strategy {
     } catch (error) {
       return this.storeUnavailable(claims, error);
     }
-    if (score === null) return { ok: false, code: 'ERR_NOT_ALLOWLISTED', detail: 'not on the allowlist: revoked, evicted by the session limit, or never recorded', redisOps: 1 };
+    if (score === null)
+      return { ok: false, code: 'ERR_NOT_ALLOWLISTED', detail: 'not on the allowlist: revoked, evicted by the session limit, or never recorded', redisOps: 1 };
     return { ok: true, subject: claims.sub, jti: claims.jti, redisOps: 1 };
   }
 

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { migrateToCurrent } from '../result/migrations.ts';
-import { SCHEMA_VERSION } from '../result/schema.ts';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadRequirementsFile } from '../decide/requirements.ts';
 import { loadScenarioFile } from '../harness/scenario.ts';
+import { migrateToCurrent } from '../result/migrations.ts';
+import { SCHEMA_VERSION } from '../result/schema.ts';
 import { jsonSchemaFiles, SCHEMAS_DIR } from './json-schemas.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -29,15 +29,23 @@ const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true });
 const validators = new Map<string, ValidateFunction>();
 function validator(file: string): ValidateFunction {
   let validate = validators.get(file);
-  if (!validate) validators.set(file, (validate = ajv.compile(JSON.parse(committed(file)))));
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(committed(file)));
+    validators.set(file, validate);
+  }
   return validate;
 }
-const errorsOf = (validate: ValidateFunction, data: unknown) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`));
+const errorsOf = (validate: ValidateFunction, data: unknown) =>
+  validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
 
 describe('JSON Schemas (schemas/)', () => {
   it('are the ones the zod schemas generate', () => {
     const generated = jsonSchemaFiles();
-    expect([...generated.keys()].sort()).toEqual(readdirSync(join(root, SCHEMAS_DIR)).filter((f) => f.endsWith('.json')).sort());
+    expect([...generated.keys()].sort()).toEqual(
+      readdirSync(join(root, SCHEMAS_DIR))
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    );
     for (const [file, text] of generated) {
       expect(committed(file) === text, `${SCHEMAS_DIR}/${file} is stale: run npm run schemas`).toBe(true);
     }
@@ -63,7 +71,13 @@ describe('JSON Schemas (schemas/)', () => {
     expect(errorsOf(scenario, { load: { duration: 'ten seconds' } })).not.toEqual([]);
     expect(errorsOf(scenario, { topology: { kind: 'sentinel', shards: 3 } })).not.toEqual([]);
     expect(errorsOf(scenario, { faults: [{ at: '2s', action: 'explode' }] })).not.toEqual([]);
-    expect(errorsOf(scenario, { topology: { kind: 'cluster', shards: 3 }, load: { duration: '3s', warmup: 500 }, faults: [{ at: '1.5s', action: 'kill', target: 'primary', for: '1s' }] })).toEqual([]);
+    expect(
+      errorsOf(scenario, {
+        topology: { kind: 'cluster', shards: 3 },
+        load: { duration: '3s', warmup: 500 },
+        faults: [{ at: '1.5s', action: 'kill', target: 'primary', for: '1s' }],
+      }),
+    ).toEqual([]);
     const requirements = validator('requirements.schema.json');
     expect(errorsOf(requirements, { tokens: { accessTtl: '7d', refreshTtl: '30d' } })).toEqual([]);
     expect(errorsOf(requirements, { tokens: { accessTtl: '7 days' } })).not.toEqual([]);

@@ -1,4 +1,4 @@
-import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -77,7 +77,9 @@ function document(source: Source): Record<string, unknown> {
     io: source.io,
     unrepresentable: ({ path, message }) => {
       // A transform on the output side or a custom type: fail here rather than emit `{}` silently.
-      throw new Error(`${source.from} -> ${source.file}: ${message} at ${path.join('.') || '(root)'}; give it a JSON Schema with .meta() or handle it in tools/json-schemas.ts`);
+      throw new Error(
+        `${source.from} -> ${source.file}: ${message} at ${path.join('.') || '(root)'}; give it a JSON Schema with .meta() or handle it in tools/json-schemas.ts`,
+      );
     },
     override: ({ zodSchema, jsonSchema }) => {
       if (source.io === 'input') restoreDefault(zodSchema, jsonSchema);
@@ -123,7 +125,8 @@ function canonical(value: unknown, names = false): unknown {
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);
   if (names) return Object.fromEntries(entries.map(([k, v]) => [k, canonical(v)]));
-  const rank = (k: string) => (KEYWORD_ORDER.includes(k) ? KEYWORD_ORDER.indexOf(k) : LAST.includes(k) ? KEYWORD_ORDER.length + 1 + LAST.indexOf(k) : KEYWORD_ORDER.length);
+  const rank = (k: string) =>
+    KEYWORD_ORDER.includes(k) ? KEYWORD_ORDER.indexOf(k) : LAST.includes(k) ? KEYWORD_ORDER.length + 1 + LAST.indexOf(k) : KEYWORD_ORDER.length;
   entries.sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries.map(([k, v]) => [k, DATA.has(k) ? v : canonical(v, NAME_MAPS.has(k))]));
 }

@@ -1,8 +1,8 @@
-import { Cluster, Redis, type ClusterOptions as IORedisClusterOptions, type RedisOptions } from 'ioredis';
-import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.ts';
+import { Cluster, type ClusterOptions as IORedisClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.ts';
 
 // The options live apart from the client so that the scenario schema loads without ioredis.
-export { clientOptionsSchema, DEFAULT_CLIENT_OPTIONS, resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.ts';
+export { type ClientOptions, clientOptionsSchema, DEFAULT_CLIENT_OPTIONS, type ResolvedClientOptions, resolveClientOptions } from './client-options.ts';
 
 export interface Endpoint {
   host: string;

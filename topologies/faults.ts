@@ -49,7 +49,11 @@ export function checkFaultSpec(spec: FaultSpec, field = 'fault'): Required<Omit<
   }
   const target = spec.target ?? DEFAULT_FAULT_TARGET[spec.action];
   if (!TARGET_PATTERN.test(target)) {
-    throw new InvalidOptionError(`${field}.target`, 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id (redis-<n>, sentinel-<n>)', target);
+    throw new InvalidOptionError(
+      `${field}.target`,
+      'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id (redis-<n>, sentinel-<n>)',
+      target,
+    );
   }
   return { action: spec.action, target };
 }

@@ -24,7 +24,11 @@ export interface TopologyTimes {
 }
 
 /** Starts each topology `runs` times: start-to-ready, and for HA kinds kill -9 of the primary to promotion. */
-export async function measureTopologyTimes(topologies: readonly TopologyOptionsInput[], runs: number, onRun?: (kind: TopologyKind, run: number) => void): Promise<TopologyTimes[]> {
+export async function measureTopologyTimes(
+  topologies: readonly TopologyOptionsInput[],
+  runs: number,
+  onRun?: (kind: TopologyKind, run: number) => void,
+): Promise<TopologyTimes[]> {
   const results: TopologyTimes[] = [];
   for (const input of topologies) {
     const topology = createTopology(input);
@@ -40,7 +44,12 @@ export async function measureTopologyTimes(topologies: readonly TopologyOptionsI
         ready.push(performance.now() - began);
         if (kind === 'single') continue;
         const fault = await t.inject({ action: 'kill', target: 'primary' });
-        const promoted = await t.eventLog.waitFor('a replica reporting role:master', (e) => e.type === 'role-change' && e.detail === 'replica -> primary', 30_000, fault.ns);
+        const promoted = await t.eventLog.waitFor(
+          'a replica reporting role:master',
+          (e) => e.type === 'role-change' && e.detail === 'replica -> primary',
+          30_000,
+          fault.ns,
+        );
         promotion.push(Number(promoted.ns - fault.ns) / 1e6);
         const told = await t.eventLog.waitFor(
           kind === 'sentinel' ? '+switch-master' : 'the cluster flagging the primary FAIL',

@@ -41,17 +41,33 @@ const count = (min: number, what: string) => z.number().int().min(min, `an integ
 const endpointSchema = z.string().regex(/^(rediss?:\/\/\S+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[A-Za-z0-9._-]+:\d{1,5})$/, 'host:port or a redis:// URL');
 
 const commonShape = {
-  backend: z.enum(['process', 'container', 'external']).default('process').describe('process: redis-server children of tokenbench; container: one container per node (Docker); external: a deployment the user already runs (see `endpoints`).'),
-  endpoints: z.array(endpointSchema).min(1, 'at least one address').optional().describe('External backend only, and required there: single: one address or URL; sentinel: the sentinels; cluster: seed nodes.'),
+  backend: z
+    .enum(['process', 'container', 'external'])
+    .default('process')
+    .describe(
+      'process: redis-server children of tokenbench; container: one container per node (Docker); external: a deployment the user already runs (see `endpoints`).',
+    ),
+  endpoints: z
+    .array(endpointSchema)
+    .min(1, 'at least one address')
+    .optional()
+    .describe('External backend only, and required there: single: one address or URL; sentinel: the sentinels; cluster: seed nodes.'),
   username: z.string().min(1).optional().describe("External backend: AUTH user for the data nodes (a URL's own user:password wins)."),
   password: z.string().min(1).optional().describe("External backend: AUTH password for the data nodes (a URL's own user:password wins)."),
   sentinelPassword: z.string().min(1).optional().describe("External backend: sentinels' own password, when they have one."),
   tls: z.boolean().default(false).describe('External backend: TLS to every node; `tlsCaFile` trusts a private CA; `tlsInsecure` skips verification.'),
   tlsCaFile: z.string().min(1).optional().describe('External backend: a private CA to trust (with `tls`).'),
   tlsInsecure: z.boolean().default(false).describe('External backend: skip TLS certificate verification (with `tls`).'),
-  allowExistingData: z.boolean().default(false).describe('External backend: run on a database that already holds keys (tokenbench then touches only its own prefix).'),
+  allowExistingData: z
+    .boolean()
+    .default(false)
+    .describe('External backend: run on a database that already holds keys (tokenbench then touches only its own prefix).'),
   redisServer: z.string().min(1).default(D.redisServer),
-  image: z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4').optional().describe('Container backend only: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local.'),
+  image: z
+    .string()
+    .regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4')
+    .optional()
+    .describe('Container backend only: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local.'),
   persistence: z.enum(['none', 'rdb', 'aof']).default(D.persistence),
   minReplicasToWrite: count(0, 'replicas that must acknowledge within the lag for a write to be accepted').default(D.minReplicasToWrite),
   minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),
@@ -68,10 +84,15 @@ export const sentinelOptionsSchema = z
     ...commonShape,
     replicas: count(0, 'replicas of the primary').default(D.sentinel.replicas),
     sentinels: count(1, 'at least one sentinel must watch the primary').default(D.sentinel.sentinels),
-    quorum: count(1, 'sentinels that must agree').optional().describe('Sentinels that must agree the primary is down, at most `sentinels`. Default: a majority.'),
+    quorum: count(1, 'sentinels that must agree')
+      .optional()
+      .describe('Sentinels that must agree the primary is down, at most `sentinels`. Default: a majority.'),
     downAfterMs: count(1, 'milliseconds').default(D.sentinel.downAfterMs),
     failoverTimeoutMs: count(1, 'milliseconds').default(D.sentinel.failoverTimeoutMs),
-    masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, . _ -').default(D.sentinel.masterName),
+    masterName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, . _ -')
+      .default(D.sentinel.masterName),
   })
   .transform((o) => ({ ...o, quorum: o.quorum ?? Math.floor(o.sentinels / 2) + 1 }))
   .superRefine((o, ctx) => {
@@ -93,19 +114,18 @@ const EXTERNAL_ONLY = ['endpoints', 'username', 'password', 'sentinelPassword', 
 const EXTERNAL_ONLY_FLAGS = ['tls', 'tlsInsecure', 'allowExistingData'] as const;
 
 /** Fields that belong to one backend are errors on another: silently ignoring them would mislead. */
-export const topologyOptionsSchema = z
-  .discriminatedUnion('kind', [singleOptionsSchema, sentinelOptionsSchema, clusterOptionsSchema])
-  .superRefine((o, ctx) => {
-    const issue = (field: string, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path: [field], input, message });
-    if (o.image !== undefined && o.backend !== 'container') issue('image', `no image with the ${o.backend} backend (images are for --backend container)`, o.image);
-    if (o.backend === 'external') {
-      if (!o.endpoints) issue('endpoints', 'the addresses of the deployment (--redis, --sentinels or --cluster)', undefined);
-      else if (o.kind === 'single' && o.endpoints.length !== 1) issue('endpoints', 'exactly one address for a single node', o.endpoints);
-      return;
-    }
-    for (const field of EXTERNAL_ONLY) if (o[field] !== undefined) issue(field, `nothing with the ${o.backend} backend (it is for --backend external)`, o[field]);
-    for (const field of EXTERNAL_ONLY_FLAGS) if (o[field]) issue(field, `false with the ${o.backend} backend (it is for --backend external)`, o[field]);
-  });
+export const topologyOptionsSchema = z.discriminatedUnion('kind', [singleOptionsSchema, sentinelOptionsSchema, clusterOptionsSchema]).superRefine((o, ctx) => {
+  const issue = (field: string, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path: [field], input, message });
+  if (o.image !== undefined && o.backend !== 'container')
+    issue('image', `no image with the ${o.backend} backend (images are for --backend container)`, o.image);
+  if (o.backend === 'external') {
+    if (!o.endpoints) issue('endpoints', 'the addresses of the deployment (--redis, --sentinels or --cluster)', undefined);
+    else if (o.kind === 'single' && o.endpoints.length !== 1) issue('endpoints', 'exactly one address for a single node', o.endpoints);
+    return;
+  }
+  for (const field of EXTERNAL_ONLY) if (o[field] !== undefined) issue(field, `nothing with the ${o.backend} backend (it is for --backend external)`, o[field]);
+  for (const field of EXTERNAL_ONLY_FLAGS) if (o[field]) issue(field, `false with the ${o.backend} backend (it is for --backend external)`, o[field]);
+});
 
 /** Every kind, in the order reports and suites list them. */
 export const TOPOLOGY_KINDS = ['single', 'sentinel', 'cluster'] as const;

@@ -1,7 +1,7 @@
-import { normalizeTopologyOptions, type TopologyOptions, type TopologyOptionsInput } from './options.ts';
 import { containerLauncher } from './container/container-server.ts';
 import { DEFAULT_IMAGE } from './container/docker.ts';
 import { ExternalTopology } from './external/external.ts';
+import { normalizeTopologyOptions, type TopologyOptions, type TopologyOptionsInput } from './options.ts';
 import { ClusterTopology } from './owned/cluster.ts';
 import { SentinelTopology } from './owned/sentinel.ts';
 import { SingleTopology } from './owned/single.ts';

@@ -50,7 +50,9 @@ function sameTokenOrFamily(revocation: Revocation, token: TokenRef): boolean {
  */
 export function covers(revocation: Revocation, token: TokenRef): boolean {
   if (revocation.kind === 'revoke') return sameTokenOrFamily(revocation, token);
-  return revocation.subject === token.subject && token.tokenIssuedMs !== undefined && token.tokenIssuedMs < revocation.invokeMs && !deadLongBefore(token, revocation);
+  return (
+    revocation.subject === token.subject && token.tokenIssuedMs !== undefined && token.tokenIssuedMs < revocation.invokeMs && !deadLongBefore(token, revocation)
+  );
 }
 
 /**
@@ -72,7 +74,11 @@ function deadLongBefore(token: TokenRef, revocation: Revocation): boolean {
  */
 export function mayHaveCovered(revocation: Revocation, token: TokenRef): boolean {
   if (revocation.kind === 'revoke') return sameTokenOrFamily(revocation, token);
-  return revocation.subject === token.subject && (token.tokenIssuedMs === undefined || token.tokenIssuedMs < revocation.completeMs) && !deadLongBefore(token, revocation);
+  return (
+    revocation.subject === token.subject &&
+    (token.tokenIssuedMs === undefined || token.tokenIssuedMs < revocation.completeMs) &&
+    !deadLongBefore(token, revocation)
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKERS, revokedAccepted, runCheckers, unavailability } from './index.ts';
 import { accept, reject, revoke, runInfo, token } from '../../test/support/history.ts';
+import { CHECKERS, revokedAccepted, runCheckers, unavailability } from './index.ts';
 
 describe('runCheckers', () => {
   const a = token('a');

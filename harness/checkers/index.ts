@@ -1,6 +1,6 @@
 import type { Checks } from '../../result/checks.ts';
-import { mergeHistories } from '../history-file.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
+import { mergeHistories } from '../history-file.ts';
 import { lostRevocations } from './lost-revocations.ts';
 import { propagationLag } from './propagation-lag.ts';
 import { revokedAccepted } from './revoked-accepted.ts';

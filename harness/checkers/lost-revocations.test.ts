@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lostRevocations } from './lost-revocations.ts';
 import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
+import { lostRevocations } from './lost-revocations.ts';
 
 const FINAL = { phase: 'final' as const, replay: true };
 const sentinelRun = runInfo({ finalPrimaryPorts: [6380] });
@@ -41,14 +41,23 @@ describe('lost-revocations', () => {
 
   it('without the final primaries (cluster) the port cannot be judged', () => {
     const a = token('a');
-    const result = check(lostRevocations, [revokeAll(100, 110, 'alice', { ackedByPort: 6379 }), accept(9000, 9001, a, FINAL)], runInfo({ finalPrimaryPorts: [] }));
+    const result = check(
+      lostRevocations,
+      [revokeAll(100, 110, 'alice', { ackedByPort: 6379 }), accept(9000, 9001, a, FINAL)],
+      runInfo({ finalPrimaryPorts: [] }),
+    );
     expect(result.counts).toMatchObject({ lostAtReconciliation: 1, ackPortUnknown: 1 });
   });
 
   it('ignores tokens already expired at reconciliation, and revocations that were never acknowledged', () => {
     const expired = token('expired', 0, 5000);
     const b = token('b');
-    const result = check(lostRevocations, [revoke(100, 110, expired), revoke(100, 1100, b, { type: 'info' }), accept(9000, 9001, expired, FINAL), accept(9000, 9001, b, FINAL)]);
+    const result = check(lostRevocations, [
+      revoke(100, 110, expired),
+      revoke(100, 1100, b, { type: 'info' }),
+      accept(9000, 9001, expired, FINAL),
+      accept(9000, 9001, b, FINAL),
+    ]);
     expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
   });
 
@@ -75,7 +84,11 @@ describe('lost-revocations', () => {
     const refreshed = op('refresh', 300, 305, token('access-2', 302, 60_000, { family: 'f1' }));
     const result = check(
       lostRevocations,
-      [op('issue', 0, 5, token('access-1', 2, 60_000, { family: 'f1' })), revoke(100, 110, { jti: 'access-1', family: 'f1' }, { ackedByPort: 6379 }), refreshed],
+      [
+        op('issue', 0, 5, token('access-1', 2, 60_000, { family: 'f1' })),
+        revoke(100, 110, { jti: 'access-1', family: 'f1' }, { ackedByPort: 6379 }),
+        refreshed,
+      ],
       runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 }, finalPrimaryPorts: [6380] }),
     );
     expect(result.valid).toBe(false);
@@ -95,7 +108,11 @@ describe('lost-revocations', () => {
   });
 
   it('a refresh concurrent with the revocation is not a loss', () => {
-    const result = check(lostRevocations, [op('issue', 0, 5, token('a1', 2, 60_000, { family: 'f' })), revoke(100, 110, { family: 'f' }), op('refresh', 105, 112, token('a2', 106, 60_000, { family: 'f' }))]);
+    const result = check(lostRevocations, [
+      op('issue', 0, 5, token('a1', 2, 60_000, { family: 'f' })),
+      revoke(100, 110, { family: 'f' }),
+      op('refresh', 105, 112, token('a2', 106, 60_000, { family: 'f' })),
+    ]);
     expect(result.counts.refreshAfterRevocation).toBe(0);
   });
 

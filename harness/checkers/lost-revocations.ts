@@ -1,6 +1,6 @@
 import type { Checks } from '../../result/checks.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
-import { isRevokedRejection, isVerdict, keepExample, MAX_EXAMPLES, RevocationIndex, revocationOf, tokenOf, type Revocation } from './coverage.ts';
+import { isRevokedRejection, isVerdict, keepExample, MAX_EXAMPLES, type Revocation, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
 /** Which nodes acknowledged the revocations a loss went against. */
 interface AckPorts {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { propagationLag } from './propagation-lag.ts';
 import { accept, check, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
+import { propagationLag } from './propagation-lag.ts';
 
 describe('propagation-lag', () => {
   it('an empty history has no lags', () => {
@@ -26,7 +26,12 @@ describe('propagation-lag', () => {
 
   it('verifies concurrent with the revocation and degraded verdicts do not count', () => {
     const a = token('a');
-    const result = check(propagationLag, [revoke(100, 110, a), accept(105, 130, a), accept(150, 160, a, { degraded: true }), reject(200, 201, a, 'ERR_REVOKED')]);
+    const result = check(propagationLag, [
+      revoke(100, 110, a),
+      accept(105, 130, a),
+      accept(150, 160, a, { degraded: true }),
+      reject(200, 201, a, 'ERR_REVOKED'),
+    ]);
     expect(result.figures).toMatchObject({ maxMs: 0 });
   });
 

@@ -1,6 +1,6 @@
 import type { Checks } from '../../result/checks.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
-import { isVerdict, MAX_EXAMPLES, percentile, RevocationIndex, revocationOf, tokenOf, type Revocation } from './coverage.ts';
+import { isVerdict, MAX_EXAMPLES, percentile, type Revocation, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
 interface AckedRevocation extends Revocation {
   verifiedAfterAck: boolean;

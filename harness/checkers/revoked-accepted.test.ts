@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { revokedAccepted } from './revoked-accepted.ts';
 import { accept, check, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
+import { revokedAccepted } from './revoked-accepted.ts';
 
 describe('revoked-accepted', () => {
   it('an empty history proves nothing', () => {
@@ -73,7 +73,11 @@ describe('revoked-accepted', () => {
     const session = token('access-1', 0, 60_000, { family: 'fam-1' });
     const sameFamilyNewerAccess = token('access-2', 50, 60_000, { family: 'fam-1' });
     const beyond = accept(1200, 1201, sameFamilyNewerAccess);
-    const result = check(revokedAccepted, [revoke(100, 110, { family: 'fam-1', jti: 'refresh-1' }), accept(500, 501, session), beyond], runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 1000 } }));
+    const result = check(
+      revokedAccepted,
+      [revoke(100, 110, { family: 'fam-1', jti: 'refresh-1' }), accept(500, 501, session), beyond],
+      runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 1000 } }),
+    );
     expect(result.valid).toBe(false);
     expect(result.counts).toMatchObject({ checked: 2, withinGuarantee: 1, violations: 1 });
     expect(result.examples).toEqual([beyond]);
@@ -83,13 +87,21 @@ describe('revoked-accepted', () => {
   it('the bound is inclusive and measured from the earliest covering ack', () => {
     const a = token('a', 0, 60_000, { family: 'f' });
     // Acked at 110 (by family) and at 400 (by jti): 1110 is exactly the bound after the first.
-    const result = check(revokedAccepted, [revoke(100, 110, { family: 'f' }), revoke(300, 400, a), accept(1110, 1111, a), accept(1111, 1112, a)], runInfo({ guarantee: { boundedByMs: 1000 } }));
+    const result = check(
+      revokedAccepted,
+      [revoke(100, 110, { family: 'f' }), revoke(300, 400, a), accept(1110, 1111, a), accept(1111, 1112, a)],
+      runInfo({ guarantee: { boundedByMs: 1000 } }),
+    );
     expect(result.counts).toMatchObject({ checked: 2, withinGuarantee: 1, violations: 1 });
   });
 
   it('no guarantee: every accept is within it', () => {
     const a = token('a');
-    const result = check(revokedAccepted, [revoke(100, 110, a), accept(5000, 5001, a), accept(9000, 9001, a)], runInfo({ strategy: 'pure', guarantee: 'none' }));
+    const result = check(
+      revokedAccepted,
+      [revoke(100, 110, a), accept(5000, 5001, a), accept(9000, 9001, a)],
+      runInfo({ strategy: 'pure', guarantee: 'none' }),
+    );
     expect(result.valid).toBe(true);
     expect(result.counts).toMatchObject({ checked: 2, withinGuarantee: 2, violations: 0 });
     expect(result.figures?.allowedAfterAckMs).toBeNull();

@@ -1,5 +1,5 @@
-import type { Guarantee } from '../../strategies/types.ts';
 import type { Checks } from '../../result/checks.ts';
+import type { Guarantee } from '../../strategies/types.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
 import { LogHistogram } from '../log-histogram.ts';
 import { isVerdict, MAX_EXAMPLES, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { check, op, runInfo } from '../../test/support/history.ts';
 import type { FaultRecord, Op } from '../history.ts';
 import { unavailability } from './unavailability.ts';
-import { check, op, runInfo } from '../../test/support/history.ts';
 
 /** A verify answered by Redis, completing at completeMs after latencyMs. */
 const answered = (completeMs: number, latencyMs = 1, fields: Partial<Op> = {}) =>
@@ -64,7 +64,11 @@ describe('unavailability', () => {
   });
 
   it('a fault nobody noticed recovers in 0; one never recovered from has no recovery time', () => {
-    const quiet = check(unavailability, every(100, 100, 5001, (ms) => answered(ms)), runInfo({ durationMs: 5000, faults: [fault(2000, 'pause')] })).perFault!;
+    const quiet = check(
+      unavailability,
+      every(100, 100, 5001, (ms) => answered(ms)),
+      runInfo({ durationMs: 5000, faults: [fault(2000, 'pause')] }),
+    ).perFault!;
     expect(quiet[0]).toMatchObject({ detectMs: null, recoverMs: 0, steadyP99Ms: 0 });
     const dead = check(unavailability, [answered(1000), failClosed(2500), failClosed(4000)], runInfo({ durationMs: 5000, faults: [fault(2000)] })).perFault!;
     expect(dead[0]).toMatchObject({ detectMs: 500, recoverMs: null });

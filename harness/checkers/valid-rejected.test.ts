@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validRejected } from './valid-rejected.ts';
 import { accept, check, op, reject, revoke, revokeAll, token } from '../../test/support/history.ts';
+import { validRejected } from './valid-rejected.ts';
 
 describe('valid-rejected', () => {
   it('an empty history proves nothing', () => {

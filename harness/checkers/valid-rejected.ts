@@ -1,6 +1,6 @@
 import type { Checks } from '../../result/checks.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
-import { isVerdict, keepExample, MAX_EXAMPLES, mayHaveCovered, RevocationIndex, revocationOf, tokenOf, type Revocation, type TokenRef } from './coverage.ts';
+import { isVerdict, keepExample, MAX_EXAMPLES, mayHaveCovered, type Revocation, RevocationIndex, revocationOf, type TokenRef, tokenOf } from './coverage.ts';
 
 type RejectionReason = 'storeUnavailable' | 'entryLost' | 'jwtOrClock' | 'other';
 

@@ -57,7 +57,11 @@ export class Nemesis {
     this.records.push(record);
     const generation = this.#phases.faultBegan();
     try {
-      const injected = await kind.apply(this.#topology, { action: fault.action, ...(fault.target && { target: fault.target }), ...(fault.for !== undefined && { forMs: fault.for }) });
+      const injected = await kind.apply(this.#topology, {
+        action: fault.action,
+        ...(fault.target && { target: fault.target }),
+        ...(fault.for !== undefined && { forMs: fault.for }),
+      });
       record.node = injected.node;
       record.target = injected.target;
       if (fault.for !== undefined && kind.healedBy) this.#healAfter(fault.for, kind.healedBy, injected.node, record);

@@ -5,9 +5,7 @@ import type { KeyMaterial } from './keys.ts';
 export const JWT_ENGINES = ['jose', 'fast-jwt'] as const;
 export type JwtEngineName = (typeof JWT_ENGINES)[number];
 
-export type SignatureCheck =
-  | { ok: true; payload: unknown }
-  | { ok: false; reason: 'signature' | 'malformed' | 'alg'; detail: string };
+export type SignatureCheck = { ok: true; payload: unknown } | { ok: false; reason: 'signature' | 'malformed' | 'alg'; detail: string };
 
 /**
  * What differs between engines: producing a signature and checking one. Everything else (size
@@ -47,7 +45,8 @@ export async function createJoseEngine(keys: KeyMaterial): Promise<JwtEngine> {
       } catch (error) {
         return { ok: false, reason: 'malformed', detail: `payload is not JSON: ${(error as Error).message}` };
       }
-      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+        return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
       try {
         await compactVerify(token, verifyKey, { algorithms });
         return { ok: true, payload };
@@ -94,7 +93,8 @@ export function createFastJwtEngine(keys: KeyMaterial): JwtEngine {
         return { ok: true, payload: verifier(token) };
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code === 'FAST_JWT_INVALID_SIGNATURE' || code === 'FAST_JWT_MISSING_SIGNATURE') return { ok: false, reason: 'signature', detail: 'signature verification failed' };
+        if (code === 'FAST_JWT_INVALID_SIGNATURE' || code === 'FAST_JWT_MISSING_SIGNATURE')
+          return { ok: false, reason: 'signature', detail: 'signature verification failed' };
         if (code === 'FAST_JWT_INVALID_ALGORITHM') return { ok: false, reason: 'alg', detail: (error as Error).message };
         return { ok: false, reason: 'malformed', detail: (error as Error).message };
       }

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { RejectCode } from '../types.ts';
 import { createFastJwtEngine, createJoseEngine, type JwtEngine, type JwtEngineName } from './engines.ts';
-import { loadKeys, type JwtAlgorithm, type KeyMaterial, type ProvidedKeys } from './keys.ts';
+import { type JwtAlgorithm, type KeyMaterial, loadKeys, type ProvidedKeys } from './keys.ts';
 
 /** RFC 9068 names access tokens `at+jwt`; refresh tokens get their own type so neither passes as the other (RFC 8725 3.12). */
 export const TOKEN_TYPES = { access: 'at+jwt', refresh: 'rt+jwt' } as const;
@@ -99,7 +99,10 @@ export class TokenService {
     return this.#engine.name;
   }
 
-  async sign(kind: TokenKind, claims: { sub: string; jti?: string; fam?: string; issuedAtMs?: number; extra?: Record<string, unknown> }): Promise<{ token: string; jti: string; issuedAtMs: number; expiresAtMs: number }> {
+  async sign(
+    kind: TokenKind,
+    claims: { sub: string; jti?: string; fam?: string; issuedAtMs?: number; extra?: Record<string, unknown> },
+  ): Promise<{ token: string; jti: string; issuedAtMs: number; expiresAtMs: number }> {
     const issuedAtMs = claims.issuedAtMs ?? this.now();
     const expiresAtMs = issuedAtMs + (kind === 'access' ? this.settings.accessTtlMs : this.settings.refreshTtlMs);
     const jti = claims.jti ?? newTokenId();
@@ -121,7 +124,8 @@ export class TokenService {
     if (typeof token !== 'string') return reject('ERR_JWT_MALFORMED', `expected a string, got ${token === null ? 'null' : typeof token}`);
     const max = this.settings.maxTokenBytes;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only when the length cannot decide.
-    if (token.length > max || (token.length * 3 > max && Buffer.byteLength(token) > max)) return reject('ERR_JWT_TOO_LARGE', `token is ${Buffer.byteLength(token)} bytes; the limit is ${max}`);
+    if (token.length > max || (token.length * 3 > max && Buffer.byteLength(token) > max))
+      return reject('ERR_JWT_TOO_LARGE', `token is ${Buffer.byteLength(token)} bytes; the limit is ${max}`);
     const first = token.indexOf('.');
     const second = first < 0 ? -1 : token.indexOf('.', first + 1);
     if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) return reject('ERR_JWT_MALFORMED', 'a JWT has exactly three dot-separated segments');
@@ -139,11 +143,13 @@ export class TokenService {
     // Engines disagree on payloads that are not clean UTF-8 (fast-jwt substitutes, jose refuses) and on
     // signatures of the wrong length (fast-jwt: malformed, jose: invalid): decide both here, once.
     if (!isCleanUtf8(Buffer.from(payloadSegment, 'base64url'))) return reject('ERR_JWT_MALFORMED', 'payload is not UTF-8 (or starts with a BOM)');
-    if (Math.floor((signatureSegment.length * 3) / 4) !== this.keys.signatureBytes) return reject('ERR_JWT_SIGNATURE_INVALID', `a ${this.keys.alg} signature is ${this.keys.signatureBytes} bytes`);
+    if (Math.floor((signatureSegment.length * 3) / 4) !== this.keys.signatureBytes)
+      return reject('ERR_JWT_SIGNATURE_INVALID', `a ${this.keys.alg} signature is ${this.keys.signatureBytes} bytes`);
 
     const signature = await this.#engine.verifySignature(token);
     if (!signature.ok) {
-      const code = signature.reason === 'signature' ? 'ERR_JWT_SIGNATURE_INVALID' : signature.reason === 'alg' ? 'ERR_JWT_ALG_NOT_ALLOWED' : 'ERR_JWT_MALFORMED';
+      const code =
+        signature.reason === 'signature' ? 'ERR_JWT_SIGNATURE_INVALID' : signature.reason === 'alg' ? 'ERR_JWT_ALG_NOT_ALLOWED' : 'ERR_JWT_MALFORMED';
       return reject(code, signature.detail);
     }
     return this.#checkClaims(signature.payload);
@@ -162,7 +168,8 @@ export class TokenService {
     const h = header as Record<string, unknown>;
     if (h.alg !== this.keys.alg) return reject('ERR_JWT_ALG_NOT_ALLOWED', `alg ${describeClaim(h.alg)} is not allowed; this key is pinned to ${this.keys.alg}`);
     if (h.crit !== undefined) return reject('ERR_JWT_MALFORMED', 'crit header parameters are not supported');
-    if (typeof h.typ !== 'string' || !ACCEPTED_TYPES[kind].has(h.typ)) return reject('ERR_JWT_TYPE_INVALID', `typ ${describeClaim(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
+    if (typeof h.typ !== 'string' || !ACCEPTED_TYPES[kind].has(h.typ))
+      return reject('ERR_JWT_TYPE_INVALID', `typ ${describeClaim(h.typ)} where ${TOKEN_TYPES[kind]} (${kind} token) is expected`);
     return undefined;
   }
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../topologies/suite.ts';
 import { BIN, firstStdoutLine, serversOwnedBy, tokenbench } from './helpers.ts';
 
@@ -22,13 +22,19 @@ describe('tokenbench CLI: usage', () => {
     [['topology', 'up', 'single', '--shards', '3'], '--shards: applies to cluster topologies, not single'],
     [['topology', 'up', 'single', '--nope'], "Unknown option '--nope'"],
     [['bogus'], "unknown command 'bogus'"],
-    [['topology', 'up', 'single', '--image', 'redis:7.4'], "--image: expected no image with the process backend (images are for --backend container), got 'redis:7.4'"],
+    [
+      ['topology', 'up', 'single', '--image', 'redis:7.4'],
+      "--image: expected no image with the process backend (images are for --backend container), got 'redis:7.4'",
+    ],
     [['topology', 'up', 'single', '--backend', 'vm'], "--backend: expected process, container or external, got 'vm'"],
     [['topology', 'up', '--master-name', 'm'], '--master-name: goes with --sentinels'],
     [['topology', 'up', 'cluster', '--redis', '127.0.0.1:6379'], 'topology up cluster: the addresses given describe a single deployment'],
     [['run', '--redis', '127.0.0.1:6379', '--cluster', '127.0.0.1:7000'], '--redis and --cluster: give one deployment, not both'],
     [['run', '--redis', 'nowhere'], "--redis / --sentinels / --cluster (topology.endpoints[0]): expected host:port or a redis:// URL, got 'nowhere'"],
-    [['run', '--redis', '127.0.0.1:6379', '--fault', 'kill:primary@1s'], "--fault (faults[0].action): expected failover, pause or resume (an external deployment is not ours to kill or restart), got 'kill'"],
+    [
+      ['run', '--redis', '127.0.0.1:6379', '--fault', 'kill:primary@1s'],
+      "--fault (faults[0].action): expected failover, pause or resume (an external deployment is not ours to kill or restart), got 'kill'",
+    ],
     [['run', '--tls'], '--tls (topology.tls): expected false with the process backend'],
     [['image', 'build', '--tag', 'Not/Valid'], "--tag: expected a lowercase image name such as tokenbench/redis:local, got 'Not/Valid'"],
   ])('%j is a usage error: one line, exit 2', async (args, message) => {
@@ -44,7 +50,10 @@ describe('tokenbench CLI: usage', () => {
     try {
       const bad = join(dir, 'bad.yaml');
       writeFileSync(bad, 'load: { rate: 10\n');
-      for (const args of [['run', '--scenario', bad], ['decide', '--requirements', bad]]) {
+      for (const args of [
+        ['run', '--scenario', bad],
+        ['decide', '--requirements', bad],
+      ]) {
         const r = await tokenbench(args);
         expect(r.exitCode).toBe(2);
         expect(r.stderr).toContain(`${bad}: not valid YAML`);

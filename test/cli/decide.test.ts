@@ -22,7 +22,17 @@ describe('tokenbench decide', () => {
     expect(r.stdout).toMatch(/decide: use (compact )?blacklist on single/);
     expect(existsSync(join(out, 'single', 'result.json'))).toBe(true);
     const record = readFileSync(join(out, 'decision.md'), 'utf8');
-    for (const heading of ['# Decision record: e2e', '## Context', '## Options considered', '### Disqualified', '## Decision', '## Consequences', '## Cost model', '## Evidence']) expect(record).toContain(heading);
+    for (const heading of [
+      '# Decision record: e2e',
+      '## Context',
+      '## Options considered',
+      '### Disqualified',
+      '## Decision',
+      '## Consequences',
+      '## Cost model',
+      '## Evidence',
+    ])
+      expect(record).toContain(heading);
     expect(record).toMatch(/\*\*Use (compact )?blacklist on single Redis\.\*\*/);
     expect(record).toContain('ASSUMPTION (requirements: assumptions.redisOpsPerNode)');
     // Met or not depends on this machine's load; that the cell carries the measured figure does not.
@@ -41,7 +51,9 @@ describe('tokenbench decide', () => {
     writeFileSync(contradictory, 'revocation: { mode: immediate }\nredis: { topologies: [] }\n');
     const c = await tokenbench(['decide', '--requirements', contradictory]);
     expect(c.exitCode).toBe(2);
-    expect(c.stderr).toContain("'immediate revocation' (revocation.mode: immediate) needs shared state in Redis, but redis.topologies is [] (no Redis allowed)");
+    expect(c.stderr).toContain(
+      "'immediate revocation' (revocation.mode: immediate) needs shared state in Redis, but redis.topologies is [] (no Redis allowed)",
+    );
 
     const badResult = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', join(scratch, 'none.json')]);
     expect(badResult.exitCode).toBe(2);
@@ -54,7 +66,17 @@ describe('tokenbench decide', () => {
 
   it('decides from given results without running anything', async () => {
     const out = join(scratch, 'from-results');
-    const r = await tokenbench(['decide', '--requirements', 'examples/decide/shop-bans.yaml', '--result', 'reports/fixtures/sentinel-kill.json', '--result', 'reports/fixtures/single-quick.json', '--out', out]);
+    const r = await tokenbench([
+      'decide',
+      '--requirements',
+      'examples/decide/shop-bans.yaml',
+      '--result',
+      'reports/fixtures/sentinel-kill.json',
+      '--result',
+      'reports/fixtures/single-quick.json',
+      '--out',
+      out,
+    ]);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('decide: use double-token on sentinel');

@@ -22,7 +22,8 @@ export function serversOwnedBy(ownerPid: number): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (title.includes(`tokenbench-owner=${ownerPid} `) || title.endsWith(`tokenbench-owner=${ownerPid}`) || title.includes(`tokenbench-owner=${ownerPid}\0`)) pids.push(Number(entry));
+      if (title.includes(`tokenbench-owner=${ownerPid} `) || title.endsWith(`tokenbench-owner=${ownerPid}`) || title.includes(`tokenbench-owner=${ownerPid}\0`))
+        pids.push(Number(entry));
     } catch {}
   }
   return pids;

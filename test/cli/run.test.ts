@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ResultFile } from '../../cli/run-command.ts';
 import { isAlive } from '../topologies/suite.ts';
 import { BIN, serversOwnedBy, tokenbench } from './helpers.ts';
-import type { ResultFile } from '../../cli/run-command.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tokenbench-run-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -56,10 +56,16 @@ describe('tokenbench run', () => {
 
   it('Ctrl-C writes the partial result marked interrupted and leaves no server behind', async () => {
     const out = join(scratch, 'interrupted');
-    const child = execa('node', [BIN, 'run', '--topology', 'sentinel', '--duration', '60s', '--warmup', '0', '--users', '200', '--out', out], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
+    const child = execa('node', [BIN, 'run', '--topology', 'sentinel', '--duration', '60s', '--warmup', '0', '--users', '200', '--out', out], {
+      reject: false,
+      env: { TOKENBENCH_NO_INSTALL: '1' },
+    });
     // Interrupt once the measured phase has produced history.
     await expect
-      .poll(() => existsSync(join(out, 'history-0-blacklist.ndjson')) && readFileSync(join(out, 'history-0-blacklist.ndjson'), 'utf8').split('\n').length > 200, { timeout: 60_000, interval: 200 })
+      .poll(
+        () => existsSync(join(out, 'history-0-blacklist.ndjson')) && readFileSync(join(out, 'history-0-blacklist.ndjson'), 'utf8').split('\n').length > 200,
+        { timeout: 60_000, interval: 200 },
+      )
       .toBe(true);
     const pids = serversOwnedBy(child.pid!);
     expect(pids.length).toBe(6);
@@ -82,7 +88,8 @@ describe('the main job', () => {
     expect(r.exitCode).toBe(0);
     const result = readResult(out);
     const cells = result.runs.map((run) => `${run.strategy}@${run.topology.kind}`);
-    for (const kind of ['single', 'sentinel', 'cluster']) for (const s of ['pure', 'blacklist', 'whitelist', 'double-token']) expect(cells).toContain(`${s}@${kind}`);
+    for (const kind of ['single', 'sentinel', 'cluster'])
+      for (const s of ['pure', 'blacklist', 'whitelist', 'double-token']) expect(cells).toContain(`${s}@${kind}`);
     for (const run of result.runs.filter((x) => x.topology.kind !== 'single')) expect(run.faults[0]).toMatchObject({ action: 'kill' });
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('data-chart="latency-over-time"');

@@ -18,7 +18,8 @@ const PACKAGE = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8
 
 // npm, run from `npm test`, hands its own settings down; local_prefix would point the inner npm back at this repository.
 const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config_local_prefix|package_|lifecycle_)/.test(name)));
-const run = (file: string, args: string[], options: { cwd: string; reject?: boolean; env?: NodeJS.ProcessEnv }) => execa(file, args, { env, extendEnv: false, ...options });
+const run = (file: string, args: string[], options: { cwd: string; reject?: boolean; env?: NodeJS.ProcessEnv }) =>
+  execa(file, args, { env, extendEnv: false, ...options });
 
 let work: string;
 let project: string;
@@ -42,10 +43,22 @@ afterAll(() => {
 
 describe('npm package', () => {
   it('ships the built library, its bin and the examples; no sources, tests, fixtures, bench or CI', () => {
-    for (const file of ['bin/tokenbench.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/harness/engine-worker.js', 'dist/build-info.json', 'scenarios/quick.yaml', 'README.md']) {
+    for (const file of [
+      'bin/tokenbench.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/harness/engine-worker.js',
+      'dist/build-info.json',
+      'scenarios/quick.yaml',
+      'README.md',
+    ]) {
       expect(tarballFiles).toContain(file);
     }
-    const unwanted = tarballFiles.filter((f) => /(^|\/)(test|bench|fixtures|scripts|\.ci|__snapshots__)\//.test(f) || /\.test\.|tsbuildinfo/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
+    const unwanted = tarballFiles.filter(
+      (f) =>
+        /(^|\/)(test|bench|fixtures|scripts|\.ci|__snapshots__)\//.test(f) || /\.test\.|tsbuildinfo/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    );
     expect(unwanted).toEqual([]);
   });
 
@@ -80,7 +93,14 @@ export async function probe(): Promise<string> {
 `,
     );
     // Our types mention Buffer and AsyncDisposable, as ioredis's do: a Node.js project has @types/node, here borrowed from ours.
-    const compilerOptions = { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, typeRoots: [join(PACKAGE_DIR, 'node_modules/@types')], types: ['node'] };
+    const compilerOptions = {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      typeRoots: [join(PACKAGE_DIR, 'node_modules/@types')],
+      types: ['node'],
+    };
     writeFileSync(join(project, 'tsconfig.json'), `${JSON.stringify({ compilerOptions, files: ['consumer.ts'] })}\n`);
     const r = await run('node', [TSC, '-p', '.'], { cwd: project, reject: false });
     expect(r.stdout).toBe('');
@@ -105,7 +125,10 @@ export async function probe(): Promise<string> {
     await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'consumer'], { cwd: project });
     const consumerHead = (await run('git', ['rev-parse', 'HEAD'], { cwd: project })).stdout;
     const out = join(work, 'run');
-    await run('npx', ['--no', '--', 'tokenbench', 'run', '--quick', '--set', 'load.workers=2', '--out', out], { cwd: project, env: { ...env, TOKENBENCH_NO_INSTALL: '1' } });
+    await run('npx', ['--no', '--', 'tokenbench', 'run', '--quick', '--set', 'load.workers=2', '--out', out], {
+      cwd: project,
+      env: { ...env, TOKENBENCH_NO_INSTALL: '1' },
+    });
     expect(readdirSync(out).filter((f) => f.startsWith('history-')).length).toBeGreaterThanOrEqual(2);
     const result = readFileSync(join(out, 'result.json'), 'utf8');
     expect(result).not.toContain(consumerHead);

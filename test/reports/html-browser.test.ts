@@ -30,22 +30,36 @@ describe.skipIf(chromiumMissing)('the HTML report in headless Chromium', () => {
   /** A fresh profile per launch: no state from an earlier run, and no lock held by a concurrent one. */
   async function chromium(...args: string[]): Promise<string> {
     const profile = mkdtempSync(join(workDir, 'profile-'));
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${profile}`];
+    const flags = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--hide-scrollbars',
+      `--user-data-dir=${profile}`,
+    ];
     const run = await execa(CHROMIUM, [...flags, ...args, htmlUrl], { timeout: BROWSER_TIMEOUT_MS, reject: false });
-    if (run.exitCode !== 0 || run.timedOut) throw new Error(`chromium ${args.join(' ')} failed (exit ${run.exitCode}${run.timedOut ? ', timed out' : ''}):\n${run.stderr.slice(-2000)}`);
+    if (run.exitCode !== 0 || run.timedOut)
+      throw new Error(`chromium ${args.join(' ')} failed (exit ${run.exitCode}${run.timedOut ? ', timed out' : ''}):\n${run.stderr.slice(-2000)}`);
     return run.stdout;
   }
 
-  beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'tokenbench-html-'));
-    const htmlPath = join(workDir, 'report.html');
-    writeFileSync(htmlPath, renderHtml(sentinel));
-    htmlUrl = pathToFileURL(htmlPath).href;
-    mkdirSync(outputDir, { recursive: true });
-    rmSync(screenshot, { force: true });
-    await chromium(`--screenshot=${screenshot}`, `--window-size=${SCREENSHOT_WINDOW}`);
-    dom = await chromium('--dump-dom');
-  }, 2 * BROWSER_TIMEOUT_MS + 10_000);
+  beforeAll(
+    async () => {
+      workDir = mkdtempSync(join(tmpdir(), 'tokenbench-html-'));
+      const htmlPath = join(workDir, 'report.html');
+      writeFileSync(htmlPath, renderHtml(sentinel));
+      htmlUrl = pathToFileURL(htmlPath).href;
+      mkdirSync(outputDir, { recursive: true });
+      rmSync(screenshot, { force: true });
+      await chromium(`--screenshot=${screenshot}`, `--window-size=${SCREENSHOT_WINDOW}`);
+      dom = await chromium('--dump-dom');
+    },
+    2 * BROWSER_TIMEOUT_MS + 10_000,
+  );
 
   afterAll(() => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });

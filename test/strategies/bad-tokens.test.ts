@@ -4,11 +4,11 @@
  * carry `redisOps: 0`, and none may be a throw. The same table also drives an engine-agreement
  * test, since the token service promises one verdict per token whichever engine is configured.
  */
-import { constants, createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { constants, createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JWT_ENGINES, type JwtEngineName } from '../../strategies/jwt/engines.ts';
 import { JWT_ALGORITHMS, type JwtAlgorithm, type KeyMaterial, type ProvidedKeys } from '../../strategies/jwt/keys.ts';
-import { TokenService, type JwtSettings } from '../../strategies/jwt/token-service.ts';
+import { type JwtSettings, TokenService } from '../../strategies/jwt/token-service.ts';
 import { DEFAULT_JWT_SETTINGS, jwtSettingsSchema } from '../../strategies/options.ts';
 import { PureStrategy } from '../../strategies/pure.ts';
 import type { RejectCode } from '../../strategies/types.ts';
@@ -57,7 +57,13 @@ function providedKeys(keys: KeyMaterial): ProvidedKeys {
   return keys.alg === 'HS256' ? { secret: keys.signingKeyForFastJwt } : { privateKeyPem: keys.signingKeyForFastJwt as string };
 }
 
-async function makeService(engine: JwtEngineName, alg: JwtAlgorithm, keys: ProvidedKeys | undefined, overrides: Partial<JwtSettings> = {}, now = () => FIXED_MS): Promise<TokenService> {
+async function makeService(
+  engine: JwtEngineName,
+  alg: JwtAlgorithm,
+  keys: ProvidedKeys | undefined,
+  overrides: Partial<JwtSettings> = {},
+  now = () => FIXED_MS,
+): Promise<TokenService> {
   // The schema takes only a string secret; HS256 keys are Buffers, so they go in after parsing.
   const settings: JwtSettings = { ...jwtSettingsSchema.parse({ engine, alg }), ...overrides, ...(keys && { keys }) };
   return TokenService.create(settings, now);
@@ -85,7 +91,15 @@ beforeAll(async () => {
 const b64 = (data: string | Uint8Array): string => Buffer.from(data).toString('base64url');
 const json = (value: unknown): string => b64(JSON.stringify(value));
 const header = (alg: string, extra: Record<string, unknown> = {}): string => json({ alg, typ: 'at+jwt', ...extra });
-const claims = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', jti: 'forged-jti', iat: FIXED_S, exp: FIXED_S + TTL_MS / 1000, ...patch });
+const claims = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({
+  iss: ISSUER,
+  aud: AUDIENCE,
+  sub: 'alice',
+  jti: 'forged-jti',
+  iat: FIXED_S,
+  exp: FIXED_S + TTL_MS / 1000,
+  ...patch,
+});
 function claimsWithout(name: string): Record<string, unknown> {
   const all = claims();
   delete all[name];
@@ -231,44 +245,71 @@ const CASES: Case[] = [
   { id: '1 four segments (a.b.c.d)', expected: 'ERR_JWT_MALFORMED', make: () => 'a.b.c.d' },
   { id: '1 no dot at all', expected: 'ERR_JWT_MALFORMED', make: () => 'eyJhbGciOiJFUzI1NiJ9' },
   { id: '1 only dots (..)', expected: 'ERR_JWT_MALFORMED', make: () => '..' },
-  { id: '1 real token with its signature segment cut off', expected: 'ERR_JWT_MALFORMED', make: async (r) => segments(await issued(r)).slice(0, 2).join('.') },
+  {
+    id: '1 real token with its signature segment cut off',
+    expected: 'ERR_JWT_MALFORMED',
+    make: async (r) =>
+      segments(await issued(r))
+        .slice(0, 2)
+        .join('.'),
+  },
   { id: '1 real token with a fourth segment appended', expected: 'ERR_JWT_MALFORMED', make: async (r) => `${await issued(r)}.AAAA` },
   { id: '1 real token with the signature emptied', expected: 'ERR_JWT_MALFORMED', make: async (r) => withSegment(await issued(r), 2, () => '') },
 
   // 2. Characters outside the base64url alphabet. Buffer.from(…, 'base64url') would skip or
   // translate them, so only an explicit alphabet check stops a non-canonical twin of a token.
   ...SEGMENT_NAMES.flatMap((name, index) =>
-    Object.entries(BAD_BASE64URL).map(([what, char]): Case => ({
-      id: `2 ${what} (${JSON.stringify(char)}) inside the ${name}`,
-      expected: 'ERR_JWT_MALFORMED',
-      make: async (r) => withSegment(await issued(r), index as 0 | 1 | 2, (s) => insertMiddle(s, char)),
-    })),
+    Object.entries(BAD_BASE64URL).map(
+      ([what, char]): Case => ({
+        id: `2 ${what} (${JSON.stringify(char)}) inside the ${name}`,
+        expected: 'ERR_JWT_MALFORMED',
+        make: async (r) => withSegment(await issued(r), index as 0 | 1 | 2, (s) => insertMiddle(s, char)),
+      }),
+    ),
   ),
   { id: '2 base64 padding after the signature', expected: 'ERR_JWT_MALFORMED', make: async (r) => `${await issued(r)}==` },
   { id: '2 trailing newline', expected: 'ERR_JWT_MALFORMED', make: async (r) => `${await issued(r)}\n` },
   { id: '2 leading space', expected: 'ERR_JWT_MALFORMED', make: async (r) => ` ${await issued(r)}` },
-  { id: '2 standard base64 (+ and /) instead of base64url', expected: 'ERR_JWT_MALFORMED', make: (r) => `${header(r.alg)}.${json(claims())}.${Buffer.from([0xfb, 0xff, 0xbf]).toString('base64')}` },
+  {
+    id: '2 standard base64 (+ and /) instead of base64url',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => `${header(r.alg)}.${json(claims())}.${Buffer.from([0xfb, 0xff, 0xbf]).toString('base64')}`,
+  },
 
   // 3. Header (and payload) that is not a JSON object.
   { id: '3 header is not JSON', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, b64('not json'), json(claims())) },
   { id: '3 header is truncated JSON', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, b64(`{"alg":"${r.alg}","typ":"at+jwt"`), json(claims())) },
-  ...(['[]', '"x"', 'null', '1', 'true', '[{"alg":"ES256","typ":"at+jwt"}]'].map(
+  ...['[]', '"x"', 'null', '1', 'true', '[{"alg":"ES256","typ":"at+jwt"}]'].map(
     (text): Case => ({ id: `3 header is JSON but not an object: ${text}`, expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, b64(text), json(claims())) }),
-  )),
-  { id: '3 header bytes are not UTF-8', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, b64(Buffer.concat([Buffer.from(`{"alg":"${r.alg}","typ":"at+jwt","x":"`), Buffer.from([0xff]), Buffer.from('"}')])), json(claims())) },
+  ),
+  {
+    id: '3 header bytes are not UTF-8',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => signed(r, b64(Buffer.concat([Buffer.from(`{"alg":"${r.alg}","typ":"at+jwt","x":"`), Buffer.from([0xff]), Buffer.from('"}')])), json(claims())),
+  },
   { id: '3 payload is not JSON (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg), b64('not json')) },
-  ...(['[]', '"x"', 'null', '1'].flatMap((text): Case[] => [
+  ...['[]', '"x"', 'null', '1'].flatMap((text): Case[] => [
     { id: `3 payload is JSON but not an object, ${text} (valid signature)`, expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg), b64(text)) },
     // The shape of the payload is judged before the signature ("not JSON" is malformed with
     // either engine), so a non-object payload must not turn into a signature failure.
-    { id: `3 payload is JSON but not an object, ${text} (foreign signature)`, expected: 'ERR_JWT_MALFORMED', make: async (r) => `${header(r.alg)}.${b64(text)}.${segments(await issued(r))[2]}` },
-  ])),
+    {
+      id: `3 payload is JSON but not an object, ${text} (foreign signature)`,
+      expected: 'ERR_JWT_MALFORMED',
+      make: async (r) => `${header(r.alg)}.${b64(text)}.${segments(await issued(r))[2]}`,
+    },
+  ]),
 
   // 4. alg: none, in the spellings libraries have been caught accepting.
   { id: '4 alg none with an empty signature', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${header('none')}.${json(claims())}.` },
   { id: '4 alg none with a garbage signature', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${header('none')}.${json(claims())}.${b64('garbage')}` },
-  { id: '4 alg none with the signature of a real token', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: async (r) => `${header('none')}.${json(claims())}.${segments(await issued(r))[2]}` },
-  ...(['None', 'NONE', 'nOnE'].map((alg): Case => ({ id: `4 alg ${alg}`, expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${header(alg)}.${json(claims())}.` }))),
+  {
+    id: '4 alg none with the signature of a real token',
+    expected: 'ERR_JWT_ALG_NOT_ALLOWED',
+    make: async (r) => `${header('none')}.${json(claims())}.${segments(await issued(r))[2]}`,
+  },
+  ...['None', 'NONE', 'nOnE'].map(
+    (alg): Case => ({ id: `4 alg ${alg}`, expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${header(alg)}.${json(claims())}.` }),
+  ),
 
   // 5. Algorithms other than the pinned one.
   {
@@ -314,7 +355,11 @@ const CASES: Case[] = [
   },
   { id: '5 alg in lower case', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: (r) => signed(r, header(r.alg.toLowerCase()), json(claims())) },
   { id: '5 alg missing', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: (r) => signed(r, json({ typ: 'at+jwt' }), json(claims())) },
-  { id: '5 alg as an array holding the pinned alg', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: (r) => signed(r, json({ alg: [r.alg], typ: 'at+jwt' }), json(claims())) },
+  {
+    id: '5 alg as an array holding the pinned alg',
+    expected: 'ERR_JWT_ALG_NOT_ALLOWED',
+    make: (r) => signed(r, json({ alg: [r.alg], typ: 'at+jwt' }), json(claims())),
+  },
 
   // 6. Payload changed after signing.
   {
@@ -325,48 +370,119 @@ const CASES: Case[] = [
   {
     id: '6 exp extended, signature kept',
     expected: 'ERR_JWT_SIGNATURE_INVALID',
-    make: async (r) => withSegment(await issued(r), 1, (p) => json({ ...(JSON.parse(Buffer.from(p, 'base64url').toString()) as object), exp: FIXED_S + 10 * 365 * 86_400 })),
+    make: async (r) =>
+      withSegment(await issued(r), 1, (p) => json({ ...(JSON.parse(Buffer.from(p, 'base64url').toString()) as object), exp: FIXED_S + 10 * 365 * 86_400 })),
   },
-  { id: '6 payload of another token, signature kept', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 1, () => json(claims({ sub: 'mallory' }))) },
+  {
+    id: '6 payload of another token, signature kept',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 1, () => json(claims({ sub: 'mallory' }))),
+  },
 
   // 7. Signature changed.
   { id: '7 signature: first digit flipped', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => flip(s, 0)) },
-  { id: '7 signature: middle digits flipped', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => flip(flip(s, s.length >> 1), (s.length >> 1) + 1)) },
-  { id: '7 signature: all zero bytes of the right length', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.alloc(Buffer.from(s, 'base64url').length))) },
+  {
+    id: '7 signature: middle digits flipped',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, (s) => flip(flip(s, s.length >> 1), (s.length >> 1) + 1)),
+  },
+  {
+    id: '7 signature: all zero bytes of the right length',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.alloc(Buffer.from(s, 'base64url').length))),
+  },
   // Every byte 0xff puts r, s (ECDSA), S (EdDSA) or the RSA signature out of range for the key.
-  { id: '7 signature: all 0xff bytes of the right length', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.alloc(Buffer.from(s, 'base64url').length, 0xff))) },
-  { id: '7 signature of another token by the same key', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, () => segments(signed(r, header(r.alg), json(claims({ sub: 'bob' }))))[2]) },
+  {
+    id: '7 signature: all 0xff bytes of the right length',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.alloc(Buffer.from(s, 'base64url').length, 0xff))),
+  },
+  {
+    id: '7 signature of another token by the same key',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, () => segments(signed(r, header(r.alg), json(claims({ sub: 'bob' }))))[2]),
+  },
   // A signature of the wrong length is still just a signature that does not verify.
-  { id: '7 signature truncated to half', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.from(s, 'base64url').subarray(0, Buffer.from(s, 'base64url').length >> 1))) },
-  { id: '7 signature with three extra bytes', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.concat([Buffer.from(s, 'base64url'), Buffer.from([1, 2, 3])]))) },
+  {
+    id: '7 signature truncated to half',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.from(s, 'base64url').subarray(0, Buffer.from(s, 'base64url').length >> 1))),
+  },
+  {
+    id: '7 signature with three extra bytes',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 2, (s) => b64(Buffer.concat([Buffer.from(s, 'base64url'), Buffer.from([1, 2, 3])]))),
+  },
 
   // 8. Expiry, at a frozen clock.
   { id: '8 issued in 1970', expected: 'ERR_JWT_EXPIRED', make: async (r) => (await r.service.sign('access', { sub: 'alice', issuedAtMs: 0 })).token },
-  { id: '8 exp + leeway reached exactly (signed in the past)', expected: 'ERR_JWT_EXPIRED', make: async (r) => (await r.service.sign('access', { sub: 'alice', issuedAtMs: FIXED_MS - TTL_MS - LEEWAY_MS })).token },
+  {
+    id: '8 exp + leeway reached exactly (signed in the past)',
+    expected: 'ERR_JWT_EXPIRED',
+    make: async (r) => (await r.service.sign('access', { sub: 'alice', issuedAtMs: FIXED_MS - TTL_MS - LEEWAY_MS })).token,
+  },
   { id: '8 exp + leeway reached exactly (verified by a later clock)', via: 'late', expected: 'ERR_JWT_EXPIRED', make: issued },
-  { id: '8 expired but one second inside the leeway: accepted', expected: 'ok', make: async (r) => (await r.service.sign('access', { sub: 'alice', issuedAtMs: FIXED_MS - TTL_MS - LEEWAY_MS + 1000 })).token },
+  {
+    id: '8 expired but one second inside the leeway: accepted',
+    expected: 'ok',
+    make: async (r) => (await r.service.sign('access', { sub: 'alice', issuedAtMs: FIXED_MS - TTL_MS - LEEWAY_MS + 1000 })).token,
+  },
 
   // 9. Not before. `extra` claims are written first, and nbf is not one the service overwrites.
-  { id: '9 nbf one second beyond the leeway', expected: 'ERR_JWT_NOT_YET_VALID', make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + LEEWAY_MS / 1000 + 1 } })).token },
-  { id: '9 nbf a day ahead', expected: 'ERR_JWT_NOT_YET_VALID', make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + 86_400 } })).token },
-  { id: '9 nbf exactly at the leeway edge: accepted', expected: 'ok', make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + LEEWAY_MS / 1000 } })).token },
+  {
+    id: '9 nbf one second beyond the leeway',
+    expected: 'ERR_JWT_NOT_YET_VALID',
+    make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + LEEWAY_MS / 1000 + 1 } })).token,
+  },
+  {
+    id: '9 nbf a day ahead',
+    expected: 'ERR_JWT_NOT_YET_VALID',
+    make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + 86_400 } })).token,
+  },
+  {
+    id: '9 nbf exactly at the leeway edge: accepted',
+    expected: 'ok',
+    make: async (r) => (await r.service.sign('access', { sub: 'alice', extra: { nbf: FIXED_S + LEEWAY_MS / 1000 } })).token,
+  },
 
   // 10. Authentic tokens meant for someone else.
-  { id: '10 signed by the same key for another issuer', expected: 'ERR_JWT_ISSUER_INVALID', make: async (r) => (await r.foreignIssuer.sign('access', { sub: 'alice' })).token },
-  { id: '10 signed by the same key for another audience', expected: 'ERR_JWT_AUDIENCE_INVALID', make: async (r) => (await r.foreignAudience.sign('access', { sub: 'alice' })).token },
+  {
+    id: '10 signed by the same key for another issuer',
+    expected: 'ERR_JWT_ISSUER_INVALID',
+    make: async (r) => (await r.foreignIssuer.sign('access', { sub: 'alice' })).token,
+  },
+  {
+    id: '10 signed by the same key for another audience',
+    expected: 'ERR_JWT_AUDIENCE_INVALID',
+    make: async (r) => (await r.foreignAudience.sign('access', { sub: 'alice' })).token,
+  },
   { id: '10 iss missing', expected: 'ERR_JWT_ISSUER_INVALID', make: (r) => signed(r, header(r.alg), json(claimsWithout('iss'))) },
   { id: '10 aud missing', expected: 'ERR_JWT_AUDIENCE_INVALID', make: (r) => signed(r, header(r.alg), json(claimsWithout('aud'))) },
-  { id: '10 aud array without our audience', expected: 'ERR_JWT_AUDIENCE_INVALID', make: (r) => signed(r, header(r.alg), json(claims({ aud: ['another-api', 'third-api'] }))) },
-  { id: '10 aud array holding our audience: accepted', expected: 'ok', make: (r) => signed(r, header(r.alg), json(claims({ aud: ['another-api', AUDIENCE] }))) },
+  {
+    id: '10 aud array without our audience',
+    expected: 'ERR_JWT_AUDIENCE_INVALID',
+    make: (r) => signed(r, header(r.alg), json(claims({ aud: ['another-api', 'third-api'] }))),
+  },
+  {
+    id: '10 aud array holding our audience: accepted',
+    expected: 'ok',
+    make: (r) => signed(r, header(r.alg), json(claims({ aud: ['another-api', AUDIENCE] }))),
+  },
 
   // 11. Token type.
   { id: '11 typ JWT', expected: 'ERR_JWT_TYPE_INVALID', make: (r) => signed(r, json({ alg: r.alg, typ: 'JWT' }), json(claims())) },
   { id: '11 typ missing', expected: 'ERR_JWT_TYPE_INVALID', make: (r) => signed(r, json({ alg: r.alg }), json(claims())) },
-  { id: '11 refresh token presented as an access token', expected: 'ERR_JWT_TYPE_INVALID', make: async (r) => (await r.service.sign('refresh', { sub: 'alice', fam: 'family-1' })).token },
+  {
+    id: '11 refresh token presented as an access token',
+    expected: 'ERR_JWT_TYPE_INVALID',
+    make: async (r) => (await r.service.sign('refresh', { sub: 'alice', fam: 'family-1' })).token,
+  },
   { id: '11 access token checked as a refresh token', asRefresh: true, expected: 'ERR_JWT_TYPE_INVALID', make: issued },
 
   // 12. Required claims, in correctly signed tokens.
-  ...(['jti', 'sub', 'iat', 'exp'].map((name): Case => ({ id: `12 ${name} missing`, expected: 'ERR_JWT_CLAIM_MISSING', make: (r) => signed(r, header(r.alg), json(claimsWithout(name))) }))),
+  ...['jti', 'sub', 'iat', 'exp'].map(
+    (name): Case => ({ id: `12 ${name} missing`, expected: 'ERR_JWT_CLAIM_MISSING', make: (r) => signed(r, header(r.alg), json(claimsWithout(name))) }),
+  ),
   { id: '12 sub empty', expected: 'ERR_JWT_CLAIM_MISSING', make: (r) => signed(r, header(r.alg), json(claims({ sub: '' }))) },
   { id: '12 sub a number', expected: 'ERR_JWT_CLAIM_MISSING', make: (r) => signed(r, header(r.alg), json(claims({ sub: 42 }))) },
   { id: '12 exp a string', expected: 'ERR_JWT_CLAIM_MISSING', make: (r) => signed(r, header(r.alg), json(claims({ exp: String(FIXED_S + 60) }))) },
@@ -384,39 +500,119 @@ const CASES: Case[] = [
   { id: '14 header: 5,000 unclosed [', expected: 'ERR_JWT_MALFORMED', make: () => `${b64('['.repeat(5000))}.e30.AAAA` },
   { id: '14 header: array nested 3,000 deep', expected: 'ERR_JWT_MALFORMED', make: () => `${b64(nested(3000))}.e30.AAAA` },
   { id: '14 header: alg nested 3,000 deep', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${b64(`{"alg":${nested(3000)}}`)}.e30.AAAA` },
-  { id: '14 header: extra member nested 2,500 deep, foreign signature', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 0, () => b64(`{"alg":"${r.alg}","typ":"at+jwt","x":${nested(2500)}}`)) },
+  {
+    id: '14 header: extra member nested 2,500 deep, foreign signature',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 0, () => b64(`{"alg":"${r.alg}","typ":"at+jwt","x":${nested(2500)}}`)),
+  },
   { id: '14 payload: 5,000 unclosed [', expected: 'ERR_JWT_MALFORMED', make: async (r) => withSegment(await issued(r), 1, () => b64('['.repeat(5000))) },
-  { id: '14 payload: claim nested 2,500 deep, foreign signature', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 1, () => b64(JSON.stringify(claims()).replace(/}$/, `,"x":${nested(2500)}}`))) },
-  { id: `14 raised cap, header: alg nested ${VERY_DEEP} deep`, via: 'roomy', expected: 'ERR_JWT_ALG_NOT_ALLOWED', make: () => `${b64(`{"alg":${nested(VERY_DEEP)}}`)}.e30.AAAA` },
-  { id: `14 raised cap, header: typ nested ${VERY_DEEP} deep`, via: 'roomy', expected: 'ERR_JWT_TYPE_INVALID', make: (r) => `${b64(`{"alg":"${r.alg}","typ":${nested(VERY_DEEP)}}`)}.e30.AAAA` },
-  { id: `14 raised cap, header: extra member nested ${VERY_DEEP} deep, foreign signature`, via: 'roomy', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 0, () => b64(`{"alg":"${r.alg}","typ":"at+jwt","x":${nested(VERY_DEEP)}}`)) },
-  { id: `14 raised cap, payload: ${3 * VERY_DEEP} unclosed [`, via: 'roomy', expected: 'ERR_JWT_MALFORMED', make: async (r) => withSegment(await issued(r), 1, () => b64('['.repeat(3 * VERY_DEEP))) },
-  { id: `14 raised cap, payload: claim nested ${VERY_DEEP} deep, foreign signature`, via: 'roomy', expected: 'ERR_JWT_SIGNATURE_INVALID', make: async (r) => withSegment(await issued(r), 1, () => b64(JSON.stringify(claims()).replace(/}$/, `,"x":${nested(VERY_DEEP)}}`))) },
+  {
+    id: '14 payload: claim nested 2,500 deep, foreign signature',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 1, () => b64(JSON.stringify(claims()).replace(/}$/, `,"x":${nested(2500)}}`))),
+  },
+  {
+    id: `14 raised cap, header: alg nested ${VERY_DEEP} deep`,
+    via: 'roomy',
+    expected: 'ERR_JWT_ALG_NOT_ALLOWED',
+    make: () => `${b64(`{"alg":${nested(VERY_DEEP)}}`)}.e30.AAAA`,
+  },
+  {
+    id: `14 raised cap, header: typ nested ${VERY_DEEP} deep`,
+    via: 'roomy',
+    expected: 'ERR_JWT_TYPE_INVALID',
+    make: (r) => `${b64(`{"alg":"${r.alg}","typ":${nested(VERY_DEEP)}}`)}.e30.AAAA`,
+  },
+  {
+    id: `14 raised cap, header: extra member nested ${VERY_DEEP} deep, foreign signature`,
+    via: 'roomy',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 0, () => b64(`{"alg":"${r.alg}","typ":"at+jwt","x":${nested(VERY_DEEP)}}`)),
+  },
+  {
+    id: `14 raised cap, payload: ${3 * VERY_DEEP} unclosed [`,
+    via: 'roomy',
+    expected: 'ERR_JWT_MALFORMED',
+    make: async (r) => withSegment(await issued(r), 1, () => b64('['.repeat(3 * VERY_DEEP))),
+  },
+  {
+    id: `14 raised cap, payload: claim nested ${VERY_DEEP} deep, foreign signature`,
+    via: 'roomy',
+    expected: 'ERR_JWT_SIGNATURE_INVALID',
+    make: async (r) => withSegment(await issued(r), 1, () => b64(JSON.stringify(claims()).replace(/}$/, `,"x":${nested(VERY_DEEP)}}`))),
+  },
   // Needs the key, so it is no attack, but the verdict contract still holds for our own tokens.
-  { id: `14 raised cap, payload: aud nested ${VERY_DEEP} deep, valid signature`, via: 'roomy', expected: 'ERR_JWT_AUDIENCE_INVALID', make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims({ aud: null })).replace('"aud":null', `"aud":${nested(VERY_DEEP)}`))) },
+  {
+    id: `14 raised cap, payload: aud nested ${VERY_DEEP} deep, valid signature`,
+    via: 'roomy',
+    expected: 'ERR_JWT_AUDIENCE_INVALID',
+    make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims({ aud: null })).replace('"aud":null', `"aud":${nested(VERY_DEEP)}`))),
+  },
 
   // 15. Unicode garbage: in the token text, then inside the decoded bytes.
   ...SEGMENT_NAMES.flatMap((name, index) =>
-    Object.entries(UNICODE).map(([what, char]): Case => ({
-      id: `15 ${what} inside the ${name}`,
-      expected: 'ERR_JWT_MALFORMED',
-      make: async (r) => withSegment(await issued(r), index as 0 | 1 | 2, (s) => insertMiddle(s, char)),
-    })),
+    Object.entries(UNICODE).map(
+      ([what, char]): Case => ({
+        id: `15 ${what} inside the ${name}`,
+        expected: 'ERR_JWT_MALFORMED',
+        make: async (r) => withSegment(await issued(r), index as 0 | 1 | 2, (s) => insertMiddle(s, char)),
+      }),
+    ),
   ),
   { id: '15 nothing but emoji and dots', expected: 'ERR_JWT_MALFORMED', make: () => '😀.🔥.💩' },
   { id: '15 RTL override before the token', expected: 'ERR_JWT_MALFORMED', make: async (r) => `\u202E${await issued(r)}` },
-  { id: '15 payload bytes are not UTF-8 (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg), b64(Buffer.concat([Buffer.from('{"sub":"'), CESU_SURROGATE, Buffer.from(JSON.stringify(claims()).replace(/^\{"iss"/, '","iss"'))]))) },
-  { id: '15 payload bytes are not UTF-8 (foreign signature)', expected: 'ERR_JWT_MALFORMED', make: async (r) => withSegment(await issued(r), 1, () => b64(Buffer.concat([Buffer.from('{"sub":"'), CESU_SURROGATE, Buffer.from(JSON.stringify(claims()).replace(/^\{"iss"/, '","iss"'))]))) },
+  {
+    id: '15 payload bytes are not UTF-8 (valid signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) =>
+      signed(
+        r,
+        header(r.alg),
+        b64(Buffer.concat([Buffer.from('{"sub":"'), CESU_SURROGATE, Buffer.from(JSON.stringify(claims()).replace(/^\{"iss"/, '","iss"'))])),
+      ),
+  },
+  {
+    id: '15 payload bytes are not UTF-8 (foreign signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: async (r) =>
+      withSegment(await issued(r), 1, () =>
+        b64(Buffer.concat([Buffer.from('{"sub":"'), CESU_SURROGATE, Buffer.from(JSON.stringify(claims()).replace(/^\{"iss"/, '","iss"'))])),
+      ),
+  },
   // RFC 8259 forbids a BOM in JSON sent over the wire; a strict decoder keeps it, and JSON.parse refuses it.
-  { id: '15 header starts with a UTF-8 BOM (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, b64(Buffer.concat([BOM, Buffer.from(JSON.stringify({ alg: r.alg, typ: 'at+jwt' }))])), json(claims())) },
-  { id: '15 payload starts with a UTF-8 BOM (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg), b64(Buffer.concat([BOM, Buffer.from(JSON.stringify(claims()))]))) },
-  { id: '15 well-formed unicode inside the claims: accepted', expected: 'ok', make: (r) => signed(r, header(r.alg), json(claims({ sub: 'ali\u202Ece 😀 \u0000' }))) },
+  {
+    id: '15 header starts with a UTF-8 BOM (valid signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => signed(r, b64(Buffer.concat([BOM, Buffer.from(JSON.stringify({ alg: r.alg, typ: 'at+jwt' }))])), json(claims())),
+  },
+  {
+    id: '15 payload starts with a UTF-8 BOM (valid signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => signed(r, header(r.alg), b64(Buffer.concat([BOM, Buffer.from(JSON.stringify(claims()))]))),
+  },
+  {
+    id: '15 well-formed unicode inside the claims: accepted',
+    expected: 'ok',
+    make: (r) => signed(r, header(r.alg), json(claims({ sub: 'ali\u202Ece 😀 \u0000' }))),
+  },
 
   // 16. crit: no extension is understood, so any crit header must be refused (RFC 7515 4.1.11).
-  { id: '16 crit naming a present extension (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg, { crit: ['exp'], exp: FIXED_S + 60 }), json(claims())) },
-  { id: '16 crit b64 false (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg, { crit: ['b64'], b64: false }), json(claims())) },
+  {
+    id: '16 crit naming a present extension (valid signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => signed(r, header(r.alg, { crit: ['exp'], exp: FIXED_S + 60 }), json(claims())),
+  },
+  {
+    id: '16 crit b64 false (valid signature)',
+    expected: 'ERR_JWT_MALFORMED',
+    make: (r) => signed(r, header(r.alg, { crit: ['b64'], b64: false }), json(claims())),
+  },
   { id: '16 crit empty (valid signature)', expected: 'ERR_JWT_MALFORMED', make: (r) => signed(r, header(r.alg, { crit: [] }), json(claims())) },
-  { id: '16 crit with a foreign signature', expected: 'ERR_JWT_MALFORMED', make: async (r) => withSegment(await issued(r), 0, () => header(r.alg, { crit: ['exp'], exp: FIXED_S + 60 })) },
+  {
+    id: '16 crit with a foreign signature',
+    expected: 'ERR_JWT_MALFORMED',
+    make: async (r) => withSegment(await issued(r), 0, () => header(r.alg, { crit: ['exp'], exp: FIXED_S + 60 })),
+  },
 
   // 17. Not a string at all: verify's signature says string, callers in JS land do not care.
   ...(

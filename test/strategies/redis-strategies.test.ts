@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStrategy } from '../../strategies/create.ts';
+import type { DoubleTokenStrategy } from '../../strategies/double-token.ts';
 import type { StrategyOptionsInput } from '../../strategies/options.ts';
 import type { Issued, Strategy } from '../../strategies/types.ts';
-import type { DoubleTokenStrategy } from '../../strategies/double-token.ts';
 import { startTopology } from '../../topologies/topology.ts';
 import type { StartedTopology } from '../../topologies/types.ts';
 
@@ -26,7 +26,10 @@ function issued(result: Issued): Extract<Issued, { ok: true }> {
 
 /** Counts writes on every socket the client has open: one write per round trip (ioredis writes a pipeline at once). */
 function countRoundTrips(client: Redis | Cluster): { count: () => number; restore: () => void } {
-  const connections: Redis[] = 'nodes' in client && typeof (client as Cluster).nodes === 'function' && (client as Cluster).isCluster ? (client as Cluster).nodes('all') : [client as Redis];
+  const connections: Redis[] =
+    'nodes' in client && typeof (client as Cluster).nodes === 'function' && (client as Cluster).isCluster
+      ? (client as Cluster).nodes('all')
+      : [client as Redis];
   let writes = 0;
   const restores: (() => void)[] = [];
   for (const connection of connections) {
@@ -41,7 +44,12 @@ function countRoundTrips(client: Redis | Cluster): { count: () => number; restor
       stream.write = original;
     });
   }
-  return { count: () => writes, restore: () => restores.forEach((r) => r()) };
+  return {
+    count: () => writes,
+    restore: () => {
+      for (const r of restores) r();
+    },
+  };
 }
 
 for (const kind of KINDS) {
@@ -117,7 +125,10 @@ for (const kind of KINDS) {
         const leewayMs = 3000;
         const accessTtlMs = 60_000;
         for (const layout of ['key-per-token', 'bucketed'] as const) {
-          const strategy = await createStrategy({ name: 'blacklist', jwt: { accessTtlMs, leewayMs }, blacklist: { layout, bucketMs: 10_000, groups: 4 } }, { redis });
+          const strategy = await createStrategy(
+            { name: 'blacklist', jwt: { accessTtlMs, leewayMs }, blacklist: { layout, bucketMs: 10_000, groups: 4 } },
+            { redis },
+          );
           const user = newUser();
           const token = issued(await strategy.issue(user));
           await strategy.revoke(token.accessToken);

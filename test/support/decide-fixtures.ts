@@ -1,7 +1,7 @@
-import { loadResult, type ResultFile, type StrategyRunResult } from '../../result/schema.ts';
 import type { Evidence, LoadedResult, RunFigures } from '../../decide/evidence.ts';
 import { extractEvidence } from '../../decide/evidence.ts';
-import { normalizeRequirements, type RequirementsInput, type Requirements } from '../../decide/requirements.ts';
+import { normalizeRequirements, type Requirements, type RequirementsInput } from '../../decide/requirements.ts';
+import { loadResult, type ResultFile, type StrategyRunResult } from '../../result/schema.ts';
 
 const fixture = (name: string) => new URL(`../../reports/fixtures/${name}`, import.meta.url).pathname;
 
@@ -18,7 +18,11 @@ export function fixtureResults(): LoadedResult[] {
     variant(blacklist, { label: 'compact blacklist' }),
     variant(whitelist, { label: 'whitelist + WAIT', wait: { replicas: 1, timeoutMs: 100 } }),
     // double-token's verify never touches Redis: its own checks and the sentinel run's faults and outage.
-    variant(doubleToken, { topology: blacklist.topology, faults: blacklist.faults, checks: { ...doubleToken.checks, unavailability: blacklist.checks.unavailability! } }),
+    variant(doubleToken, {
+      topology: blacklist.topology,
+      faults: blacklist.faults,
+      checks: { ...doubleToken.checks, unavailability: blacklist.checks.unavailability! },
+    }),
   ];
   return [
     { path: 'single-quick.json', result: single },

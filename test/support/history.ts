@@ -1,6 +1,7 @@
 /** Test-only: small hand-made histories. */
-import type { Checks } from '../../result/checks.ts';
+
 import type { Checker, Op, RunInfo } from '../../harness/history.ts';
+import type { Checks } from '../../result/checks.ts';
 
 let nextId = 1;
 

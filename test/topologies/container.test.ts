@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
 import { BIN, firstStdoutLine, tokenbench } from '../cli/helpers.ts';
 import { containerBackendUnavailable } from './docker-available.ts';
 import { topologySuite } from './suite.ts';
@@ -15,7 +15,10 @@ async function containersOwnedBy(pid: number): Promise<string[]> {
 
 /** Starts `topology up ... --json` and resolves with the child and its first stdout line. */
 async function topologyUp(args: string[]) {
-  const child = execa('node', [BIN, 'topology', 'up', ...args, '--backend', 'container', '--image', image, '--json'], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
+  const child = execa('node', [BIN, 'topology', 'up', ...args, '--backend', 'container', '--image', image, '--json'], {
+    reject: false,
+    env: { TOKENBENCH_NO_INSTALL: '1' },
+  });
   const line = await firstStdoutLine(child);
   return { child, up: JSON.parse(line) as { backend: string; nodes: unknown[] } };
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTopology } from '../../topologies/topology.ts';
 import type { StartedTopology } from '../../topologies/types.ts';
 import { tokenbench } from '../cli/helpers.ts';
@@ -7,7 +7,11 @@ import { tokenbench } from '../cli/helpers.ts';
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 const EVENT_DEADLINE_MS = 60_000;
 
-const address = (t: StartedTopology, role: string) => t.nodes().filter((n) => n.role === role).map((n) => `${n.host}:${n.port}`);
+const address = (t: StartedTopology, role: string) =>
+  t
+    .nodes()
+    .filter((n) => n.role === role)
+    .map((n) => `${n.host}:${n.port}`);
 
 /** The external backend is tested against a deployment it does not own: a process topology this test starts. */
 describe.sequential('external: sentinel', () => {
@@ -44,7 +48,12 @@ describe.sequential('external: sentinel', () => {
     const fault = await external.inject({ action: 'failover' });
     const switched = await external.eventLog.waitFor('+switch-master', (e) => e.type === '+switch-master', EVENT_DEADLINE_MS, fault.ns);
     expect(switched.node).not.toBe(before!.id);
-    await external.eventLog.waitFor('a promotion seen by the ROLE poller', (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, fault.ns);
+    await external.eventLog.waitFor(
+      'a promotion seen by the ROLE poller',
+      (e) => e.type === 'role-change' && e.detail === 'replica -> primary',
+      EVENT_DEADLINE_MS,
+      fault.ns,
+    );
     await external.waitUntilReady(EVENT_DEADLINE_MS);
     expect((await external.primaries())[0]!.id).toBe(switched.node);
   });
@@ -53,7 +62,12 @@ describe.sequential('external: sentinel', () => {
     const [before] = await external.primaries();
     const fault = await external.inject({ action: 'pause', target: 'primary', forMs: 6000 });
     expect(external.nodes().find((n) => n.id === before!.id)!.state).toBe('paused');
-    await external.eventLog.waitFor('+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+    await external.eventLog.waitFor(
+      '+switch-master away from the paused primary',
+      (e) => e.type === '+switch-master' && e.node !== before!.id,
+      EVENT_DEADLINE_MS,
+      fault.ns,
+    );
     await external.heal();
     expect(external.nodes().every((n) => n.state === 'running')).toBe(true);
     await external.waitUntilReady(EVENT_DEADLINE_MS);
@@ -97,18 +111,37 @@ describe('external: data safety', () => {
 
   it('bad addresses and misplaced options are one clear error each', async () => {
     await expect(startTopology({ kind: 'single', backend: 'external' })).rejects.toThrow(/endpoints: expected the addresses of the deployment/);
-    await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['nowhere'] })).rejects.toThrow(/endpoints\[0\]: expected host:port or a redis:\/\/ URL, got 'nowhere'/);
+    await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['nowhere'] })).rejects.toThrow(
+      /endpoints\[0\]: expected host:port or a redis:\/\/ URL, got 'nowhere'/,
+    );
     await expect(startTopology({ kind: 'single', password: 'x' })).rejects.toThrow(/password: expected nothing with the process backend/);
     await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['127.0.0.1:1'] })).rejects.toThrow(/redis 127.0.0.1:1 did not answer/);
   });
 
   it('tokenbench run --redis: a short run on the external node leaves the database as it found it', async () => {
     const port = owned.nodes()[0]!.port;
-    const r = await tokenbench(['run', '--redis', `redis://127.0.0.1:${port}`, '--strategy', 'blacklist,whitelist', '--quick', '--duration', '1s', '--rate', '300', '--out', `${owned.dataDir}/out`, '--json']);
+    const r = await tokenbench([
+      'run',
+      '--redis',
+      `redis://127.0.0.1:${port}`,
+      '--strategy',
+      'blacklist,whitelist',
+      '--quick',
+      '--duration',
+      '1s',
+      '--rate',
+      '300',
+      '--out',
+      `${owned.dataDir}/out`,
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const result = JSON.parse(r.stdout) as { runs: { topology: { backend: string; kind: string }; load: { completedOps: number } }[] };
-    expect(result.runs.map((run) => run.topology)).toMatchObject([{ backend: 'external', kind: 'single' }, { backend: 'external', kind: 'single' }]);
+    expect(result.runs.map((run) => run.topology)).toMatchObject([
+      { backend: 'external', kind: 'single' },
+      { backend: 'external', kind: 'single' },
+    ]);
     expect(result.runs.every((run) => run.load.completedOps > 0)).toBe(true);
     expect(await client.dbsize()).toBe(0);
   });
@@ -129,7 +162,12 @@ describe('external: cluster', () => {
   it('finds every node and shard from one seed; keys written through it route and are removed at stop', async () => {
     const nodes = external.nodes();
     expect(nodes).toHaveLength(6);
-    expect(nodes.filter((n) => n.role === 'primary').map((n) => n.shard).sort()).toEqual([0, 1, 2]);
+    expect(
+      nodes
+        .filter((n) => n.role === 'primary')
+        .map((n) => n.shard)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     const client = external.client() as Cluster;
     try {
       for (const k of ['a', 'b', 'c', 'd']) await client.set(`${external.keyPrefix}{${k}}`, k);
@@ -140,7 +178,12 @@ describe('external: cluster', () => {
 
   it('CLUSTER FAILOVER on shard 1 hands it to its replica', async () => {
     const fault = await external.inject({ action: 'failover', target: 'shard-primary:1' });
-    const promoted = await external.eventLog.waitFor('a replica promoted', (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, fault.ns);
+    const promoted = await external.eventLog.waitFor(
+      'a replica promoted',
+      (e) => e.type === 'role-change' && e.detail === 'replica -> primary',
+      EVENT_DEADLINE_MS,
+      fault.ns,
+    );
     expect(external.nodes().find((n) => n.id === promoted.node)!.shard).toBe(1);
     await external.waitUntilReady(EVENT_DEADLINE_MS);
     await external.stop();

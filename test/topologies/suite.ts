@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import { parseInfo } from '../../topologies/redis/replies.ts';
 import { startTopology } from '../../topologies/topology.ts';
-import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
-
 
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 // A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
@@ -30,8 +29,14 @@ async function existingContainers(ids: string[]): Promise<string[]> {
 }
 
 export async function stopAndExpectNothingLeft(t: StartedTopology): Promise<void> {
-  const pids = t.nodes().map((n) => n.pid).filter((p): p is number => p !== undefined);
-  const containers = t.nodes().map((n) => n.containerId).filter((id): id is string => id !== undefined);
+  const pids = t
+    .nodes()
+    .map((n) => n.pid)
+    .filter((p): p is number => p !== undefined);
+  const containers = t
+    .nodes()
+    .map((n) => n.containerId)
+    .filter((id): id is string => id !== undefined);
   expect(pids.length + containers.length).toBeGreaterThan(0);
   if (t.backend === 'container') expect(await existingContainers(containers)).toHaveLength(containers.length);
   await t.stop();
@@ -56,7 +61,13 @@ function promotionAfter(t: StartedTopology, ns: bigint, what = 'a replica promot
 }
 
 function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<TopologyEvent> {
-  return waitForEvent(t, `${node} demoted to replica`, (e) => e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica', EVENT_DEADLINE_MS, ns);
+  return waitForEvent(
+    t,
+    `${node} demoted to replica`,
+    (e) => e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica',
+    EVENT_DEADLINE_MS,
+    ns,
+  );
 }
 
 async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record<string, string>> {
@@ -88,11 +99,20 @@ async function ready(t: StartedTopology): Promise<void> {
 
 /** The last 30 events, timed relative to `sinceNs`, appended to a failure: what the topology did meanwhile. */
 function withRecentEvents(error: unknown, t: StartedTopology, sinceNs = 0n): Error {
-  const tail = t.eventLog.snapshot().slice(-30).map((e) => `${sinceNs ? `${(Number(e.ns - sinceNs) / 1e6).toFixed(0)} ms ` : ''}${e.source} ${e.type} ${e.node ?? ''} ${e.detail ?? ''}`.trim());
+  const tail = t.eventLog
+    .snapshot()
+    .slice(-30)
+    .map((e) => `${sinceNs ? `${(Number(e.ns - sinceNs) / 1e6).toFixed(0)} ms ` : ''}${e.source} ${e.type} ${e.node ?? ''} ${e.detail ?? ''}`.trim());
   return new Error(`${(error as Error).message}\nlast events (ms after the fault):\n  ${tail.join('\n  ')}`);
 }
 
-async function waitForEvent(t: StartedTopology, what: string, predicate: (e: TopologyEvent) => boolean, timeoutMs: number, sinceNs: bigint): Promise<TopologyEvent> {
+async function waitForEvent(
+  t: StartedTopology,
+  what: string,
+  predicate: (e: TopologyEvent) => boolean,
+  timeoutMs: number,
+  sinceNs: bigint,
+): Promise<TopologyEvent> {
   try {
     return await t.eventLog.waitFor(what, predicate, timeoutMs, sinceNs);
   } catch (error) {
@@ -155,7 +175,10 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const promoted = await promotionAfter(t, fault.ns);
       const switched = await waitForEvent(t, '+switch-master', (e) => e.type === '+switch-master', EVENT_DEADLINE_MS, fault.ns);
       expect(switched.node).toBe(promoted.node);
-      const events = t.eventLog.snapshot().filter((e) => e.ns >= fault.ns).map((e) => e.type);
+      const events = t.eventLog
+        .snapshot()
+        .filter((e) => e.ns >= fault.ns)
+        .map((e) => e.type);
       expect(events).toContain('+sdown');
       expect(events).toContain('+odown');
       await ready(t);
@@ -175,7 +198,13 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
       const [before] = await t.primaries();
       const fault = await t.inject({ action: 'pause', target: 'primary' });
       expect(fault.node).toBe(before!.id);
-      await waitForEvent(t, '+switch-master away from the paused primary', (e) => e.type === '+switch-master' && e.node !== before!.id, EVENT_DEADLINE_MS, fault.ns);
+      await waitForEvent(
+        t,
+        '+switch-master away from the paused primary',
+        (e) => e.type === '+switch-master' && e.node !== before!.id,
+        EVENT_DEADLINE_MS,
+        fault.ns,
+      );
       const resumed = await t.inject({ action: 'resume' });
       await demotionOf(t, before!.id, resumed.ns);
       await ready(t);
@@ -212,7 +241,12 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
     it('is ready: 3 shards x 1 replica, cluster_state:ok, keys routed', async () => {
       const nodes = t.nodes();
       expect(nodes).toHaveLength(6);
-      expect(nodes.filter((n) => n.role === 'primary').map((n) => n.shard).sort()).toEqual([0, 1, 2]);
+      expect(
+        nodes
+          .filter((n) => n.role === 'primary')
+          .map((n) => n.shard)
+          .sort(),
+      ).toEqual([0, 1, 2]);
       expect((await t.primaries()).length).toBe(3);
       const client = t.client() as Cluster;
       try {

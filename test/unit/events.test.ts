@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventLog } from '../../topologies/events.ts';
 import { WaitTimeoutError } from '../../core/errors.ts';
+import { EventLog } from '../../topologies/events.ts';
 
 describe('EventLog', () => {
   it('replays the past to a late subscriber, then follows live events until closed', async () => {

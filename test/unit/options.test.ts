@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../../core/errors.ts';
-import { normalizeTopologyOptions } from '../../topologies/options.ts';
 import { parseDurationMs } from '../../core/duration.ts';
+import { InvalidOptionError } from '../../core/errors.ts';
+import { DEFAULT_CLIENT_OPTIONS, resolveClientOptions } from '../../topologies/client.ts';
 import { checkFaultSpec } from '../../topologies/faults.ts';
-import { resolveClientOptions, DEFAULT_CLIENT_OPTIONS } from '../../topologies/client.ts';
+import { normalizeTopologyOptions } from '../../topologies/options.ts';
 
 function errorOf(fn: () => unknown): InvalidOptionError {
   try {
@@ -18,7 +18,16 @@ function errorOf(fn: () => unknown): InvalidOptionError {
 describe('topology options', () => {
   it('fills the documented defaults', () => {
     const sentinel = normalizeTopologyOptions({ kind: 'sentinel' });
-    expect(sentinel).toMatchObject({ kind: 'sentinel', replicas: 2, sentinels: 3, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 2000, persistence: 'none', backend: 'process' });
+    expect(sentinel).toMatchObject({
+      kind: 'sentinel',
+      replicas: 2,
+      sentinels: 3,
+      quorum: 2,
+      downAfterMs: 1000,
+      failoverTimeoutMs: 2000,
+      persistence: 'none',
+      backend: 'process',
+    });
     const cluster = normalizeTopologyOptions({ kind: 'cluster' });
     expect(cluster).toMatchObject({ shards: 3, replicasPerShard: 1, nodeTimeoutMs: 1000 });
   });
@@ -48,7 +57,7 @@ describe('topology options', () => {
     expect(error.message).toContain("'ring'");
   });
 
-  it('speaks the caller\'s names through the label', () => {
+  it("speaks the caller's names through the label", () => {
     const error = errorOf(() => normalizeTopologyOptions({ kind: 'cluster', shards: 1 }, (p) => `--${String(p[0])}`));
     expect(error.message).toMatch(/^--shards: expected an integer >= 3/);
   });
@@ -89,7 +98,11 @@ describe('fault specs', () => {
 describe('client options', () => {
   it('starts from the documented defaults and lets the caller override', () => {
     expect(resolveClientOptions()).toEqual(DEFAULT_CLIENT_OPTIONS);
-    expect(resolveClientOptions({ failoverDetector: false, commandTimeout: 250 })).toMatchObject({ failoverDetector: false, commandTimeout: 250, maxRetriesPerRequest: 1 });
+    expect(resolveClientOptions({ failoverDetector: false, commandTimeout: 250 })).toMatchObject({
+      failoverDetector: false,
+      commandTimeout: 250,
+      maxRetriesPerRequest: 1,
+    });
   });
 
   it('rejects unknown and wrong options', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { slotRanges, CLUSTER_SLOTS } from '../../topologies/owned/cluster.ts';
-import { parseClusterNodes } from '../../topologies/redis/replies.ts';
-import { pairsToObject, parseInfo } from '../../topologies/redis/replies.ts';
+import { CLUSTER_SLOTS, slotRanges } from '../../topologies/owned/cluster.ts';
 import { compareVersions, parseServerVersion } from '../../topologies/process/redis-binary.ts';
+import { pairsToObject, parseClusterNodes, parseInfo } from '../../topologies/redis/replies.ts';
 
 describe('CLUSTER NODES parsing', () => {
   const text = [
@@ -14,7 +13,15 @@ describe('CLUSTER NODES parsing', () => {
 
   it('reads id, port, flags, primary and slot ranges', () => {
     const [a, b, c] = parseClusterNodes(text);
-    expect(a).toEqual({ id: 'e7d1eec', host: '127.0.0.1', port: 30001, flags: ['myself', 'master'], primaryId: undefined, linkState: 'connected', slots: [[0, 5460]] });
+    expect(a).toEqual({
+      id: 'e7d1eec',
+      host: '127.0.0.1',
+      port: 30001,
+      flags: ['myself', 'master'],
+      primaryId: undefined,
+      linkState: 'connected',
+      slots: [[0, 5460]],
+    });
     expect(b!.flags).toContain('fail');
     expect(b!.slots).toEqual([[5461, 10922]]); // migrating markers are not owned slots
     expect(c!.primaryId).toBe('e7d1eec');
@@ -35,13 +42,21 @@ describe('slot ranges', () => {
       expect(ranges.at(-1)![1]).toBe(CLUSTER_SLOTS - 1);
       for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBe(ranges[i - 1]![1] + 1);
     }
-    expect(slotRanges(3)).toEqual([[0, 5460], [5461, 10922], [10923, 16383]]);
+    expect(slotRanges(3)).toEqual([
+      [0, 5460],
+      [5461, 10922],
+      [10923, 16383],
+    ]);
   });
 });
 
 describe('INFO and RESP2 pairs', () => {
   it('parses INFO sections', () => {
-    expect(parseInfo('# Replication\r\nrole:slave\r\nmaster_port:6379\r\nmaster_link_status:up\r\n')).toEqual({ role: 'slave', master_port: '6379', master_link_status: 'up' });
+    expect(parseInfo('# Replication\r\nrole:slave\r\nmaster_port:6379\r\nmaster_link_status:up\r\n')).toEqual({
+      role: 'slave',
+      master_port: '6379',
+      master_link_status: 'up',
+    });
   });
   it('turns [k, v, k, v] into an object', () => {
     expect(pairsToObject(['name', 'x', 'port', '1'])).toEqual({ name: 'x', port: '1' });
@@ -50,7 +65,10 @@ describe('INFO and RESP2 pairs', () => {
 
 describe('server versions', () => {
   it('reads Redis and Valkey', () => {
-    expect(parseServerVersion('Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c971a948f0')).toEqual({ flavor: 'redis', version: '7.0.15' });
+    expect(parseServerVersion('Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c971a948f0')).toEqual({
+      flavor: 'redis',
+      version: '7.0.15',
+    });
     expect(parseServerVersion('Valkey server v=8.0.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=1')).toEqual({ flavor: 'valkey', version: '8.0.1' });
     expect(parseServerVersion('nope')).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { ServerStartError } from '../../core/errors.ts';
-import { ManagedServer, type Launched, type ServerLauncher, type ServerSpec } from '../server.ts';
+import { type Launched, ManagedServer, type ServerLauncher, type ServerSpec } from '../server.ts';
 import { containerRuntime, ensureImage, firstLine, LABEL_NODE, loadTestcontainers, ownerLabels } from './docker.ts';
 import { trackContainer, untrackContainer } from './registry.ts';
 

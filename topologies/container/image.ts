@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { InvalidOptionError, TokenbenchError } from '../../core/errors.ts';
 import { resolveRedisServer, which } from '../process/redis-binary.ts';
-import { containerRuntime, firstLine, imagePresent, loadTestcontainers, LOCAL_IMAGE } from './docker.ts';
+import { containerRuntime, firstLine, imagePresent, LOCAL_IMAGE, loadTestcontainers } from './docker.ts';
 
 export interface BuiltImage {
   tag: string;
@@ -37,7 +37,9 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   if (result.exitCode !== 0) {
     // A static binary says "not a dynamic executable": nothing to copy.
     if (/not a dynamic executable/.test(`${result.stdout}${result.stderr}`)) return [];
-    throw new ImageBuildError(`ldd ${binary} failed (${firstLine(result.stderr || result.stdout || result.message)}); tokenbench image build needs Linux and glibc's ldd`);
+    throw new ImageBuildError(
+      `ldd ${binary} failed (${firstLine(result.stderr || result.stdout || result.message)}); tokenbench image build needs Linux and glibc's ldd`,
+    );
   }
   return parseLdd(result.stdout);
 }
@@ -55,7 +57,8 @@ export function checkImageTag(tag: string): string {
 export async function buildLocalImage(options: { tag?: string; redisServer?: string } = {}): Promise<BuiltImage> {
   const began = performance.now();
   const tag = checkImageTag(options.tag ?? LOCAL_IMAGE);
-  if (process.platform !== 'linux') throw new ImageBuildError(`tokenbench image build copies Linux binaries into the image; on ${process.platform}, use --image redis:7.4`);
+  if (process.platform !== 'linux')
+    throw new ImageBuildError(`tokenbench image build copies Linux binaries into the image; on ${process.platform}, use --image redis:7.4`);
   const server = await resolveRedisServer(options.redisServer ?? 'redis-server');
   const client = await containerRuntime();
   const binaries = [server.path, which('redis-cli'), which('sh')].filter((p): p is string => p !== undefined).map((p) => realpathSync(p));
@@ -73,7 +76,11 @@ export async function buildLocalImage(options: { tag?: string; redisServer?: str
       bytes += statSync(file).size;
     }
     // The image's PATH: redis-server and sh where a container expects them, whatever the host calls them.
-    for (const [name, source] of [['redis-server', server.path], ['redis-cli', which('redis-cli')], ['sh', which('sh')]] as const) {
+    for (const [name, source] of [
+      ['redis-server', server.path],
+      ['redis-cli', which('redis-cli')],
+      ['sh', which('sh')],
+    ] as const) {
       if (!source) continue;
       mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
       copyFileSync(realpathSync(source), join(root, 'usr/local/bin', name));
@@ -96,9 +103,14 @@ export async function buildLocalImage(options: { tag?: string; redisServer?: str
     });
     // Prove it runs: the version the image reports must be the host's.
     const { GenericContainer } = await loadTestcontainers();
-    const probe = await new GenericContainer(tag).withEntrypoint(['redis-server']).withCommand(['--version']).withNetworkMode('none').start().catch((error: unknown) => {
-      throw new ImageBuildError(`image ${tag} was imported but does not run: ${firstLine(error)}`);
-    });
+    const probe = await new GenericContainer(tag)
+      .withEntrypoint(['redis-server'])
+      .withCommand(['--version'])
+      .withNetworkMode('none')
+      .start()
+      .catch((error: unknown) => {
+        throw new ImageBuildError(`image ${tag} was imported but does not run: ${firstLine(error)}`);
+      });
     await probe.stop({ timeout: 0 }).catch(() => {});
     return { tag, redisVersion: server.version, files: [...files], bytes, ms: performance.now() - began };
   } catch (error) {

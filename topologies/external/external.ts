@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
-import { accessOptions, createClient, type Access, type ClientOptions, type ClientTarget, type Endpoint } from '../client.ts';
 import { FaultError, InvalidOptionError, TokenbenchError } from '../../core/errors.ts';
+import { type Access, accessOptions, type ClientOptions, type ClientTarget, createClient, type Endpoint } from '../client.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';
 import { pairsToObject, parseClusterNodes, parseInfo } from '../redis/replies.ts';
 import { RolePoller } from '../redis/role-poller.ts';
 import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../redis/sentinel-messages.ts';
-import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 import { ADMIN_CONNECTION } from '../server.ts';
+import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 import { waitUntil } from '../wait.ts';
 
 export class ExistingDataError extends TokenbenchError {
@@ -40,7 +40,8 @@ export function parseEndpoint(text: string): Endpoint & { username?: string; pas
   if (/^rediss?:\/\//.test(text)) {
     const url = new URL(text);
     // Cluster has only database 0; one rule for all kinds keeps the empty-database check honest.
-    if (url.pathname.length > 1 && url.pathname !== '/0') throw new InvalidOptionError('--redis', 'a URL to database 0 (tokenbench always uses database 0)', text);
+    if (url.pathname.length > 1 && url.pathname !== '/0')
+      throw new InvalidOptionError('--redis', 'a URL to database 0 (tokenbench always uses database 0)', text);
     return {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port ? Number(url.port) : 6379,
@@ -149,7 +150,8 @@ export class ExternalTopology implements StartedTopology {
   /** Finds every node from the seeds: the deployment as it is now, ids assigned in a stable order. */
   async #discover(): Promise<void> {
     if (this.kind === 'single') {
-      if (this.#seeds.length !== 1) throw new InvalidOptionError('topology.endpoints', 'exactly one address for a single node (--redis)', this.options.endpoints);
+      if (this.#seeds.length !== 1)
+        throw new InvalidOptionError('topology.endpoints', 'exactly one address for a single node (--redis)', this.options.endpoints);
       const seed = this.#seeds[0]!;
       this.#data = [{ id: 'redis-0', role: 'primary', ...seed, state: 'running', admin: await this.#connect(seed, 'redis') }];
       return;
@@ -161,11 +163,24 @@ export class ExternalTopology implements StartedTopology {
       const first = this.#sentinels[0]!.admin;
       const name = this.masterName!;
       const master = (await first.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name).catch(() => null)) as string[] | null;
-      if (!master) throw new InvalidOptionError('--master-name', `a name the sentinels monitor (SENTINEL MASTERS on ${this.#seeds[0]!.host}:${this.#seeds[0]!.port})`, name);
-      const replicas = ((await first.call('SENTINEL', 'REPLICAS', name)) as unknown[]).map(pairsToObject).filter((r) => !/s_down|o_down|disconnected/.test(r.flags ?? ''));
+      if (!master)
+        throw new InvalidOptionError(
+          '--master-name',
+          `a name the sentinels monitor (SENTINEL MASTERS on ${this.#seeds[0]!.host}:${this.#seeds[0]!.port})`,
+          name,
+        );
+      const replicas = ((await first.call('SENTINEL', 'REPLICAS', name)) as unknown[])
+        .map(pairsToObject)
+        .filter((r) => !/s_down|o_down|disconnected/.test(r.flags ?? ''));
       const addresses = [{ host: master[0]!, port: Number(master[1]) }, ...replicas.map((r) => ({ host: r.ip!, port: Number(r.port) }))];
       for (const [i, address] of addresses.entries()) {
-        this.#data.push({ id: `redis-${i}`, role: i === 0 ? 'primary' : 'replica', ...address, state: 'running', admin: await this.#connect(address, 'redis') });
+        this.#data.push({
+          id: `redis-${i}`,
+          role: i === 0 ? 'primary' : 'replica',
+          ...address,
+          state: 'running',
+          admin: await this.#connect(address, 'redis'),
+        });
       }
       return;
     }
@@ -180,7 +195,14 @@ export class ExternalTopology implements StartedTopology {
       const shard = masters.findIndex((m) => m.id === (line.primaryId ?? line.id));
       // A node that announces no address is reached where the seed was.
       const address = { host: line.host || seed.host, port: line.port };
-      this.#data.push({ id: `redis-${i}`, role: line.flags.includes('master') ? 'primary' : 'replica', ...address, ...(shard >= 0 && { shard }), state: 'running', admin: await this.#connect(address, 'cluster node') });
+      this.#data.push({
+        id: `redis-${i}`,
+        role: line.flags.includes('master') ? 'primary' : 'replica',
+        ...address,
+        ...(shard >= 0 && { shard }),
+        state: 'running',
+        admin: await this.#connect(address, 'cluster node'),
+      });
     }
   }
 
@@ -234,20 +256,40 @@ export class ExternalTopology implements StartedTopology {
   }
 
   nodes(): readonly RedisNode[] {
-    return [...this.#data, ...this.#sentinels].map(({ id, role, host, port, shard, state }) => ({ id, role, host, port, state, ...(shard !== undefined && { shard }) }));
+    return [...this.#data, ...this.#sentinels].map(({ id, role, host, port, shard, state }) => ({
+      id,
+      role,
+      host,
+      port,
+      state,
+      ...(shard !== undefined && { shard }),
+    }));
   }
 
   async primaries(): Promise<RedisNode[]> {
     if (this.kind === 'sentinel') {
-      const answers = await Promise.all(this.#sentinels.map((s) => s.admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName!).then((r) => Number((r as string[])[1]), () => undefined)));
+      const answers = await Promise.all(
+        this.#sentinels.map((s) =>
+          s.admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName!).then(
+            (r) => Number((r as string[])[1]),
+            () => undefined,
+          ),
+        ),
+      );
       const port = majorityPort(answers, this.#sentinels.length);
       const node = port === undefined ? undefined : this.#data.find((n) => n.port === port);
-      return node ? this.nodes().filter((n) => n.id === node.id).map((n) => ({ ...n, role: 'primary' as const })) : [];
+      return node
+        ? this.nodes()
+            .filter((n) => n.id === node.id)
+            .map((n) => ({ ...n, role: 'primary' as const }))
+        : [];
     }
     if (this.kind === 'cluster') {
       const lines = await this.#clusterNodes();
       const ports = new Set(lines.filter((l) => l.flags.includes('master') && !l.flags.includes('fail') && l.slots.length > 0).map((l) => l.port));
-      return this.nodes().filter((n) => n.role !== 'sentinel' && ports.has(n.port)).map((n) => ({ ...n, role: 'primary' as const }));
+      return this.nodes()
+        .filter((n) => n.role !== 'sentinel' && ports.has(n.port))
+        .map((n) => ({ ...n, role: 'primary' as const }));
     }
     return this.nodes().map((n) => ({ ...n, role: 'primary' as const }));
   }
@@ -271,26 +313,30 @@ export class ExternalTopology implements StartedTopology {
 
   /** Ready: single answers PING; sentinels agree on a primary that says so and whose replicas are linked; every cluster node says cluster_state:ok. */
   async waitUntilReady(timeoutMs = this.options.readyTimeoutMs, signal?: AbortSignal): Promise<void> {
-    await waitUntil(`external ${this.kind} ready`, async () => {
-      if (this.kind === 'single') return { done: (await this.#data[0]!.admin.ping()) === 'PONG', seen: 'no PONG' };
-      if (this.kind === 'cluster') {
-        for (const node of this.#data.filter((n) => n.state === 'running')) {
-          const info = parseInfo(String(await node.admin.call('CLUSTER', 'INFO')));
-          if (info.cluster_state !== 'ok') return { done: false, seen: `${node.id} cluster_state:${info.cluster_state}` };
+    await waitUntil(
+      `external ${this.kind} ready`,
+      async () => {
+        if (this.kind === 'single') return { done: (await this.#data[0]!.admin.ping()) === 'PONG', seen: 'no PONG' };
+        if (this.kind === 'cluster') {
+          for (const node of this.#data.filter((n) => n.state === 'running')) {
+            const info = parseInfo(String(await node.admin.call('CLUSTER', 'INFO')));
+            if (info.cluster_state !== 'ok') return { done: false, seen: `${node.id} cluster_state:${info.cluster_state}` };
+          }
+          return { done: true, seen: 'ready' };
+        }
+        const [primary] = await this.primaries();
+        if (!primary) return { done: false, seen: 'the sentinels name no primary by majority' };
+        const node = this.#data.find((n) => n.id === primary.id)!;
+        const info = parseInfo(await node.admin.info('replication'));
+        if (info.role !== 'master') return { done: false, seen: `${node.id} says role:${info.role}` };
+        for (const replica of this.#data.filter((n) => n !== node && n.state === 'running')) {
+          const r = parseInfo(await replica.admin.info('replication'));
+          if (r.master_link_status !== 'up') return { done: false, seen: `${replica.id} master_link_status:${r.master_link_status ?? r.role}` };
         }
         return { done: true, seen: 'ready' };
-      }
-      const [primary] = await this.primaries();
-      if (!primary) return { done: false, seen: 'the sentinels name no primary by majority' };
-      const node = this.#data.find((n) => n.id === primary.id)!;
-      const info = parseInfo(await node.admin.info('replication'));
-      if (info.role !== 'master') return { done: false, seen: `${node.id} says role:${info.role}` };
-      for (const replica of this.#data.filter((n) => n !== node && n.state === 'running')) {
-        const r = parseInfo(await replica.admin.info('replication'));
-        if (r.master_link_status !== 'up') return { done: false, seen: `${replica.id} master_link_status:${r.master_link_status ?? r.role}` };
-      }
-      return { done: true, seen: 'ready' };
-    }, { timeoutMs, intervalMs: 50, ...(signal && { signal }) });
+      },
+      { timeoutMs, intervalMs: 50, ...(signal && { signal }) },
+    );
   }
 
   async waitUntilSettled(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
@@ -301,7 +347,9 @@ export class ExternalTopology implements StartedTopology {
   async inject(fault: FaultSpec): Promise<InjectedFault> {
     const { action, target } = checkFaultSpec(fault);
     if (action === 'kill' || action === 'restart') {
-      throw new FaultError(`${action} ${target}: the external backend does not own its servers; it can fail over (failover) and pause clients (pause, CLIENT PAUSE for the fault's window); kill and restart need --backend process or container`);
+      throw new FaultError(
+        `${action} ${target}: the external backend does not own its servers; it can fail over (failover) and pause clients (pause, CLIENT PAUSE for the fault's window); kill and restart need --backend process or container`,
+      );
     }
     const node = await this.#resolve(target, action);
     // As in the owned backends: a pause dates from its delivery, a resume or failover from its issue.
@@ -347,7 +395,9 @@ export class ExternalTopology implements StartedTopology {
     const left = (node.pausedUntil ?? 0) - performance.now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     const ended = process.hrtime.bigint();
-    await waitUntil(`${node.id} answering again after its CLIENT PAUSE`, async () => ({ done: (await node.admin.ping()) === 'PONG', seen: 'no PONG' }), { timeoutMs: this.options.readyTimeoutMs });
+    await waitUntil(`${node.id} answering again after its CLIENT PAUSE`, async () => ({ done: (await node.admin.ping()) === 'PONG', seen: 'no PONG' }), {
+      timeoutMs: this.options.readyTimeoutMs,
+    });
     node.state = 'running';
     delete node.pausedUntil;
     return ended;
@@ -364,7 +414,7 @@ export class ExternalTopology implements StartedTopology {
     if (target === 'primary' || target === 'replica' || target.startsWith('shard-primary:')) {
       const primaries = await this.primaries();
       const shard = target.startsWith('shard-primary:') ? Number(target.slice('shard-primary:'.length)) : 0;
-      const primary = this.kind === 'cluster' ? primaries.find((p) => p.shard === shard) ?? primaries.find(() => shard === 0) : primaries[0];
+      const primary = this.kind === 'cluster' ? (primaries.find((p) => p.shard === shard) ?? primaries.find(() => shard === 0)) : primaries[0];
       const node = primary && this.#data.find((n) => n.id === primary.id);
       if (!node) return fail('no primary is known right now');
       if (target !== 'replica') return node;

@@ -3,16 +3,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
-import { createClient, type ClientOptions, type ClientTarget } from '../client.ts';
 import { FaultError } from '../../core/errors.ts';
+import { type ClientOptions, type ClientTarget, createClient } from '../client.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';
-import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 import { trackDir, untrackDir } from '../process/registry.ts';
-import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
 import type { ObservedRole } from '../redis/replies.ts';
 import { RolePoller } from '../redis/role-poller.ts';
+import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
+import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 
 export const DATA_DIR_PREFIX = 'tokenbench-';
 
@@ -67,7 +67,11 @@ export abstract class OwnedTopology implements StartedTopology {
   protected dataNodeConfig(server: { id: string }, port: number): string[] {
     const o = this.options;
     const persistence =
-      o.persistence === 'aof' ? ['appendonly yes', 'appendfsync everysec', 'save ""'] : o.persistence === 'rdb' ? ['appendonly no'] : ['appendonly no', 'save ""'];
+      o.persistence === 'aof'
+        ? ['appendonly yes', 'appendfsync everysec', 'save ""']
+        : o.persistence === 'rdb'
+          ? ['appendonly no']
+          : ['appendonly no', 'save ""'];
     return [
       `port ${port}`,
       'bind 127.0.0.1',
@@ -224,7 +228,14 @@ export abstract class OwnedTopology implements StartedTopology {
         fail(`no running replica of ${primary.id}`)
       );
     }
-    return this.serverById(target) ?? fail(`no such node; nodes are ${this.nodes().map((n) => n.id).join(', ')}`);
+    return (
+      this.serverById(target) ??
+      fail(
+        `no such node; nodes are ${this.nodes()
+          .map((n) => n.id)
+          .join(', ')}`,
+      )
+    );
   }
 
   /** The current primary a target names. Cluster overrides for shards. */
@@ -254,8 +265,7 @@ export abstract class OwnedTopology implements StartedTopology {
     if (!this.options.keep) {
       rmSync(this.dataDir, { recursive: true, force: true });
       untrackDir(this.dataDir);
-    }
-    else writeFileSync(join(this.dataDir, 'owner.json'), `${JSON.stringify({ pid: process.pid, kept: true })}\n`);
+    } else writeFileSync(join(this.dataDir, 'owner.json'), `${JSON.stringify({ pid: process.pid, kept: true })}\n`);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

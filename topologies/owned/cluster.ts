@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import type { ClientTarget } from '../client.ts';
 import { FaultError } from '../../core/errors.ts';
+import type { ClientTarget } from '../client.ts';
 import type { ClusterOptions } from '../options.ts';
+import { compareVersions } from '../process/redis-binary.ts';
+import { type ClusterNodeLine, parseClusterNodes, parseInfo } from '../redis/replies.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
-import { compareVersions } from '../process/redis-binary.ts';
-import type { ManagedServer, ServerLauncher } from '../server.ts';
-import { type ClusterNodeLine, parseClusterNodes, parseInfo } from '../redis/replies.ts';
 import { OwnedTopology } from './base.ts';
 
 export const CLUSTER_SLOTS = 16384;
@@ -94,14 +94,18 @@ export class ClusterTopology extends OwnedTopology {
     await Promise.all(this.dataServers.slice(1).map((s) => first.admin().call('CLUSTER', 'MEET', s.host, String(s.port), String(s.busPort))));
     const ids = await Promise.all(this.dataServers.map(async (s) => String(await s.admin().call('CLUSTER', 'MYID'))));
     const total = this.dataServers.length;
-    await waitUntil(`every cluster node knowing all ${total} nodes`, async () => {
-      for (const s of this.dataServers) {
-        const lines = parseClusterNodes(String(await s.admin().call('CLUSTER', 'NODES')));
-        const known = lines.filter((l) => !l.flags.includes('handshake') && !l.flags.includes('noaddr')).length;
-        if (known < total) return { done: false, seen: `${s.id} knows ${known}/${total}` };
-      }
-      return { done: true, seen: '' };
-    }, { timeoutMs: this.options.readyTimeoutMs, intervalMs: 20, ...(signal && { signal }) });
+    await waitUntil(
+      `every cluster node knowing all ${total} nodes`,
+      async () => {
+        for (const s of this.dataServers) {
+          const lines = parseClusterNodes(String(await s.admin().call('CLUSTER', 'NODES')));
+          const known = lines.filter((l) => !l.flags.includes('handshake') && !l.flags.includes('noaddr')).length;
+          if (known < total) return { done: false, seen: `${s.id} knows ${known}/${total}` };
+        }
+        return { done: true, seen: '' };
+      },
+      { timeoutMs: this.options.readyTimeoutMs, intervalMs: 20, ...(signal && { signal }) },
+    );
     await Promise.all(
       replicas.map((r, k) => {
         const shard = k % shards;
@@ -186,37 +190,41 @@ export class ClusterTopology extends OwnedTopology {
    * linked to its primary, and each shard has exactly one primary.
    */
   async waitUntilReady(timeoutMs = this.options.readyTimeoutMs, signal?: AbortSignal): Promise<void> {
-    await waitUntil('cluster ready (cluster_state:ok everywhere, replicas linked)', async () => {
-      const running = this.dataServers.filter((s) => s.state === 'running');
-      for (const s of running) {
-        const info = parseInfo(String(await s.admin().call('CLUSTER', 'INFO')));
-        if (info.cluster_state !== 'ok' || Number(info.cluster_slots_ok) !== CLUSTER_SLOTS) {
-          return { done: false, seen: `${s.id} cluster_state:${info.cluster_state} cluster_slots_ok:${info.cluster_slots_ok}` };
+    await waitUntil(
+      'cluster ready (cluster_state:ok everywhere, replicas linked)',
+      async () => {
+        const running = this.dataServers.filter((s) => s.state === 'running');
+        for (const s of running) {
+          const info = parseInfo(String(await s.admin().call('CLUSTER', 'INFO')));
+          if (info.cluster_state !== 'ok' || Number(info.cluster_slots_ok) !== CLUSTER_SLOTS) {
+            return { done: false, seen: `${s.id} cluster_state:${info.cluster_state} cluster_slots_ok:${info.cluster_slots_ok}` };
+          }
+          const replication = parseInfo(await s.admin().info('replication'));
+          if (replication.role === 'slave' && replication.master_link_status !== 'up') {
+            return { done: false, seen: `${s.id} master_link_status:${replication.master_link_status}` };
+          }
         }
-        const replication = parseInfo(await s.admin().info('replication'));
-        if (replication.role === 'slave' && replication.master_link_status !== 'up') {
-          return { done: false, seen: `${s.id} master_link_status:${replication.master_link_status}` };
+        // Every node must hold the same map: a restarted old primary answers cluster_state:ok from its
+        // stale nodes.conf until gossip demotes it.
+        let agreed: string | undefined;
+        for (const s of running) {
+          const lines = parseClusterNodes(String(await s.admin().call('CLUSTER', 'NODES')));
+          const me = lines.find((l) => l.flags.includes('myself'));
+          if (me?.flags.includes('master') && me.slots.length === 0) return { done: false, seen: `${s.id} is a primary without slots` };
+          const map = lines
+            .filter((l) => l.flags.includes('master') && !l.flags.includes('fail') && l.slots.length > 0)
+            .map((l) => `${l.port}:${l.slots.map(([a, b]) => `${a}-${b}`).join(',')}`)
+            .sort()
+            .join(' ');
+          if (agreed !== undefined && map !== agreed) return { done: false, seen: `${s.id} disagrees on the slot map` };
+          agreed = map;
         }
-      }
-      // Every node must hold the same map: a restarted old primary answers cluster_state:ok from its
-      // stale nodes.conf until gossip demotes it.
-      let agreed: string | undefined;
-      for (const s of running) {
-        const lines = parseClusterNodes(String(await s.admin().call('CLUSTER', 'NODES')));
-        const me = lines.find((l) => l.flags.includes('myself'));
-        if (me?.flags.includes('master') && me.slots.length === 0) return { done: false, seen: `${s.id} is a primary without slots` };
-        const map = lines
-          .filter((l) => l.flags.includes('master') && !l.flags.includes('fail') && l.slots.length > 0)
-          .map((l) => `${l.port}:${l.slots.map(([a, b]) => `${a}-${b}`).join(',')}`)
-          .sort()
-          .join(' ');
-        if (agreed !== undefined && map !== agreed) return { done: false, seen: `${s.id} disagrees on the slot map` };
-        agreed = map;
-      }
-      const primaries = agreed ? agreed.split(' ').length : 0;
-      if (primaries !== this.options.shards) return { done: false, seen: `${primaries}/${this.options.shards} shards have a primary` };
-      return { done: true, seen: 'ready' };
-    }, { timeoutMs, intervalMs: 50, ...(signal && { signal }) });
+        const primaries = agreed ? agreed.split(' ').length : 0;
+        if (primaries !== this.options.shards) return { done: false, seen: `${primaries}/${this.options.shards} shards have a primary` };
+        return { done: true, seen: 'ready' };
+      },
+      { timeoutMs, intervalMs: 50, ...(signal && { signal }) },
+    );
   }
 
   protected clientTarget(): ClientTarget {

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { ClientTarget } from '../client.ts';
 import { FaultError } from '../../core/errors.ts';
+import type { ClientTarget } from '../client.ts';
 import type { SentinelOptions } from '../options.ts';
-import type { RedisNode } from '../types.ts';
-import { waitUntil } from '../wait.ts';
-import type { ManagedServer, ServerLauncher } from '../server.ts';
 import { pairsToObject, parseInfo } from '../redis/replies.ts';
 import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../redis/sentinel-messages.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
+import type { RedisNode } from '../types.ts';
+import { waitUntil } from '../wait.ts';
 import { OwnedTopology } from './base.ts';
 
 export class SentinelTopology extends OwnedTopology {
@@ -78,10 +78,17 @@ export class SentinelTopology extends OwnedTopology {
   async #waitReplicasLinked(primary: ManagedServer, replicas: ManagedServer[], timeoutMs: number): Promise<void> {
     await Promise.all(
       replicas.map((r) =>
-        waitUntil(`${r.id} linked to ${primary.id} (master_link_status:up)`, async () => {
-          const info = parseInfo(await r.admin().info('replication'));
-          return { done: info.master_link_status === 'up' && Number(info.master_port) === primary.port, seen: `master_port:${info.master_port} master_link_status:${info.master_link_status}` };
-        }, { timeoutMs }),
+        waitUntil(
+          `${r.id} linked to ${primary.id} (master_link_status:up)`,
+          async () => {
+            const info = parseInfo(await r.admin().info('replication'));
+            return {
+              done: info.master_link_status === 'up' && Number(info.master_port) === primary.port,
+              seen: `master_port:${info.master_port} master_link_status:${info.master_link_status}`,
+            };
+          },
+          { timeoutMs },
+        ),
       ),
     );
   }
@@ -89,7 +96,13 @@ export class SentinelTopology extends OwnedTopology {
   /** Every sentinel's pub/sub, recorded: +sdown, +odown, +switch-master... with the sentinel as source. */
   #subscribe(): void {
     for (const sentinel of this.sentinelServers) {
-      const sub = new Redis({ host: sentinel.host, port: sentinel.port, retryStrategy: () => 100, maxRetriesPerRequest: null, connectionName: 'tokenbench-events' });
+      const sub = new Redis({
+        host: sentinel.host,
+        port: sentinel.port,
+        retryStrategy: () => 100,
+        maxRetriesPerRequest: null,
+        connectionName: 'tokenbench-events',
+      });
       sub.on('error', () => {});
       void sub.subscribe(...SENTINEL_EVENTS).catch(() => {});
       sub.on('message', (channel: string, message: string) => {
@@ -117,7 +130,15 @@ export class SentinelTopology extends OwnedTopology {
     const answers = await Promise.all(
       this.sentinelServers
         .filter((s) => s.state === 'running')
-        .map((s) => s.admin().call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName).then((r) => Number((r as string[])[1]), () => undefined)),
+        .map((s) =>
+          s
+            .admin()
+            .call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)
+            .then(
+              (r) => Number((r as string[])[1]),
+              () => undefined,
+            ),
+        ),
     );
     const seen = `sentinels answered ${answers.map((p) => p ?? 'error').join(', ')}`;
     const port = majorityPort(answers, this.options.sentinels);
@@ -150,37 +171,48 @@ export class SentinelTopology extends OwnedTopology {
   }
 
   async #waitReady(settled: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await waitUntil(`sentinel topology ${settled ? 'settled' : 'ready'} (${this.masterName})`, async () => {
-      const sentinels = this.sentinelServers.filter((s) => s.state === 'running');
-      const replicas = this.dataServers.filter((s) => s.state === 'running');
-      const masters = await Promise.all(sentinels.map((s) => s.admin().call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName) as Promise<string[]>));
-      const ports = new Set(masters.map((m) => Number(m[1])));
-      if (ports.size !== 1) return { done: false, seen: `sentinels disagree on the primary: ${[...ports].join(' vs ')}` };
-      const primaryPort = [...ports][0]!;
-      const primary = this.serverByPort(primaryPort);
-      if (!primary || primary.state !== 'running') return { done: false, seen: `primary ${primaryPort} is not running` };
-      const role = parseInfo(await primary.admin().info('replication'));
-      if (role.role !== 'master') return { done: false, seen: `${primary.id} says role:${role.role}` };
-      const expectedReplicas = replicas.length - 1;
-      for (const s of sentinels) {
-        const seenReplicas = ((await s.admin().call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[]).map(pairsToObject);
-        const healthy = seenReplicas.filter((r) => !/s_down|o_down|disconnected/.test(r.flags ?? '') && this.serverByPort(Number(r.port))?.state === 'running');
-        if (healthy.length < expectedReplicas) return { done: false, seen: `${s.id} sees ${healthy.length}/${expectedReplicas} replicas` };
-        const stale = settled && healthy.find((r) => r['role-reported'] !== 'slave' || Number(r['master-port']) !== primaryPort);
-        if (stale) return { done: false, seen: `${s.id} last saw ${this.serverByPort(Number(stale.port))?.id ?? stale.name} as role:${stale['role-reported']} of ${stale['master-port']}` };
-        const peers = ((await s.admin().call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[]).map(pairsToObject);
-        const healthyPeers = peers.filter((p) => !/s_down|disconnected/.test(p.flags ?? ''));
-        if (healthyPeers.length < sentinels.length - 1) return { done: false, seen: `${s.id} sees ${healthyPeers.length}/${sentinels.length - 1} other sentinels` };
-      }
-      for (const r of replicas) {
-        if (r === primary) continue;
-        const info = parseInfo(await r.admin().info('replication'));
-        if (info.master_link_status !== 'up' || Number(info.master_port) !== primaryPort) {
-          return { done: false, seen: `${r.id} master_port:${info.master_port ?? '-'} master_link_status:${info.master_link_status ?? info.role}` };
+    await waitUntil(
+      `sentinel topology ${settled ? 'settled' : 'ready'} (${this.masterName})`,
+      async () => {
+        const sentinels = this.sentinelServers.filter((s) => s.state === 'running');
+        const replicas = this.dataServers.filter((s) => s.state === 'running');
+        const masters = await Promise.all(sentinels.map((s) => s.admin().call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName) as Promise<string[]>));
+        const ports = new Set(masters.map((m) => Number(m[1])));
+        if (ports.size !== 1) return { done: false, seen: `sentinels disagree on the primary: ${[...ports].join(' vs ')}` };
+        const primaryPort = [...ports][0]!;
+        const primary = this.serverByPort(primaryPort);
+        if (primary?.state !== 'running') return { done: false, seen: `primary ${primaryPort} is not running` };
+        const role = parseInfo(await primary.admin().info('replication'));
+        if (role.role !== 'master') return { done: false, seen: `${primary.id} says role:${role.role}` };
+        const expectedReplicas = replicas.length - 1;
+        for (const s of sentinels) {
+          const seenReplicas = ((await s.admin().call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[]).map(pairsToObject);
+          const healthy = seenReplicas.filter(
+            (r) => !/s_down|o_down|disconnected/.test(r.flags ?? '') && this.serverByPort(Number(r.port))?.state === 'running',
+          );
+          if (healthy.length < expectedReplicas) return { done: false, seen: `${s.id} sees ${healthy.length}/${expectedReplicas} replicas` };
+          const stale = settled && healthy.find((r) => r['role-reported'] !== 'slave' || Number(r['master-port']) !== primaryPort);
+          if (stale)
+            return {
+              done: false,
+              seen: `${s.id} last saw ${this.serverByPort(Number(stale.port))?.id ?? stale.name} as role:${stale['role-reported']} of ${stale['master-port']}`,
+            };
+          const peers = ((await s.admin().call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[]).map(pairsToObject);
+          const healthyPeers = peers.filter((p) => !/s_down|disconnected/.test(p.flags ?? ''));
+          if (healthyPeers.length < sentinels.length - 1)
+            return { done: false, seen: `${s.id} sees ${healthyPeers.length}/${sentinels.length - 1} other sentinels` };
         }
-      }
-      return { done: true, seen: 'ready' };
-    }, { timeoutMs, intervalMs: 50, ...(signal && { signal }) });
+        for (const r of replicas) {
+          if (r === primary) continue;
+          const info = parseInfo(await r.admin().info('replication'));
+          if (info.master_link_status !== 'up' || Number(info.master_port) !== primaryPort) {
+            return { done: false, seen: `${r.id} master_port:${info.master_port ?? '-'} master_link_status:${info.master_link_status ?? info.role}` };
+          }
+        }
+        return { done: true, seen: 'ready' };
+      },
+      { timeoutMs, intervalMs: 50, ...(signal && { signal }) },
+    );
   }
 
   protected clientTarget(): ClientTarget {
@@ -193,7 +225,8 @@ export class SentinelTopology extends OwnedTopology {
 
   protected async gracefulFailover(target: ManagedServer): Promise<void> {
     const [primary] = await this.primaries();
-    if (!primary || primary.id !== target.id) throw new FaultError(`failover ${target.id}: Sentinel can only fail over the current primary (${primary?.id ?? 'unknown'})`);
+    if (!primary || primary.id !== target.id)
+      throw new FaultError(`failover ${target.id}: Sentinel can only fail over the current primary (${primary?.id ?? 'unknown'})`);
     const sentinel = this.sentinelServers.find((s) => s.state === 'running');
     if (!sentinel) throw new FaultError('failover: no running sentinel to ask');
     await sentinel.admin().call('SENTINEL', 'FAILOVER', this.masterName);

@@ -1,9 +1,9 @@
-import type { ClientTarget } from '../client.ts';
 import { FaultError } from '../../core/errors.ts';
+import type { ClientTarget } from '../client.ts';
 import type { SingleOptions } from '../options.ts';
+import type { ManagedServer, ServerLauncher } from '../server.ts';
 import type { RedisNode } from '../types.ts';
 import { waitUntil } from '../wait.ts';
-import type { ManagedServer, ServerLauncher } from '../server.ts';
 import { OwnedTopology } from './base.ts';
 
 export class SingleTopology extends OwnedTopology {
@@ -36,10 +36,14 @@ export class SingleTopology extends OwnedTopology {
   }
 
   async waitUntilReady(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
-    await waitUntil(`${this.server.id} answering PING`, async () => {
-      const reply = await this.server.admin().ping();
-      return { done: reply === 'PONG', seen: reply };
-    }, { timeoutMs });
+    await waitUntil(
+      `${this.server.id} answering PING`,
+      async () => {
+        const reply = await this.server.admin().ping();
+        return { done: reply === 'PONG', seen: reply };
+      },
+      { timeoutMs },
+    );
   }
 
   protected clientTarget(): ClientTarget {

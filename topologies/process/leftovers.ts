@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../pids.ts';
 import { DATA_DIR_PREFIX } from '../owned/base.ts';
+import { isAlive } from '../pids.ts';
 import { TITLE_TAG_PREFIX } from './server-process.ts';
 
 export interface LeftoverProcess {
@@ -15,7 +15,6 @@ export interface Leftovers {
   processes: LeftoverProcess[];
   dirs: string[];
 }
-
 
 /** Our servers carry `tokenbench-owner=<pid>` in their process title; list those whose owner is gone. */
 export function findLeftoverProcesses(): LeftoverProcess[] {

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { ManagedServer, type Launched, type ServerLauncher, type ServerSpec } from '../server.ts';
+import { type Launched, ManagedServer, type ServerLauncher, type ServerSpec } from '../server.ts';
 import type { RedisBinary } from './redis-binary.ts';
 import { track, untrack } from './registry.ts';
 

@@ -2,11 +2,28 @@
 
 /** Sentinel messages worth a line in the ground truth (the rest is chatter). */
 export const SENTINEL_EVENTS = [
-  '+sdown', '-sdown', '+odown', '-odown', '+new-epoch', '+try-failover', '+elected-leader',
-  '+selected-slave', '+promoted-slave', '+failover-end', '+failover-end-for-timeout', '+switch-master',
-  '+convert-to-slave', '+fix-slave-config', '+slave-reconf-sent', '+slave-reconf-done', '+tilt', '-tilt',
+  '+sdown',
+  '-sdown',
+  '+odown',
+  '-odown',
+  '+new-epoch',
+  '+try-failover',
+  '+elected-leader',
+  '+selected-slave',
+  '+promoted-slave',
+  '+failover-end',
+  '+failover-end-for-timeout',
+  '+switch-master',
+  '+convert-to-slave',
+  '+fix-slave-config',
+  '+slave-reconf-sent',
+  '+slave-reconf-done',
+  '+tilt',
+  '-tilt',
   // How a failover can fail: without these an aborted failover is just a silence in the log.
-  '-failover-abort-not-elected', '-failover-abort-no-good-slave', '-failover-abort-slave-timeout',
+  '-failover-abort-not-elected',
+  '-failover-abort-no-good-slave',
+  '-failover-abort-slave-timeout',
 ];
 
 /** The port a sentinel message is about: `<name> <ip> <port> ...`, and for +switch-master the new primary's. */
