@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { EXIT_CODES } from '../core/errors.ts';
+import { formatMs } from '../core/format.ts';
 import { runScenario } from '../harness/run-scenario.ts';
 import { expandTopologies, type Scenario } from '../harness/scenario.ts';
 import { writeReports } from '../reports/write-reports.ts';
@@ -44,7 +45,7 @@ export async function runShown(scenario: Scenario, outDir: string, { quiet = fal
         onStage: ({ label, topology, stage }) => process.stderr.write(`\r\x1b[K[${label} on ${topology}] ${stage}\n`),
         onProgress: (p) =>
           process.stderr.write(
-            `\r\x1b[K[${p.label} on ${p.topology}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
+            `\r\x1b[K[${p.label} on ${p.topology}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${formatMs(p.p99Ms)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
           ),
       }),
     });

@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../core/duration.ts';
-import { InvalidOptionError } from '../core/errors.ts';
+import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../topologies/measure.ts';
 import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
 import { createTopology } from '../topologies/topology.ts';
@@ -159,7 +159,7 @@ async function topologyUp(kindArgument: string | undefined, values: Values): Pro
     if (!values.json) process.stderr.write(`${received}: stopping...\n`);
     return 0;
   } catch (error) {
-    if (abort.signal.aborted) return 130;
+    if (abort.signal.aborted) return EXIT_CODES.interrupted;
     throw error;
   } finally {
     await started?.stop();

@@ -137,15 +137,19 @@ export async function probe(): Promise<string> {
   });
 
   // The README promises its library examples run as written on the Node versions in `engines`.
-  it.each(readmeExamples())('README example %#, from "%s", runs with plain node against the installed package', async (_section, code) => {
-    const file = join(project, `readme-example-${Math.random().toString(36).slice(2)}.mjs`);
-    writeFileSync(file, code);
-    const r = await run('node', [file], { cwd: project, reject: false });
-    // No stack trace and no error, whatever progress it prints.
-    expect(r.stderr.split('\n').filter((line) => /Error|^\s+at /.test(line))).toEqual([]);
-    expect(r.stdout).not.toMatch(/\bfalse$/m);
-    expect(r.exitCode).toBe(0);
-  }, 90_000);
+  it.each(readmeExamples())(
+    'README example %#, from "%s", runs with plain node against the installed package',
+    async (_section, code) => {
+      const file = join(project, `readme-example-${Math.random().toString(36).slice(2)}.mjs`);
+      writeFileSync(file, code);
+      const r = await run('node', [file], { cwd: project, reject: false });
+      // No stack trace and no error, whatever progress it prints.
+      expect(r.stderr.split('\n').filter((line) => /Error|^\s+at /.test(line))).toEqual([]);
+      expect(r.stdout).not.toMatch(/\bfalse$/m);
+      expect(r.exitCode).toBe(0);
+    },
+    90_000,
+  );
 
   it('the install hint for testcontainers names the version we test with', () => {
     expect(TESTCONTAINERS_INSTALL).toBe(`npm install testcontainers@${PACKAGE.devDependencies.testcontainers}`);
