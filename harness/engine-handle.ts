@@ -1,23 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
-import type { EngineOptions, LoadEngine, Origin } from './engine.ts';
+import type { EngineApi, EngineOptions, LoadEngine } from './engine.ts';
 import type { Phase } from './history.ts';
-import type { MetricsSnapshot, SerializedMetrics } from './metrics.ts';
 import type { Scenario } from './scenario.ts';
-
-/** What the orchestrator asks of one load generator. LoadEngine implements it; a worker thread serves it. */
-export interface EngineApi {
-  login(): Promise<void>;
-  setOrigin(origin: Origin): void;
-  setPhase(phase: Phase): void;
-  /** Drives load from `fromMs` to `untilMs` (run ms); returns how many ops were still in flight at the end. */
-  drive(fromMs: number, untilMs: number): Promise<number>;
-  window(): MetricsSnapshot;
-  reconcile(): Promise<number>;
-  finish(): Promise<SerializedMetrics>;
-  close(): Promise<void>;
-}
 
 type Method = keyof EngineApi;
 type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;

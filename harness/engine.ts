@@ -1,6 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Strategy } from '../strategies/types.ts';
-import type { EngineApi } from './engine-handle.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { HistoryWriter } from './history-file.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
@@ -18,6 +17,19 @@ const LOGIN_CONCURRENCY = 64;
 export interface Origin {
   absoluteMs: number;
   wallMs: number;
+}
+
+/** What the orchestrator asks of one load generator. LoadEngine implements it; a worker thread serves it. */
+export interface EngineApi {
+  login(): Promise<void>;
+  setOrigin(origin: Origin): void;
+  setPhase(phase: Phase): void;
+  /** Drives load from `fromMs` to `untilMs` (run ms); returns how many ops were still in flight at the end. */
+  drive(fromMs: number, untilMs: number): Promise<number>;
+  window(): MetricsSnapshot;
+  reconcile(): Promise<number>;
+  finish(): Promise<SerializedMetrics>;
+  close(): Promise<void>;
 }
 
 export interface EngineOptions {
