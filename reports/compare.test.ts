@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../core/errors.ts';
-import { loadResult, type ResultFile, type StrategyRunResult } from '../result/schema.ts';
+import { loadResult, type ResultFile, SCHEMA_VERSION, type StrategyRunResult } from '../result/schema.ts';
 import {
   compareResults,
   DEFAULT_THRESHOLDS,
@@ -217,7 +217,7 @@ describe('compareResults', () => {
     expect(() => compareResults(side(single, 'a.json'), side(other, 'b.json'))).toThrow('scenario differs between a.json and b.json: load.rate 500 vs 1000');
     const newer = copy(single);
     (newer as { schemaVersion: number }).schemaVersion = 7;
-    expect(() => compareResults(side(single, 'a.json'), side(newer, 'b.json'))).toThrow('a.json has schemaVersion 2, b.json has 7');
+    expect(() => compareResults(side(single, 'a.json'), side(newer, 'b.json'))).toThrow(`a.json has schemaVersion ${SCHEMA_VERSION}, b.json has 7`);
   });
 });
 

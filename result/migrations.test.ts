@@ -54,7 +54,7 @@ describe('result migrations', () => {
     const raw = JSON.parse(readFileSync(join(root, 'reports/fixtures/single-quick.json'), 'utf8'));
     raw.runs[0].checks['lost-revocations'].counts.lostForever = 3;
     expect(() => parseResult(raw, 'edited.json')).toThrow(
-      'edited.json: field runs[0].checks.lost-revocations.counts.lostForever is not part of schemaVersion 2',
+      `edited.json: field runs[0].checks.lost-revocations.counts.lostForever is not part of schemaVersion ${SCHEMA_VERSION}`,
     );
   });
 });

@@ -20,6 +20,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // dropped `mergedFrom`; version 2 keeps it, so a merged version 1 file now says it was merged.
     migrate: (data) => ({ ...data, schemaVersion: 2 }),
   },
+  {
+    from: 2,
+    note: 'see CHANGELOG.md, schemaVersion 3',
+    // Each field version 3 adds to a run is filled here with what an older file can honestly say of it.
+    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map((run) => ({ ...run })) }),
+  },
 ];
 
 /** The data of any known schemaVersion, brought to `current`. */

@@ -15,7 +15,7 @@ import { migrateToCurrent } from './migrations.ts';
  * Bump SCHEMA_VERSION on any change a reader must know about, add a migration from the previous
  * version in migrations.ts, and say what changed in CHANGELOG.md.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const latencySummary = z.strictObject({
   count: z.number(),
