@@ -142,7 +142,7 @@ describe('compareResults', () => {
     const base = copy(single);
     const current = copy(single);
     current.runs[1]!.checks['revoked-accepted']!.counts.violations = 2;
-    current.runs[2]!.checks['lost-revocations']!.counts.resurrected = 1;
+    current.runs[2]!.checks['lost-revocations'].lost!.total = 1;
     current.runs[3]!.checks['valid-rejected']!.counts.entryLost = 3;
     let c = compareResults(side(base, 'a'), side(current, 'b'), { violations: 500, lost: 500, 'entry-lost': 500 });
     expect(regressions(c).map((r) => `${r.run} ${r.metric}`)).toEqual([
@@ -162,10 +162,13 @@ describe('compareResults', () => {
     expect(row(compareResults(side(base, 'a'), side(current, 'b')).rows, 'blacklist (single)', 'violations').verdict).toBe('improvement');
   });
 
-  it('lost revocations add lostAtReconciliation and resurrected; a missing latency is n/a', () => {
+  it('lost revocations are the distinct lost tokens; a missing latency is n/a', () => {
     const current = copy(single);
-    current.runs[0]!.checks['lost-revocations'].counts.lostAtReconciliation = 2;
-    current.runs[0]!.checks['lost-revocations'].counts.resurrected = 3;
+    current.runs[0]!.checks['lost-revocations'].lost = {
+      total: 5,
+      byCause: { resurrected: 3, refreshAfterRevocation: 0, lostAtReconciliation: 2 },
+      byAck: { ackedByFormerPrimary: 5, ackedByCurrentPrimary: 0, ackPortUnknown: 0 },
+    };
     delete current.runs[2]!.latency.verify;
     const c = compareResults(side(single, 'a'), side(current, 'b'));
     expect(row(c.rows, 'pure (single)', 'lost').current).toBe(5);

@@ -3,6 +3,7 @@ import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { unavailabilityText } from './phrases.ts';
 import {
   clipRect,
   decadeDomain,
@@ -166,7 +167,7 @@ ${num(fmtMs(verify?.p50))}${num(fmtMs(verify?.p99))}${num(fmtMs(verify?.p999))}
 ${num(run.redis.roundTripsPerVerify === null ? '-' : formatNumber(run.redis.roundTripsPerVerify))}
 ${num(run.redis.bytesPerEntry === null ? '-' : run.redis.bytesPerEntry.toFixed(1))}
 ${countCell(figures.revokedAccepted, 'plain')}${countCell(figures.violations, 'bad')}${countCell(figures.validRejected, 'warn')}${countCell(figures.lostRevocations, 'bad')}
-${num(fmtSeconds(figures.longestUnavailabilityMs))}
+${num(esc(unavailabilityText(run, 'short')))}
 </tr>`;
 }
 
@@ -661,7 +662,7 @@ function faultFigures(figures: FaultFigures | undefined): string {
   return `<dl class="figures">
 <div><dt>detected after</dt><dd>${figureValue(figures.detectMs, 'no outage seen')}</dd><dd class="explain">first verify without a definite answer</dd></div>
 <div><dt>recovered after</dt><dd>${figureValue(figures.recoverMs, 'not within the run')}</dd><dd class="explain">first definite verify answer again</dd></div>
-<div><dt>p99 steady after</dt><dd>${figureValue(figures.steadyP99Ms, 'not settled by the end')}</dd><dd class="explain">verify p99 back near its pre-fault level</dd></div>
+<div><dt>p99 steady after</dt><dd>${figureValue(figures.steadyP99Ms, 'not settled by the end')}</dd><dd class="explain">verify p99 back within its steady spread</dd></div>
 </dl>`;
 }
 

@@ -24,8 +24,11 @@ describe('Markdown report', () => {
 
   it('says in plain words what a lost revocation and a WAIT variant mean', () => {
     const base = structuredClone(sentinel.runs[0]!);
-    base.checks['lost-revocations']!.counts.lostAtReconciliation = 3;
-    base.checks['lost-revocations']!.counts.ackedByFormerPrimary = 3;
+    base.checks['lost-revocations'].lost = {
+      total: 3,
+      byCause: { resurrected: 0, refreshAfterRevocation: 0, lostAtReconciliation: 3 },
+      byAck: { ackedByFormerPrimary: 3, ackedByCurrentPrimary: 0, ackPortUnknown: 0 },
+    };
     const withWait = structuredClone(sentinel.runs[0]!);
     withWait.label = 'blacklist + WAIT 1';
     withWait.wait = { replicas: 1, timeoutMs: 100 };

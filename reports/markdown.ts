@@ -2,6 +2,7 @@ import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { steadyText, unavailabilityText } from './phrases.ts';
 
 type Run = StrategyRunResult;
 
@@ -44,8 +45,8 @@ export function summaryTable(runs: readonly Run[]): string[] {
       r.redis.bytesPerEntry ?? '-',
       `${revoked.violations} (${revoked.withinGuarantee}, ${revoked.failOpen})`,
       f.validRejected,
-      f.lostRevocations,
-      seconds(f.longestUnavailabilityMs),
+      f.lostRevocations ?? '-',
+      unavailabilityText(r, 'short'),
     ];
   });
   return markdownTable(header, rows, { align: header.map((_, i) => (i < 2 ? 'left' : 'right')) });
@@ -76,7 +77,7 @@ function faultSection(run: Run): string[] {
         if (typeof figures.detectMs === 'number') rows.push([figures.detectMs, 'first verify without a definite answer (clients notice)']);
         if (typeof figures.recoverMs === 'number' && figures.detectMs !== null)
           rows.push([figures.recoverMs, 'first definite verify answer again (clients recovered)']);
-        if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, 'verify p99 back within 1.5x of its pre-fault value']);
+        if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, steadyText(run)]);
       }
       rows.sort((a, b) => a[0] - b[0]);
       const shown = rows.slice(0, 16).map(([at, what]) => [`+${(at / 1000).toFixed(3)} s`, what]);
@@ -99,8 +100,12 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     const where = `${run.label} on ${run.topology.kind}`;
     const lost = headlineFigures(run).lostRevocations;
     const hasFault = run.faults.some((f) => f.action !== 'settle');
-    if (lost > 0) {
-      const former = run.checks['lost-revocations'].counts.ackedByFormerPrimary;
+    if (lost === null) {
+      points.push(
+        `${where}: distinct lost revocations are not known for this result (written by an older tokenbench that counted a token once per way it was lost); re-run to count them.`,
+      );
+    } else if (lost > 0) {
+      const former = run.checks['lost-revocations'].lost?.byAck.ackedByFormerPrimary ?? 0;
       points.push(
         `**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`,
       );
@@ -135,7 +140,7 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     const storeRejected = rejected.storeUnavailable;
     if (hasFault && down > 200) {
       points.push(
-        `${where}: verify had no definite answer for ${seconds(down)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in)` : ''}.`,
+        `${where}: verify had no definite answer for ${unavailabilityText(run)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in)` : ''}.`,
       );
     } else if (hasFault && storeRejected > 0) {
       // Cluster: one shard down, the others answering; no global silence, but real rejections.

@@ -9,6 +9,7 @@ interface AnyCheck {
   valid: boolean | 'unknown';
   counts: Record<string, number>;
   figures?: Record<string, number | null>;
+  lost?: Lost;
   examples: unknown[];
   perFault?: FaultFigures[];
 }
@@ -29,7 +30,7 @@ export const MERGE_NOTE =
   'latency[op].byPhase dropped (the inputs carry no per-phase histograms, so per-phase percentiles cannot be re-derived); ' +
   'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
   'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
-  'check counts summed, *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
+  'check counts and distinct lost revocations summed (each generator has its own users), *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
   'faults, events, environment and redis cost from the first file (one shared topology).';
 
 export const MAX_EXAMPLES = 5;
@@ -147,7 +148,44 @@ function mergeChecks(all: readonly Checks[]): Checks {
       ...(perFault !== undefined && { perFault }),
     };
   }
+  out['lost-revocations']!.lost = mergeLost(all.map((c) => c['lost-revocations'].lost));
+  (out.unavailability as unknown as { figures: UnavailabilityFigures }).figures = mergeUnavailabilityFigures(all.map((c) => c.unavailability.figures));
   return checksSchema.parse(out);
+}
+
+type UnavailabilityFigures = Checks['unavailability']['figures'];
+
+/** The longest window any generator saw (and whether it was still open); spreads widen to hold every generator's. */
+function mergeUnavailabilityFigures(all: readonly UnavailabilityFigures[]): UnavailabilityFigures {
+  const longest = all.reduce((a, b) => (b.longestWindowMs > a.longestWindowMs ? b : a));
+  const spreads = all.map((f) => f.steadySpread);
+  return {
+    longestWindowMs: longest.longestWindowMs,
+    windowStartMs: longest.windowStartMs,
+    longestWindowOpenAtEnd: longest.longestWindowOpenAtEnd,
+    baselineP99Ms: maxOf(all.map((f) => f.baselineP99Ms)),
+    steadySpread: spreads.every((s) => s !== null)
+      ? {
+          lowMs: Math.min(...spreads.map((s) => s.lowMs)),
+          highMs: Math.max(...spreads.map((s) => s.highMs)),
+          windows: Math.min(...spreads.map((s) => s.windows)),
+        }
+      : null,
+  };
+}
+
+type Lost = Checks['lost-revocations']['lost'];
+
+/** Generators split the users between them, so no token is lost in two of them: distinct losses add. Unknown in one is unknown in all. */
+function mergeLost(all: readonly Lost[]): Lost {
+  if (all.some((lost) => lost === null)) return null;
+  const present = all as NonNullable<Lost>[];
+  const add = <K extends string>(pick: (l: NonNullable<Lost>) => Record<K, number>) => {
+    const out = {} as Record<K, number>;
+    for (const key of Object.keys(pick(present[0]!)) as K[]) out[key] = sum(present.map((l) => pick(l)[key]));
+    return out;
+  };
+  return { total: sum(present.map((l) => l.total)), byCause: add((l) => l.byCause), byAck: add((l) => l.byAck) };
 }
 
 interface RunPart {

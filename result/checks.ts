@@ -91,20 +91,36 @@ export const validRejectedCheck = z.strictObject({
   examples,
 });
 
+/** Who acknowledged the revocations a loss went against: failover explains a loss only when no current primary did. */
+const ackedBy = z.strictObject({ ackedByFormerPrimary: count, ackedByCurrentPrimary: count, ackPortUnknown: count });
+
 export const lostRevocationsCheck = z.strictObject({
   valid,
   counts: z.strictObject({
+    /** Reconciliation verifies of tokens with an acknowledged revocation. */
     reconciled: count,
-    lostAtReconciliation: count,
+    /** Accepted at reconciliation as the guarantee allows: within its bound, or anything without one. */
     allowedAtReconciliation: count,
     degradedAtReconciliation: count,
-    ackedByFormerPrimary: count,
-    ackedByCurrentPrimary: count,
-    ackPortUnknown: count,
-    resurrected: count,
-    resurrectedTokens: count,
-    refreshAfterRevocation: count,
+    /** Accepting verifies, during the run, of tokens a verify had already rejected as revoked (operations, not tokens). */
+    resurrectedVerifies: count,
+    /** Successful refreshes in a family whose revocation had been acknowledged (operations, not families). */
+    refreshesAfterRevocation: count,
   }),
+  /**
+   * The tokens (access tokens by jti, refresh families by family) whose acknowledged revocation did
+   * not hold, each counted once, under the first way it showed: resurrected during the run, a
+   * refresh after the revocation, or accepted at the final reconciliation. The causes and the
+   * acknowledging nodes each add up to `total`. null: not known (a version 2 result with losses,
+   * which counted a token once per way it showed).
+   */
+  lost: z
+    .strictObject({
+      total: count,
+      byCause: z.strictObject({ resurrected: count, refreshAfterRevocation: count, lostAtReconciliation: count }),
+      byAck: ackedBy,
+    })
+    .nullable(),
   /** notApplicable: the strategy promises nothing; boundedByMs: losses count only past its bound. */
   figures: z.strictObject({ notApplicable: z.literal(1).optional(), boundedByMs: z.number().optional() }).optional(),
   examples,
@@ -126,14 +142,27 @@ export const faultFiguresSchema = z.strictObject({
   detectMs: ms,
   /** Fault to the next definite answer after that (0: no outage seen). */
   recoverMs: ms,
-  /** Fault to verify p99 back within 1.5x of its pre-fault value. */
+  /** Fault to the first window from which verify p99 stays within the steady spread (0: never left it). */
   steadyP99Ms: ms,
 });
 
 export const unavailabilityCheck = z.strictObject({
   valid,
   counts: z.strictObject({ ops: count, definite: count, errors: count }),
-  figures: z.strictObject({ longestWindowMs: z.number(), windowStartMs: z.number(), baselineP99Ms: ms }),
+  figures: z.strictObject({
+    /** The longest time verify had no definite answer, and when it began. */
+    longestWindowMs: z.number(),
+    windowStartMs: z.number(),
+    /** The window was still open when the measured phase ended: it lasted at least longestWindowMs. */
+    longestWindowOpenAtEnd: z.boolean(),
+    /** Verify p99 over everything before the first fault. */
+    baselineP99Ms: ms,
+    /**
+     * The range of verify p99s of the windows (>= 1 s and >= 200 verifies) before the first fault:
+     * what steadyP99Ms compares with. null: too few such windows (a fault too early).
+     */
+    steadySpread: z.strictObject({ lowMs: z.number(), highMs: z.number(), windows: count }).nullable(),
+  }),
   examples,
   perFault: z.array(faultFiguresSchema).optional(),
 });

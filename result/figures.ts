@@ -10,8 +10,8 @@ export interface HeadlineFigures {
   violations: number;
   /** Never-revoked, unexpired tokens rejected: store unavailable + entry lost + JWT or clock + other. */
   validRejected: number;
-  /** Lost at the final reconciliation, plus resurrected after a rejection. */
-  lostRevocations: number;
+  /** Distinct tokens whose acknowledged revocation did not hold (each once); null: not known (a version 2 result with losses). */
+  lostRevocations: number | null;
   longestUnavailabilityMs: number;
 }
 
@@ -21,7 +21,7 @@ export function headlineFigures(run: StrategyRunResult): HeadlineFigures {
     revokedAccepted: revoked.counts.withinGuarantee + revoked.counts.failOpen + revoked.counts.violations,
     violations: revoked.counts.violations,
     validRejected: rejected.counts.storeUnavailable + rejected.counts.entryLost + rejected.counts.jwtOrClock + rejected.counts.other,
-    lostRevocations: lost.counts.lostAtReconciliation + lost.counts.resurrected,
+    lostRevocations: lost.lost?.total ?? null,
     longestUnavailabilityMs: unavailability.figures.longestWindowMs,
   };
 }

@@ -24,7 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     from: 2,
     note: 'see CHANGELOG.md, schemaVersion 3',
     // Each field version 3 adds to a run is filled here with what an older file can honestly say of it.
-    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map((run) => ({ ...run })) }),
+    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map(runToVersion3) }),
   },
 ];
 
@@ -46,4 +46,55 @@ export function migrateToCurrent(data: unknown, source: string, current: number)
     if ((record.schemaVersion as number) === step.from) record = step.migrate(record);
   }
   return record;
+}
+
+type Run = Record<string, unknown> & { checks: Record<string, { counts: Record<string, number> } & Record<string, unknown>> };
+
+/**
+ * Version 2 counted a lost revocation once per way it showed (at reconciliation, and again as a
+ * resurrection when the reconciliation verify came after a rejection): the distinct count cannot
+ * be recovered from its counts, except when nothing was lost at all.
+ */
+function runToVersion3(data: Record<string, unknown>): Record<string, unknown> {
+  const run = data as Run;
+  const { counts, ...lostCheck } = run.checks['lost-revocations']!;
+  const {
+    lostAtReconciliation,
+    resurrected,
+    resurrectedTokens: _,
+    refreshAfterRevocation,
+    ackedByFormerPrimary: _f,
+    ackedByCurrentPrimary: _c,
+    ackPortUnknown: _u,
+    ...kept
+  } = counts;
+  const nothingLost = lostAtReconciliation === 0 && resurrected === 0 && refreshAfterRevocation === 0;
+  const unavailability = run.checks.unavailability as unknown as { figures: { longestWindowMs: number; windowStartMs: number } } & Record<string, unknown>;
+  const { durationMs } = run.load as { durationMs: number };
+  return {
+    ...run,
+    checks: {
+      ...run.checks,
+      unavailability: {
+        ...unavailability,
+        figures: {
+          ...unavailability.figures,
+          // The window that ran to the end of the measured phase was still open (durationMs is rounded to the ms).
+          longestWindowOpenAtEnd: Math.abs(unavailability.figures.windowStartMs + unavailability.figures.longestWindowMs - durationMs) < 1,
+          steadySpread: null,
+        },
+      },
+      'lost-revocations': {
+        ...lostCheck,
+        counts: { ...kept, resurrectedVerifies: resurrected, refreshesAfterRevocation: refreshAfterRevocation },
+        lost: nothingLost
+          ? {
+              total: 0,
+              byCause: { resurrected: 0, refreshAfterRevocation: 0, lostAtReconciliation: 0 },
+              byAck: { ackedByFormerPrimary: 0, ackedByCurrentPrimary: 0, ackPortUnknown: 0 },
+            }
+          : null,
+      },
+    },
+  };
 }

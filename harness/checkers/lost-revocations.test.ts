@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { Checks } from '../../result/checks.ts';
 import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
 import { lostRevocations } from './lost-revocations.ts';
 
 const FINAL = { phase: 'final' as const, replay: true };
+
+/** Counts, distinct losses, their causes and acknowledging nodes, side by side. */
+function summary(result: Checks['lost-revocations']) {
+  return { ...result.counts, total: result.lost!.total, ...result.lost!.byCause, ...result.lost!.byAck };
+}
 const sentinelRun = runInfo({ finalPrimaryPorts: [6380] });
 
 describe('lost-revocations', () => {
@@ -16,7 +22,7 @@ describe('lost-revocations', () => {
     const a = token('a');
     const result = check(lostRevocations, [revoke(100, 110, a, { ackedByPort: 6379 }), reject(9000, 9001, a, 'ERR_REVOKED', FINAL)], sentinelRun);
     expect(result.valid).toBe(true);
-    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
+    expect(summary(result)).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
   });
 
   it('a token accepted at reconciliation lost its revocation; acked by a former primary, failover explains it', () => {
@@ -24,7 +30,7 @@ describe('lost-revocations', () => {
     const lost = accept(9000, 9001, a, FINAL);
     const result = check(lostRevocations, [revoke(100, 110, a, { ackedByPort: 6379 }), accept(200, 201, a), lost], sentinelRun);
     expect(result.valid).toBe(false);
-    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 1, ackedByFormerPrimary: 1, ackedByCurrentPrimary: 0 });
+    expect(summary(result)).toMatchObject({ reconciled: 1, lostAtReconciliation: 1, ackedByFormerPrimary: 1, ackedByCurrentPrimary: 0 });
     expect(result.examples).toEqual([lost]);
   });
 
@@ -36,7 +42,7 @@ describe('lost-revocations', () => {
       [revoke(100, 110, a, { ackedByPort: 6380 }), revoke(100, 110, b), accept(9000, 9001, a, FINAL), accept(9000, 9001, b, FINAL)],
       sentinelRun,
     );
-    expect(result.counts).toMatchObject({ lostAtReconciliation: 2, ackedByFormerPrimary: 0, ackedByCurrentPrimary: 1, ackPortUnknown: 1 });
+    expect(summary(result)).toMatchObject({ lostAtReconciliation: 2, ackedByFormerPrimary: 0, ackedByCurrentPrimary: 1, ackPortUnknown: 1 });
   });
 
   it('without the final primaries (cluster) the port cannot be judged', () => {
@@ -46,7 +52,7 @@ describe('lost-revocations', () => {
       [revokeAll(100, 110, 'alice', { ackedByPort: 6379 }), accept(9000, 9001, a, FINAL)],
       runInfo({ finalPrimaryPorts: [] }),
     );
-    expect(result.counts).toMatchObject({ lostAtReconciliation: 1, ackPortUnknown: 1 });
+    expect(summary(result)).toMatchObject({ lostAtReconciliation: 1, ackPortUnknown: 1 });
   });
 
   it('ignores tokens already expired at reconciliation, and revocations that were never acknowledged', () => {
@@ -58,14 +64,14 @@ describe('lost-revocations', () => {
       accept(9000, 9001, expired, FINAL),
       accept(9000, 9001, b, FINAL),
     ]);
-    expect(result.counts).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
+    expect(summary(result)).toMatchObject({ reconciled: 1, lostAtReconciliation: 0 });
   });
 
   it('a strategy without a guarantee cannot lose a revocation at reconciliation', () => {
     const a = token('a');
     const result = check(lostRevocations, [revoke(100, 110, a), accept(9000, 9001, a, FINAL)], runInfo({ strategy: 'pure', guarantee: 'none' }));
     expect(result.valid).toBe(true);
-    expect(result.counts.lostAtReconciliation).toBe(0);
+    expect(summary(result).lostAtReconciliation).toBe(0);
     expect(result.figures).toEqual({ notApplicable: 1 });
   });
 
@@ -77,7 +83,7 @@ describe('lost-revocations', () => {
       [revoke(8500, 8510, { family: 'f1' }), revoke(100, 110, { family: 'f2' }), accept(9000, 9001, inside, FINAL), accept(9000, 9001, beyond, FINAL)],
       runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 } }),
     );
-    expect(result.counts).toMatchObject({ reconciled: 2, allowedAtReconciliation: 1, lostAtReconciliation: 1 });
+    expect(summary(result)).toMatchObject({ reconciled: 2, allowedAtReconciliation: 1, lostAtReconciliation: 1 });
   });
 
   it('double-token: a refresh succeeding in a revoked family is a lost revocation', () => {
@@ -92,7 +98,7 @@ describe('lost-revocations', () => {
       runInfo({ strategy: 'double-token', guarantee: { boundedByMs: 5000 }, finalPrimaryPorts: [6380] }),
     );
     expect(result.valid).toBe(false);
-    expect(result.counts).toMatchObject({ refreshAfterRevocation: 1, ackedByFormerPrimary: 1 });
+    expect(summary(result)).toMatchObject({ refreshAfterRevocation: 1, ackedByFormerPrimary: 1 });
     expect(result.examples).toEqual([refreshed]);
   });
 
@@ -104,7 +110,7 @@ describe('lost-revocations', () => {
       op('refresh', 300, 305, token('old-access-2', 302, 60_000, { family: 'old' })),
       op('refresh', 300, 305, token('new-access-2', 302, 60_000, { family: 'new' })),
     ]);
-    expect(result.counts.refreshAfterRevocation).toBe(1);
+    expect(summary(result).refreshAfterRevocation).toBe(1);
   });
 
   it('a refresh concurrent with the revocation is not a loss', () => {
@@ -113,7 +119,7 @@ describe('lost-revocations', () => {
       revoke(100, 110, { family: 'f' }),
       op('refresh', 105, 112, token('a2', 106, 60_000, { family: 'f' })),
     ]);
-    expect(result.counts.refreshAfterRevocation).toBe(0);
+    expect(summary(result).refreshAfterRevocation).toBe(0);
   });
 
   it('a token rejected as revoked and accepted by a later verify is resurrected', () => {
@@ -121,7 +127,7 @@ describe('lost-revocations', () => {
     const resurrection = accept(300, 301, a);
     const result = check(lostRevocations, [reject(100, 101, a, 'ERR_NOT_ALLOWLISTED'), resurrection, accept(400, 401, a)]);
     expect(result.valid).toBe(false);
-    expect(result.counts).toMatchObject({ resurrected: 2, resurrectedTokens: 1 });
+    expect(summary(result)).toMatchObject({ resurrectedVerifies: 2, resurrected: 1, total: 1 });
     expect(result.examples[0]).toBe(resurrection);
   });
 
@@ -129,6 +135,57 @@ describe('lost-revocations', () => {
     const a = token('a');
     const result = check(lostRevocations, [reject(100, 110, a, 'ERR_REVOKED'), accept(105, 111, a), accept(300, 301, a, { degraded: true })]);
     expect(result.valid).toBe(true);
-    expect(result.counts.resurrected).toBe(0);
+    expect(summary(result).resurrected).toBe(0);
+  });
+
+  it('each lost token is counted once: resurrected during the run and accepted again at reconciliation is one loss', () => {
+    const a = token('a');
+    const b = token('b');
+    const history = [
+      revoke(100, 110, a, { ackedByPort: 6379 }),
+      revoke(100, 110, b, { ackedByPort: 6379 }),
+      reject(200, 201, a, 'ERR_REVOKED'),
+      accept(300, 301, a),
+      accept(400, 401, a),
+      // Reconciliation: a again (already lost), b for the first time.
+      accept(9000, 9001, a, FINAL),
+      accept(9000, 9001, b, FINAL),
+    ];
+    const result = check(lostRevocations, history, sentinelRun);
+    // Counted by hand from the history: two tokens lost, a first by resurrection, b at reconciliation, both acked by 6379, no longer primary.
+    expect(summary(result)).toMatchObject({
+      total: 2,
+      resurrected: 1,
+      lostAtReconciliation: 1,
+      refreshAfterRevocation: 0,
+      ackedByFormerPrimary: 2,
+      resurrectedVerifies: 2,
+    });
+    expect(result.examples.map((o) => o.jti)).toEqual(['a', 'b']);
+  });
+
+  it('a reconciliation verify after a rejection is a loss at reconciliation, not a resurrection', () => {
+    const a = token('a');
+    const result = check(lostRevocations, [revoke(100, 110, a), reject(200, 201, a, 'ERR_REVOKED'), accept(9000, 9001, a, FINAL)]);
+    expect(summary(result)).toMatchObject({ total: 1, resurrected: 0, lostAtReconciliation: 1, resurrectedVerifies: 0 });
+  });
+
+  it('the causes and the acknowledging nodes each add up to the total', () => {
+    const history = [
+      op('issue', 0, 5, token('x1', 2, 60_000, { family: 'f1' })),
+      revoke(50, 60, { jti: 'x1', family: 'f1' }, { ackedByPort: 6380 }),
+      op('refresh', 300, 305, token('x2', 302, 60_000, { family: 'f1' })),
+      op('refresh', 400, 405, token('x3', 402, 60_000, { family: 'f1' })),
+      revoke(100, 110, token('a'), { ackedByPort: 6379 }),
+      reject(200, 201, token('a'), 'ERR_REVOKED'),
+      accept(300, 301, token('a')),
+      revoke(100, 110, token('b')),
+      accept(9000, 9001, token('b'), FINAL),
+    ];
+    const s = summary(check(lostRevocations, history, runInfo({ finalPrimaryPorts: [6380] })));
+    expect(s.total).toBe(3);
+    expect(s.resurrected + s.refreshAfterRevocation + s.lostAtReconciliation).toBe(s.total);
+    expect(s.ackedByFormerPrimary + s.ackedByCurrentPrimary + s.ackPortUnknown).toBe(s.total);
+    expect(s).toMatchObject({ refreshAfterRevocation: 1, refreshesAfterRevocation: 2, ackedByCurrentPrimary: 1, ackedByFormerPrimary: 1, ackPortUnknown: 1 });
   });
 });

@@ -31,24 +31,36 @@ function ackedBy({ ports, anyUnknown }: AckPorts, finalPrimaryPorts: readonly nu
   return anyUnknown ? 'ackPortUnknown' : 'ackedByFormerPrimary';
 }
 
+type Cause = keyof NonNullable<Checks['lost-revocations']['lost']>['byCause'];
+
+/** The first sign that a token's (or family's) acknowledged revocation did not hold. */
+interface Loss {
+  cause: Cause;
+  ackPorts: AckPorts;
+  op: Op;
+}
+
 /** An accepted reconciliation verify of a token with acknowledged revocations. */
 interface ReconciliationAccept {
-  op: Op;
+  op: Op & { jti: string };
   /** Since the earliest ack: what a bounded guarantee is measured against. */
   sinceAckMs: number;
   ackPorts: AckPorts;
 }
 
 /**
- * Acknowledged revocations that did not stick:
- * - at the final reconciliation (faults healed, topology settled), a token whose revocation was
- *   acknowledged is accepted again: the write was lost, typically acked by a primary that failed
- *   before replicating it;
- * - a token rejected as revoked and accepted by a later verify (resurrected);
- * - double-token: a refresh succeeding in a family whose revocation was acknowledged, the one loss
- *   a bounded strategy can show (its access tokens live out their TTL by design).
- * The reconciliation count is about the guarantee, so it is decided in result(): nothing for a
- * strategy that promises nothing, and only beyond the bound for a bounded one.
+ * Acknowledged revocations that did not stick, each lost token counted once:
+ * - resurrected: during the run, a token rejected as revoked is accepted by a later verify;
+ * - refresh after revocation (double-token): a refresh succeeds in a family whose revocation was
+ *   acknowledged, the one loss a bounded strategy can show (its access tokens live out their TTL
+ *   by design);
+ * - lost at reconciliation: with faults healed and the topology settled, a token whose revocation
+ *   was acknowledged is accepted again: the write was lost, typically acked by a primary that
+ *   failed before replicating it.
+ * A token that shows several of these (resurrected during the run, then accepted at
+ * reconciliation) is one loss, under the first. The reconciliation count is about the guarantee,
+ * so it is decided in result(): nothing for a strategy that promises nothing, and only beyond the
+ * bound for a bounded one.
  */
 export function lostRevocations(): Checker<'lost-revocations'> {
   const acks = new RevocationIndex();
@@ -57,14 +69,9 @@ export function lostRevocations(): Checker<'lost-revocations'> {
   /** Per token, when a verify first rejected it as revoked. */
   const rejectedAsRevokedAtMs = new Map<string, number>();
   const reconciliationAccepts: ReconciliationAccept[] = [];
-  const refreshLossesByAckedBy = new Map<string, { ackPorts: AckPorts; count: number }>();
-  const resurrectedTokens = new Set<string>();
-  const resurrectionExamples: Op[] = [];
-  const refreshExamples: Op[] = [];
-  let reconciled = 0;
-  let degradedAtReconciliation = 0;
-  let resurrected = 0;
-  let refreshAfterRevocation = 0;
+  /** Losses seen during the run, by `jti:<jti>` or `family:<family>`: the first sign of each. */
+  const duringRun = new Map<string, Loss>();
+  const counts = { reconciled: 0, degradedAtReconciliation: 0, resurrectedVerifies: 0, refreshesAfterRevocation: 0 };
 
   function noteFamily(op: Op): void {
     if (op.family === undefined || op.tokenIssuedMs === undefined) return;
@@ -72,42 +79,40 @@ export function lostRevocations(): Checker<'lost-revocations'> {
     if (known === undefined || op.tokenIssuedMs < known) familyExistedAtMs.set(op.family, op.tokenIssuedMs);
   }
 
+  function noteLoss(key: string, loss: Loss): void {
+    if (!duringRun.has(key)) duringRun.set(key, loss);
+  }
+
   function observeRefresh(op: Op): void {
     if (op.type !== 'ok' || op.family === undefined) return;
     const family = { subject: op.subject, family: op.family, tokenIssuedMs: familyExistedAtMs.get(op.family) };
     const before = [...acks.coveringCompletedBefore(family, op.invokeMs)];
     if (before.length === 0) return;
-    refreshAfterRevocation++;
-    const ackPorts = ackPortsOf(before);
-    const key = `${[...ackPorts.ports].sort().join(',')}|${ackPorts.anyUnknown}`;
-    const tally = refreshLossesByAckedBy.get(key) ?? { ackPorts, count: 0 };
-    tally.count++;
-    refreshLossesByAckedBy.set(key, tally);
-    keepExample(refreshExamples, op);
+    counts.refreshesAfterRevocation++;
+    noteLoss(`family:${op.family}`, { cause: 'refreshAfterRevocation', ackPorts: ackPortsOf(before), op });
   }
 
   function observeVerdict(op: Op & { accepted: boolean }): void {
-    if (op.jti !== undefined) {
+    if (op.jti !== undefined && op.phase !== 'final') {
       const rejectedAt = rejectedAsRevokedAtMs.get(op.jti);
       if (isRevokedRejection(op) && (rejectedAt === undefined || op.completeMs < rejectedAt)) rejectedAsRevokedAtMs.set(op.jti, op.completeMs);
       if (op.accepted && !op.degraded && rejectedAt !== undefined && op.invokeMs > rejectedAt) {
-        resurrected++;
-        resurrectedTokens.add(op.jti);
-        keepExample(resurrectionExamples, op);
+        counts.resurrectedVerifies++;
+        noteLoss(`jti:${op.jti}`, { cause: 'resurrected', ackPorts: ackPortsOf([...acks.coveringCompletedBefore(tokenOf(op), op.invokeMs)]), op });
       }
     }
     if (op.phase !== 'final') return;
     const before = [...acks.coveringCompletedBefore(tokenOf(op), op.invokeMs)];
     if (before.length === 0) return;
-    reconciled++;
-    if (!op.accepted) return;
+    counts.reconciled++;
+    if (!op.accepted || op.jti === undefined) return;
     if (op.tokenExpiresMs !== undefined && op.tokenExpiresMs <= op.invokeMs) return;
     if (op.degraded) {
-      degradedAtReconciliation++;
+      counts.degradedAtReconciliation++;
       return;
     }
     const earliestAckMs = Math.min(...before.map((ack) => ack.completeMs));
-    reconciliationAccepts.push({ op, sinceAckMs: op.invokeMs - earliestAckMs, ackPorts: ackPortsOf(before) });
+    reconciliationAccepts.push({ op: op as Op & { jti: string }, sinceAckMs: op.invokeMs - earliestAckMs, ackPorts: ackPortsOf(before) });
   }
 
   return {
@@ -126,36 +131,34 @@ export function lostRevocations(): Checker<'lost-revocations'> {
 
     result(run: RunInfo): Checks['lost-revocations'] {
       const guarantee = run.guarantee;
-      const lost =
+      const lostAtReconciliation =
         guarantee === 'none'
           ? []
           : guarantee === 'immediate'
             ? reconciliationAccepts
             : reconciliationAccepts.filter((accept) => accept.sinceAckMs > guarantee.boundedByMs);
-      // Tagged: the losses at reconciliation and the refreshes after revocation alike.
-      const tags: Record<AckedBy, number> = { ackedByFormerPrimary: 0, ackedByCurrentPrimary: 0, ackPortUnknown: 0 };
-      for (const loss of lost) tags[ackedBy(loss.ackPorts, run.finalPrimaryPorts)]++;
-      for (const { ackPorts, count } of refreshLossesByAckedBy.values()) tags[ackedBy(ackPorts, run.finalPrimaryPorts)] += count;
-
-      const lostAtReconciliation = lost.length;
-      const anythingChecked = reconciled > 0 || rejectedAsRevokedAtMs.size > 0 || refreshAfterRevocation > 0;
+      const losses = new Map(duringRun);
+      for (const accept of lostAtReconciliation) {
+        if (!losses.has(`jti:${accept.op.jti}`))
+          losses.set(`jti:${accept.op.jti}`, { cause: 'lostAtReconciliation', ackPorts: accept.ackPorts, op: accept.op });
+      }
+      const byCause: Record<Cause, number> = { resurrected: 0, refreshAfterRevocation: 0, lostAtReconciliation: 0 };
+      const byAck: Record<AckedBy, number> = { ackedByFormerPrimary: 0, ackedByCurrentPrimary: 0, ackPortUnknown: 0 };
+      const examples: Op[] = [];
+      for (const loss of losses.values()) {
+        byCause[loss.cause]++;
+        byAck[ackedBy(loss.ackPorts, run.finalPrimaryPorts)]++;
+        keepExample(examples, loss.op);
+      }
+      const anythingChecked = counts.reconciled > 0 || rejectedAsRevokedAtMs.size > 0 || counts.refreshesAfterRevocation > 0;
       return {
-        valid: !anythingChecked ? 'unknown' : lostAtReconciliation === 0 && resurrected === 0 && refreshAfterRevocation === 0,
-        counts: {
-          reconciled,
-          lostAtReconciliation,
-          // Accepted at reconciliation as the guarantee allows: within the bound, or anything without one.
-          allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation,
-          degradedAtReconciliation,
-          ...tags,
-          resurrected,
-          resurrectedTokens: resurrectedTokens.size,
-          refreshAfterRevocation,
-        },
+        valid: !anythingChecked ? 'unknown' : losses.size === 0,
+        counts: { ...counts, allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation.length },
+        lost: { total: losses.size, byCause, byAck },
         // A strategy that promises nothing cannot lose a revocation at reconciliation; a bounded one only past its bound.
-        ...(guarantee === 'none' && { figures: { notApplicable: 1 } }),
+        ...(guarantee === 'none' && { figures: { notApplicable: 1 as const } }),
         ...(typeof guarantee === 'object' && { figures: { boundedByMs: guarantee.boundedByMs } }),
-        examples: [...lost.map((loss) => loss.op), ...refreshExamples, ...resurrectionExamples].slice(0, MAX_EXAMPLES),
+        examples: examples.slice(0, MAX_EXAMPLES),
       };
     },
   };

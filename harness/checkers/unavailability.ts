@@ -3,12 +3,17 @@ import type { Checker, FaultRecord, Op, RunInfo } from '../history.ts';
 import { LogHistogram } from '../log-histogram.ts';
 
 const BUCKET_MS = 100;
-/** The sliding bucket p99 is read over: 1 s of completions. */
-const WINDOW_BUCKETS = 10;
+/**
+ * A window's p99 is read over at least 1 s and at least 200 verifies: fewer samples make the p99
+ * the window's maximum, and one outlier then looks like a slow second (seen: a pause healed at
+ * +2 s reported as steady at +5.1 s, reset by single 4-8 ms outliers in 100-op windows).
+ */
+const WINDOW_MIN_BUCKETS = 10;
+const WINDOW_MIN_SAMPLES = 200;
 /** Bins 2% wide from 10 us: a window's p99 is never optimistic by more than 2%. */
 const WINDOW_SKETCH = { ratio: 1.02, smallest: 0.01 };
-/** Latency is back to normal when the window p99 is within this factor of the pre-fault p99. */
-const STEADY_FACTOR = 1.5;
+/** Fewer steady windows than this give no spread to compare with. */
+const MIN_STEADY_WINDOWS = 3;
 
 /** Redis (or the strategy on its behalf) gave an answer that does not depend on an outage. */
 function isDefinite(op: Op): boolean {
@@ -83,19 +88,28 @@ class CompletionTimeline {
   }
 }
 
+/** The p99 of the window starting at a bucket, and the bucket it ends before. */
+interface LatencyWindow {
+  startBucket: number;
+  endBucket: number;
+  p99Ms: number;
+}
+
 /**
  * Latency (completeMs - intendedMs) by completion time. Ops come in completion order, so a 100 ms
- * bucket is complete once a later one starts: the p99 of each 1 s window and of everything so far
- * are computed then, and only the last second of histograms is kept.
+ * bucket is complete once a later one starts. Each window starts at a bucket and runs forward until
+ * it holds WINDOW_MIN_BUCKETS buckets and WINDOW_MIN_SAMPLES samples; it is computed once its last
+ * bucket closes, so only the buckets of the windows still open are kept.
  */
 class LatencyTimeline {
   #open = new LogHistogram(WINDOW_SKETCH);
   #openBucket = 0;
-  readonly #recent: LogHistogram[] = [];
+  /** Closed buckets from #windowStart on, not yet behind every computed window. */
+  readonly #pending: LogHistogram[] = [];
+  #windowStart = 0;
   readonly #window = new LogHistogram(WINDOW_SKETCH);
   readonly #sinceStart = new LogHistogram(WINDOW_SKETCH);
-  /** p99 of the window of buckets [w, w + WINDOW_BUCKETS), by w; NaN when empty. */
-  readonly windowP99: number[] = [];
+  readonly windows: LatencyWindow[] = [];
   /** p99 of buckets [0, k], by k; NaN when empty. */
   readonly sinceStartP99: number[] = [];
 
@@ -111,13 +125,30 @@ class LatencyTimeline {
   #closeOpen(): void {
     this.#sinceStart.merge(this.#open);
     this.sinceStartP99[this.#openBucket] = this.#sinceStart.quantile(0.99) ?? NaN;
-    this.#recent.push(this.#open);
+    this.#pending.push(this.#open);
     this.#window.merge(this.#open);
-    if (this.#recent.length > WINDOW_BUCKETS) this.#window.merge(this.#recent.shift()!, -1);
-    if (this.#recent.length === WINDOW_BUCKETS) this.windowP99[this.#openBucket - WINDOW_BUCKETS + 1] = this.#window.quantile(0.99) ?? NaN;
     this.#open = new LogHistogram(WINDOW_SKETCH);
     this.#openBucket++;
+    // Every window that is now full is computed, and its first bucket leaves.
+    while (this.#pending.length >= WINDOW_MIN_BUCKETS && this.#window.count >= WINDOW_MIN_SAMPLES) {
+      this.windows.push({ startBucket: this.#windowStart, endBucket: this.#openBucket, p99Ms: this.#window.quantile(0.99)! });
+      this.#window.merge(this.#pending.shift()!, -1);
+      this.#windowStart++;
+    }
   }
+}
+
+/** The range of window p99s before the first fault: what "normal" looks like, windows as big as the later ones. */
+interface SteadySpread {
+  lowMs: number;
+  highMs: number;
+  windows: number;
+}
+
+function steadySpread(windows: readonly LatencyWindow[], firstFaultBucket: number): SteadySpread | null {
+  const steady = windows.filter((w) => w.endBucket <= firstFaultBucket).map((w) => w.p99Ms);
+  if (steady.length < MIN_STEADY_WINDOWS) return null;
+  return { lowMs: Math.min(...steady), highMs: Math.max(...steady), windows: steady.length };
 }
 
 function finite(value: number | undefined): number | null {
@@ -138,19 +169,22 @@ export function unavailability(): Checker<'unavailability'> {
   let previousDefiniteMs = 0;
   const counts = { ops: 0, definite: 0, errors: 0 };
 
-  function steadyP99Ms(fault: FaultRecord, untilMs: number, baselineP99Ms: number | null): number | null {
-    if (baselineP99Ms === null) return null;
-    const firstWindow = Math.floor(fault.atMs / BUCKET_MS);
-    const lastWindow = Math.floor(untilMs / BUCKET_MS) - WINDOW_BUCKETS;
-    if (lastWindow < firstWindow) return null;
-    let lastSlow = -1;
-    for (let w = firstWindow; w <= lastWindow; w++) {
-      const p99 = finite(latency.windowP99[w]);
-      if (p99 !== null && p99 > STEADY_FACTOR * baselineP99Ms) lastSlow = w;
-    }
+  /**
+   * From the fault to the start of the first window after which every window (up to the next fault
+   * or the end) stays within the steady spread: at most its high end plus its width, so that the
+   * jitter the steady phase showed is not taken for slowness. 0: never slower; null: not settled
+   * by then, or no spread to compare with.
+   */
+  function steadyP99Ms(fault: FaultRecord, untilMs: number, spread: SteadySpread | null): number | null {
+    if (spread === null) return null;
+    const limitMs = spread.highMs + (spread.highMs - spread.lowMs);
+    const firstBucket = Math.floor(fault.atMs / BUCKET_MS);
+    const after = latency.windows.filter((w) => w.startBucket >= firstBucket && w.endBucket * BUCKET_MS <= untilMs);
+    if (after.length === 0) return null;
+    const lastSlow = after.findLastIndex((w) => w.p99Ms > limitMs);
     if (lastSlow === -1) return 0;
-    if (lastSlow === lastWindow) return null;
-    return Math.max(0, (lastSlow + 1) * BUCKET_MS - fault.atMs);
+    if (lastSlow === after.length - 1) return null;
+    return Math.max(0, after[lastSlow + 1]!.startBucket * BUCKET_MS - fault.atMs);
   }
 
   return {
@@ -185,12 +219,19 @@ export function unavailability(): Checker<'unavailability'> {
       const recordBeforeEnd = recordGaps.findLast((gap) => gap.endMs <= endMs);
       if (recordBeforeEnd) window = { startMs: recordBeforeEnd.startMs, lengthMs: recordBeforeEnd.endMs - recordBeforeEnd.startMs };
       const lastAnswerMs = definite.lastAtOrBefore(endMs) ?? 0;
-      if (endMs - lastAnswerMs > window.lengthMs) window = { startMs: lastAnswerMs, lengthMs: endMs - lastAnswerMs };
+      // Still open when the measured phase ended: its true length is unknown, at least this.
+      let openAtEnd = false;
+      if (endMs - lastAnswerMs > window.lengthMs) {
+        window = { startMs: lastAnswerMs, lengthMs: endMs - lastAnswerMs };
+        openAtEnd = true;
+      }
 
       const faults = [...run.faults].sort((a, b) => a.atMs - b.atMs);
       const firstFault = faults[0];
       // Buckets wholly before the first fault: the run as it was before anything broke.
-      const baselineP99Ms = finite(latency.sinceStartP99[(firstFault ? Math.floor(firstFault.atMs / BUCKET_MS) : Math.floor(endMs / BUCKET_MS) + 1) - 1]);
+      const firstFaultBucket = firstFault ? Math.floor(firstFault.atMs / BUCKET_MS) : Math.floor(endMs / BUCKET_MS) + 1;
+      const baselineP99Ms = finite(latency.sinceStartP99[firstFaultBucket - 1]);
+      const spread = steadySpread(latency.windows, firstFaultBucket);
 
       const perFault = faults.map((fault, i) => {
         const nextFaultMs = faults[i + 1]?.atMs ?? Infinity;
@@ -205,14 +246,20 @@ export function unavailability(): Checker<'unavailability'> {
           atMs: fault.atMs,
           detectMs: detectedMs === null ? null : detectedMs - fault.atMs,
           recoverMs: detectedMs === null ? 0 : recoveredMs === null ? null : recoveredMs - fault.atMs,
-          steadyP99Ms: steadyP99Ms(fault, Math.min(nextFaultMs, endMs), baselineP99Ms),
+          steadyP99Ms: steadyP99Ms(fault, Math.min(nextFaultMs, endMs), spread),
         };
       });
 
       return {
         valid: true,
         counts: { ...counts },
-        figures: { longestWindowMs: window.lengthMs, windowStartMs: window.startMs, baselineP99Ms },
+        figures: {
+          longestWindowMs: window.lengthMs,
+          windowStartMs: window.startMs,
+          longestWindowOpenAtEnd: openAtEnd,
+          baselineP99Ms,
+          steadySpread: spread && { lowMs: spread.lowMs, highMs: spread.highMs, windows: spread.windows },
+        },
         examples: [],
         perFault,
       };
