@@ -1,4 +1,4 @@
-import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
+import { formatMs as ms } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
