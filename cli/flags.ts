@@ -122,7 +122,8 @@ export function defaultsOf(defaults: unknown): FieldDefaults {
 
 const noDefaults: FieldDefaults = () => undefined;
 
-const hasValue = (value: unknown) => value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
+/** An empty list or map (no faults, no thresholds) is no default worth showing. */
+const hasValue = (value: unknown) => value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0);
 const plain = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value));
 
 /** The default help shows in brackets: the field's schema default, else the declared one; none for a switch. */

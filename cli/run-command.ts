@@ -3,6 +3,7 @@ import { parseDurationMs } from '../core/duration.ts';
 import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
 import { summaryTable } from '../reports/markdown.ts';
+import { verdictLines } from '../reports/phrases.ts';
 import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
@@ -88,6 +89,11 @@ export function scenarioFromFlags(values: Values): Scenario {
   }
   if (values['fail-open']) for (const [path, value] of Object.entries(RUN_FLAGS['fail-open'].sets)) set(path, value);
   if (values.fault) base.faults = [...((base.faults as unknown[]) ?? []), ...values.fault.map(parseFaultFlag)];
+  for (const threshold of values.threshold ?? []) {
+    const i = threshold.indexOf('=');
+    if (i <= 0) throw new InvalidOptionError('--threshold', 'metric=limit, e.g. verify.steady.p99=10ms or violations=0', threshold);
+    base.thresholds = { ...(base.thresholds as object | undefined), [threshold.slice(0, i).trim()]: threshold.slice(i + 1).trim() };
+  }
   for (const assignment of values.set ?? []) {
     const i = assignment.indexOf('=');
     if (i <= 0) throw new InvalidOptionError('--set', 'path=value, e.g. client.failoverDetector=false', assignment);
@@ -118,8 +124,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
-    process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
+    const { headline, reasons, thresholds, anomalies } = verdictLines(result);
+    process.stdout.write(`verdict: ${headline}\n`);
+    for (const line of [...reasons, ...thresholds.filter((t) => !t.ok).map((t) => t.line), ...anomalies]) process.stdout.write(`  ${line}\n`);
+    process.stdout.write(`\nresult: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
     for (const path of reports) process.stdout.write(`report: ${path}\n`);
   }
-  return result.interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
+  if (result.interrupted) return EXIT_CODES.interrupted;
+  return result.verdict.thresholdsBroken > 0 ? EXIT_CODES.thresholdsBroken : EXIT_CODES.ok;
 }

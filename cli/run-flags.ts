@@ -39,6 +39,12 @@ export const RUN_FLAGS = {
   seed: { type: 'string', value: '<n>', field: 'workload.seed', help: 'seed of every random choice' },
   wait: { type: 'string', value: '<replicas:ms>', field: 'policy.wait', default: 'off', help: 'WAIT after each revocation, e.g. 1:100' },
   'fail-open': { type: 'boolean', sets: { 'policy.failure': 'fail-open' }, help: 'accept tokens while Redis is unreachable, instead of rejecting them' },
+  threshold: {
+    type: 'multiple',
+    value: '<metric=limit>',
+    field: 'thresholds',
+    help: 'a limit checked on every run; repeatable; a broken one exits 3.\ne.g. violations=0, lostRevocations=0, verify.steady.p99=10ms,\nunavailability.longest=3s, throughput=950 (a minimum)',
+  },
   set: { type: 'multiple', value: '<path=value>', help: 'set any scenario field, e.g. --set client.failoverDetector=false' },
   out: { type: 'string', value: '<dir>', default: 'results/<timestamp>', help: 'where result.json goes' },
   quick: {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { EXIT_CODES } from '../core/errors.ts';
 import { formatMs } from '../core/format.ts';
 import { runScenario } from '../harness/run-scenario.ts';
-import { expandTopologies, type Scenario } from '../harness/scenario.ts';
+import { expandTopologies, type Scenario, scenarioWarnings } from '../harness/scenario.ts';
 import { writeReports } from '../reports/write-reports.ts';
 import type { ResultFile } from '../result/schema.ts';
 import { ensureRedisServer } from './install-redis.ts';
@@ -22,6 +22,7 @@ export interface ShownRun {
 export async function runShown(scenario: Scenario, outDir: string, { quiet = false }: { quiet?: boolean } = {}): Promise<ShownRun> {
   const processTopology = expandTopologies(scenario).find((part) => part.topology.backend === 'process')?.topology;
   if (processTopology?.backend === 'process') await ensureRedisServer(processTopology.redisServer);
+  for (const warning of scenarioWarnings(scenario)) process.stderr.write(`tokenbench: warning: ${warning}\n`);
   const interactive = Boolean(process.stderr.isTTY) && !quiet && process.env.CI !== 'true';
   const abort = new AbortController();
   let interrupts = 0;

@@ -25,10 +25,11 @@ export const ERROR_EXIT_CODES = {
 export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
 
 /**
- * How the CLI exits. 130 (128 + SIGINT) after Ctrl-C or SIGTERM, whatever was written by then:
- * the partial result is marked interrupted.
+ * How the CLI exits. 3: `run` measured everything and a threshold of the scenario was broken (CI
+ * gates on it; a checker's verdict alone does not fail the run). 130 (128 + SIGINT) after Ctrl-C
+ * or SIGTERM, whatever was written by then: the partial result is marked interrupted.
  */
-export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, thresholdsBroken: 3, interrupted: 130 } as const;
 
 /** Base of every error tokenbench raises on purpose. Callers switch on `code`, never on message text. */
 export class TokenbenchError extends Error {

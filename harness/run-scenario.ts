@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
 import { type ResultFile, SCHEMA_VERSION } from '../result/schema.ts';
+import { suiteVerdict } from '../result/verdict.ts';
 import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { type ProgressInfo, runStrategy, type StageInfo } from './runner.ts';
@@ -48,9 +49,13 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
     },
     scenario: scenario as unknown as Record<string, unknown>,
     runs: [],
+    verdict: suiteVerdict([]),
   };
   const resultPath = join(options.outDir, 'result.json');
-  const save = () => writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  const save = () => {
+    result.verdict = suiteVerdict(result.runs);
+    writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  };
   // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it.
   writeFileSync(join(options.outDir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
   try {

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { findAnomalies } from '../result/anomalies.ts';
 import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
 import type { StrategyRunResult } from '../result/schema.ts';
+import { evaluateThresholds } from '../result/thresholds.ts';
+import { runVerdict } from '../result/verdict.ts';
 import { createStrategy } from '../strategies/create.ts';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
@@ -15,7 +18,7 @@ import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
 import { measureRedisCost } from './redis-cost.ts';
-import { type Scenario, strategyName } from './scenario.ts';
+import { type Scenario, strategyName, thresholdsOf } from './scenario.ts';
 
 export interface ProgressInfo {
   label: string;
@@ -251,7 +254,7 @@ class Orchestration {
       for (const [phase, hp] of metrics.byOpPhase.get(f) ?? []) byPhase[phase] = summarize(hp);
       latency[f] = { all: summarize(h), byPhase, histogram: encodeHistogram(h) };
     }
-    return {
+    const run = {
       strategy: this.#strategy.name,
       label: this.#label,
       engine: this.#strategy.engine,
@@ -290,6 +293,8 @@ class Orchestration {
       historyFiles,
       reconciledTokens: reconciled,
     };
+    // What the checkers prove, the limits the scenario set, and what the ground truth shows that nobody asked for.
+    return { ...run, verdict: runVerdict(checks), thresholds: evaluateThresholds(run, thresholdsOf(this.#scenario)), anomalies: findAnomalies(run) };
   }
 
   async #reportProgress(): Promise<void> {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
-import { durationSchema } from '../core/duration.ts';
+import { durationSchema, formatDuration } from '../core/duration.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 import { parseOrThrow } from '../core/validation.ts';
+import { parseThreshold, THRESHOLD_METRICS_TEXT } from '../result/thresholds.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS } from '../topologies/faults.ts';
@@ -128,6 +129,12 @@ export const scenarioSchema = z.strictObject({
     .prefault({})
     .describe('How hard and how long.'),
   faults: faultsSchema.describe('Faults as data: `{ at: 10s, action: kill, target: primary }`, `{ at: 10s, action: pause, for: 5s }`.'),
+  thresholds: z
+    .record(z.string(), z.union([z.number(), z.string()]))
+    .default({})
+    .describe(
+      `Limits checked on every run; one broken makes \`tokenbench run\` exit 3. A limit is a maximum (a count, or a duration for times), except throughput (a minimum, ops/s). Metrics: ${THRESHOLD_METRICS_TEXT}. E.g. { violations: 0, lostRevocations: 0, verify.steady.p99: 10ms, unavailability.longest: 3s }.`,
+    ),
   topologies: z
     .array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() }))
     .min(1)
@@ -163,7 +170,38 @@ export function normalizeScenario(input: unknown, label: (path: readonly Propert
     for (const [i, entry] of scenario.topologies.entries())
       check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']);
   } else check(scenario.faults, scenario.topology, ['faults']);
+  // Limits as numbers in their metric's unit (ms for times), so the scenario written beside a result says what was checked.
+  scenario.thresholds = Object.fromEntries(
+    Object.entries(scenario.thresholds).map(([metric, limit]) => [metric, parseThreshold(metric, limit, label(['thresholds'])).limit]),
+  );
   return scenario;
+}
+
+/** The scenario's thresholds, parsed (normalizeScenario leaves them as numbers in their unit). */
+export function thresholdsOf(scenario: Scenario): Record<string, number> {
+  return Object.fromEntries(Object.entries(scenario.thresholds).map(([metric, limit]) => [metric, parseThreshold(metric, limit, 'thresholds').limit]));
+}
+
+/**
+ * What a reader of the scenario should know before running it: a fault whose outage is expected to
+ * outlast the measured phase, so that its unavailability would be a lower bound and recovery would
+ * not be measured.
+ */
+export function scenarioWarnings(scenario: Scenario): string[] {
+  const warnings: string[] = [];
+  for (const [index, part] of expandTopologies(scenario).entries()) {
+    const where = scenario.topologies ? `topologies[${index}] (${part.topology.kind})` : part.topology.kind;
+    for (const [i, fault] of part.faults.entries()) {
+      const estimate = FAULT_KINDS[fault.action].recoveryEstimateMs?.(part.topology, fault.for);
+      const leftMs = scenario.load.duration - fault.at;
+      if (estimate === undefined || estimate <= leftMs) continue;
+      const why = Number.isFinite(estimate) ? `recovery takes about ${formatDuration(estimate)} here` : 'nothing heals it before the load ends (no `for`)';
+      warnings.push(
+        `faults[${i}] on ${where}: ${fault.action} at ${formatDuration(fault.at)} leaves ${formatDuration(leftMs)} of the measured phase, and ${why}: the outage may still be open when it ends (its length then a lower bound, its recovery not measured).`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /** One scenario per topology entry: what a single `runStrategy` call runs. */

@@ -103,7 +103,7 @@ describe('estimateNoise', () => {
 describe('compareResults', () => {
   it('a result against itself: every metric ok, nothing crossed', () => {
     const c = compareResults(side(single, 'a.json'), side(copy(single), 'b.json'));
-    expect(c.rows).toHaveLength(4 * 8);
+    expect(c.rows).toHaveLength(4 * 9);
     expect(c.rows.every((r) => r.verdict === 'ok')).toBe(true);
     expect(regressions(c)).toEqual([]);
     expect(c.thresholds).toEqual(DEFAULT_THRESHOLDS);
@@ -237,8 +237,9 @@ describe('renderComparison', () => {
     expect(header).toMatch(/^run\s+metric\s+baseline\s+current\s+delta\s+delta %\s+limit\s+noise\s+verdict$/);
     // Right-aligned numbers: the baseline column ends at the same place on every row.
     const end = header.indexOf('baseline') + 'baseline'.length;
-    const rows = lines.filter((l) => / (ok|regression|improvement|n\/a)$/.test(l));
+    const rows = lines.filter((l) => / (ok|regression|improvement|n\/a)$/.test(l) && !l.includes('checker verdict'));
     expect(rows).toHaveLength(16);
+    expect(lines.filter((l) => /checker verdict\s+valid\s+valid/.test(l))).toHaveLength(2);
     for (const l of rows) expect(l[end - 1]).toMatch(/\d/);
     expect(text).toContain('regression: blacklist (sentinel) verify p99: 804.4 -> 1207 ms (+50.0%, limit +10%); beyond run-to-run noise');
     expect(text).toContain('regression: whitelist (sentinel) revoked-accepted violations: 0 -> 2 (any increase from 0 is a regression)');
@@ -251,7 +252,8 @@ describe('renderComparison', () => {
     const md = renderComparison(c, { markdown: true });
     expect(md).toMatch(/^### tokenbench compare: regression\n/);
     expect(md).toContain('| run | metric | baseline | current | delta | delta % | limit | noise | verdict |\n|---|---|--:|--:|--:|--:|---|---|---|\n');
-    expect(md).toContain('| blacklist (sentinel) | verify p50 ms | 0.529 | 0.529 | 0 | 0.0% | - |');
+    expect(md).toContain('| blacklist (sentinel) | checker verdict | valid | valid | 0 | 0.0% | any increase |');
+    expect(md).toContain('|  | verify p50 ms | 0.529 | 0.529 | 0 | 0.0% | - |');
     expect(md).toMatch(/\| {2}\| verify p99 ms \| 804\.4 \| 1207 \| \+402\.2 \| \+50\.0% \| \+10% \| ±[\d.]+ beyond \| \*\*regression\*\* \|/);
     expect(md).toContain('- **regression**: whitelist (sentinel) revoked-accepted violations: 0 -> 2');
     const tableRows = md.split('\n').filter((l) => l.startsWith('| '));

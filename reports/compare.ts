@@ -82,8 +82,8 @@ export function runKeys(runs: readonly StrategyRunResult[]): Map<string, Strateg
   return keys;
 }
 
-export type MetricId = 'p50' | 'p99' | 'p999' | 'throughput' | 'violations' | 'lost' | 'entry-lost' | 'unavailability';
-export const METRIC_IDS: readonly MetricId[] = ['p50', 'p99', 'p999', 'throughput', 'violations', 'lost', 'entry-lost', 'unavailability'];
+export type MetricId = 'verdict' | 'p50' | 'p99' | 'p999' | 'throughput' | 'violations' | 'lost' | 'entry-lost' | 'unavailability';
+export const METRIC_IDS: readonly MetricId[] = ['verdict', 'p50', 'p99', 'p999', 'throughput', 'violations', 'lost', 'entry-lost', 'unavailability'];
 
 /** Largest allowed change for the worse, in percent of the baseline. */
 export type Thresholds = Partial<Record<MetricId, number>>;
@@ -93,7 +93,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = { p99: 10, throughput: 5
 interface MetricDef {
   id: MetricId;
   name: string;
-  unit: 'ms' | 'ops/s' | 'count';
+  /** verdict: 0 valid, 1 invalid (unknown is not compared). */
+  unit: 'ms' | 'ops/s' | 'count' | 'verdict';
   better: 'lower' | 'higher';
   /** Correctness counts: an increase from 0 is always a regression, whatever the percentage. */
   correctness: boolean;
@@ -103,6 +104,15 @@ interface MetricDef {
 }
 
 export const METRICS: readonly MetricDef[] = [
+  // A run that was valid and now is not is a regression whatever the limits: correctness, from 0.
+  {
+    id: 'verdict',
+    name: 'checker verdict',
+    unit: 'verdict',
+    better: 'lower',
+    correctness: true,
+    read: (r) => (r.verdict.valid === 'unknown' ? null : r.verdict.valid ? 0 : 1),
+  },
   { id: 'p50', name: 'verify p50 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p50', read: (r) => r.latency.verify?.all.p50 ?? null },
   { id: 'p99', name: 'verify p99 ms', unit: 'ms', better: 'lower', correctness: false, noiseFrom: 'p99', read: (r) => r.latency.verify?.all.p99 ?? null },
   { id: 'p999', name: 'verify p99.9 ms', unit: 'ms', better: 'lower', correctness: false, read: (r) => r.latency.verify?.all.p999 ?? null },
@@ -327,6 +337,7 @@ export function regressions(comparison: Comparison): MetricRow[] {
 function formatValue(value: number | null, unit: MetricRow['unit'], signed = false): string {
   if (value === null) return '-';
   const sign = signed && value > 0 ? '+' : '';
+  if (unit === 'verdict') return signed ? (value > 0 ? 'now invalid' : value < 0 ? 'now valid' : '0') : value === 0 ? 'valid' : 'invalid';
   if (unit === 'count') return `${sign}${Math.round(value)}`;
   const abs = Math.abs(value);
   const digits = unit === 'ops/s' ? (Number.isInteger(value) ? 0 : 1) : abs === 0 ? 0 : abs < 1 ? 3 : abs < 10 ? 2 : abs < 1000 ? 1 : 0;

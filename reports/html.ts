@@ -3,7 +3,7 @@ import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { unavailabilityText } from './phrases.ts';
+import { unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
 import {
   clipRect,
   decadeDomain,
@@ -135,8 +135,23 @@ function headerSection(result: ResultFile, title: string): string {
 <p class="meta">${environment.map(esc).join(' · ')}</p>
 ${loadLine(result.runs)}
 ${banner}${merged}
+${verdictBox(result)}
 <nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a></nav>
 </header>`;
+}
+
+/** The answer first: the suite's verdict, why, the thresholds and the anomalies, as the Markdown report says them. */
+function verdictBox(result: ResultFile): string {
+  const { headline, reasons, thresholds, anomalies } = verdictLines(result);
+  const list = (title: string, lines: readonly string[]) =>
+    lines.length === 0 ? '' : `<p class="verdict-title">${esc(title)}</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
+  return `<section class="verdict verdict-${verdictWord(result.verdict.valid)}" aria-label="verdict">
+<p class="verdict-headline"><strong>${esc(headline)}</strong></p>
+${list('Why', reasons)}${list(
+  'Thresholds',
+  thresholds.map((t) => t.line),
+)}${list('Anomalies (from the ground truth; they do not change the verdict)', anomalies)}
+</section>`;
 }
 
 function loadLine(runs: readonly Run[]): string {
@@ -159,7 +174,7 @@ function summaryRow(run: Run, colour: string): string {
   const figures = headlineFigures(run);
   const num = (text: string) => `<td class="num">${text}</td>`;
   return `<tr>
-<th scope="row">${swatch(colour)}${esc(run.label)}${run.interrupted ? ' <span class="tag">interrupted</span>' : ''}</th>
+<th scope="row">${swatch(colour)}${esc(run.label)}${run.interrupted ? ' <span class="tag">interrupted</span>' : ''}${run.verdict.valid === true ? '' : ` <span class="tag">${verdictWord(run.verdict.valid)}</span>`}</th>
 <td>${esc(run.topology.kind)}</td>
 <td class="nowrap">${esc(run.engine)} ${esc(run.alg)}</td>
 ${num(run.load.achievedRate.toLocaleString('en-US'))}
@@ -684,6 +699,11 @@ ${rows.join('\n')}${more}
 </tbody></table></div>`;
 }
 
+function anomaliesIn(run: Run, fromMs: number, untilMs: number): string {
+  const found = run.anomalies.filter((a) => a.atMs !== null && a.atMs >= fromMs && a.atMs < untilMs);
+  return found.length === 0 ? '' : `<ul class="anomalies">${found.map((a) => `<li><strong>${esc(a.kind)}</strong>: ${esc(a.sentence)}</li>`).join('')}</ul>`;
+}
+
 function faultArticle(run: Run, colour: string, fault: Fault, index: number, nextAtMs: number): string {
   const healed = fault.healedAtMs === undefined ? '' : `, healed at ${fmtSeconds(fault.healedAtMs)}`;
   const error = fault.error ? `<p class="warning">The fault could not be applied: ${esc(fault.error)}</p>` : '';
@@ -691,6 +711,7 @@ function faultArticle(run: Run, colour: string, fault: Fault, index: number, nex
 <h3>${swatch(colour)}${esc(run.label)}: ${esc(faultLabel(fault))} at ${fmtSeconds(fault.atMs)}${esc(healed)}</h3>
 ${error}
 ${faultFigures(perFaultFor(run, fault, index))}
+${anomaliesIn(run, fault.atMs, nextAtMs)}
 <h4>Ground-truth events after the fault</h4>
 ${eventsTable(run, fault, nextAtMs)}
 </article>`;
@@ -749,6 +770,12 @@ h4 { font-size: 14px; margin: 14px 0 6px; color: #444; }
 .meta { margin: 2px 0; color: #555; font-size: 14px; }
 nav { margin-top: 12px; display: flex; gap: 18px; font-size: 14px; }
 nav a { color: #0b5cad; text-decoration: none; }
+.verdict { margin: 14px 0 4px; padding: 10px 14px; border-radius: 6px; border: 1px solid; }
+.verdict-valid { background: #e9f6ec; border-color: #2e8b57; }
+.verdict-invalid { background: #fdecea; border-color: #c0392b; }
+.verdict-unknown { background: #f2f2f2; border-color: #888; }
+.verdict p, .verdict ul { margin: 4px 0; }
+.verdict-title { font-weight: 600; }
 .banner { margin: 14px 0 4px; padding: 10px 14px; border-radius: 6px; background: #fff4d6; border: 1px solid #e0b100; color: #5c4500; }
 .table-scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; font-size: 13.5px; }

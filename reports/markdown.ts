@@ -2,7 +2,7 @@ import { formatMs as ms } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { steadyText, unavailabilityText } from './phrases.ts';
+import { steadyText, unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
 
 type Run = StrategyRunResult;
 
@@ -35,7 +35,7 @@ export function summaryTable(runs: readonly Run[]): string[] {
     const f = headlineFigures(r);
     const revoked = r.checks['revoked-accepted'].counts;
     return [
-      `${r.label}${r.interrupted ? ' (interrupted)' : ''}`,
+      `${r.label}${r.interrupted ? ' (interrupted)' : ''}${r.verdict.valid === true ? '' : ` (${verdictWord(r.verdict.valid)})`}`,
       r.topology.kind,
       ms(v?.p50),
       ms(v?.p99),
@@ -78,6 +78,10 @@ function faultSection(run: Run): string[] {
         if (typeof figures.recoverMs === 'number' && figures.detectMs !== null)
           rows.push([figures.recoverMs, 'first definite verify answer again (clients recovered)']);
         if (typeof figures.steadyP99Ms === 'number') rows.push([figures.steadyP99Ms, steadyText(run)]);
+      }
+      for (const anomaly of run.anomalies) {
+        if (anomaly.atMs !== null && anomaly.atMs >= fault.atMs && anomaly.atMs < next)
+          rows.push([anomaly.atMs - fault.atMs, `**anomaly** (${anomaly.kind}): ${anomaly.sentence}`]);
       }
       rows.sort((a, b) => a[0] - b[0]);
       const shown = rows.slice(0, 16).map(([at, what]) => [`+${(at / 1000).toFixed(3)} s`, what]);
@@ -183,6 +187,21 @@ function environmentTable(result: ResultFile): string[] {
   );
 }
 
+/** The answer first: the suite's verdict, why, the thresholds and what nobody asked for. */
+function verdictSection(result: ResultFile): string[] {
+  const { headline, reasons, thresholds, anomalies } = verdictLines(result);
+  const out = ['## Verdict', '', `**${headline}**`, ''];
+  for (const [title, lines] of [
+    ['Why', reasons],
+    ['Thresholds', thresholds.map((t) => t.line)],
+    ['Anomalies (from the ground truth; they do not change the verdict)', anomalies],
+  ] as const) {
+    if (lines.length === 0) continue;
+    out.push(`${title}:`, '', ...lines.map((line) => `- ${line}`), '');
+  }
+  return out;
+}
+
 /** GitHub-flavoured Markdown for a PR or a design review, rendered from the result file alone. */
 export function renderMarkdown(result: ResultFile): string {
   const runs = result.runs;
@@ -198,6 +217,7 @@ export function renderMarkdown(result: ResultFile): string {
   out.push(
     `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
     '',
+    ...verdictSection(result),
     '## Summary',
     '',
     ...summaryTable(runs),

@@ -1,7 +1,10 @@
 import { ResultFileError } from '../core/errors.ts';
+import { findAnomalies } from '../result/anomalies.ts';
 import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
 import type { LatencySummary, MergedFrom, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
+import { evaluateThresholds } from '../result/thresholds.ts';
+import { runVerdict, suiteVerdict } from '../result/verdict.ts';
 import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
 
 /** Any checker's result, as the merge sees it: counts, figures and examples of the same shape in every input. */
@@ -31,7 +34,7 @@ export const MERGE_NOTE =
   'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
   'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
   'check counts and distinct lost revocations summed (each generator has its own users), *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
-  'faults, events, environment and redis cost from the first file (one shared topology).';
+  'faults, events, environment and redis cost from the first file (one shared topology); verdicts, thresholds and anomalies computed again on the merged runs.';
 
 export const MAX_EXAMPLES = 5;
 
@@ -233,6 +236,7 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
 
   merged.timeline = mergeTimelines(runs.map((r) => r.timeline));
   merged.checks = mergeChecks(runs.map((r) => r.checks));
+  merged.verdict = runVerdict(merged.checks);
   merged.interrupted = runs.some((r) => r.interrupted);
   merged.historyFiles = [...new Set(runs.flatMap((r) => r.historyFiles))];
   merged.reconciledTokens = sum(runs.map((r) => r.reconciledTokens));
@@ -261,14 +265,17 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
       throw new IncompatibleResultsError(`run ${extra} is in ${input.source} but not in ${first.source}: every load generator must run the same strategies`);
   });
 
-  const runs = [...firstKeys.keys()].map((key) =>
-    mergeRun(
-      inputs.map((input, i) => {
-        const run = keyed[i]!.get(key)!;
-        return { source: input.source, index: input.result.runs.indexOf(run), run };
-      }),
-    ),
-  );
+  const thresholds = (first.result.scenario.thresholds ?? {}) as Record<string, number>;
+  const runs = [...firstKeys.keys()]
+    .map((key) =>
+      mergeRun(
+        inputs.map((input, i) => {
+          const run = keyed[i]!.get(key)!;
+          return { source: input.source, index: input.result.runs.indexOf(run), run };
+        }),
+      ),
+    )
+    .map((run) => ({ ...run, thresholds: evaluateThresholds(run, thresholds), anomalies: findAnomalies(run) }));
 
   return {
     tool: 'tokenbench',
@@ -280,6 +287,7 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
     environment: structuredClone(first.result.environment),
     scenario: structuredClone(first.result.scenario),
     runs,
+    verdict: suiteVerdict(runs),
     mergedFrom: { files: inputs.map((i) => i.source), note: MERGE_NOTE },
   };
 }

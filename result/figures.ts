@@ -15,7 +15,7 @@ export interface HeadlineFigures {
   longestUnavailabilityMs: number;
 }
 
-export function headlineFigures(run: StrategyRunResult): HeadlineFigures {
+export function headlineFigures(run: Pick<StrategyRunResult, 'checks'>): HeadlineFigures {
   const { 'revoked-accepted': revoked, 'valid-rejected': rejected, 'lost-revocations': lost, unavailability } = run.checks;
   return {
     revokedAccepted: revoked.counts.withinGuarantee + revoked.counts.failOpen + revoked.counts.violations,

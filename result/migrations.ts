@@ -1,4 +1,8 @@
 import { ResultFileError } from '../core/errors.ts';
+import { findAnomalies } from './anomalies.ts';
+import type { Checks } from './checks.ts';
+import type { StrategyRunResult } from './schema.ts';
+import { runVerdict, suiteVerdict } from './verdict.ts';
 
 /**
  * Old result files are migrated, never refused: a result is evidence (fixtures, decision records,
@@ -24,7 +28,10 @@ export const MIGRATIONS: readonly Migration[] = [
     from: 2,
     note: 'see CHANGELOG.md, schemaVersion 3',
     // Each field version 3 adds to a run is filled here with what an older file can honestly say of it.
-    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map(runToVersion3) }),
+    migrate: (data) => {
+      const runs = (data.runs as Record<string, unknown>[]).map(runToVersion3);
+      return { ...data, schemaVersion: 3, runs, verdict: suiteVerdict(runs as unknown as StrategyRunResult[]) };
+    },
   },
 ];
 
@@ -71,7 +78,7 @@ function runToVersion3(data: Record<string, unknown>): Record<string, unknown> {
   const nothingLost = lostAtReconciliation === 0 && resurrected === 0 && refreshAfterRevocation === 0;
   const unavailability = run.checks.unavailability as unknown as { figures: { longestWindowMs: number; windowStartMs: number } } & Record<string, unknown>;
   const { durationMs } = run.load as { durationMs: number };
-  return {
+  const version3 = {
     ...run,
     checks: {
       ...run.checks,
@@ -96,5 +103,12 @@ function runToVersion3(data: Record<string, unknown>): Record<string, unknown> {
           : null,
       },
     },
+  };
+  // Verdicts and anomalies are functions of what the file holds: computed, as a current run computes them. A version 2 run had no thresholds.
+  return {
+    ...version3,
+    verdict: runVerdict(version3.checks as unknown as Checks),
+    thresholds: [],
+    anomalies: findAnomalies(version3 as unknown as StrategyRunResult),
   };
 }

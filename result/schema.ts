@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { ResultFileError } from '../core/errors.ts';
 import { dottedPath } from '../core/validation.ts';
 import type { Guarantee } from '../strategies/types.ts';
+import { anomalySchema } from './anomalies.ts';
 import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
 import { migrateToCurrent } from './migrations.ts';
+import { thresholdResultSchema } from './thresholds.ts';
+import { suiteVerdictSchema, verdictSchema } from './verdict.ts';
 
 /**
  * The result file is the source of truth: every report is rendered from it alone, so old results
@@ -113,6 +116,12 @@ export const strategyRunSchema = z.strictObject({
   faults: z.array(faultRecordSchema),
   events: z.array(eventRecordSchema),
   checks: checksSchema,
+  /** What the checkers prove about this run, with a sentence for each thing that is not valid. */
+  verdict: verdictSchema,
+  /** The scenario's thresholds, each against this run (empty without thresholds). */
+  thresholds: z.array(thresholdResultSchema),
+  /** What happened that the scenario did not ask for (a second failover, a stale primary...), from the ground truth. */
+  anomalies: z.array(anomalySchema),
   historyFiles: z.array(z.string()),
   reconciledTokens: z.number(),
 });
@@ -140,6 +149,8 @@ export const resultSchema = z.strictObject({
   /** The scenario as run, defaults filled in. */
   scenario: z.record(z.string(), z.unknown()),
   runs: z.array(strategyRunSchema),
+  /** Every run's verdict and threshold, summed up: what a CI job gates on. */
+  verdict: suiteVerdictSchema,
   mergedFrom: mergedFromSchema.optional(),
 });
 

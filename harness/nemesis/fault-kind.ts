@@ -1,4 +1,5 @@
 import type { FaultAction, FaultSpec, InjectedFault } from '../../topologies/faults.ts';
+import type { TopologyOptions } from '../../topologies/options.ts';
 import type { StartedTopology, Topology } from '../../topologies/types.ts';
 
 /**
@@ -14,6 +15,32 @@ export interface FaultKind {
   /** Why a topology cannot take this fault, as the `expected` text of the scenario error; undefined when it can. */
   unsupported(topology: Pick<Topology, 'kind' | 'backend'>): string | undefined;
   apply(topology: StartedTopology, spec: FaultSpec): Promise<InjectedFault>;
+  /**
+   * About how long after it the topology answers again (a failover done, a heal), from the
+   * topology's own timeouts: for warning that a run ends before its fault does. Infinity: not
+   * before the load ends (nothing heals it); undefined: no estimate.
+   */
+  recoveryEstimateMs?(topology: TopologyOptions, forMs: number | undefined): number | undefined;
+}
+
+/**
+ * How long a sentinel or cluster takes to replace a primary that stopped answering: detection
+ * (down-after / node timeout) plus election and promotion, as measured with the lab defaults (README:
+ * kill -9 to +switch-master about 2.3 s with down-after 1000 ms; to promotion in a cluster about 2.5 s
+ * with a node timeout of 1000 ms). External deployments: unknown.
+ */
+export function failoverEstimateMs(topology: TopologyOptions): number | undefined {
+  if (topology.backend === 'external') return undefined;
+  if (topology.kind === 'sentinel') return topology.downAfterMs + 1300;
+  if (topology.kind === 'cluster') return 2 * topology.nodeTimeoutMs + 500;
+  return Infinity;
+}
+
+/** A node that stops answering: back when its `for` heals it, or when another node takes over, whichever comes first. */
+export function outageEstimateMs(topology: TopologyOptions, forMs: number | undefined): number | undefined {
+  const failover = failoverEstimateMs(topology);
+  if (failover === undefined) return forMs;
+  return Math.min(forMs ?? Infinity, failover);
 }
 
 /** The faults whose mechanism is the topology's own `inject`. */

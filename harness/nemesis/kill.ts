@@ -1,4 +1,4 @@
-import { topologyFault } from './fault-kind.ts';
+import { outageEstimateMs, topologyFault } from './fault-kind.ts';
 
 /**
  * kill -9 of a node (`target: primary` by default): a crash. With `for`, the node is restarted
@@ -7,5 +7,6 @@ import { topologyFault } from './fault-kind.ts';
  */
 export const kill = topologyFault('kill', {
   healedBy: 'restart',
+  recoveryEstimateMs: outageEstimateMs,
   unsupported: ({ backend }) => (backend === 'external' ? 'failover, pause or resume (an external deployment is not ours to kill or restart)' : undefined),
 });

@@ -1,4 +1,4 @@
-import { topologyFault } from './fault-kind.ts';
+import { outageEstimateMs, topologyFault } from './fault-kind.ts';
 
 /**
  * A hung node (`target: primary` by default): it keeps its connections and answers nothing, so
@@ -6,4 +6,8 @@ import { topologyFault } from './fault-kind.ts';
  * throws away. Mechanism: SIGSTOP (process), `docker pause` (container), CLIENT PAUSE ALL for the
  * `for` window (external). With `for`, resumed after it.
  */
-export const pause = topologyFault('pause', { healedBy: 'resume', unsupported: () => undefined });
+export const pause = topologyFault('pause', {
+  healedBy: 'resume',
+  unsupported: () => undefined,
+  recoveryEstimateMs: outageEstimateMs,
+});

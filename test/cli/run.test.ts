@@ -43,6 +43,75 @@ describe('tokenbench run', () => {
     }
   });
 
+  it('thresholds: each measured beside its limit, a broken one exits 3; the verdict is printed either way', async () => {
+    const out = join(scratch, 'thresholds');
+    const r = await tokenbench([
+      'run',
+      '--strategy',
+      'blacklist',
+      '--quick',
+      '--duration',
+      '2s',
+      '--out',
+      out,
+      '--threshold',
+      'violations=0',
+      '--threshold',
+      'verify.all.p99=0.001ms',
+      '--threshold',
+      'throughput=1',
+    ]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/^verdict: valid: no checker found a violation in the run; thresholds: 1 of 3 broken$/m);
+    expect(r.stdout).toMatch(/blacklist on single: BROKEN verify\.all\.p99 \(verify p99 latency\) <= 0 ms: [\d.]+ ms \(broken\)/);
+    const result = readResult(out);
+    const [run] = result.runs;
+    expect(run!.thresholds.map((t) => [t.metric, t.ok])).toEqual([
+      ['violations', true],
+      ['verify.all.p99', false],
+      ['throughput', true],
+    ]);
+    // The measured value is the result's own figure.
+    expect(run!.thresholds[1]!.measured).toBe(run!.latency.verify!.all.p99);
+    expect(result.verdict).toMatchObject({ valid: true, thresholdsBroken: 1 });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Verdict');
+    const kept = await tokenbench([
+      'run',
+      '--strategy',
+      'pure',
+      '--quick',
+      '--duration',
+      '1s',
+      '--out',
+      join(scratch, 'thresholds-ok'),
+      '--threshold',
+      'violations=0',
+    ]);
+    expect(kept.exitCode).toBe(0);
+    const bad = await tokenbench(['run', '--threshold', 'verify.steady.p98=1ms']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--threshold (thresholds): expected a metric among violations');
+  });
+
+  it('warns, before running, of a fault whose outage will likely outlast the measured phase', async () => {
+    const r = await tokenbench([
+      'run',
+      '--topology',
+      'single',
+      '--strategy',
+      'pure',
+      '--quick',
+      '--duration',
+      '1s',
+      '--fault',
+      'kill:primary@500ms',
+      '--out',
+      join(scratch, 'late-fault'),
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('faults[0] on single: kill at 500 ms leaves 500 ms of the measured phase, and nothing heals it before the load ends (no `for`)');
+  });
+
   it('a bad scenario is one line naming the field, exit 2', async () => {
     const r = await tokenbench(['run', '--rate', 'fast']);
     expect(r.exitCode).toBe(2);
