@@ -1,4 +1,5 @@
 import { ResultFileError } from '../core/errors.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
 import type { LatencySummary, MergedFrom, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
@@ -240,7 +241,7 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
     createdAt: inputs.map((i) => i.result.createdAt).sort()[0]!,
     interrupted: inputs.some((i) => i.result.interrupted),
     environment: structuredClone(first.result.environment),
-    scenario: structuredClone(first.result.scenario),
+    scenario: redactSecrets(first.result.scenario),
     runs,
     mergedFrom: { files: inputs.map((i) => i.source), note: MERGE_NOTE },
   };
