@@ -1,4 +1,5 @@
 import { exitCodeOf, TokenbenchError } from '../core/errors.ts';
+import { redactUrls } from '../core/secrets.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { type CommandUsage, parseFlags } from './flags.ts';
 
@@ -84,11 +85,12 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(error: unknown): number {
   const debug = process.env.TOKENBENCH_DEBUG === '1';
   if (error instanceof TokenbenchError) {
-    process.stderr.write(`tokenbench: ${error.message}\n`);
+    // A URL echoed back in an error (a bad --redis) keeps its password out of CI logs.
+    process.stderr.write(`tokenbench: ${redactUrls(error.message)}\n`);
     if (debug) process.stderr.write(`${error.stack}\n`);
     return exitCodeOf(error);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redactUrls(error instanceof Error ? error.message : String(error));
   process.stderr.write(
     `tokenbench: unexpected error: ${message}\n${debug ? `${(error as Error)?.stack}\n` : '(set TOKENBENCH_DEBUG=1 for the stack trace)\n'}`,
   );

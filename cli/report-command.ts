@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidOptionError } from '../core/errors.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { renderHtml } from '../reports/html.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
@@ -11,7 +12,8 @@ export { REPORT_HELP } from './report-flags.ts';
 
 function render(result: ResultFile, format: (typeof REPORT_FORMATS)[number]): string {
   if (format === 'md') return renderMarkdown(result);
-  if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  // Like the other formats, never a password from an old or hand-made result.
+  if (format === 'json') return `${JSON.stringify({ ...result, scenario: redactSecrets(result.scenario) }, null, 2)}\n`;
   return renderHtml(result);
 }
 

@@ -4,7 +4,7 @@ import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
 import { summaryTable } from '../reports/markdown.ts';
 import { verdictLines } from '../reports/phrases.ts';
-import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
+import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
 import { runShown } from './run-ui.ts';
@@ -48,7 +48,7 @@ function parseSetValue(text: string): unknown {
 
 type Values = FlagValues<typeof RUN_USAGE.flags>;
 
-export function scenarioFromFlags(values: Values): Scenario {
+export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = process.env): Scenario {
   const base: Record<string, unknown> = values.scenario ? (structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown>) : {};
   const set = (path: string, value: unknown) => value !== undefined && setPath(base, path, value);
   if (values.topology !== undefined) {
@@ -99,6 +99,10 @@ export function scenarioFromFlags(values: Values): Scenario {
     if (i <= 0) throw new InvalidOptionError('--set', 'path=value, e.g. client.failoverDetector=false', assignment);
     setPath(base, assignment.slice(0, i), parseSetValue(assignment.slice(i + 1)));
   }
+  const byFlag = { byFlag: backend.password !== undefined };
+  passwordsFromEnvironment(base.topology as Record<string, unknown> | undefined, env, byFlag);
+  if (Array.isArray(base.topologies))
+    for (const entry of base.topologies as { topology?: Record<string, unknown> }[]) passwordsFromEnvironment(entry.topology, env, byFlag);
   if (values.rate !== undefined && !Number.isFinite(Number(values.rate)))
     throw new InvalidOptionError('--rate', 'a number of operations per second', values.rate);
   return normalizeScenario(base, (path) => {
@@ -118,6 +122,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
+  const warning = commandLineSecretWarning(values);
+  if (warning) process.stderr.write(warning);
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
   const { result, resultPath, reports } = await runShown(scenario, outDir, { quiet: values.json ?? false });
   if (values.json) {

@@ -4,7 +4,7 @@ import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../top
 import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
 import { createTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyEvent, TopologyKind } from '../topologies/types.ts';
-import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
+import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
 import { type FlagValues, flagForField, intFlag, parseFlags } from './flags.ts';
 import { ensureRedisServer } from './install-redis.ts';
 import { BENCH_RUNS, TOPOLOGY_FLAGS, TOPOLOGY_HELP, TOPOLOGY_USAGE } from './topology-flags.ts';
@@ -28,7 +28,7 @@ export const flagLabel = (path: readonly PropertyKey[]): string => FLAG_OF_FIELD
 
 type Values = FlagValues<typeof TOPOLOGY_USAGE.flags>;
 
-export function topologyOptionsFromFlags(kindArgument: string | undefined, values: Values): TopologyOptionsInput {
+export function topologyOptionsFromFlags(kindArgument: string | undefined, values: Values, env: NodeJS.ProcessEnv = process.env): TopologyOptionsInput {
   // --sentinels is a count for the owned backends and a list of addresses for an external deployment.
   const externalSentinels = values.sentinels?.includes(':') ? values.sentinels : undefined;
   const backend = backendFromFlags({ ...values, sentinels: externalSentinels });
@@ -74,7 +74,9 @@ export function topologyOptionsFromFlags(kindArgument: string | undefined, value
       nodeTimeoutMs: duration('node-timeout'),
     });
   }
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TopologyOptionsInput;
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  passwordsFromEnvironment(defined, env);
+  return defined as TopologyOptionsInput;
 }
 
 export async function topologyCommand(argv: string[]): Promise<number> {
@@ -134,6 +136,8 @@ function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void 
 
 async function topologyUp(kindArgument: string | undefined, values: Values): Promise<number> {
   const topology = createTopology(topologyOptionsFromFlags(kindArgument, values), flagLabel);
+  const warning = commandLineSecretWarning(values);
+  if (warning) process.stderr.write(warning);
   const kind = topology.kind;
   if (topology.backend === 'process') await ensureRedisServer(topology.options.redisServer);
   const abort = new AbortController();

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidOptionError } from './errors.ts';
+import { redactSecrets } from './secrets.ts';
 
 /**
  * Parses with zod and turns the first issue into an InvalidOptionError naming the field,
@@ -31,12 +32,14 @@ type Issue = z.core.$ZodIssue;
 
 function issueToError(issue: Issue, input: unknown, label: (path: readonly PropertyKey[]) => string): InvalidOptionError {
   const atPath = issue.path.length > 0 ? valueAt(input, issue.path) : undefined;
-  const received = atPath !== undefined ? atPath : 'input' in issue ? issue.input : undefined;
+  // Error lines end up in CI logs: a password in the value given is shown redacted.
+  const field = issue.path.at(-1);
+  const received = redactSecrets(atPath !== undefined ? atPath : 'input' in issue ? issue.input : undefined, typeof field === 'string' ? field : undefined);
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
       const parent = valueAt(input, issue.path) as Record<string, unknown> | undefined;
-      return new InvalidOptionError(label([...issue.path, key]), 'no such field (unknown option)', parent?.[key]);
+      return new InvalidOptionError(label([...issue.path, key]), 'no such field (unknown option)', redactSecrets(parent?.[key], key));
     }
     case 'invalid_type':
       return new InvalidOptionError(label(issue.path), issue.message.startsWith('Invalid input') ? article(issue.expected) : issue.message, received);

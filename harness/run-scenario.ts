@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { assertSecretsGiven, redactSecrets } from '../core/secrets.ts';
 import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
 import { type ResultFile, SCHEMA_VERSION } from '../result/schema.ts';
 import { suiteVerdict } from '../result/verdict.ts';
@@ -28,6 +29,9 @@ export interface RunScenarioOptions {
  */
 export async function runScenario(input: Scenario | ScenarioInput, options: RunScenarioOptions): Promise<ResultFile> {
   const scenario = normalizeScenario(input);
+  assertSecretsGiven(scenario);
+  // Result files get attached to reviews: what is written and returned never holds a secret.
+  const written = redactSecrets(scenario);
   const signal = options.signal ?? new AbortController().signal;
   const parts = expandTopologies(scenario);
   mkdirSync(options.outDir, { recursive: true });
@@ -47,17 +51,25 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
       redis: await describeRedis(parts.map((p) => p.topology)),
       jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
     },
-    scenario: scenario as unknown as Record<string, unknown>,
+    scenario: written as unknown as Record<string, unknown>,
     runs: [],
     verdict: suiteVerdict([]),
   };
   const resultPath = join(options.outDir, 'result.json');
   const save = () => {
     result.verdict = suiteVerdict(result.runs);
-    writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      resultPath,
+      `${JSON.stringify(result, null, 2)}
+`,
+    );
   };
-  // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it.
-  writeFileSync(join(options.outDir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+  // The scenario as run, defaults filled in: `tokenbench run --scenario <out>/scenario.json` reproduces it (secrets given again).
+  writeFileSync(
+    join(options.outDir, 'scenario.json'),
+    `${JSON.stringify(written, null, 2)}
+`,
+  );
   try {
     let index = 0;
     for (const part of parts) {

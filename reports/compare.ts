@@ -1,5 +1,6 @@
 import { InvalidOptionError, TokenbenchError } from '../core/errors.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
@@ -32,7 +33,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every leaf where two scenarios differ, as `path a vs b`, fields allowed to differ left out. */
+/**
+ * Every leaf where two scenarios differ, as `path a vs b`, fields allowed to differ left out.
+ * Compared as redacted copies: a difference is never shown with a password in it, and two runs
+ * that differ only in a password (rotated) measured the same thing.
+ */
 export function scenarioDifferences(a: unknown, b: unknown, ignore: readonly string[] = SCENARIO_FIELDS_ALLOWED_TO_DIFFER): string[] {
   const out: string[] = [];
   const walk = (x: unknown, y: unknown, path: string) => {
@@ -47,7 +52,7 @@ export function scenarioDifferences(a: unknown, b: unknown, ignore: readonly str
     }
     if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${path || '(root)'} ${shortValue(x)} vs ${shortValue(y)}`);
   };
-  walk(a, b, '');
+  walk(redactSecrets(a), redactSecrets(b), '');
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { formatMs as fmtMs, formatSeconds as fmtSeconds } from '../core/format.ts';
+import { redactUrls } from '../core/secrets.ts';
 import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
@@ -85,7 +86,8 @@ ${faultsSection(runs, colours)}
 
 function scenarioName(result: ResultFile): string {
   const name = result.scenario.name;
-  return typeof name === 'string' && name.trim() !== '' ? name : 'tokenbench run';
+  // The only scenario text the page shows; an old or hand-made result may hold a URL with a password.
+  return typeof name === 'string' && name.trim() !== '' ? redactUrls(name) : 'tokenbench run';
 }
 
 function fmtOffset(ms: number): string {

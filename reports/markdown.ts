@@ -1,5 +1,6 @@
 import { formatMs as ms } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { steadyText, unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
@@ -205,8 +206,10 @@ function verdictSection(result: ResultFile): string[] {
 /** GitHub-flavoured Markdown for a PR or a design review, rendered from the result file alone. */
 export function renderMarkdown(result: ResultFile): string {
   const runs = result.runs;
-  const name = typeof result.scenario.name === 'string' ? result.scenario.name : 'scenario';
-  const load = result.scenario.load as { mode?: string; rate?: number; concurrency?: number; duration?: number; workers?: number } | undefined;
+  // An old or hand-made result may still hold a password: the report shows what a redacted copy says.
+  const scenario = redactSecrets(result.scenario);
+  const name = typeof scenario.name === 'string' ? scenario.name : 'scenario';
+  const load = scenario.load as { mode?: string; rate?: number; concurrency?: number; duration?: number; workers?: number } | undefined;
   const out: string[] = [`# tokenbench: ${name}`, ''];
   if (result.interrupted) out.push('> **Interrupted**: this result is partial (the run was stopped before the end).', '');
   if (result.mergedFrom)
@@ -243,7 +246,7 @@ export function renderMarkdown(result: ResultFile): string {
     'Reproduce with `tokenbench run --scenario scenario.json` (written beside result.json):',
     '',
     '```json',
-    JSON.stringify(result.scenario, null, 2),
+    JSON.stringify(scenario, null, 2),
     '```',
     '',
     '## Environment',

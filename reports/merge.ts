@@ -1,4 +1,5 @@
 import { ResultFileError } from '../core/errors.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { findAnomalies } from '../result/anomalies.ts';
 import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
@@ -285,7 +286,7 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
     createdAt: inputs.map((i) => i.result.createdAt).sort()[0]!,
     interrupted: inputs.some((i) => i.result.interrupted),
     environment: structuredClone(first.result.environment),
-    scenario: structuredClone(first.result.scenario),
+    scenario: redactSecrets(first.result.scenario),
     runs,
     verdict: suiteVerdict(runs),
     mergedFrom: { files: inputs.map((i) => i.source), note: MERGE_NOTE },

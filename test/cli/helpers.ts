@@ -10,8 +10,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function tokenbench(args: string[]): Promise<CliResult> {
-  const r = await execa('node', [BIN, ...args], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1' } });
+/** `env` adds to the test's environment; a name set to undefined is removed from it. */
+export async function tokenbench(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const r = await execa('node', [BIN, ...args], { reject: false, env: { TOKENBENCH_NO_INSTALL: '1', ...env } });
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
