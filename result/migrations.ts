@@ -24,7 +24,8 @@ export const MIGRATIONS: readonly Migration[] = [
     from: 2,
     note: 'see CHANGELOG.md, schemaVersion 3',
     // Each field version 3 adds to a run is filled here with what an older file can honestly say of it.
-    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map((run) => ({ ...run })) }),
+    // footprint: version 2 did not measure it.
+    migrate: (data) => ({ ...data, schemaVersion: 3, runs: (data.runs as Record<string, unknown>[]).map((run) => ({ ...run, footprint: null })) }),
   },
 ];
 
