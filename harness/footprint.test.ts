@@ -179,6 +179,28 @@ describe('footprint sampler', () => {
     sampler.stop();
     expect(sampler.result()!.redis).toEqual({ unmeasured: null, servers: [{ id: 'redis-0', role: 'primary', cpuSeconds: 0.12, lowerBound: false }] });
 
+    // Killed and restarted by a fault: the old pid now belongs to an unrelated process, the container to pid 301.
+    const restarted = new FakeMachine();
+    for (const [path, text] of m.files) restarted.files.set(path, text);
+    restarted.nodes.push({ id: 'redis-0', role: 'primary', containerId: id(1), state: 'running' });
+    let enginePid = 300;
+    const following = restarted.sampler('container', [], async () => enginePid);
+    await following.prepare();
+    following.start();
+    restarted.files.set('/proc/300/cgroup', '0::/user.slice/user-1000.slice/session-2.scope\n');
+    restarted.files.set('/proc/300/stat', stat(300, { user: 9000, start: 100_020 }));
+    enginePid = 301;
+    restarted.files.set('/proc/301/cgroup', `0::/system.slice/docker-${id(1)}.scope\n`);
+    restarted.files.set('/proc/301/stat', stat(301, { user: 3, start: 100_030 }));
+    restarted.nowMs = 1000;
+    // This reading finds pid 300 gone from the container and asks the engine again, off the sampling path.
+    following.sampleNow();
+    await new Promise((resolve) => setImmediate(resolve));
+    restarted.nowMs = 2000;
+    following.stop();
+    // Nothing of pid 300's new owner; 3 ticks of the restarted server, and the killed one's tail missing.
+    expect(following.result()!.redis.servers).toEqual([{ id: 'redis-0', role: 'primary', cpuSeconds: 0.03, lowerBound: true }]);
+
     // A remote engine's pid means nothing here: pid 300 of this machine is someone else.
     const remote = new FakeMachine();
     for (const [path, text] of m.files) remote.files.set(path, text);

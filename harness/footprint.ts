@@ -227,7 +227,14 @@ export class FootprintSampler {
 
   #pidOf(node: RedisNode): number | undefined {
     if (this.#subjects.backend === 'process') return node.pid;
-    return node.containerId ? this.#containerPids.get(node.containerId) : undefined;
+    const pid = node.containerId ? this.#containerPids.get(node.containerId) : undefined;
+    // A restarted container's old pid may already belong to another process: only one still in the container counts.
+    return pid !== undefined && this.#inContainer(pid, node.containerId!) ? pid : undefined;
+  }
+
+  #inContainer(pid: number, containerId: string): boolean {
+    const cgroup = this.#proc.read(`/proc/${pid}/cgroup`);
+    return cgroup !== undefined && cgroupNamesContainer(cgroup, containerId);
   }
 
   /** A container restarted by a fault has a new main process: look it up again, off the sampling path. */
@@ -236,8 +243,7 @@ export class FootprintSampler {
     this.#resolving.add(containerId);
     try {
       const pid = await this.#containerPid(containerId).catch(() => undefined);
-      const cgroup = pid ? this.#proc.read(`/proc/${pid}/cgroup`) : undefined;
-      if (pid && cgroup !== undefined && cgroupNamesContainer(cgroup, containerId)) this.#containerPids.set(containerId, pid);
+      if (pid && this.#inContainer(pid, containerId)) this.#containerPids.set(containerId, pid);
       else this.#containerPids.delete(containerId);
     } finally {
       this.#resolving.delete(containerId);
