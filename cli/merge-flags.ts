@@ -18,7 +18,8 @@ What is exact and what is not (also written into the result, in mergedFrom.note)
                 add ops, verifies, errors, degraded and revokedAccepted by index
   upper bound   timeline p50/p99/max and slip percentiles: the max of the inputs; *Ms check
                 figures (e.g. longest unavailability): the max
-  dropped       latency[op].byPhase (no per-phase histograms in the inputs): {}
+  dropped       latency[op].byPhase (no per-phase histograms in the inputs): {}; footprint
+                (each generator measured its own machine): null
   first file    faults, events, environment, redis cost (one shared topology)
 
 ${optionsBlock('Options:', MERGE_FLAGS)}

@@ -28,3 +28,8 @@ export function formatNumber(value: Maybe, digits = 0): string {
   if (missing(value)) return '-';
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
+
+/** A share (0 to 1, or above: 1.05 of a core) as a whole percentage: `97%`, `105%`. */
+export function formatShare(value: Maybe): string {
+  return missing(value) ? '-' : `${Math.round(value * 100)}%`;
+}

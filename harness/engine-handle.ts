@@ -3,6 +3,7 @@ import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { EngineApi, EngineOptions, LoadEngine } from './engine.ts';
 import type { Phase } from './history.ts';
+import { currentOsThreadId } from './proc-stat.ts';
 import type { Scenario } from './scenario.ts';
 
 type Method = keyof EngineApi;
@@ -11,6 +12,8 @@ type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promis
 /** One load generator, in this thread or in a worker thread: the orchestrator drives them alike. */
 export type EngineHandle = { readonly [M in Method]: Async<EngineApi[M]> } & {
   readonly historyPath: string;
+  /** The OS thread the engine runs on, for its CPU time in the footprint; undefined without /proc. */
+  readonly osThreadId: number | undefined;
   /** Stops the load at once (Ctrl-C); the engine still answers close(). */
   abort(): void;
 };
@@ -26,13 +29,16 @@ export interface EngineWorkerData {
 
 /** A call of any EngineApi method, typed by the method: adding a method to EngineApi is the whole change. */
 export type EngineRequest = { [M in Method]: { id: number; method: M; args: Parameters<EngineApi[M]> } }[Method] | { type: 'abort' };
-export type EngineReply = { id: number; result?: unknown; error?: string } | { type: 'ready' } | { type: 'failed'; error: string };
+export type EngineReply =
+  | { id: number; result?: unknown; error?: string }
+  | { type: 'ready'; osThreadId: number | undefined }
+  | { type: 'failed'; error: string };
 
 const METHODS: readonly Method[] = ['login', 'setOrigin', 'setPhase', 'drive', 'window', 'reconcile', 'finish', 'close'] satisfies readonly Method[];
 
 /** The engine in this thread; abort is its signal's, owned by the caller. */
 export function localHandle(engine: LoadEngine, historyPath: string): EngineHandle {
-  const handle = { historyPath, abort: () => {} } as Record<string, unknown>;
+  const handle = { historyPath, osThreadId: currentOsThreadId(), abort: () => {} } as Record<string, unknown>;
   for (const method of METHODS) handle[method] = async (...args: unknown[]) => (engine[method] as (...a: unknown[]) => unknown).apply(engine, args);
   return handle as EngineHandle;
 }
@@ -44,11 +50,14 @@ export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let exited = false;
+  let osThreadId: number | undefined;
   await new Promise<void>((resolve, reject) => {
     worker.on('message', (reply: EngineReply) => {
       if ('type' in reply) {
-        if (reply.type === 'ready') resolve();
-        else reject(new Error(`${label} failed to start: ${reply.error}`));
+        if (reply.type === 'ready') {
+          osThreadId = reply.osThreadId;
+          resolve();
+        } else reject(new Error(`${label} failed to start: ${reply.error}`));
         return;
       }
       const call = pending.get(reply.id);
@@ -74,6 +83,7 @@ export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<
     });
   const handle = {
     historyPath: data.engine.historyPath,
+    osThreadId,
     abort: () => {
       if (!exited) worker.postMessage({ type: 'abort' } satisfies EngineRequest);
     },

@@ -3,6 +3,7 @@ import { createStrategy } from '../strategies/create.ts';
 import { createClient } from '../topologies/client.ts';
 import { LoadEngine } from './engine.ts';
 import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-handle.ts';
+import { currentOsThreadId } from './proc-stat.ts';
 
 /** A load generator in a worker thread: builds its own client, strategy and engine, then serves EngineApi calls. */
 async function main(): Promise<void> {
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
       port.postMessage({ id: request.id, error: (error as Error).message } satisfies EngineReply);
     }
   });
-  port.postMessage({ type: 'ready' } satisfies EngineReply);
+  port.postMessage({ type: 'ready', osThreadId: currentOsThreadId() } satisfies EngineReply);
 }
 
 void main();

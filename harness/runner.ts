@@ -14,6 +14,7 @@ import { checkHistory } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import { type EngineHandle, localHandle, workerHandle } from './engine-handle.ts';
 import { ENGINE_WORKER_URL } from './engine-worker-url.ts';
+import { FootprintSampler } from './footprint.ts';
 import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
@@ -186,6 +187,8 @@ class Orchestration {
     const signal = this.#ctx.signal;
     this.#stage(`logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
     await Promise.all(this.#handles.map((h) => h.login()));
+    const footprint = FootprintSampler.forRun(this.#topology, this.#handles);
+    await footprint.prepare();
 
     // Time zero is the planned start of the measured phase, for ops, faults and topology events
     // alike. Warm-up runs just before it, in one continuous load (no burst at the switch), and its
@@ -195,6 +198,9 @@ class Orchestration {
     await Promise.all(this.#handles.map((h) => h.setOrigin(this.#origin)));
     this.#stage(`warming up for ${load.warmup} ms, then measuring for ${load.duration} ms`);
     this.#nemesis.start(this.#scenario.faults, load.warmup);
+    // The footprint covers the measured phase only: settling and reconciliation load the machine
+    // differently (healing, waiting, a burst of verifies) and no latency figure is measured there.
+    footprint.startIn(-this.#now());
     const progress = setInterval(() => void this.#reportProgress(), 1000);
     progress.unref();
     let inFlightAtEnd = 0;
@@ -204,6 +210,7 @@ class Orchestration {
     } finally {
       clearInterval(progress);
       this.#nemesis.stop();
+      footprint.stop();
     }
     const measuredMs = Math.max(0, Math.min(this.#now(), load.duration));
 
@@ -292,6 +299,7 @@ class Orchestration {
       checks,
       historyFiles,
       reconciledTokens: reconciled,
+      footprint: footprint.result(),
     };
     // What the checkers prove, the limits the scenario set, and what the ground truth shows that nobody asked for.
     return { ...run, verdict: runVerdict(checks), thresholds: evaluateThresholds(run, thresholdsOf(this.#scenario)), anomalies: findAnomalies(run) };

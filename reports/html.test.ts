@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadResult, type ResultFile } from '../result/schema.ts';
+import { footprintWith } from '../test/support/footprint.ts';
 import { CHARTS, chartNames } from '../test/support/html-report.ts';
 import { renderHtml } from './html.ts';
 import { decimate } from './svg.ts';
@@ -149,6 +150,29 @@ describe('renderHtml', () => {
     expect(thinned).toContain(null);
     const times = thinned.flatMap((p) => (p ? [p.tMs] : []));
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('shows the measurement footprint in the header, and a banner when the run was short of CPU', () => {
+    const calm = structuredClone(single);
+    for (const run of calm.runs) run.footprint = footprintWith({ generatorCore: 0.4, redisCore: 0.2, notIdle: 0.5 });
+    const header = (html: string) => html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
+    expect(header(renderHtml(calm))).toContain(
+      '<summary>Measurement footprint: load generator up to 40% of a core, tokenbench up to 44% of a core, Redis up to 20% of a core',
+    );
+    expect(header(renderHtml(calm))).toContain('<th scope="row">pure on single</th><td class="num">40% of a core</td>');
+    expect(renderHtml(calm)).not.toContain('class="banner"');
+
+    const starved = structuredClone(calm);
+    starved.runs[0]!.footprint = footprintWith({ generatorCore: 0.95, redisCore: 0.5, notIdle: 0.97 });
+    const banner = header(renderHtml(starved)).match(/<div class="banner" role="alert"><strong>Short of CPU\.<\/strong> ([^<]*)<\/div>/);
+    expect(banner?.[1]).toContain('In 1 of 4 runs (pure on single)');
+    expect(banner?.[1]).toContain('the machine was up to 97% busy');
+  });
+
+  it('says when a result holds no footprint', () => {
+    expect(renderHtml(single)).toContain(
+      '<p class="meta">Measurement footprint: not in this result (written before result schemaVersion 3, or stopped before its measured phase).</p>',
+    );
   });
 
   it('says so when no fault was injected', () => {

@@ -4,6 +4,7 @@ import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
 import { unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
 import {
   clipRect,
@@ -130,13 +131,18 @@ function headerSection(result: ResultFile, title: string): string {
   const merged = result.mergedFrom
     ? `<div class="banner" role="note"><strong>Merged</strong> from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map(esc).join(', ')}): ${esc(result.mergedFrom.note)}</div>`
     : '';
+  const shortOfCpu = footprintWarning(result.runs);
+  const shortBanner = shortOfCpu
+    ? `<div class="banner" role="alert"><strong>${esc(shortOfCpu.title)}.</strong> ${esc(shortOfCpu.text)} Per run: the measurement footprint above.</div>`
+    : '';
   return `<header>
 <p class="eyebrow">tokenbench report</p>
 <h1>${esc(title)}</h1>
 <p class="meta">Created ${esc(fmtCreated(result.createdAt))}</p>
 <p class="meta">${environment.map(esc).join(' · ')}</p>
 ${loadLine(result.runs)}
-${banner}${merged}
+${footprintDetails(result)}
+${banner}${merged}${shortBanner}
 ${verdictBox(result)}
 <nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a></nav>
 </header>`;
@@ -154,6 +160,35 @@ ${list('Why', reasons)}${list(
   thresholds.map((t) => t.line),
 )}${list('Anomalies (from the ground truth; they do not change the verdict)', anomalies)}
 </section>`;
+}
+
+/** The suite's footprint in one line, each run's in a table beneath it. */
+function footprintDetails(result: ResultFile): string {
+  const summary = footprintSuiteSummary(result.runs);
+  if (summary === undefined) return `<p class="meta">Measurement footprint: ${esc(footprintMissingReason(result))}.</p>`;
+  const measured = result.runs.filter((r) => r.footprint !== null);
+  const missing = result.runs.filter((r) => r.footprint === null);
+  const rows = measured
+    .map(
+      (r) =>
+        `<tr>${footprintRow(r, r.footprint!)
+          .map((text, i) => (i === 0 ? `<th scope="row">${esc(text)}</th>` : `<td class="num">${esc(text)}</td>`))
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  const head = FOOTPRINT_COLUMNS.map((c, i) => `<th scope="col"${i === 0 ? '' : ' class="num"'}>${esc(c)}</th>`).join('');
+  const missingNote =
+    missing.length > 0
+      ? `<p class="note">Not measured for ${esc(missing.map((r) => `${r.label} on ${r.topology.kind}`).join(', '))}: ${esc(footprintMissingReason(result))}.</p>`
+      : '';
+  return `<details class="meta footprint"><summary>Measurement footprint: ${esc(summary)}</summary>
+<p class="note">${esc(FOOTPRINT_INTRO)}</p>
+<div class="table-scroll"><table class="footprint">
+<thead><tr>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody></table></div>${missingNote}
+</details>`;
 }
 
 function loadLine(runs: readonly Run[]): string {
@@ -778,6 +813,9 @@ nav a { color: #0b5cad; text-decoration: none; }
 .verdict-unknown { background: #f2f2f2; border-color: #888; }
 .verdict p, .verdict ul { margin: 4px 0; }
 .verdict-title { font-weight: 600; }
+details.footprint summary { cursor: pointer; }
+details.footprint table { margin: 6px 0; }
+table.footprint td.num { white-space: normal; }
 .banner { margin: 14px 0 4px; padding: 10px 14px; border-radius: 6px; background: #fff4d6; border: 1px solid #e0b100; color: #5c4500; }
 .table-scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; font-size: 13.5px; }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadResult, parseResult } from '../result/schema.ts';
+import { footprintWith } from '../test/support/footprint.ts';
 import { renderMarkdown, whatThisMeans } from './markdown.ts';
 
 const sentinel = loadResult(new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname);
@@ -46,6 +47,53 @@ describe('Markdown report', () => {
 
   it('marks an interrupted result', () => {
     expect(renderMarkdown({ ...single, interrupted: true })).toContain('**Interrupted**');
+  });
+});
+
+describe('the measurement footprint in the Markdown report', () => {
+  const withFootprint = (figures: Parameters<typeof footprintWith>[0]) => {
+    const copy = structuredClone(sentinel);
+    for (const run of copy.runs) run.footprint = footprintWith(figures);
+    return copy;
+  };
+
+  it('shows each run under Environment, after the environment table', () => {
+    const md = renderMarkdown(withFootprint({ generatorCore: 0.4, redisCore: 0.2, notIdle: 0.5 }));
+    const environment = md.slice(md.indexOf('## Environment'));
+    expect(environment.indexOf('| created |')).toBeLessThan(environment.indexOf('**Measurement footprint.**'));
+    // 2.4 of 6 s on the thread; 0.4 x 1.1 of a core is 44%, 22% of 2 CPUs; Redis 0.2 of a core, redis-0 three quarters of it.
+    expect(environment).toContain(
+      '| blacklist on sentinel | 40% of a core | 44% of a core, 22% of 2 CPUs (peak 48%) | 20% of a core, 2 servers; busiest redis-0 15% |',
+    );
+    expect(environment).toContain('| 0% | 50% (53%) | 0.40 → 1.70 |');
+    expect(md).not.toContain('Short of CPU');
+  });
+
+  it('warns near the top when a generator thread was at 90% of a core or more', () => {
+    const md = renderMarkdown(withFootprint({ generatorCore: 0.97, redisCore: 0.2, notIdle: 0.7 }));
+    const warning = md.split('\n').find((line) => line.startsWith('> **Short of CPU.**'));
+    expect(warning).toContain("In all 2 runs (blacklist on sentinel, whitelist on sentinel), the load generator's busiest thread used up to 97% of a core");
+    expect(warning).toContain('busy-waits');
+    expect(warning).not.toContain('the machine was');
+    expect(md.indexOf('> **Short of CPU.**')).toBeLessThan(md.indexOf('## Summary'));
+  });
+
+  it('warns when the whole machine was at 90% or more, saying who used it', () => {
+    const md = renderMarkdown(withFootprint({ generatorCore: 0.5, redisCore: 0.6, notIdle: 0.96, steal: 0.04 }));
+    const warning = md.split('\n').find((line) => line.startsWith('> **Short of CPU.**'))!;
+    // tokenbench 0.55 of a core = 28% of 2 CPUs; Redis 0.6 = 30%; busy 92% - 27.5% - 30% = 34.5% others.
+    expect(warning).toContain('the machine was up to 96% busy (of its CPUs: tokenbench up to 28%, Redis up to 30%, other processes up to 35%, steal up to 4%)');
+    expect(warning).not.toContain('busiest thread');
+  });
+
+  it('says "not measured (no /proc)" where the machine had none', () => {
+    const copy = withFootprint({ generatorCore: 0.3, redisCore: 0.1, notIdle: 0.3 });
+    copy.runs[0]!.footprint = { ...copy.runs[0]!.footprint!, procUnavailable: 'no /proc', machine: null, redis: { unmeasured: 'no /proc', servers: [] } };
+    copy.runs[0]!.footprint.tokenbench.generatorThreads = null;
+    const md = renderMarkdown(copy);
+    expect(md).toContain(
+      '| blacklist on sentinel | not measured (no /proc) | 33% of a core (peak 36%) | not measured (no /proc) | - | not measured (no /proc) |',
+    );
   });
 });
 

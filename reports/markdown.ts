@@ -3,6 +3,7 @@ import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
 import { steadyText, unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
 
 type Run = StrategyRunResult;
@@ -203,6 +204,25 @@ function verdictSection(result: ResultFile): string[] {
   return out;
 }
 
+/** Per run, what the measurement itself cost in CPU; one line when nothing was measured. */
+function footprintSection(result: ResultFile): string[] {
+  const measured = result.runs.filter((r) => r.footprint !== null);
+  const missing = result.runs.filter((r) => r.footprint === null);
+  if (measured.length === 0) return [`Measurement footprint: ${footprintMissingReason(result)}.`, ''];
+  const out = [`**Measurement footprint.** ${FOOTPRINT_INTRO}`, ''];
+  out.push(
+    ...markdownTable(
+      FOOTPRINT_COLUMNS,
+      measured.map((r) => footprintRow(r, r.footprint!)),
+      { align: FOOTPRINT_COLUMNS.map((_, i) => (i === 0 ? 'left' : 'right')) },
+    ),
+    '',
+  );
+  if (missing.length > 0)
+    out.push(`Not measured for ${missing.map((r) => `${r.label} on ${r.topology.kind}`).join(', ')}: ${footprintMissingReason(result)}.`, '');
+  return out;
+}
+
 /** GitHub-flavoured Markdown for a PR or a design review, rendered from the result file alone. */
 export function renderMarkdown(result: ResultFile): string {
   const runs = result.runs;
@@ -221,11 +241,10 @@ export function renderMarkdown(result: ResultFile): string {
     `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
     '',
     ...verdictSection(result),
-    '## Summary',
-    '',
-    ...summaryTable(runs),
-    '',
   );
+  const shortOfCpu = footprintWarning(runs);
+  if (shortOfCpu) out.push(`> **${shortOfCpu.title}.** ${shortOfCpu.text} Per run: the measurement footprint under Environment.`, '');
+  out.push('## Summary', '', ...summaryTable(runs), '');
   const faultLines = runs.flatMap(faultSection);
   if (faultLines.length > 0) out.push('## Faults', '', ...faultLines);
   const points = whatThisMeans(runs);
@@ -253,6 +272,7 @@ export function renderMarkdown(result: ResultFile): string {
     '',
     ...environmentTable(result),
     '',
+    ...footprintSection(result),
   );
   return `${out.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { ResultFileError } from '../core/errors.ts';
 import type { OpFunction } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../result/histogram.ts';
 import { loadResult, parseResult, type ResultFile } from '../result/schema.ts';
+import { footprintWith } from '../test/support/footprint.ts';
 import { IncompatibleResultsError } from './compare.ts';
 import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
 
@@ -154,6 +155,17 @@ describe('mergeResults: counters, timeline, checks', () => {
     expect(ra.checks['valid-rejected']!.examples).toHaveLength(5);
     expect(run.checks['valid-rejected']!.examples).toEqual(ra.checks['valid-rejected']!.examples.slice(0, MAX_EXAMPLES));
     expect(run.checks.unavailability!.perFault).toEqual(ra.checks.unavailability!.perFault);
+  });
+
+  it("drops the footprint: each generator's CPU figures are its own machine's", () => {
+    const measured = copy(single);
+    for (const r of measured.runs) r.footprint = footprintWith({ generatorCore: 0.5, redisCore: 0.2, notIdle: 0.6 });
+    const m = mergeResults([
+      { source: 'a.json', result: measured },
+      { source: 'b.json', result: measured },
+    ]);
+    expect(m.runs.map((r) => r.footprint)).toEqual(m.runs.map(() => null));
+    expect(MERGE_NOTE).toContain('footprint dropped');
   });
 
   it('a flag figure stays a flag; a null figure does not hide the other', () => {

@@ -35,7 +35,8 @@ export const MERGE_NOTE =
   'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
   'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
   'check counts and distinct lost revocations summed (each generator has its own users), *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
-  'faults, events, environment and redis cost from the first file (one shared topology); verdicts, thresholds and anomalies computed again on the merged runs.';
+  'faults, events, environment and redis cost from the first file (one shared topology); verdicts, thresholds and anomalies computed again on the merged runs; ' +
+  "footprint dropped (each generator measured its own machine's CPU: see the inputs).";
 
 export const MAX_EXAMPLES = 5;
 
@@ -241,6 +242,7 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
   merged.interrupted = runs.some((r) => r.interrupted);
   merged.historyFiles = [...new Set(runs.flatMap((r) => r.historyFiles))];
   merged.reconciledTokens = sum(runs.map((r) => r.reconciledTokens));
+  merged.footprint = null;
   return merged;
 }
 

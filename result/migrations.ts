@@ -104,9 +104,10 @@ function runToVersion3(data: Record<string, unknown>): Record<string, unknown> {
       },
     },
   };
-  // Verdicts and anomalies are functions of what the file holds: computed, as a current run computes them. A version 2 run had no thresholds.
+  // Verdicts and anomalies are functions of what the file holds: computed, as a current run computes them. A version 2 run had no thresholds and measured no footprint.
   return {
     ...version3,
+    footprint: null,
     verdict: runVerdict(version3.checks as unknown as Checks),
     thresholds: [],
     anomalies: findAnomalies(version3 as unknown as StrategyRunResult),

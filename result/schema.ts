@@ -5,6 +5,7 @@ import { dottedPath } from '../core/validation.ts';
 import type { Guarantee } from '../strategies/types.ts';
 import { anomalySchema } from './anomalies.ts';
 import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
+import { footprintSchema } from './footprint.ts';
 import { migrateToCurrent } from './migrations.ts';
 import { thresholdResultSchema } from './thresholds.ts';
 import { suiteVerdictSchema, verdictSchema } from './verdict.ts';
@@ -124,6 +125,8 @@ export const strategyRunSchema = z.strictObject({
   anomalies: z.array(anomalySchema),
   historyFiles: z.array(z.string()),
   reconciledTokens: z.number(),
+  /** CPU used by the generator, the Redis servers and the machine during the measured phase (result/footprint.ts); null when not measured: before schemaVersion 3, a run stopped in its warm-up, a merged result. */
+  footprint: footprintSchema.nullable(),
 });
 
 /** Set by `tokenbench merge`: the files a result was merged from, and how its figures were combined. */
