@@ -5,9 +5,9 @@ import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
-import { DEFAULT_DECIDE_DURATION_MS, faultAtMs, planLine, planRuns } from '../decide/plan.ts';
+import { DEFAULT_DECIDE_DURATION_MS, PAUSE_MS, type Plan, planFaultsNote, planLine, planRuns } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
-import { loadRequirementsFile, type Requirements } from '../decide/requirements.ts';
+import { loadRequirementsFile } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
 import { normalizeScenario } from '../harness/scenario.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
@@ -25,8 +25,14 @@ function environmentOf(results: readonly LoadedResult[]): string | undefined {
     : undefined;
 }
 
-async function runPlanned(requirements: Requirements, durationMs: number, outDir: string): Promise<LoadedResult[] | number> {
-  const plan = planRuns(requirements, durationMs);
+const DOING: Record<Plan['scenarios'][number]['fault'], string> = {
+  none: '',
+  kill: ' (primary killed)',
+  pause: ` (primary hung for ${PAUSE_MS / 1000} s through a failover, then resumed)`,
+  capacity: ' (closed loop, per-node throughput)',
+};
+
+async function runPlanned(plan: Plan, outDir: string): Promise<LoadedResult[] | number> {
   for (const reason of plan.skipped) process.stderr.write(`decide: not running ${reason}\n`);
   if (plan.runs === 0) {
     process.stderr.write('decide: nothing to run: the requirements rule out every Redis scheme by design\n');
@@ -36,9 +42,7 @@ async function runPlanned(requirements: Requirements, durationMs: number, outDir
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
     const dir = join(outDir, planned.name);
-    process.stderr.write(
-      `decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${planned.name === 'capacity' ? ' (closed loop, per-node throughput)' : ''}\n`,
-    );
+    process.stderr.write(`decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${DOING[planned.fault]}\n`);
     // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
     const { result, resultPath } = await runShown(normalizeScenario(planned.scenario), dir);
     if (result.interrupted) return EXIT_CODES.interrupted;
@@ -67,8 +71,9 @@ export async function decideCommand(argv: string[]): Promise<number> {
   const outDir = resolve(values.out ?? join('results', `decide-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   mkdirSync(outDir, { recursive: true });
   let results = given;
-  if (given.length === 0) {
-    const ran = await runPlanned(requirements, durationMs, outDir);
+  const plan = given.length === 0 ? planRuns(requirements, durationMs) : null;
+  if (plan) {
+    const ran = await runPlanned(plan, outDir);
     if (typeof ran === 'number') return ran;
     results = ran;
   }
@@ -77,10 +82,11 @@ export async function decideCommand(argv: string[]): Promise<number> {
     requirementsFile: values.requirements,
     date: new Date().toISOString().slice(0, 10),
     tokenbenchVersion: TOKENBENCH_VERSION,
-    evidenceNote:
-      given.length > 0
-        ? `${given.length} result file${given.length === 1 ? '' : 's'} given with --result`
-        : `runs made by this decide (${durationMs / 1000} s measured each${results.some((r) => r.result.runs.some((run) => run.topology.kind !== 'single')) ? `, primary killed at ${faultAtMs(durationMs) / 1000} s on Sentinel and Cluster` : ''})`,
+    evidenceNote: plan
+      ? plan.runs === 0
+        ? 'no runs: the requirements rule out by design every scheme that needs one'
+        : `runs made by this decide (${planFaultsNote(plan, durationMs)})`
+      : `${given.length} result file${given.length === 1 ? '' : 's'} given with --result`,
     environment: environmentOf(results),
   });
   const recordPath = join(outDir, 'decision.md');

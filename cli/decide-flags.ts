@@ -5,7 +5,12 @@ import { type CommandUsage, choicesOf, defaultsOf, durationText, type FlagTable,
 export const DECIDE_FLAGS = {
   requirements: { type: 'string', value: '<file>', help: 'YAML or JSON requirements (see examples/decide/); required' },
   result: { type: 'multiple', value: '<result.json>', help: 'use these results instead of running; repeatable' },
-  duration: { type: 'string', value: '<d>', default: durationText(DEFAULT_DECIDE_DURATION_MS), help: 'measured phase of each run it makes, e.g. 3s' },
+  duration: {
+    type: 'string',
+    value: '<d>',
+    default: durationText(DEFAULT_DECIDE_DURATION_MS),
+    help: 'measured phase of each run, e.g. 3s (longer if a hang needs it)',
+  },
   out: { type: 'string', value: '<dir>', default: 'results/decide-<timestamp>', help: 'where decision.md and the runs go' },
   help: HELP_FLAG,
 } as const satisfies FlagTable;
@@ -82,8 +87,13 @@ consequences) to <out>/decision.md.
 
 With --result, it decides from those results alone. Without, it runs what it needs first: every
 scheme your requirements do not rule out by design, on every topology they allow, with the primary
-killed on Sentinel and Cluster, plus a closed-loop run for per-node throughput. It says how many
-runs and about how long before it starts.
+killed on Sentinel and Cluster, plus a closed-loop run for per-node throughput. When acknowledged
+revocations must not be lost, those schemes also run with the primary hung (paused past failure
+detection, then resumed): kill -9 rarely loses a write, a hung primary does, so only such a run
+can show durability. It says how many runs and about how long before it starts.
+
+Per-node capacity comes only from a closed-loop run (the probe, or tokenbench run --mode closed):
+an open-loop run reaches the rate it was asked for. Without one, node counts are "not measured".
 
 ${optionsBlock('Options:', DECIDE_FLAGS)}
 

@@ -37,13 +37,17 @@ export function formatBytes(bytes: number): string {
   return `${num(value, unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** What the record says instead of a node count when no closed-loop run measured per-node capacity. */
+export const CAPACITY_PROBE_HINT =
+  'run the capacity probe (tokenbench decide without --result, or a closed-loop run: tokenbench run --mode closed --concurrency 64 --engine fast-jwt --alg HS256, then pass its result.json with --result)';
+
 /** An assumption from the requirements wins over a measurement; either way the note says which it is. */
 export function nodeCapacity(requirements: Requirements, evidence: Evidence): NodeCapacity {
   const assumed = requirements.assumptions.redisOpsPerNode;
   const measured = evidence.capacity;
   const measuredNote = measured
-    ? `${num(measured.opsPerSecPerPrimary)} ops/s per primary measured (${measured.closedLoop ? 'closed loop' : 'open loop'}, ${measured.source}): the rate the harness reached, a lower bound on what one Redis primary can do, not its ceiling`
-    : 'no run measured Redis throughput';
+    ? `${num(measured.opsPerSecPerPrimary)} ops/s per primary measured (closed loop, ${measured.source}): the rate the harness reached, a lower bound on what one Redis primary can do, not its ceiling`
+    : 'no closed-loop run in the evidence (an open-loop run reaches the rate it was asked for, so it says nothing about capacity)';
   if (assumed !== null)
     return {
       opsPerSec: assumed,
@@ -56,7 +60,7 @@ export function nodeCapacity(requirements: Requirements, evidence: Evidence): No
       kind: 'measured',
       note: `${measuredNote}; so the node counts below are upper bounds. Set assumptions.redisOpsPerNode to use your own figure`,
     };
-  return { opsPerSec: null, kind: 'none', note: `${measuredNote}; set assumptions.redisOpsPerNode for a node count` };
+  return { opsPerSec: null, kind: 'none', note: `not measured: ${measuredNote}; ${CAPACITY_PROBE_HINT}, or set assumptions.redisOpsPerNode` };
 }
 
 function measured(evidence: Evidence, scheme: SchemeId, pick: (r: Evidence['schemes'][number]['runs'][number]) => number | null): number | null {
@@ -144,10 +148,12 @@ export function estimateCost(
     nodesArithmetic = 'no Redis';
   } else if (capacity.opsPerSec === null) {
     nodes = null;
-    nodesArithmetic = 'unknown (no per-node throughput measured or assumed)';
+    nodesArithmetic = 'not measured: run the capacity probe (see per-node throughput above)';
   } else {
     nodes = Math.max(1, Math.ceil(opsPerSec / capacity.opsPerSec));
-    nodesArithmetic = `⌈${num(opsPerSec, 2)} ÷ ${num(capacity.opsPerSec)} (${capacity.kind})⌉ = ${nodes} primar${nodes === 1 ? 'y' : 'ies'}`;
+    // Divided by a lower bound on capacity, more than one primary is a ceiling on what is needed.
+    const count = nodes === 1 ? '1 primary' : capacity.kind === 'measured' ? `at most ${nodes} primaries` : `${nodes} primaries`;
+    nodesArithmetic = `⌈${num(opsPerSec, 2)} ÷ ${num(capacity.opsPerSec)} (${capacity.kind === 'measured' ? 'measured lower bound' : capacity.kind})⌉ = ${count}`;
   }
   return { scheme, liveEntries, entriesArithmetic, bytesPerEntry, memoryBytes, memoryArithmetic, opsPerSec, opsArithmetic, nodes, nodesArithmetic };
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { headlineFigures } from '../result/figures.ts';
+import { loadResult, type ResultFile } from '../result/schema.ts';
 import { figures, fixtureEvidence, fixtureResults, requirements } from '../test/support/decide-fixtures.ts';
-import { estimateCost, nodeCapacity } from './cost.ts';
-import { type Decision, decide, disqualifiedByDesign } from './decide.ts';
-import { type Evidence, extractEvidence, type RunFigures } from './evidence.ts';
+import { CAPACITY_PROBE_HINT, estimateCost, nodeCapacity } from './cost.ts';
+import { type Decision, decide, disqualifiedByDesign, NOT_SHOWN_BY_FAULTS } from './decide.ts';
+import { type Evidence, extractEvidence, hungPrimaryThroughFailover, type RunFigures } from './evidence.ts';
 import { renderDecisionRecord } from './record.ts';
 import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
 import type { SchemeId } from './schemes.ts';
@@ -46,15 +48,17 @@ describe('evidence', () => {
       lostRevocations: 0,
     });
     expect(blacklist.longestUnavailabilityMs).toBeCloseTo(2384.5, 1);
-    // 907 verifies in 1999 ms on one primary: the best any run reached.
-    expect(evidence.capacity).toEqual({ opsPerSecPerPrimary: 454, source: 'single-quick.json › run 2 (blacklist, single)', closedLoop: false });
+    // Every fixture run is open loop at 500 ops/s: the rate it was asked for, not a capacity.
+    expect(evidence.capacity).toBeNull();
 
     const [first] = fixtureResults();
     const closed = structuredClone(first!.result);
     closed.runs = [{ ...closed.runs[1]!, load: { ...closed.runs[1]!.load, mode: 'closed', durationMs: 1000 } }];
     const probe = extractEvidence([{ path: 'probe.json', result: closed }]);
     expect(probe.schemes).toEqual([]);
-    expect(probe.capacity).toEqual({ opsPerSecPerPrimary: 907, source: 'probe.json › run 1 (blacklist, single)', closedLoop: true });
+    // 907 verifies × 1 round trip in 1000 ms on one primary.
+    expect(closed.runs[0]!.latency.verify!.all.count).toBe(907);
+    expect(probe.capacity).toEqual({ opsPerSecPerPrimary: 907, source: 'probe.json › run 1 (blacklist, single)' });
   });
 
   it('reads the bucketed layout from the scenario when a label does not say it', () => {
@@ -111,12 +115,18 @@ describe('cost model', () => {
   });
 
   it('per-node throughput: an assumption is marked as one; a measurement is called a lower bound; neither gives no node count', () => {
-    const measured = { opsPerSecPerPrimary: 454, source: 'x › run 2', closedLoop: false };
+    const measured = { opsPerSecPerPrimary: 454, source: 'x › run 2' };
     expect(nodeCapacity(r, { ...evidence, capacity: measured }).note).toContain('an ASSUMPTION (requirements: assumptions.redisOpsPerNode), not measured here');
     const fromRun = nodeCapacity(requirements(), { ...evidence, capacity: measured });
     expect(fromRun).toMatchObject({ opsPerSec: 454, kind: 'measured' });
-    expect(fromRun.note).toContain('a lower bound on what one Redis primary can do, not its ceiling');
-    expect(estimateCost('blacklist', requirements(), evidence).nodes).toBeNull();
+    expect(fromRun.note).toContain('(closed loop, x › run 2): the rate the harness reached, a lower bound on what one Redis primary can do, not its ceiling');
+    // Divided by a lower bound, the node count is a ceiling.
+    expect(estimateCost('blacklist', requirements({ latency: { peakVerifyRate: 2000 } }), { ...evidence, capacity: measured }).nodesArithmetic).toBe(
+      '⌈2,000.12 ÷ 454 (measured lower bound)⌉ = at most 5 primaries',
+    );
+    const none = estimateCost('blacklist', requirements(), evidence);
+    expect(none.nodes).toBeNull();
+    expect(none.nodesArithmetic).toBe('not measured: run the capacity probe (see per-node throughput above)');
   });
 });
 
@@ -223,7 +233,7 @@ describe('disqualification rules', () => {
       { redis: { ackedRevocationsMayBeLost: false } },
       'blacklist-wait',
       { lostRevocations: 2 },
-      "2 lost despite WAIT (measured); fails 'no acknowledged revocation lost on failover'",
+      "2 lost despite WAIT (measured, with kill); fails 'no acknowledged revocation lost on failover'",
     ],
     [
       'failover too slow',
@@ -237,7 +247,7 @@ describe('disqualification rules', () => {
       { revocation: { mode: 'immediate', neverAcceptRevoked: true }, redis: { ackedRevocationsMayBeLost: false } },
       'blacklist-wait',
       { revokedAccepted: 3 },
-      "3 accepted, 0 lost (measured, with failover); fails 'no revoked token ever accepted'",
+      "3 accepted, 0 lost (measured, with kill); fails 'no revoked token ever accepted'",
     ],
   ])('measured: %s', (_, input, scheme, change, expected) => {
     const d = decide(requirements({ ...input, redis: { topologies: ['sentinel'], ...input.redis } }), evidenceOf([[scheme, change]]));
@@ -277,7 +287,12 @@ describe('recommendation on fixture evidence', () => {
   it('bank: whitelist + WAIT on sentinel, fail-closed, session limit; everything else named as disqualified', () => {
     const r = example('bank-immediate');
     const d = decide({ ...r, assumptions: { redisOpsPerNode: 50_000 } }, fixtureEvidence());
-    expect(d.recommendation).toMatchObject({ scheme: 'whitelist-wait', topology: 'sentinel', unmeasured: [] });
+    // The fixtures only kill the primary: durability is left open, not granted.
+    expect(d.recommendation).toMatchObject({
+      scheme: 'whitelist-wait',
+      topology: 'sentinel',
+      unmeasured: ['no revoked token ever accepted', 'no acknowledged revocation lost on failover'],
+    });
     const settings = Object.fromEntries(d.recommendation!.settings.map((s) => [s.name, s.value]));
     expect(settings.WAIT).toContain('wait: { replicas: 1, timeoutMs: 100 }');
     expect(settings['failure policy']).toContain('fail-closed');
@@ -333,7 +348,164 @@ describe('decision record', () => {
     );
     expect(md).toContain("- pure JWT: cannot revoke before expiry; fails 'revocation on logout'");
     expect(md).toContain('**Use double-token on sentinel Redis.**');
-    expect(md).toContain('a lower bound on what one Redis primary can do, not its ceiling');
+    expect(md).toContain(`Per-node throughput: not measured: no closed-loop run in the evidence`);
+    expect(md).toContain(CAPACITY_PROBE_HINT);
+    expect(md).toContain('| whitelist (sentinel) | 400,000 | 50.3 MiB | 6,333.9 | not measured |');
     expect(md).toMatch(/memory: 400,000 entries × 132\.9 B \(measured\) = 50\.7 MiB/);
+  });
+});
+
+/** A copy of a result with its runs' faults replaced: what a run with that fault would have recorded. */
+function withFaults(result: ResultFile, faults: ResultFile['runs'][number]['faults']): ResultFile {
+  const copy = structuredClone(result);
+  copy.scenario = { ...copy.scenario, faults: faults.map((f) => ({ at: Math.round(f.atMs), action: f.action, target: f.target })) };
+  for (const run of copy.runs) run.faults = structuredClone(faults);
+  return copy;
+}
+
+/**
+ * Losses in every run of a copy. Which lost-revocations counts make the headline figure is
+ * result/figures.ts's business: every count is set, and the expectation reads the headline.
+ */
+function withLosses(result: ResultFile, n: number): ResultFile {
+  const copy = structuredClone(result);
+  for (const run of copy.runs) {
+    const counts = run.checks['lost-revocations'].counts as Record<string, number>;
+    for (const key of Object.keys(counts)) counts[key] = n;
+  }
+  return copy;
+}
+
+const bankEvidence = (name: string) => loadResult(new URL(`../docs/decisions/evidence/bank-immediate/${name}.json`, import.meta.url).pathname);
+const pausedAt4s = (forMs: number) => [{ action: 'pause', target: 'primary', node: 'redis-0', atMs: 4000.4, healedAtMs: 4000.4 + forMs }];
+
+describe('durability evidence: only a fault that can lose writes shows it', () => {
+  // Sentinel only: otherwise a failing Sentinel option is shown on Cluster, where nothing was measured.
+  const bank = () => {
+    const r = example('bank-immediate');
+    return { ...r, redis: { ...r.redis, topologies: ['sentinel' as const] }, assumptions: { redisOpsPerNode: 50_000 } };
+  };
+  const cells = (result: ResultFile) => {
+    const d = decide(bank(), extractEvidence([{ path: 'sentinel.json', result }]));
+    return option(d, 'whitelist-wait').cells;
+  };
+
+  it('kill -9 only, 0 lost: not shown, never met', () => {
+    const killed = bankEvidence('sentinel');
+    expect(killed.runs[0]!.faults.map((f) => f.action)).toEqual(['kill']);
+    expect(headlineFigures(killed.runs[0]!).lostRevocations).toBe(0);
+    const c = cells(killed);
+    expect(c.noLostRevocations).toEqual({ status: 'not measured', figure: `0 lost under kill: ${NOT_SHOWN_BY_FAULTS}` });
+    expect(c.neverAcceptRevoked).toEqual({ status: 'not measured', figure: `0 accepted, 0 lost under kill: ${NOT_SHOWN_BY_FAULTS}` });
+    expect(NOT_SHOWN_BY_FAULTS).toBe(
+      'not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)',
+    );
+  });
+
+  it('a hung primary through a failover, 0 lost: met', () => {
+    const c = cells(withFaults(bankEvidence('sentinel'), pausedAt4s(4000)));
+    expect(c.noLostRevocations).toEqual({ status: 'met', figure: '0 lost in 1 failover run, 1 with a hung primary (WAIT 1)' });
+    expect(c.neverAcceptRevoked).toEqual({ status: 'met', figure: '0 accepted, 0 lost (measured, with pause; 1 run with a hung primary)' });
+  });
+
+  it('a hung primary with losses: not met, with the headline figure', () => {
+    const lossy = withLosses(withFaults(bankEvidence('sentinel'), pausedAt4s(4000)), 3);
+    const lost = headlineFigures(lossy.runs[0]!).lostRevocations;
+    expect(lost).toBeGreaterThan(0);
+    const c = cells(lossy);
+    expect(c.noLostRevocations).toEqual({ status: 'not met', figure: `${lost} lost despite WAIT (measured, with pause)` });
+    expect(c.neverAcceptRevoked).toEqual({ status: 'not met', figure: `0 accepted, ${lost} lost (measured, with pause)` });
+  });
+
+  it('losses under kill -9 alone are not met as well: a loss is a loss', () => {
+    const c = cells(withLosses(bankEvidence('sentinel'), 2));
+    expect(c.noLostRevocations?.status).toBe('not met');
+    expect(c.neverAcceptRevoked?.status).toBe('not met');
+  });
+
+  it('kill and hang in two files: met, counting both', () => {
+    const d = decide(
+      bank(),
+      extractEvidence([
+        { path: 'sentinel.json', result: bankEvidence('sentinel') },
+        { path: 'sentinel-pause.json', result: withFaults(bankEvidence('sentinel'), pausedAt4s(4000)) },
+      ]),
+    );
+    expect(option(d, 'whitelist-wait').cells.noLostRevocations).toEqual({
+      status: 'met',
+      figure: '0 lost in 2 failover runs, 1 with a hung primary (WAIT 1)',
+    });
+  });
+
+  it('a hang counts only when it outlasts failure detection, sees a replica promoted, hits a primary and is resumed in the run', () => {
+    const sentinel = bankEvidence('sentinel');
+    const hung = (faults: ResultFile['runs'][number]['faults'], result = sentinel) => {
+      const copy = withFaults(result, faults);
+      return hungPrimaryThroughFailover(copy.runs[0]!, copy);
+    };
+    // down-after is 1000 ms in the scenario as run.
+    expect((sentinel.scenario.topology as { downAfterMs: number }).downAfterMs).toBe(1000);
+    // The run's own events: redis-1 became primary 1.5 s after 4 s.
+    expect(
+      sentinel.runs[0]!.events.filter((e) => e.type === 'role-change' && e.detail === 'replica -> primary').map((e) => [e.node, Math.round(e.atMs)]),
+    ).toEqual([['redis-1', 5479]]);
+    expect(hung(pausedAt4s(4000))).toBe(true);
+    expect(hung(pausedAt4s(800))).toBe(false);
+    // Resumed before the promotion: only an outage.
+    expect(hung(pausedAt4s(1300))).toBe(false);
+    const noPromotion = structuredClone(sentinel);
+    noPromotion.runs[0]!.events = noPromotion.runs[0]!.events.filter((e) => e.type !== 'role-change');
+    expect(hung(pausedAt4s(4000), noPromotion)).toBe(false);
+    expect(hung([{ action: 'pause', target: 'primary', node: 'redis-0', atMs: 4000 }])).toBe(false);
+    expect(
+      hung([
+        { action: 'pause', target: 'primary', node: 'redis-0', atMs: 4000 },
+        { action: 'resume', target: 'paused', node: 'redis-0', atMs: 7000 },
+      ]),
+    ).toBe(true);
+    expect(hung([{ action: 'pause', target: 'replica', node: 'redis-1', atMs: 4000, healedAtMs: 8000 }])).toBe(false);
+    expect(hung([{ action: 'pause', target: 'primary', node: 'redis-0', atMs: 4000, healedAtMs: 8000, error: 'SIGSTOP failed' }])).toBe(false);
+    expect(hung([{ action: 'kill', target: 'primary', node: 'redis-0', atMs: 4000, healedAtMs: 8000 }])).toBe(false);
+    // Cluster: its own node timeout, read from the scenario as run.
+    const cluster = bankEvidence('cluster');
+    const slow = structuredClone(cluster);
+    slow.scenario = { ...slow.scenario, topology: { ...(slow.scenario.topology as object), nodeTimeoutMs: 5000 } };
+    expect(hung([{ action: 'pause', target: 'shard-primary:0', node: 'redis-0', atMs: 4000, healedAtMs: 8000 }], cluster)).toBe(true);
+    expect(hung([{ action: 'pause', target: 'shard-primary:0', node: 'redis-0', atMs: 4000, healedAtMs: 8000 }], slow)).toBe(false);
+  });
+});
+
+describe('capacity evidence: only a closed-loop run sizes a cluster', () => {
+  it('open-loop runs only: per-node capacity and node counts are not measured, and no topology fails on capacity', () => {
+    const r = requirements({ latency: { peakVerifyRate: 2000 }, redis: { topologies: ['sentinel'] } });
+    const evidence = fixtureEvidence();
+    expect(evidence.capacity).toBeNull();
+    const d = decide(r, evidence);
+    expect(d.capacity.kind).toBe('none');
+    expect(d.capacity.note).toBe(
+      `not measured: no closed-loop run in the evidence (an open-loop run reaches the rate it was asked for, so it says nothing about capacity); ${CAPACITY_PROBE_HINT}, or set assumptions.redisOpsPerNode`,
+    );
+    const blacklist = option(d, 'blacklist');
+    expect(blacklist.cost.nodes).toBeNull();
+    expect(blacklist.cells.peakRate).toEqual({
+      status: 'not measured',
+      figure: '2,000.1 Redis ops/s; per-node capacity not measured: run the capacity probe (see the cost model)',
+    });
+    // Even a peak no single primary could serve is "not measured" on open-loop evidence.
+    const big = decide(requirements({ latency: { peakVerifyRate: 1_000_000 }, redis: { topologies: ['sentinel'] } }), evidence);
+    expect(big.options.every((o) => o.cells.peakRate?.status !== 'not met')).toBe(true);
+  });
+
+  it('the closed-loop probe next to open-loop runs gives the figure, called a lower bound', () => {
+    const probe = loadResult(new URL('../docs/decisions/evidence/bank-immediate/capacity.json', import.meta.url).pathname);
+    const run = probe.runs[0]!;
+    expect(run.load.mode).toBe('closed');
+    const expected = Math.round(((run.latency.verify!.all.count / run.load.durationMs) * 1000 * run.redis.roundTripsPerVerify!) / 1);
+    const evidence = extractEvidence([...fixtureResults(), { path: 'capacity.json', result: probe }]);
+    expect(evidence.capacity).toEqual({ opsPerSecPerPrimary: expected, source: 'capacity.json › run 1 (capacity probe (closed loop), single)' });
+    const d = decide(requirements({ latency: { peakVerifyRate: 2000 }, redis: { topologies: ['sentinel'] } }), evidence);
+    expect(d.capacity).toMatchObject({ kind: 'measured', opsPerSec: expected });
+    expect(d.capacity.note).toContain('a lower bound on what one Redis primary can do, not its ceiling');
+    expect(option(d, 'blacklist').cells.peakRate).toEqual({ status: 'met', figure: '2,000.1 Redis ops/s: 1 primary' });
   });
 });

@@ -103,6 +103,18 @@ function maxOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | nu
   return values.length > 0 ? Math.max(...values) : null;
 }
 
+/** Shown where a durability cell rests on faults that rarely lose writes. */
+export const NOT_SHOWN_BY_FAULTS =
+  'not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)';
+
+/** `kill`, `kill and pause`: the faults of the runs a figure comes from. */
+function faultsOf(runs: readonly RunFigures[]): string {
+  const actions = [...new Set(runs.flatMap((run) => run.faultActions))];
+  return actions.length > 1 ? `${actions.slice(0, -1).join(', ')} and ${actions.at(-1)}` : (actions[0] ?? 'no fault');
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${num(n)} ${n === 1 ? one : many}`;
+
 function sumOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | null): number | null {
   const values = runs.map(pick).filter((v): v is number => v !== null);
   return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
@@ -139,6 +151,7 @@ function assessCell(
   const stateless = s.strategy === 'pure';
   const immediate = s.strategy === 'blacklist' || s.strategy === 'whitelist';
   const failoverRuns = runs.filter((run) => run.failover);
+  const hungRuns = failoverRuns.filter((run) => run.hungPrimary);
   switch (row) {
     case 'revocation': {
       const mode = r.revocation.mode;
@@ -180,12 +193,16 @@ function assessCell(
       return notMet(stateless ? 'keeps no state' : 'stores only revocations');
     case 'neverAcceptRevoked': {
       if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatDuration(lifetime)} after revocation`);
+      // No failover to survive: a crash comes back empty and accepts every revoked token again.
+      if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
       if (runs.length === 0) return notMeasured('not measured');
-      if (topology !== 'single' && failoverRuns.length === 0) return notMeasured('no failover run measured');
       const accepted = sumOf(runs, (run) => run.revokedAccepted) ?? 0;
       const lost = sumOf(runs, (run) => run.lostRevocations) ?? 0;
-      const figure = `${num(accepted)} accepted, ${num(lost)} lost (measured${failoverRuns.length ? ', with failover' : ''})`;
-      return accepted + lost === 0 ? met(figure) : notMet(figure);
+      const figure = `${num(accepted)} accepted, ${num(lost)} lost`;
+      if (accepted + lost > 0) return notMet(`${figure} (measured${failoverRuns.length ? `, with ${faultsOf(failoverRuns)}` : ''})`);
+      if (failoverRuns.length === 0) return notMeasured('no failover run measured');
+      if (hungRuns.length === 0) return notMeasured(`${figure} under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+      return met(`${figure} (measured, with ${faultsOf(failoverRuns)}; ${plural(hungRuns.length, 'run')} with a hung primary)`);
     }
     case 'p99':
     case 'p999': {
@@ -201,7 +218,7 @@ function assessCell(
     case 'peakRate': {
       if (cost.nodes === 0) return met('verify needs no Redis');
       const what = `${num(cost.opsPerSec, 1)} Redis ops/s${s.strategy === 'double-token' ? ' (verify needs none; login and refresh)' : ''}`;
-      if (cost.nodes === null) return notMeasured(`${what}; per-node throughput unknown`);
+      if (cost.nodes === null) return notMeasured(`${what}; per-node capacity not measured: run the capacity probe (see the cost model)`);
       if (cost.nodes > 1 && topology !== 'cluster') {
         // A measured figure is only a lower bound on capacity: too few nodes is then unproven, not proven.
         return capacity.kind === 'assumed'
@@ -216,22 +233,25 @@ function assessCell(
       const policy = r.redis.onFailure === 'deny' ? 'fail-closed' : 'fail-open';
       const same = failoverRuns.filter((run) => run.failurePolicy === policy);
       if (same.length === 0) return met(`failurePolicy ${policy} (outage cost not measured)`);
+      const outages = same.length === 1 ? 'the outage' : `${num(same.length)} outages`;
       return policy === 'fail-closed'
-        ? met(`${num(sumOf(same, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected in the outage (measured)`)
-        : met(`${num(sumOf(same, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted in the outage (measured)`);
+        ? met(`${num(sumOf(same, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected in ${outages} (measured)`)
+        : met(`${num(sumOf(same, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted in ${outages} (measured)`);
     }
     case 'noLostRevocations': {
       if (stateless) return met('nothing to lose');
       if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
       const lost = sumOf(failoverRuns, (run) => run.lostRevocations);
-      if (!s.wait)
-        return notMet(
-          `asynchronous replication can lose an acknowledged revocation${lost !== null ? ` (measured ${num(lost)} lost; 0 on loopback proves nothing)` : ''}`,
-        );
+      if (!s.wait) {
+        const measuredLoss =
+          lost === null ? '' : lost > 0 ? ` (measured: ${num(lost)} lost)` : ` (measured 0 lost under ${faultsOf(failoverRuns)}; 0 on loopback proves nothing)`;
+        return notMet(`asynchronous replication can lose an acknowledged revocation${measuredLoss}`);
+      }
       if (failoverRuns.length === 0) return notMeasured('WAIT; no failover run measured');
-      return lost === 0
-        ? met(`0 lost in ${failoverRuns.length} failover run${failoverRuns.length === 1 ? '' : 's'} (WAIT ${RECOMMENDED_WAIT.replicas})`)
-        : notMet(`${num(lost ?? 0)} lost despite WAIT (measured)`);
+      if (lost !== null && lost > 0) return notMet(`${num(lost)} lost despite WAIT (measured, with ${faultsOf(failoverRuns)})`);
+      // 0 lost is evidence only from a fault that can lose writes: kill -9 rarely does.
+      if (hungRuns.length === 0) return notMeasured(`0 lost under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+      return met(`0 lost in ${plural(failoverRuns.length, 'failover run')}, ${num(hungRuns.length)} with a hung primary (WAIT ${RECOMMENDED_WAIT.replicas})`);
     }
     case 'maxUnavailability': {
       const bound = r.redis.maxUnavailability!;
@@ -405,13 +425,14 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
       out.push(`Every verify waits for Redis: p99 ${ms(p99)} steady${p99All !== null ? `, ${ms(p99All)} over a run with a failover` : ''} (measured).`);
     const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
     const rejected = sumOf(failover, (run) => run.validRejectedStoreUnavailable);
+    const measuredRuns = failover.length === 1 ? 'the measured run' : `${num(failover.length)} measured runs (${faultsOf(failover)})`;
     if (r.redis.onFailure === 'deny') {
       out.push(
-        `While Redis fails over, valid tokens are rejected (fail-closed)${window !== null ? `: ${ms(window)} without an answer, ${num(rejected ?? 0)} valid tokens rejected in the measured run` : ''}.`,
+        `While Redis fails over, valid tokens are rejected (fail-closed)${window !== null ? `: ${failover.length > 1 ? 'up to ' : ''}${ms(window)} without an answer, ${num(rejected ?? 0)} valid tokens rejected in ${measuredRuns}` : ''}.`,
       );
     } else {
       out.push(
-        `While Redis fails over, every token is accepted (fail-open), revoked ones included${window !== null ? `: up to ${ms(window)} in the measured run` : ''}.`,
+        `While Redis fails over, every token is accepted (fail-open), revoked ones included${window !== null ? `: up to ${ms(window)} in ${measuredRuns}` : ''}.`,
       );
     }
     if (s.strategy === 'whitelist')

@@ -1,6 +1,6 @@
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import { DEFAULT_TOPOLOGY_OPTIONS, TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
 import type { SchemeId } from './schemes.ts';
 
@@ -13,6 +13,14 @@ export interface RunFigures {
   wait: { replicas: number; timeoutMs: number } | null;
   /** A node was killed, paused or failed over during the measured phase. */
   failover: boolean;
+  /** The fault actions applied without error, in order: `kill`, `pause`, `failover`... */
+  faultActions: string[];
+  /**
+   * A primary hung (paused) past failure detection while a replica was promoted, then resumed inside
+   * the run: the fault that loses acknowledged writes (kill -9 rarely does), so the only one whose
+   * 0 lost says something about durability.
+   */
+  hungPrimary: boolean;
   interrupted: boolean;
   targetRate: number | null;
   /** Verify latency before the first fault: what users see day to day. */
@@ -43,13 +51,13 @@ export interface SchemeEvidence {
 }
 
 /**
- * What one primary was seen to sustain: Redis round trips per second for verify, divided by the
- * primaries. It is the rate the harness reached, a lower bound on what Redis can do, never its ceiling.
+ * What one primary was seen to sustain in a closed-loop run: Redis round trips per second for verify,
+ * divided by the primaries. It is the rate the harness reached, a lower bound on what Redis can do,
+ * never its ceiling. An open-loop run reaches the rate it was asked for, so it never gives one.
  */
 export interface CapacityFigure {
   opsPerSecPerPrimary: number;
   source: string;
-  closedLoop: boolean;
 }
 
 export interface Evidence {
@@ -65,6 +73,41 @@ export interface LoadedResult {
 }
 
 const FAULT_ACTIONS_THAT_FAIL_OVER = new Set(['kill', 'pause', 'failover']);
+const PRIMARY_TARGET = /^(primary|shard-primary:\d+)$/;
+
+/** How long the run's topology waits before it declares a silent primary failed (down-after / node timeout). */
+function failureDetectionMs(kind: TopologyKind, result: ResultFile): number | null {
+  if (kind === 'single') return null;
+  const scenario = result.scenario as { topology?: Record<string, unknown>; topologies?: { topology?: Record<string, unknown> }[] };
+  const options = [scenario.topology, ...(scenario.topologies ?? []).map((entry) => entry.topology)].find((t) => t?.kind === kind);
+  const [field, fallback] =
+    kind === 'sentinel' ? ['downAfterMs', DEFAULT_TOPOLOGY_OPTIONS.sentinel.downAfterMs] : ['nodeTimeoutMs', DEFAULT_TOPOLOGY_OPTIONS.cluster.nodeTimeoutMs];
+  const value = options?.[field];
+  return typeof value === 'number' ? value : fallback;
+}
+
+/**
+ * A pause of a primary that outlasted failure detection, saw a replica promoted while it hung, and
+ * was resumed (by its `for` or a later resume): the old primary then acknowledges what it queued,
+ * and what stale clients send it, until it is demoted. A shorter hang, or one never resumed, is
+ * only an outage.
+ */
+export function hungPrimaryThroughFailover(run: StrategyRunResult, result: ResultFile): boolean {
+  const detectionMs = failureDetectionMs(run.topology.kind as TopologyKind, result);
+  if (detectionMs === null) return false;
+  return run.faults.some((fault) => {
+    if (fault.action !== 'pause' || fault.error || !PRIMARY_TARGET.test(fault.target)) return false;
+    const resumedAtMs =
+      fault.healedAtMs ??
+      run.faults.find(
+        (later) => later.action === 'resume' && !later.error && later.atMs > fault.atMs && (later.node === undefined || later.node === fault.node),
+      )?.atMs;
+    if (resumedAtMs === undefined || resumedAtMs - fault.atMs <= detectionMs) return false;
+    return run.events.some(
+      (e) => e.type === 'role-change' && e.detail === 'replica -> primary' && e.node !== fault.node && e.atMs > fault.atMs && e.atMs < resumedAtMs,
+    );
+  });
+}
 
 function isBucketed(run: StrategyRunResult, result: ResultFile): boolean {
   if (/bucketed|compact/i.test(run.label)) return true;
@@ -100,7 +143,7 @@ function verifiesPerSec(run: StrategyRunResult): number {
   return run.load.durationMs > 0 ? (count / run.load.durationMs) * 1000 : 0;
 }
 
-export function runFigures(run: StrategyRunResult, source: string): RunFigures {
+export function runFigures(run: StrategyRunResult, source: string, result: ResultFile): RunFigures {
   const verify = run.latency.verify;
   const steady = verify?.byPhase.steady ?? verify?.all;
   const headline = headlineFigures(run);
@@ -111,6 +154,8 @@ export function runFigures(run: StrategyRunResult, source: string): RunFigures {
     failurePolicy: run.failurePolicy,
     wait: run.wait,
     failover: run.faults.some((f) => FAULT_ACTIONS_THAT_FAIL_OVER.has(f.action) && !f.error),
+    faultActions: run.faults.filter((f) => !f.error).map((f) => f.action),
+    hungPrimary: hungPrimaryThroughFailover(run, result),
     interrupted: run.interrupted,
     targetRate: run.load.targetRate,
     verifyP99Ms: steady?.p99 ?? null,
@@ -134,7 +179,7 @@ export function runFigures(run: StrategyRunResult, source: string): RunFigures {
 
 /**
  * Per scheme and topology kind, every open-loop run of the given results; closed-loop runs measure
- * service time at saturation, so they only feed the per-node capacity.
+ * service time at saturation, so they only feed the per-node capacity, and only they do.
  */
 export function extractEvidence(results: readonly LoadedResult[]): Evidence {
   const byKey = new Map<string, SchemeEvidence>();
@@ -142,19 +187,20 @@ export function extractEvidence(results: readonly LoadedResult[]): Evidence {
   for (const { path, result } of results) {
     result.runs.forEach((run, i) => {
       const source = `${path} › run ${i + 1} (${run.label}, ${run.topology.kind})`;
-      const roundTrips = run.redis.roundTripsPerVerify ?? 0;
-      if (roundTrips > 0 && !run.interrupted) {
-        const primaries = Math.max(1, run.topology.nodes.filter((n) => n.role === 'primary').length);
-        const perPrimary = Math.round((verifiesPerSec(run) * roundTrips) / primaries);
-        if (!capacity || perPrimary > capacity.opsPerSecPerPrimary)
-          capacity = { opsPerSecPerPrimary: perPrimary, source, closedLoop: run.load.mode === 'closed' };
+      if (run.load.mode === 'closed') {
+        const roundTrips = run.redis.roundTripsPerVerify ?? 0;
+        if (roundTrips > 0 && !run.interrupted) {
+          const primaries = Math.max(1, run.topology.nodes.filter((n) => n.role === 'primary').length);
+          const perPrimary = Math.round((verifiesPerSec(run) * roundTrips) / primaries);
+          if (!capacity || perPrimary > capacity.opsPerSecPerPrimary) capacity = { opsPerSecPerPrimary: perPrimary, source };
+        }
+        return;
       }
-      if (run.load.mode === 'closed') return;
       const scheme = schemeOf(run, result);
       if (!scheme || !(TOPOLOGY_KINDS as readonly string[]).includes(run.topology.kind)) return;
       const key = `${scheme}/${run.topology.kind}`;
       const entry = byKey.get(key) ?? { scheme, topology: run.topology.kind as TopologyKind, runs: [] };
-      entry.runs.push(runFigures(run, source));
+      entry.runs.push(runFigures(run, source, result));
       byKey.set(key, entry);
     });
   }

@@ -1,5 +1,5 @@
 import type { ScenarioInput } from '../harness/scenario.ts';
-import { TOPOLOGY_KINDS } from '../topologies/options.ts';
+import { DEFAULT_TOPOLOGY_OPTIONS, TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
 import { candidateTopologies, disqualifiedByDesign } from './decide.ts';
 import type { Requirements } from './requirements.ts';
@@ -7,7 +7,10 @@ import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.
 
 /** Start-to-ready on this 2-core machine (README, `tokenbench topology bench`), rounded up. */
 const STARTUP_MS: Record<TopologyKind, number> = { single: 200, sentinel: 2500, cluster: 2300 };
-/** Detection, promotion, heal and the settle wait after a kill of the primary (a 3 s Sentinel run took 17 s in all here). */
+/**
+ * Detection, promotion, heal and the settle wait after a kill or a pause of the primary (a 3 s
+ * Sentinel run with a kill took 17 s in all here, a 9.5 s one with a pause 22 s).
+ */
 const FAILOVER_SETTLE_MS = 7000;
 /** Login of the workload's sessions, checkers, MEMORY USAGE sampling and teardown. */
 const PER_RUN_OVERHEAD_MS = 2500;
@@ -15,6 +18,24 @@ const RATE = 500;
 const USERS = 1000;
 const WARMUP_MS = 500;
 export const DEFAULT_DECIDE_DURATION_MS = 8000;
+
+/**
+ * A hung primary must outlast failure detection (Sentinel's down-after, the cluster node timeout,
+ * both 1 s by default) and the promotion after it, so that a replica is primary when the old one
+ * resumes; and it must resume soon after, while clients still have writes pending on it (within
+ * their 1 s commandTimeout) or still reach it through a sentinel that has not switched yet: those
+ * are the acknowledged writes that go missing. Here a replica took over 1.8-2.7 s into a pause on
+ * both topologies; an asynchronous blacklist then lost 17-18 (Sentinel) and 11 (Cluster)
+ * acknowledged revocations with a 3 s pause, 4-10 and 5 with 3.5 s, none with 4 s.
+ */
+export const PAUSE_MS = Math.max(DEFAULT_TOPOLOGY_OPTIONS.sentinel.downAfterMs, DEFAULT_TOPOLOGY_OPTIONS.cluster.nodeTimeoutMs) + 2500;
+/** Load after the resume, so the writes the old primary acknowledges then (and loses at its demotion) are in the history. */
+const AFTER_RESUME_MS = 1500;
+
+/** Measured phase of a pause run: as long as the others, longer if the pause and the time after the resume need it. */
+export function pauseRunDurationMs(durationMs: number): number {
+  return Math.max(durationMs, faultAtMs(durationMs) + PAUSE_MS + AFTER_RESUME_MS);
+}
 
 /**
  * When the primary is killed: late enough for a steady phase with samples for p99.9, early enough
@@ -28,6 +49,8 @@ export interface PlannedScenario {
   /** Folder name under --out, and what the progress line calls it. */
   name: string;
   topology: TopologyKind;
+  /** What happens to the primary: nothing (single), kill -9, a hang through a failover, or the capacity probe. */
+  fault: 'none' | 'kill' | 'pause' | 'capacity';
   schemes: SchemeId[];
   scenario: ScenarioInput;
   estimateMs: number;
@@ -65,7 +88,9 @@ function estimate(kind: TopologyKind, runs: number, durationMs: number, faulted:
 /**
  * The runs a decision needs when no results are given: every scheme the requirements do not rule
  * out by design, on every allowed topology, with the primary killed on Sentinel and Cluster (the
- * failover is what tells the schemes apart), plus one closed-loop run for per-node capacity.
+ * failover is what tells the schemes apart), plus one closed-loop run for per-node capacity. When
+ * an acknowledged revocation must not be lost, the Sentinel and Cluster schemes run once more with
+ * the primary hung through a failover: kill -9 rarely loses a write, so its 0 lost proves nothing.
  */
 export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_MS): Plan {
   const byKind = new Map<TopologyKind, SchemeId[]>();
@@ -98,34 +123,52 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
     }
   }
   const faultAt = faultAtMs(durationMs);
+  // neverAcceptRevoked requires it too (findContradictions). Every Sentinel or Cluster scheme still
+  // in the plan then meets the durability rows by design (WAIT): the hang decides them.
+  const durabilityMatters = !r.redis.ackedRevocationsMayBeLost;
   const scenarios: PlannedScenario[] = [];
-  for (const kind of TOPOLOGY_KINDS) {
-    const schemes = byKind.get(kind);
-    if (!schemes) continue;
-    const faulted = kind !== 'single';
-    scenarios.push({
-      name: kind,
+  const planned = (kind: TopologyKind, schemes: SchemeId[], fault: 'none' | 'kill' | 'pause'): PlannedScenario => {
+    const duration = fault === 'pause' ? pauseRunDurationMs(durationMs) : durationMs;
+    const faults: NonNullable<ScenarioInput['faults']> =
+      fault === 'kill'
+        ? [{ at: faultAt, action: 'kill', target: 'primary' }]
+        : fault === 'pause'
+          ? [{ at: faultAt, action: 'pause', target: 'primary', for: PAUSE_MS }]
+          : [];
+    return {
+      name: fault === 'pause' ? `${kind}-pause` : kind,
       topology: kind,
+      fault,
       schemes,
-      estimateMs: estimate(kind, schemes.length, durationMs, faulted),
+      estimateMs: estimate(kind, schemes.length, duration, fault !== 'none'),
       scenario: {
-        name: `decide: ${r.name} on ${kind}`,
+        name: `decide: ${r.name} on ${kind}${fault === 'pause' ? ', primary hung' : ''}`,
         topology: { kind },
         strategies: schemes.map((s) => strategyEntry(s, r)),
         jwt: { accessTtlMs: r.tokens.accessTtl, refreshTtlMs: r.tokens.refreshTtl, leewayMs: r.tokens.leeway },
         policy: { failure: r.redis.onFailure === 'deny' ? 'fail-closed' : 'fail-open' },
         workload: { users: USERS, sessionsPerUser: sessionsPerUser(r) },
-        load: { rate: RATE, warmup: WARMUP_MS, duration: durationMs },
-        faults: faulted ? [{ at: faultAt, action: 'kill', target: 'primary' }] : [],
+        load: { rate: RATE, warmup: WARMUP_MS, duration },
+        faults,
       },
-    });
+    };
+  };
+  for (const kind of TOPOLOGY_KINDS) {
+    const schemes = byKind.get(kind);
+    if (schemes) scenarios.push(planned(kind, schemes, kind === 'single' ? 'none' : 'kill'));
   }
+  if (durabilityMatters)
+    for (const kind of TOPOLOGY_KINDS) {
+      const schemes = byKind.get(kind);
+      if (schemes && kind !== 'single') scenarios.push(planned(kind, schemes, 'pause'));
+    }
   const needsRedisCapacity = [...byKind.values()].flat().some((s) => SCHEMES[s].holds !== 'nothing');
   if (needsRedisCapacity && r.assumptions.redisOpsPerNode === null) {
     // Closed loop with the fastest JWT engine, so the generator saturates Redis before itself.
     scenarios.push({
       name: 'capacity',
       topology: 'single',
+      fault: 'capacity',
       schemes: ['blacklist'],
       estimateMs: estimate('single', 1, durationMs, false),
       scenario: {
@@ -147,10 +190,31 @@ export function formatEstimate(ms: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
 }
 
-/** "decide: running 6 strategy runs on single, sentinel plus a closed-loop capacity probe on single (about 1 min 40 s)" */
+const runCount = (scenarios: readonly PlannedScenario[]) => scenarios.reduce((n, s) => n + s.schemes.length, 0);
+
+/**
+ * "decide: running 4 strategy runs on sentinel, cluster (2 with the primary hung through a failover)
+ * plus a closed-loop capacity probe on single (about 1 min 35 s)"
+ */
 export function planLine(plan: Plan): string {
-  const measured = plan.scenarios.filter((s) => s.name !== 'capacity');
-  const runs = measured.reduce((n, s) => n + s.schemes.length, 0);
+  const measured = plan.scenarios.filter((s) => s.fault !== 'capacity');
+  const runs = runCount(measured);
+  const hung = runCount(measured.filter((s) => s.fault === 'pause'));
+  const kinds = [...new Set(measured.map((s) => s.topology))];
+  const hangs = hung > 0 ? ` (${hung} with the primary hung through a failover)` : '';
   const probe = plan.scenarios.length > measured.length ? ' plus a closed-loop capacity probe on single' : '';
-  return `decide: running ${runs} strategy run${runs === 1 ? '' : 's'} on ${measured.map((s) => s.topology).join(', ')}${probe} (about ${formatEstimate(plan.estimateMs)})`;
+  return `decide: running ${runs} strategy run${runs === 1 ? '' : 's'} on ${kinds.join(', ')}${hangs}${probe} (about ${formatEstimate(plan.estimateMs)})`;
+}
+
+/** How the planned runs treat the primary, for the record: "8 s measured each, primary killed at 4 s on Sentinel and Cluster". */
+export function planFaultsNote(plan: Plan, durationMs: number): string {
+  const seconds = (ms: number) => `${ms / 1000} s`;
+  const on = (fault: PlannedScenario['fault']) =>
+    [...new Set(plan.scenarios.filter((s) => s.fault === fault).map((s) => (s.topology === 'sentinel' ? 'Sentinel' : 'Cluster')))].join(' and ');
+  const parts = [`${seconds(durationMs)} measured each`];
+  const at = seconds(faultAtMs(durationMs));
+  if (on('kill')) parts.push(`primary killed at ${at} on ${on('kill')}`);
+  if (on('pause'))
+    parts.push(`and, in ${seconds(pauseRunDurationMs(durationMs))} runs, hung (paused) at ${at} for ${seconds(PAUSE_MS)}, then resumed, on ${on('pause')}`);
+  return parts.join(', ');
 }

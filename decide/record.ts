@@ -103,7 +103,7 @@ function costSection(d: Decision): string[] {
       num(c.liveEntries),
       c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes),
       num(c.opsPerSec, 1),
-      c.nodes === null ? 'unknown' : c.nodes,
+      c.nodes === null ? 'not measured' : c.nodes,
     ];
   });
   const lines = [

@@ -102,7 +102,7 @@ export const requirementsSchema = z.strictObject({
         .nullable()
         .default(D.assumptions.redisOpsPerNode)
         .describe(
-          'Redis operations per second one primary sustains, for the shard count. null: use the figure measured by tokenbench (a lower bound: the rate the harness reached).',
+          "Redis operations per second one primary sustains, for the shard count. null: use the figure of a closed-loop run (decide's capacity probe; a lower bound: the rate the harness reached); without one, node counts are not measured.",
         ),
     })
     .prefault({}),

@@ -82,4 +82,32 @@ describe('tokenbench decide', () => {
     expect(r.stdout).toContain('decide: use double-token on sentinel');
     expect(readFileSync(join(out, 'decision.md'), 'utf8')).toContain('Evidence: 2 result files given with --result.');
   });
+
+  it('kill -9 runs do not make durability met, and open-loop runs do not size Redis', async () => {
+    const out = join(scratch, 'bank-kill-only');
+    const evidence = 'docs/decisions/evidence/bank-immediate';
+    const r = await tokenbench([
+      'decide',
+      '--requirements',
+      'examples/decide/bank-immediate.yaml',
+      '--result',
+      `${evidence}/sentinel.json`,
+      '--result',
+      `${evidence}/cluster.json`,
+      '--out',
+      out,
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(
+      'decide: use whitelist + WAIT on sentinel (not measured: no revoked token ever accepted, 2,000 verifies/s at peak, no acknowledged revocation lost on failover)',
+    );
+    const record = readFileSync(join(out, 'decision.md'), 'utf8');
+    expect(record).toContain(
+      '*not measured*: 0 lost under kill: not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)',
+    );
+    // Without the capacity probe's result only open-loop runs remain: no node count.
+    expect(record).toContain('Per-node throughput: not measured: no closed-loop run in the evidence');
+    expect(record).toContain('tokenbench run --mode closed');
+    expect(record).not.toMatch(/primaries: ⌈/);
+  });
 });

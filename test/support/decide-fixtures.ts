@@ -47,6 +47,8 @@ export function figures(change: Partial<RunFigures> = {}): RunFigures {
     failurePolicy: 'fail-closed',
     wait: null,
     failover: true,
+    faultActions: ['kill'],
+    hungPrimary: false,
     interrupted: false,
     targetRate: 500,
     verifyP99Ms: 2,
