@@ -363,15 +363,15 @@ function withFaults(result: ResultFile, faults: ResultFile['runs'][number]['faul
   return copy;
 }
 
-/**
- * Losses in every run of a copy. Which lost-revocations counts make the headline figure is
- * result/figures.ts's business: every count is set, and the expectation reads the headline.
- */
+/** n distinct tokens lost at reconciliation in every run of a copy; the expectation reads the headline figure. */
 function withLosses(result: ResultFile, n: number): ResultFile {
   const copy = structuredClone(result);
   for (const run of copy.runs) {
-    const counts = run.checks['lost-revocations'].counts as Record<string, number>;
-    for (const key of Object.keys(counts)) counts[key] = n;
+    run.checks['lost-revocations'].lost = {
+      total: n,
+      byCause: { resurrected: 0, refreshAfterRevocation: 0, lostAtReconciliation: n },
+      byAck: { ackedByFormerPrimary: n, ackedByCurrentPrimary: 0, ackPortUnknown: 0 },
+    };
   }
   return copy;
 }
