@@ -42,6 +42,8 @@ export interface RunFigures {
   lostRevocations: number | null;
   longestUnavailabilityMs: number | null;
   propagationMaxMs: number | null;
+  /** The run's checker verdict, and why it is not valid: shown beside the run in the record. */
+  verdict: StrategyRunResult['verdict'];
 }
 
 export interface SchemeEvidence {
@@ -150,6 +152,7 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
   const revoked = run.checks['revoked-accepted']?.counts;
   return {
     source,
+    verdict: run.verdict,
     topology: run.topology.kind as TopologyKind,
     failurePolicy: run.failurePolicy,
     wait: run.wait,

@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.ts';
 import { formatNumber as num } from '../core/format.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
+import { verdictWord } from '../result/verdict.ts';
 import { formatBytes } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
 import { SCHEMES } from './schemes.ts';
@@ -145,10 +146,11 @@ function evidenceSection(d: Decision): string[] {
   const lines = ['## Evidence', ''];
   if (d.evidenceFiles.length === 0) lines.push('No result files: every measured cell is "not measured".');
   for (const file of d.evidenceFiles) lines.push(`- \`${file}\``);
-  const used = d.options.flatMap((o) => o.runs.map((r) => r.source));
+  const used = d.options.flatMap((o) => o.runs);
   if (used.length > 0) {
-    lines.push('', 'Runs behind the figures above:', '');
-    for (const source of used) lines.push(`- ${source}`);
+    lines.push('', 'Runs behind the figures above, with their checker verdicts:', '');
+    for (const run of used)
+      lines.push(`- ${run.source}: ${verdictWord(run.verdict.valid)}${run.verdict.reasons.length > 0 ? ` (${run.verdict.reasons.join(' ')})` : ''}`);
   }
   lines.push('');
   return lines;

@@ -1,5 +1,8 @@
 import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { verdictWord } from '../result/verdict.ts';
+
+export { verdictWord };
 
 /** How figures read in words, the same in every report. */
 
@@ -19,13 +22,6 @@ export function steadyText(run: Run): string {
   return spread
     ? `verify p99 back within its steady spread (${ms(spread.lowMs)}-${ms(spread.highMs)} ms over ${spread.windows} windows)`
     : 'verify p99 back within 1.5x of its pre-fault value';
-}
-
-const VERDICT_WORD = { true: 'valid', false: 'invalid', unknown: 'unknown' } as const;
-
-/** `valid`, `invalid` or `unknown`, as every report prints a verdict. */
-export function verdictWord(valid: boolean | 'unknown'): string {
-  return VERDICT_WORD[String(valid) as keyof typeof VERDICT_WORD];
 }
 
 /**

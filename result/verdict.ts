@@ -16,6 +16,13 @@ export const verdictSchema = z.strictObject({
 
 export type Verdict = z.infer<typeof verdictSchema>;
 
+const VERDICT_WORD = { true: 'valid', false: 'invalid', unknown: 'unknown' } as const;
+
+/** `valid`, `invalid` or `unknown`, as every report prints a verdict. */
+export function verdictWord(valid: boolean | 'unknown'): string {
+  return VERDICT_WORD[String(valid) as keyof typeof VERDICT_WORD];
+}
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** One sentence per checker that found a violation, or could check nothing. */

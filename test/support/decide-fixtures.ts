@@ -43,6 +43,7 @@ export function requirements(input: RequirementsInput = {}): Requirements {
 export function figures(change: Partial<RunFigures> = {}): RunFigures {
   return {
     source: 'test',
+    verdict: { valid: true, reasons: [] },
     topology: 'sentinel',
     failurePolicy: 'fail-closed',
     wait: null,
