@@ -31,6 +31,20 @@ export const jwtSettingsSchema = z.strictObject({
   accessTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.accessTtlMs),
   refreshTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.refreshTtlMs),
   leewayMs: z.number().int().min(0).default(DEFAULT_JWT_SETTINGS.leewayMs),
+  // Unset, these two follow leewayMs: whoever widens the skew tolerance widens it everywhere.
+  // A token dated ahead outlives a revokeAll made before its date, so iat gets no more than skew.
+  iatLeewayMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("How far ahead of the verifier's clock iat may lie (clock skew between issuer and verifier). Default: leewayMs."),
+  lifetimeLeewayMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('How far exp - iat and exp - now may exceed accessTtlMs (refreshTtlMs for refresh tokens). Default: leewayMs.'),
   maxTokenBytes: z
     .number()
     .int()
