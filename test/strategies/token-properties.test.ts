@@ -19,6 +19,7 @@ import { b64, objectText, signedWith } from './hand-signed.ts';
 const FIXED_MS = 1_750_000_000_000;
 const FIXED_S = FIXED_MS / 1000;
 const { issuer: ISSUER, audience: AUDIENCE, leewayMs: LEEWAY_MS } = DEFAULT_JWT_SETTINGS;
+const ACCESS_TTL_S = DEFAULT_JWT_SETTINGS.accessTtlMs / 1000;
 /** "Within a few milliseconds": a verify here takes 0.01-1 ms; a pathological parse or walk of an 8 KiB token would take far more. */
 const MAX_CHECK_MS = 10;
 const RUNS = 150;
@@ -242,5 +243,38 @@ describe('the accepted-header cache', () => {
     const first = await parsesOf();
     const second = await parsesOf();
     expect(second).toBe(first - 1);
+  });
+});
+
+describe('iatLeewayMs and lifetimeLeewayMs', () => {
+  const payload = (patch: Record<string, number>) =>
+    b64(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', jti: 'j', iat: FIXED_S, exp: FIXED_S + 60, ...patch }));
+  const verdictWith = async (settings: Record<string, number>, patch: Record<string, number>) => {
+    const s = await TokenService.create({ ...jwtSettingsSchema.parse({ alg: 'HS256', ...settings }), keys: { secret: 'k'.repeat(32) } }, () => FIXED_MS);
+    const check = await s.check(signedWith(s.keys, b64(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' })), payload(patch)), 'access');
+    return check.ok ? 'ok' : check.code;
+  };
+
+  it('default to leewayMs, and follow it when it changes', async () => {
+    expect(await verdictWith({}, { iat: FIXED_S + 5, exp: FIXED_S + 60 })).toBe('ok');
+    expect(await verdictWith({}, { iat: FIXED_S + 6, exp: FIXED_S + 60 })).toBe('ERR_JWT_ISSUED_IN_FUTURE');
+    expect(await verdictWith({ leewayMs: 10_000 }, { iat: FIXED_S + 9, exp: FIXED_S + 60 })).toBe('ok');
+    expect(await verdictWith({}, { exp: FIXED_S + ACCESS_TTL_S + 5 })).toBe('ok');
+    expect(await verdictWith({}, { exp: FIXED_S + ACCESS_TTL_S + 6 })).toBe('ERR_JWT_LIFETIME_TOO_LONG');
+    expect(await verdictWith({ leewayMs: 10_000 }, { exp: FIXED_S + ACCESS_TTL_S + 9 })).toBe('ok');
+  });
+
+  it('set, they move only their own limit', async () => {
+    expect(await verdictWith({ iatLeewayMs: 0 }, { iat: FIXED_S + 1, exp: FIXED_S + 60 })).toBe('ERR_JWT_ISSUED_IN_FUTURE');
+    expect(await verdictWith({ iatLeewayMs: 0 }, { exp: FIXED_S + ACCESS_TTL_S + 5 })).toBe('ok');
+    expect(await verdictWith({ lifetimeLeewayMs: 60_000 }, { exp: FIXED_S + ACCESS_TTL_S + 60 })).toBe('ok');
+    expect(await verdictWith({ lifetimeLeewayMs: 0 }, { exp: FIXED_S + ACCESS_TTL_S + 1 })).toBe('ERR_JWT_LIFETIME_TOO_LONG');
+    expect(await verdictWith({ lifetimeLeewayMs: 0 }, { iat: FIXED_S + 5, exp: FIXED_S + 60 })).toBe('ok');
+  });
+
+  it('are checked as options: whole milliseconds, not negative', () => {
+    expect(jwtSettingsSchema.safeParse({ iatLeewayMs: -1 }).success).toBe(false);
+    expect(jwtSettingsSchema.safeParse({ lifetimeLeewayMs: 1.5 }).success).toBe(false);
+    expect(jwtSettingsSchema.parse({})).not.toHaveProperty('iatLeewayMs');
   });
 });
