@@ -199,7 +199,7 @@ export class TokenService {
   /**
    * Claims, in this order: presence and type, then time (exp, nbf, iat, lifetime), then iss and
    * aud. Every number is checked finite before use, and every instant in a detail goes through
-   * describeInstant, so no claim value can make this throw.
+   * describeNumericDate, so no claim value can make this throw.
    */
   #checkClaims(payload: unknown, kind: TokenKind): TokenCheck {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return reject('ERR_JWT_MALFORMED', 'payload is not a JSON object');
