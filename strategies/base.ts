@@ -1,6 +1,6 @@
 import type { TokenCheck, TokenService, VerifiedClaims } from './jwt/token-service.ts';
 import type { StrategyOptions } from './options.ts';
-import { classifyRedisError, type RedisClient } from './store.ts';
+import { classifyRedisError, type RedisClient, redisKey } from './store.ts';
 import type { Ack, Verdict } from './types.ts';
 
 /** Shared by the Redis-backed strategies: the failure policy and the token pre-checks of revoke. */
@@ -20,7 +20,7 @@ export abstract class StoreBackedStrategy {
   }
 
   protected key(kind: string, tag: string, rest?: string): string {
-    return `${this.options.keyPrefix}${kind}:{${tag}}${rest === undefined ? '' : `:${rest}`}`;
+    return redisKey(this.options.keyPrefix, kind, tag, rest);
   }
 
   /** Redis could not answer: fail-closed rejects, fail-open accepts; both say so. */

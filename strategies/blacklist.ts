@@ -1,18 +1,25 @@
 import { StoreBackedStrategy } from './base.ts';
-import { fnv1a, writeAck } from './store.ts';
+import { describeNumericDate } from './jwt/token-service.ts';
+import { encodeKeyPart, fnv1a, writeAck } from './store.ts';
 import type { Ack, Issued, Strategy, Verdict } from './types.ts';
 
 /**
  * Denylist: only revocations are stored. verify asks Redis one question, in one round trip, even on
  * Cluster: "is this jti revoked, and when were all of this user's tokens last revoked?".
  *
- * Layouts:
+ * Layouts (subject and jti encoded by encodeKeyPart, so no two (subject, jti) pairs share an entry):
  * - key-per-token: `tb:bl:{sub}:<jti>` with TTL = remaining lifetime + leeway, and the user's
  *   watermark `tb:wm:{sub}`: both in the user's slot, read with one MGET.
- * - bucketed: jti as a member of `tb:blb:{g<n>}:<bucket>`, a set per expiry bucket that expires with
- *   its bucket; users are spread over hash-tag groups so a bucket is not one hot key, and the
- *   watermark `tb:wm:{g<n>}:<sub>` sits in the same slot. SISMEMBER + GET in one pipeline.
+ * - bucketed: `<sub>}<jti>` as a member of `tb:blb:{g<n>}:<bucket>`, a set per expiry bucket that
+ *   expires with its bucket; users are spread over hash-tag groups so a bucket is not one hot key,
+ *   and the watermark `tb:wm:{g<n>}:<sub>` sits in the same slot. SISMEMBER + GET in one pipeline.
+ *   The member carries the subject because a group holds many users, whose jtis need not differ.
  */
+/** An encoded subject holds no `}`, so the first one ends it: distinct (subject, jti) pairs give distinct members. */
+export function bucketMember(subject: string, jti: string): string {
+  return `${encodeKeyPart(subject)}}${encodeKeyPart(jti)}`;
+}
+
 export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
   readonly name = 'blacklist' as const;
   readonly guarantee = 'immediate' as const;
@@ -30,14 +37,19 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
     return `g${fnv1a(subject) % this.options.blacklist.groups}`;
   }
 
-  #keys(subject: string, jti: string, expiresAtMs: number): { entry: string; watermark: string; bucketExpiresAtMs?: number } {
+  #keys(subject: string, jti: string, expiresAtMs: number): { entry: string; member?: string; watermark: string; bucketExpiresAtMs?: number } {
     if (this.options.blacklist.layout === 'key-per-token') {
       return { entry: this.key('bl', subject, jti), watermark: this.key('wm', subject) };
     }
     const { bucketMs } = this.options.blacklist;
     const bucket = Math.floor(expiresAtMs / bucketMs);
     const group = this.#group(subject);
-    return { entry: this.key('blb', group, String(bucket)), watermark: this.key('wm', group, subject), bucketExpiresAtMs: (bucket + 1) * bucketMs };
+    return {
+      entry: this.key('blb', group, String(bucket)),
+      member: bucketMember(subject, jti),
+      watermark: this.key('wm', group, subject),
+      bucketExpiresAtMs: (bucket + 1) * bucketMs,
+    };
   }
 
   async verify(token: string): Promise<Verdict> {
@@ -53,7 +65,7 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
         revoked = entry !== null;
         watermark = mark ?? null;
       } else {
-        const replies = await this.redis.pipeline().sismember(keys.entry, claims.jti).get(keys.watermark).exec();
+        const replies = await this.redis.pipeline().sismember(keys.entry, keys.member!).get(keys.watermark).exec();
         const failed = replies?.find(([error]) => error);
         if (!replies || failed) throw failed?.[0] ?? new Error('pipeline returned nothing');
         revoked = replies[0]![1] === 1;
@@ -67,13 +79,18 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
       return {
         ok: false,
         code: 'ERR_REVOKED',
-        detail: `every token of this user issued before ${new Date(Number(watermark)).toISOString()} was revoked`,
+        detail: `every token of this user issued up to ${describeNumericDate(Number(watermark) / 1000)} was revoked`,
         redisOps: 1,
       };
     }
     return { ok: true, subject: claims.sub, jti: claims.jti, redisOps: 1 };
   }
 
+  /**
+   * Every token verify accepts gets an entry: its claims passed the lifetime checks, so exp is
+   * finite and at most the kind's maximum lifetime ahead, and the TTL is a whole number of
+   * milliseconds (exp may be fractional, PX and PEXPIREAT take integers).
+   */
   async revoke(token: string): Promise<Ack> {
     const found = await this.claimsForRevocation(token);
     if ('ack' in found) return found.ack;
@@ -81,14 +98,14 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
     const { leewayMs } = this.tokens.settings;
     const keys = this.#keys(claims.sub, claims.jti, claims.expiresAtMs);
     if (keys.bucketExpiresAtMs === undefined) {
-      // The entry must outlive the token, leeway included; after that the JWT check rejects it anyway.
-      const ttlMs = Math.max(1, claims.expiresAtMs + leewayMs - this.tokens.now());
+      // The entry must outlive the token, leeway included (rounded up); after that the JWT check rejects it anyway.
+      const ttlMs = Math.min(Math.max(1, Math.ceil(claims.expiresAtMs + leewayMs - this.tokens.now())), this.tokens.maxLifetimeMs('access') + leewayMs);
       return writeAck(this.redis, [['SET', keys.entry, '1', 'PX', ttlMs]], this.options.wait, () => ({ stored: true }));
     }
     return writeAck(
       this.redis,
       [
-        ['SADD', keys.entry, claims.jti],
+        ['SADD', keys.entry, keys.member!],
         ['PEXPIREAT', keys.entry, keys.bucketExpiresAtMs + leewayMs],
       ],
       this.options.wait,
@@ -96,11 +113,14 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
     );
   }
 
-  /** A watermark: every token of the user issued up to now is revoked. It lives as long as such a token can. */
+  /**
+   * A watermark: every token of the user issued up to now is revoked. It lives as long as such a
+   * token can be accepted: issued by now, it expires within the maximum lifetime, plus leeway.
+   */
   async revokeAll(subject: string): Promise<Ack> {
     const now = this.tokens.now();
     const watermark = this.options.blacklist.layout === 'key-per-token' ? this.key('wm', subject) : this.key('wm', this.#group(subject), subject);
-    const ttlMs = this.tokens.settings.accessTtlMs + this.tokens.settings.leewayMs;
+    const ttlMs = this.tokens.maxLifetimeMs('access') + this.tokens.settings.leewayMs;
     return writeAck(this.redis, [['SET', watermark, String(now), 'PX', ttlMs]], this.options.wait, () => ({ stored: true }));
   }
 }

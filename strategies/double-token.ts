@@ -1,6 +1,6 @@
 import { StoreBackedStrategy } from './base.ts';
 import { newTokenId } from './jwt/token-service.ts';
-import { classifyRedisError, LuaScript, writeAck } from './store.ts';
+import { classifyRedisError, encodeKeyPart, LuaScript, writeAck } from './store.ts';
 import type { Ack, Issued, Refreshed, Strategy, Verdict } from './types.ts';
 
 /**
@@ -23,7 +23,8 @@ return 1
 
 /**
  * Short access tokens verified without Redis; long refresh tokens kept in Redis, one hash per user
- * `tb:rf:{sub}`: field = family (a login session), value = the family's current refresh jti.
+ * `tb:rf:{sub}`: field = family (a login session), value = the family's current refresh jti (both
+ * through encodeKeyPart, so claims that differ stay different in Redis).
  * Revocation reaches access tokens only when they expire: the guarantee is bounded by their TTL.
  */
 export class DoubleTokenStrategy extends StoreBackedStrategy implements Strategy {
@@ -63,7 +64,7 @@ export class DoubleTokenStrategy extends StoreBackedStrategy implements Strategy
     const ack = await writeAck(
       this.redis,
       [
-        ['HSET', key, fam, pair.refreshJti],
+        ['HSET', key, encodeKeyPart(fam), encodeKeyPart(pair.refreshJti)],
         ['PEXPIRE', key, this.#ttlMs()],
       ],
       undefined,
@@ -90,7 +91,11 @@ export class DoubleTokenStrategy extends StoreBackedStrategy implements Strategy
     let outcome: number;
     let redisOps: number;
     try {
-      const result = await ROTATE.run(this.redis, [this.key('rf', sub)], [fam, jti, next.refreshJti!, this.#ttlMs()]);
+      const result = await ROTATE.run(
+        this.redis,
+        [this.key('rf', sub)],
+        [encodeKeyPart(fam), encodeKeyPart(jti), encodeKeyPart(next.refreshJti!), this.#ttlMs()],
+      );
       outcome = Number(result.reply);
       redisOps = result.redisOps;
     } catch (error) {
@@ -110,7 +115,7 @@ export class DoubleTokenStrategy extends StoreBackedStrategy implements Strategy
     if ('ack' in found) return found.ack;
     const { claims } = found;
     if (!claims.fam) return { ok: false, code: 'ERR_JWT_CLAIM_MISSING', indeterminate: false, redisOps: 0, error: 'token carries no refresh family (fam)' };
-    return writeAck(this.redis, [['HDEL', this.key('rf', claims.sub), claims.fam]], this.options.wait, ([removed]) => ({
+    return writeAck(this.redis, [['HDEL', this.key('rf', claims.sub), encodeKeyPart(claims.fam)]], this.options.wait, ([removed]) => ({
       stored: true,
       detail: `${Number(removed) === 0 ? 'session was already gone; ' : ''}its access token stays valid until it expires`,
     }));

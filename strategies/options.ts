@@ -31,6 +31,20 @@ export const jwtSettingsSchema = z.strictObject({
   accessTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.accessTtlMs),
   refreshTtlMs: positiveMs.default(DEFAULT_JWT_SETTINGS.refreshTtlMs),
   leewayMs: z.number().int().min(0).default(DEFAULT_JWT_SETTINGS.leewayMs),
+  // Unset, these two follow leewayMs: whoever widens the skew tolerance widens it everywhere.
+  // A token dated ahead outlives a revokeAll made before its date, so iat gets no more than skew.
+  iatLeewayMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("How far ahead of the verifier's clock iat may lie (clock skew between issuer and verifier). Default: leewayMs."),
+  lifetimeLeewayMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('How far exp - iat and exp - now may exceed accessTtlMs (refreshTtlMs for refresh tokens). Default: leewayMs.'),
   maxTokenBytes: z
     .number()
     .int()
@@ -65,9 +79,9 @@ export const strategyOptionsSchema = z
     blacklist: z
       .strictObject({
         /**
-         * key-per-token: one key per revoked jti with its own TTL (~117 B per entry measured here).
-         * bucketed: jtis as members of per-expiry-bucket sets that expire with the bucket (~80 B),
-         * at the price of entries living up to one bucket longer and bigger keys.
+         * key-per-token: one key per revoked jti with its own TTL (~140 B per entry measured here).
+         * bucketed: `<sub>}<jti>` as members of per-expiry-bucket sets that expire with the bucket
+         * (~100 B), at the price of entries living up to one bucket longer and bigger keys.
          */
         layout: z.enum(['key-per-token', 'bucketed']).default('key-per-token'),
         bucketMs: positiveMs.default(60_000),

@@ -60,6 +60,43 @@ export async function writeAck(
   return { ok: true, redisOps: 1, ...outcome, replicasAcked: Number(acked), replicasRequested: wait.replicas };
 }
 
+const NEEDS_ESCAPE = /[%}\uD800-\uDFFF]/;
+
+/**
+ * A claim made fit for a Redis key, injectively: `%` -> `%25`, `}` -> `%7D`, and a lone UTF-16
+ * surrogate -> `%uD8xx`. With no `}` left, a `{tag}` built from it ends where the tag ends, so the
+ * parts after it cannot shift into it; and since UTF-8 turns every lone surrogate into the same
+ * U+FFFD, escaping them is what keeps two distinct strings from becoming the same key bytes.
+ * The empty string becomes `%0`, which nothing else encodes to: Redis hashes a whole key whose
+ * tag is `{}`, which would split a user's keys over slots. Other claims hold none of these and
+ * come back as they are.
+ */
+export function encodeKeyPart(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text === '' ? '%0' : text;
+  let encoded = '';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === 0x25) encoded += '%25';
+    else if (unit === 0x7d) encoded += '%7D';
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      encoded += text.slice(i, i + 2);
+      i++;
+    } else if (unit >= 0xd800 && unit <= 0xdfff) encoded += `%u${unit.toString(16).toUpperCase()}`;
+    else encoded += text[i];
+  }
+  return encoded;
+}
+
+/**
+ * `<prefix><kind>:{<tag>}[:<rest>]`, tag and rest through encodeKeyPart: distinct (tag, rest)
+ * pairs never share a key, and Redis's hash tag (from the first `{` to the next `}`) is always the
+ * whole tag, so a user's keys stay in one Cluster slot whatever the subject holds. The prefix
+ * holds no braces (the options schema sees to it) and kinds are ours.
+ */
+export function redisKey(prefix: string, kind: string, tag: string, rest?: string): string {
+  return `${prefix}${kind}:{${encodeKeyPart(tag)}}${rest === undefined ? '' : `:${encodeKeyPart(rest)}`}`;
+}
+
 /** FNV-1a: a stable, cheap spread of users over hash-tag groups. */
 export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;

@@ -9,11 +9,18 @@ export const REJECT_CODES = [
   'ERR_JWT_SIGNATURE_INVALID',
   'ERR_JWT_EXPIRED',
   'ERR_JWT_NOT_YET_VALID',
+  /** iat (or iat_ms) later than now + iatLeewayMs: the issuer's clock runs ahead, or it dated the token forward, past a later revokeAll. */
+  'ERR_JWT_ISSUED_IN_FUTURE',
+  /** exp - iat or exp - now longer than the kind's configured lifetime (accessTtlMs / refreshTtlMs) + lifetimeLeewayMs. */
+  'ERR_JWT_LIFETIME_TOO_LONG',
   'ERR_JWT_ISSUER_INVALID',
   'ERR_JWT_AUDIENCE_INVALID',
   /** Header typ is not the one expected here: a refresh token presented as an access token, or the reverse. */
   'ERR_JWT_TYPE_INVALID',
-  /** sub, jti, iat or exp missing or of the wrong type. */
+  /**
+   * sub, jti, iat or exp missing or of the wrong type (a number that is not finite included); nbf
+   * or iat_ms present but not a finite number, or an iat_ms outside the second iat names.
+   */
   'ERR_JWT_CLAIM_MISSING',
   /** Blacklist: the token (or every token of its user) was revoked. */
   'ERR_REVOKED',

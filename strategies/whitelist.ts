@@ -1,5 +1,5 @@
 import { StoreBackedStrategy } from './base.ts';
-import { classifyRedisError, LuaScript, writeAck } from './store.ts';
+import { classifyRedisError, encodeKeyPart, LuaScript, writeAck } from './store.ts';
 import type { Ack, Issued, Strategy, Verdict } from './types.ts';
 
 /**
@@ -25,8 +25,8 @@ return evicted
 `);
 
 /**
- * Allowlist: every live token is recorded, as a member of its user's sorted set `tb:wl:{sub}`
- * scored by expiry (+ leeway). verify needs presence (ZSCORE: one round trip); revoke removes
+ * Allowlist: every live token is recorded, its jti (encodeKeyPart) a member of its user's sorted
+ * set `tb:wl:{sub}` scored by expiry (+ leeway). verify needs presence (ZSCORE: one round trip); revoke removes
  * the member; revokeAll deletes the set. What it buys: immediate revocation, a session limit,
  * and a count of who is online. What it costs: a write per login and memory per live token.
  */
@@ -46,7 +46,7 @@ export class WhitelistStrategy extends StoreBackedStrategy implements Strategy {
       const { reply, redisOps } = await ISSUE.run(
         this.redis,
         [this.key('wl', subject)],
-        [access.jti, score, this.tokens.now(), this.options.whitelist.maxSessions],
+        [encodeKeyPart(access.jti), score, this.tokens.now(), this.options.whitelist.maxSessions],
       );
       return {
         ok: true,
@@ -80,7 +80,7 @@ export class WhitelistStrategy extends StoreBackedStrategy implements Strategy {
     const { claims } = check;
     let score: string | null;
     try {
-      score = await this.redis.zscore(this.key('wl', claims.sub), claims.jti);
+      score = await this.redis.zscore(this.key('wl', claims.sub), encodeKeyPart(claims.jti));
     } catch (error) {
       return this.storeUnavailable(claims, error);
     }
@@ -93,7 +93,7 @@ export class WhitelistStrategy extends StoreBackedStrategy implements Strategy {
     const found = await this.claimsForRevocation(token);
     if ('ack' in found) return found.ack;
     const { claims } = found;
-    return writeAck(this.redis, [['ZREM', this.key('wl', claims.sub), claims.jti]], this.options.wait, ([removed]) => ({
+    return writeAck(this.redis, [['ZREM', this.key('wl', claims.sub), encodeKeyPart(claims.jti)]], this.options.wait, ([removed]) => ({
       stored: true,
       ...(Number(removed) === 0 && { detail: 'was not on the allowlist' }),
     }));

@@ -25,6 +25,10 @@ export interface JwtSettings {
   refreshTtlMs: number;
   /** Clock skew tolerated on exp and nbf, and added to blacklist entry lifetimes. */
   leewayMs: number;
+  /** How far ahead of our clock iat may lie. Unset: leewayMs. */
+  iatLeewayMs?: number;
+  /** How far exp - iat and exp - now may exceed the kind's TTL. Unset: leewayMs. */
+  lifetimeLeewayMs?: number;
   /** Tokens longer than this are rejected before any parsing. */
   maxTokenBytes: number;
   keys?: ProvidedKeys;
@@ -60,6 +64,16 @@ function describeClaim(value: unknown): string {
 function isCleanUtf8(bytes: Buffer): boolean {
   return isUtf8(bytes) && !(bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]);
 }
+
+/** Date's range: 100,000,000 days either side of the epoch. Beyond it toISOString throws. */
+const MAX_DATE_MS = 8.64e15;
+
+/** A NumericDate (seconds) for a rejection detail; one beyond what Date can hold is named as it came. */
+export function describeNumericDate(seconds: number): string {
+  return Math.abs(seconds * 1000) <= MAX_DATE_MS ? new Date(seconds * 1000).toISOString() : `NumericDate ${seconds}`;
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 function reject(code: RejectCode, detail: string): TokenCheck {
   return { ok: false, code, detail };
@@ -132,10 +146,10 @@ export class TokenService {
     const headerSegment = token.slice(0, first);
     // Every token of a key has one of a handful of headers: remember the ones that passed, so the
     // hot path skips decoding and parsing them (a visible share of a 6 us fast-jwt verify).
-    if (!this.#acceptedHeaders[kind].has(headerSegment)) {
+    const headerCached = this.#acceptedHeaders[kind].has(headerSegment);
+    if (!headerCached) {
       const headerCheck = this.#checkHeader(headerSegment, kind);
       if (headerCheck) return headerCheck;
-      if (this.#acceptedHeaders[kind].size < ACCEPTED_HEADER_CACHE) this.#acceptedHeaders[kind].add(headerSegment);
     }
     const payloadSegment = token.slice(first + 1, second);
     const signatureSegment = token.slice(second + 1);
@@ -152,7 +166,16 @@ export class TokenService {
         signature.reason === 'signature' ? 'ERR_JWT_SIGNATURE_INVALID' : signature.reason === 'alg' ? 'ERR_JWT_ALG_NOT_ALLOWED' : 'ERR_JWT_MALFORMED';
       return reject(code, signature.detail);
     }
-    return this.#checkClaims(signature.payload);
+    // Only a header our key signed earns a slot: cached before the signature check, a few forged
+    // headers would hold every slot for good.
+    if (!headerCached && this.#acceptedHeaders[kind].size < ACCEPTED_HEADER_CACHE) this.#acceptedHeaders[kind].add(headerSegment);
+    return this.#checkClaims(signature.payload, kind);
+  }
+
+  /** The longest lifetime (exp - iat, and exp - now) a token of `kind` may have: its TTL + lifetimeLeewayMs. */
+  maxLifetimeMs(kind: TokenKind): number {
+    const { accessTtlMs, refreshTtlMs, leewayMs, lifetimeLeewayMs = leewayMs } = this.settings;
+    return (kind === 'access' ? accessTtlMs : refreshTtlMs) + lifetimeLeewayMs;
   }
 
   /** Undefined when the header is acceptable for `kind`; the rejection otherwise. */
@@ -173,29 +196,55 @@ export class TokenService {
     return undefined;
   }
 
-  #checkClaims(payload: unknown): TokenCheck {
+  /**
+   * Claims, in this order: presence and type, then time (exp, nbf, iat, lifetime), then iss and
+   * aud. Every number is checked finite before use, and every instant in a detail goes through
+   * describeNumericDate, so no claim value can make this throw.
+   */
+  #checkClaims(payload: unknown, kind: TokenKind): TokenCheck {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return reject('ERR_JWT_MALFORMED', 'payload is not a JSON object');
     const p = payload as Record<string, unknown>;
     for (const claim of ['sub', 'jti'] as const) {
       if (typeof p[claim] !== 'string' || p[claim] === '') return reject('ERR_JWT_CLAIM_MISSING', `${claim} must be a non-empty string`);
     }
+    // JSON.parse turns 1e400 into Infinity: "a number" is not enough.
     for (const claim of ['iat', 'exp'] as const) {
-      if (typeof p[claim] !== 'number' || !Number.isFinite(p[claim])) return reject('ERR_JWT_CLAIM_MISSING', `${claim} must be a number`);
+      if (!isFiniteNumber(p[claim])) return reject('ERR_JWT_CLAIM_MISSING', `${claim} must be a finite number, got ${describeClaim(p[claim])}`);
+    }
+    if (p.nbf !== undefined && !isFiniteNumber(p.nbf)) return reject('ERR_JWT_CLAIM_MISSING', `nbf must be a finite number, got ${describeClaim(p.nbf)}`);
+    const iatMs = (p.iat as number) * 1000;
+    let issuedAtMs = iatMs;
+    if (p.iat_ms !== undefined) {
+      // iat_ms refines iat; it may not move the issue time out of iat's second, or iat's checks would not bind it.
+      if (!isFiniteNumber(p.iat_ms) || p.iat_ms < iatMs || p.iat_ms >= iatMs + 1000)
+        return reject('ERR_JWT_CLAIM_MISSING', `iat_ms ${describeClaim(p.iat_ms)} does not fall within the second iat ${p.iat} names`);
+      issuedAtMs = p.iat_ms;
     }
     const now = this.now();
-    const leeway = this.settings.leewayMs;
+    const { leewayMs, iatLeewayMs = leewayMs } = this.settings;
     const expiresAtMs = (p.exp as number) * 1000;
-    if (now - leeway >= expiresAtMs) return reject('ERR_JWT_EXPIRED', `expired at ${new Date(expiresAtMs).toISOString()}`);
-    if (p.nbf !== undefined) {
-      if (typeof p.nbf !== 'number') return reject('ERR_JWT_CLAIM_MISSING', 'nbf must be a number');
-      if (now + leeway < p.nbf * 1000) return reject('ERR_JWT_NOT_YET_VALID', `not valid before ${new Date(p.nbf * 1000).toISOString()}`);
-    }
+    // Each test is written so that it passes only when the comparison holds: a NaN (Infinity -
+    // Infinity, a broken clock) rejects instead of slipping through.
+    if (!(expiresAtMs > now - leewayMs)) return reject('ERR_JWT_EXPIRED', `expired at ${describeNumericDate(p.exp as number)}`);
+    if (p.nbf !== undefined && !((p.nbf as number) * 1000 <= now + leewayMs))
+      return reject('ERR_JWT_NOT_YET_VALID', `not valid before ${describeNumericDate(p.nbf as number)}`);
+    if (!(issuedAtMs <= now + iatLeewayMs))
+      return reject(
+        'ERR_JWT_ISSUED_IN_FUTURE',
+        `issued at ${describeNumericDate(p.iat_ms === undefined ? (p.iat as number) : issuedAtMs / 1000)}, more than ${iatLeewayMs} ms after now (${describeNumericDate(now / 1000)})`,
+      );
+    const maxLifetimeMs = this.maxLifetimeMs(kind);
+    // exp - now counts on its own: an iat far back must not license an exp far ahead.
+    if (!(expiresAtMs - issuedAtMs <= maxLifetimeMs && expiresAtMs - now <= maxLifetimeMs))
+      return reject(
+        'ERR_JWT_LIFETIME_TOO_LONG',
+        `exp ${describeNumericDate(p.exp as number)} lies more than ${maxLifetimeMs} ms after iat or now; that is the longest a ${kind} token may live here`,
+      );
     if (p.iss !== this.settings.issuer) return reject('ERR_JWT_ISSUER_INVALID', `iss ${describeClaim(p.iss)} is not ${JSON.stringify(this.settings.issuer)}`);
     const aud = p.aud;
     if (!(aud === this.settings.audience || (Array.isArray(aud) && aud.includes(this.settings.audience)))) {
       return reject('ERR_JWT_AUDIENCE_INVALID', `aud ${describeClaim(aud)} does not include ${JSON.stringify(this.settings.audience)}`);
     }
-    const issuedAtMs = typeof p.iat_ms === 'number' ? p.iat_ms : (p.iat as number) * 1000;
     return {
       ok: true,
       claims: { sub: p.sub as string, jti: p.jti as string, issuedAtMs, expiresAtMs, ...(typeof p.fam === 'string' && { fam: p.fam }) },

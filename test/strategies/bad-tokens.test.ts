@@ -12,6 +12,7 @@ import { type JwtSettings, TokenService } from '../../strategies/jwt/token-servi
 import { DEFAULT_JWT_SETTINGS, jwtSettingsSchema } from '../../strategies/options.ts';
 import { PureStrategy } from '../../strategies/pure.ts';
 import type { RejectCode } from '../../strategies/types.ts';
+import { b64, json, signedWith } from './hand-signed.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -88,8 +89,6 @@ beforeAll(async () => {
   }
 });
 
-const b64 = (data: string | Uint8Array): string => Buffer.from(data).toString('base64url');
-const json = (value: unknown): string => b64(JSON.stringify(value));
 const header = (alg: string, extra: Record<string, unknown> = {}): string => json({ alg, typ: 'at+jwt', ...extra });
 const claims = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({
   iss: ISSUER,
@@ -106,26 +105,9 @@ function claimsWithout(name: string): Record<string, unknown> {
   return all;
 }
 
-/** A real signature by the rig's own key, made by hand so the token can carry anything. */
-function signature(keys: KeyMaterial, signingInput: string): string {
-  const data = Buffer.from(signingInput);
-  const key = keys.signingKeyForFastJwt;
-  switch (keys.alg) {
-    case 'HS256':
-      return createHmac('sha256', key).update(data).digest('base64url');
-    case 'ES256':
-      return sign('sha256', data, { key: key as string, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-    case 'RS256':
-      return sign('sha256', data, key as string).toString('base64url');
-    case 'EdDSA':
-      return sign(null, data, key as string).toString('base64url');
-  }
-}
-
 /** header.payload signed with the rig's key: everything but the tested defect is genuine. */
 function signed(r: Rig, headerSegment: string, payloadSegment: string): string {
-  const input = `${headerSegment}.${payloadSegment}`;
-  return `${input}.${signature(r.service.keys, input)}`;
+  return signedWith(r.service.keys, headerSegment, payloadSegment);
 }
 
 async function issued(r: Rig): Promise<string> {
@@ -630,6 +612,111 @@ const CASES: Case[] = [
   ).map(([what, value]): Case => ({ id: `17 ${what}`, expected: 'ERR_JWT_MALFORMED', make: value })),
   { id: '17 a Buffer holding a valid token', expected: 'ERR_JWT_MALFORMED', make: async (r) => Buffer.from(await issued(r)) },
   { id: '17 a String object holding a valid token', expected: 'ERR_JWT_MALFORMED', make: async (r) => new String(await issued(r)) },
+
+  // 18. Time claims no issuer of ours would write, all signed with the rig's own key: a buggy or
+  // compromised issuer, or a clock that runs ahead. Each needs a verdict, and none may be a throw
+  // (Date throws beyond +-8.64e15 ms).
+  ...(
+    [
+      ['exp 1e300', { exp: 1e300 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp -1e300', { exp: -1e300 }, 'ERR_JWT_EXPIRED'],
+      ['exp 9e15 (beyond what Date holds)', { exp: 9e15 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp -9e15', { exp: -9e15 }, 'ERR_JWT_EXPIRED'],
+      ['exp the largest double', { exp: Number.MAX_VALUE }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp the smallest positive double', { exp: Number.MIN_VALUE }, 'ERR_JWT_EXPIRED'],
+      ['exp -0', { exp: -0 }, 'ERR_JWT_EXPIRED'],
+      ['exp 300 years ahead', { exp: FIXED_S + 300 * 365 * 86_400 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp fractional (RFC 7519 allows it): accepted', { exp: FIXED_S + 60.123456 }, 'ok'],
+      ['nbf 1e300', { nbf: 1e300 }, 'ERR_JWT_NOT_YET_VALID'],
+      ['nbf 9e15', { nbf: 9e15 }, 'ERR_JWT_NOT_YET_VALID'],
+      ['nbf -1e300 (long since valid): accepted', { nbf: -1e300 }, 'ok'],
+      ['nbf a string', { nbf: String(FIXED_S) }, 'ERR_JWT_CLAIM_MISSING'],
+      ['nbf null', { nbf: null }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iat 1e300', { iat: 1e300 }, 'ERR_JWT_ISSUED_IN_FUTURE'],
+      ['iat -1e300', { iat: -1e300 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['iat a day ahead', { iat: FIXED_S + 86_400, exp: FIXED_S + 86_400 + 60 }, 'ERR_JWT_ISSUED_IN_FUTURE'],
+      ['iat one second beyond the leeway', { iat: FIXED_S + LEEWAY_MS / 1000 + 1, exp: FIXED_S + 60 }, 'ERR_JWT_ISSUED_IN_FUTURE'],
+      ['iat exactly at the leeway edge: accepted', { iat: FIXED_S + LEEWAY_MS / 1000, exp: FIXED_S + 60 }, 'ok'],
+      ['iat in 1970 with a fresh exp (exp - iat decades)', { iat: 0 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp - iat one second over TTL + leeway', { iat: FIXED_S - 10, exp: FIXED_S - 10 + (TTL_MS + LEEWAY_MS) / 1000 + 1 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['exp - iat exactly TTL + leeway: accepted', { iat: FIXED_S - 10, exp: FIXED_S - 10 + (TTL_MS + LEEWAY_MS) / 1000 }, 'ok'],
+      ['exp - now one second over TTL + leeway (iat now)', { exp: FIXED_S + (TTL_MS + LEEWAY_MS) / 1000 + 1 }, 'ERR_JWT_LIFETIME_TOO_LONG'],
+      ['iat fractional: accepted', { iat: FIXED_S - 0.25 }, 'ok'],
+      ['iat_ms within the second of iat: accepted', { iat_ms: FIXED_MS + 999 }, 'ok'],
+      ['iat_ms a second after iat', { iat_ms: FIXED_MS + 1000 }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iat_ms before iat', { iat_ms: FIXED_MS - 1 }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iat_ms a day ahead, iat now', { iat_ms: FIXED_MS + 86_400_000 }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iat_ms a string', { iat_ms: String(FIXED_MS) }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iat_ms 1e300', { iat_ms: 1e300 }, 'ERR_JWT_CLAIM_MISSING'],
+      ['sub an object', { sub: { toString: 'alice' } }, 'ERR_JWT_CLAIM_MISSING'],
+      ['jti an array', { jti: ['forged-jti'] }, 'ERR_JWT_CLAIM_MISSING'],
+      ['iss an object', { iss: { iss: ISSUER } }, 'ERR_JWT_ISSUER_INVALID'],
+    ] as const
+  ).map(
+    ([what, patch, expected]): Case => ({
+      id: `18 ${what}`,
+      expected,
+      make: (r) => signed(r, header(r.alg), json(claims(patch as Record<string, unknown>))),
+    }),
+  ),
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify cannot write: these are made as text.
+  ...(['exp', 'iat', 'nbf'] as const).flatMap((claim): Case[] =>
+    ['1e400', '-1e400'].map((number) => ({
+      id: `18 ${claim} ${number} (Infinity once parsed)`,
+      expected: 'ERR_JWT_CLAIM_MISSING',
+      make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims({ [claim]: 0 })).replace(`"${claim}":0`, `"${claim}":${number}`))),
+    })),
+  ),
+  {
+    id: '18 access token with a refresh lifetime (7 days)',
+    expected: 'ERR_JWT_LIFETIME_TOO_LONG',
+    make: (r) => signed(r, header(r.alg), json(claims({ exp: FIXED_S + 7 * 86_400, fam: 'family-1' }))),
+  },
+  {
+    id: '18 refresh token with a refresh lifetime (7 days): accepted',
+    asRefresh: true,
+    expected: 'ok',
+    make: (r) => signed(r, json({ alg: r.alg, typ: 'rt+jwt' }), json(claims({ exp: FIXED_S + 7 * 86_400, fam: 'family-1' }))),
+  },
+  {
+    id: '18 refresh token living a day longer than refreshTtlMs + leeway',
+    asRefresh: true,
+    expected: 'ERR_JWT_LIFETIME_TOO_LONG',
+    make: (r) => signed(r, json({ alg: r.alg, typ: 'rt+jwt' }), json(claims({ exp: FIXED_S + 8 * 86_400, fam: 'family-1' }))),
+  },
+
+  // 19. Duplicate member names. RFC 7519 4 lets a parser reject them or take the last; both engines
+  // (and our header check) take the last, so the verdict follows the last value in every position.
+  {
+    id: '19 header alg none then the pinned alg: accepted (last wins)',
+    expected: 'ok',
+    make: (r) => signed(r, b64(`{"alg":"none","typ":"at+jwt","alg":"${r.alg}"}`), json(claims())),
+  },
+  {
+    id: '19 header pinned alg then none',
+    expected: 'ERR_JWT_ALG_NOT_ALLOWED',
+    make: (r) => signed(r, b64(`{"alg":"${r.alg}","typ":"at+jwt","alg":"none"}`), json(claims())),
+  },
+  {
+    id: '19 header typ at+jwt then rt+jwt',
+    expected: 'ERR_JWT_TYPE_INVALID',
+    make: (r) => signed(r, b64(`{"alg":"${r.alg}","typ":"at+jwt","typ":"rt+jwt"}`), json(claims())),
+  },
+  {
+    id: '19 payload exp far ahead then a fresh one: accepted (last wins)',
+    expected: 'ok',
+    make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims()).replace(/^\{/, `{"exp":${FIXED_S + 86_400 * 365},`))),
+  },
+  {
+    id: '19 payload exp fresh then far ahead',
+    expected: 'ERR_JWT_LIFETIME_TOO_LONG',
+    make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims()).replace(/\}$/, `,"exp":${FIXED_S + 86_400 * 365}}`))),
+  },
+  {
+    id: '19 payload iss ours then another',
+    expected: 'ERR_JWT_ISSUER_INVALID',
+    make: (r) => signed(r, header(r.alg), b64(JSON.stringify(claims()).replace(/\}$/, ',"iss":"someone-else"}'))),
+  },
 ];
 
 const casesFor = (alg: JwtAlgorithm): Case[] => CASES.filter((c) => !c.algs || c.algs.includes(alg));

@@ -16,6 +16,9 @@ const REDIS_STRATEGIES: { label: string; options: StrategyOptionsInput; rejects:
   { label: 'whitelist', options: { name: 'allowlist' }, rejects: 'ERR_NOT_ALLOWLISTED' },
 ];
 
+/** What broke key building: braces, the separator, a glob, control characters, the escape character. */
+const AWKWARD_SUBJECTS = ['}', '{', '}{', 'a}:b', ':', '*', '\n', '\0', '%7D', '{x}'];
+
 let userCounter = 0;
 const newUser = () => `user-${process.pid}-${++userCounter}`;
 
@@ -110,6 +113,27 @@ for (const kind of KINDS) {
             expect(counter.count()).toBe(tokens.length);
           } finally {
             counter.restore();
+          }
+        });
+
+        it('subjects holding }, {, :, *, a newline or NUL: one round trip in one slot, and revocation reaches them', async () => {
+          for (const awkward of AWKWARD_SUBJECTS) {
+            // Before the counter and after it: a leading } once emptied the hash tag and split the user's keys over slots.
+            for (const user of [`${awkward}${newUser()}`, `${newUser()}${awkward}`]) {
+              const token = issued(await strategy.issue(user));
+              const counter = countRoundTrips(redis);
+              try {
+                expect(await strategy.verify(token.accessToken)).toEqual({ ok: true, subject: user, jti: token.jti, redisOps: 1 });
+                expect(counter.count()).toBe(1);
+              } finally {
+                counter.restore();
+              }
+              expect(await strategy.revoke(token.accessToken)).toMatchObject({ ok: true, stored: true });
+              expect(await strategy.verify(token.accessToken)).toMatchObject({ ok: false, code: rejects, redisOps: 1 });
+              const next = issued(await strategy.issue(user));
+              expect(await strategy.revokeAll(user)).toMatchObject({ ok: true });
+              expect(await strategy.verify(next.accessToken)).toMatchObject({ ok: false, code: rejects });
+            }
           }
         });
 
