@@ -132,7 +132,7 @@ function costSection(d: Decision): string[] {
   if (compact)
     lines.push(
       '',
-      `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 87 B at 20,000 entries, see the README).`,
+      `Bytes per entry come from each run's own keys, a few hundred entries. The compact layout's sets were nearly empty there, so its ${num(compact.cost.bytesPerEntry!, 1)} B overstates it at scale, where a set's overhead is shared by many members (about 100 B at 20,000 entries, see the README).`,
     );
   lines.push(
     '',
