@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseDurationMs } from '../core/duration.ts';
 import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
+import { footprintWarning } from '../reports/footprint.ts';
 import { summaryTable } from '../reports/markdown.ts';
 import { verdictLines } from '../reports/phrases.ts';
 import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
@@ -133,6 +134,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { headline, reasons, thresholds, anomalies } = verdictLines(result);
     process.stdout.write(`verdict: ${headline}\n`);
     for (const line of [...reasons, ...thresholds.filter((t) => !t.ok).map((t) => t.line), ...anomalies]) process.stdout.write(`  ${line}\n`);
+    const shortOfCpu = footprintWarning(result.runs);
+    if (shortOfCpu) process.stdout.write(`\n${shortOfCpu.title}: ${shortOfCpu.text}\n`);
     process.stdout.write(`\nresult: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
     for (const path of reports) process.stdout.write(`report: ${path}\n`);
   }
