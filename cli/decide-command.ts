@@ -13,7 +13,7 @@ import { normalizeScenario } from '../harness/scenario.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
-import { runShown } from './run-ui.ts';
+import { catchInterrupts, runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export { DECIDE_HELP } from './decide-flags.ts';
@@ -25,7 +25,7 @@ function environmentOf(results: readonly LoadedResult[]): string | undefined {
     : undefined;
 }
 
-async function runPlanned(requirements: Requirements, durationMs: number, outDir: string): Promise<LoadedResult[] | number> {
+async function runPlanned(requirements: Requirements, durationMs: number, outDir: string, signal: AbortSignal): Promise<LoadedResult[] | number> {
   const plan = planRuns(requirements, durationMs);
   for (const reason of plan.skipped) process.stderr.write(`decide: not running ${reason}\n`);
   if (plan.runs === 0) {
@@ -35,13 +35,15 @@ async function runPlanned(requirements: Requirements, durationMs: number, outDir
   process.stderr.write(`${planLine(plan)}\n`);
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
+    if (signal.aborted) return EXIT_CODES.interrupted;
     const dir = join(outDir, planned.name);
     process.stderr.write(
       `decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${planned.name === 'capacity' ? ' (closed loop, per-node throughput)' : ''}\n`,
     );
     // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
-    const { result, resultPath } = await runShown(normalizeScenario(planned.scenario), dir);
-    if (result.interrupted) return EXIT_CODES.interrupted;
+    const shown = await runShown(normalizeScenario(planned.scenario), dir, { signal });
+    if (!shown || shown.result.interrupted) return EXIT_CODES.interrupted;
+    const { resultPath } = shown;
     loaded.push({ path: relative(process.cwd(), resultPath) || resultPath, result: loadResult(resultPath) });
   }
   return loaded;
@@ -68,9 +70,14 @@ export async function decideCommand(argv: string[]): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   let results = given;
   if (given.length === 0) {
-    const ran = await runPlanned(requirements, durationMs, outDir);
-    if (typeof ran === 'number') return ran;
-    results = ran;
+    const interrupts = catchInterrupts();
+    try {
+      const ran = await runPlanned(requirements, durationMs, outDir, interrupts.signal);
+      if (typeof ran === 'number') return ran;
+      results = ran;
+    } finally {
+      interrupts.finish();
+    }
   }
   const decision = decide(requirements, extractEvidence(results));
   const record = renderDecisionRecord(decision, {

@@ -6,7 +6,7 @@ import { summaryTable } from '../reports/markdown.ts';
 import { BACKEND_FLAGS, backendFromFlags } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
-import { runShown } from './run-ui.ts';
+import { catchInterrupts, runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export { RUN_HELP } from './run-flags.ts';
@@ -113,13 +113,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
-  const { result, resultPath, reports } = await runShown(scenario, outDir, { quiet: values.json ?? false });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
-    process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
-    for (const path of reports) process.stdout.write(`report: ${path}\n`);
+  const interrupts = catchInterrupts();
+  try {
+    const shown = await runShown(scenario, outDir, { quiet: values.json ?? false, signal: interrupts.signal });
+    if (!shown) return EXIT_CODES.interrupted;
+    const { result, resultPath, reports } = shown;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
+      process.stdout.write(`result: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
+      for (const path of reports) process.stdout.write(`report: ${path}\n`);
+    }
+    return result.interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
+  } finally {
+    interrupts.finish();
   }
-  return result.interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
 }
