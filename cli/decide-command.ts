@@ -13,7 +13,7 @@ import { normalizeScenario } from '../harness/scenario.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
-import { runShown } from './run-ui.ts';
+import { catchInterrupts, runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export { DECIDE_HELP } from './decide-flags.ts';
@@ -32,7 +32,7 @@ const DOING: Record<Plan['scenarios'][number]['fault'], string> = {
   capacity: ' (closed loop, per-node throughput)',
 };
 
-async function runPlanned(plan: Plan, outDir: string): Promise<LoadedResult[] | number> {
+async function runPlanned(plan: Plan, outDir: string, signal: AbortSignal): Promise<LoadedResult[] | number> {
   for (const reason of plan.skipped) process.stderr.write(`decide: not running ${reason}\n`);
   if (plan.runs === 0) {
     process.stderr.write('decide: nothing to run: the requirements rule out every Redis scheme by design\n');
@@ -41,11 +41,13 @@ async function runPlanned(plan: Plan, outDir: string): Promise<LoadedResult[] | 
   process.stderr.write(`${planLine(plan)}\n`);
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
+    if (signal.aborted) return EXIT_CODES.interrupted;
     const dir = join(outDir, planned.name);
     process.stderr.write(`decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${DOING[planned.fault]}\n`);
     // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
-    const { result, resultPath } = await runShown(normalizeScenario(planned.scenario), dir);
-    if (result.interrupted) return EXIT_CODES.interrupted;
+    const shown = await runShown(normalizeScenario(planned.scenario), dir, { signal });
+    if (!shown || shown.result.interrupted) return EXIT_CODES.interrupted;
+    const { resultPath } = shown;
     loaded.push({ path: relative(process.cwd(), resultPath) || resultPath, result: loadResult(resultPath) });
   }
   return loaded;
@@ -73,9 +75,14 @@ export async function decideCommand(argv: string[]): Promise<number> {
   let results = given;
   const plan = given.length === 0 ? planRuns(requirements, durationMs) : null;
   if (plan) {
-    const ran = await runPlanned(plan, outDir);
-    if (typeof ran === 'number') return ran;
-    results = ran;
+    const interrupts = catchInterrupts();
+    try {
+      const ran = await runPlanned(plan, outDir, interrupts.signal);
+      if (typeof ran === 'number') return ran;
+      results = ran;
+    } finally {
+      interrupts.finish();
+    }
   }
   const decision = decide(requirements, extractEvidence(results));
   const record = renderDecisionRecord(decision, {

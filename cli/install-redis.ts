@@ -7,9 +7,10 @@ const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'redis-tools'];
 /**
  * The README promises one command on a fresh machine. When the default redis-server is missing and
  * we can install it without asking (root with apt-get, or Homebrew), we do, saying so in one line.
- * TOKENBENCH_NO_INSTALL=1 turns this off.
+ * TOKENBENCH_NO_INSTALL=1 turns this off. Aborting `signal` stops the installer (a terminal's
+ * Ctrl-C has already reached it; a SIGTERM sent to tokenbench alone has not) and throws its reason.
  */
-export async function ensureRedisServer(command: string): Promise<RedisBinary> {
+export async function ensureRedisServer(command: string, signal?: AbortSignal): Promise<RedisBinary> {
   try {
     return await resolveRedisServer(command);
   } catch (error) {
@@ -18,7 +19,8 @@ export async function ensureRedisServer(command: string): Promise<RedisBinary> {
     if (!installer) throw error;
     process.stderr.write(`redis-server not found: installing it with \`${installer.display}\`\n`);
     for (const [file, ...args] of installer.steps) {
-      const result = await execa(file, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      const result = await execa(file, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' }, ...(signal && { cancelSignal: signal }) });
+      signal?.throwIfAborted();
       if (result.exitCode !== 0) {
         throw new RedisUnavailableError(
           `installing Redis failed (${[file, ...args].join(' ')} exited ${result.exitCode}):\n${(result.all ?? '').split('\n').slice(-8).join('\n')}\n${INSTALL_HINT}`,

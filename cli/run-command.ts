@@ -8,7 +8,7 @@ import { verdictLines } from '../reports/phrases.ts';
 import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
-import { runShown } from './run-ui.ts';
+import { catchInterrupts, runShown } from './run-ui.ts';
 import { UsageError } from './usage-error.ts';
 
 export { RUN_HELP } from './run-flags.ts';
@@ -126,19 +126,26 @@ export async function runCommand(argv: string[]): Promise<number> {
   const warning = commandLineSecretWarning(values);
   if (warning) process.stderr.write(warning);
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
-  const { result, resultPath, reports } = await runShown(scenario, outDir, { quiet: values.json ?? false });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
-    const { headline, reasons, thresholds, anomalies } = verdictLines(result);
-    process.stdout.write(`verdict: ${headline}\n`);
-    for (const line of [...reasons, ...thresholds.filter((t) => !t.ok).map((t) => t.line), ...anomalies]) process.stdout.write(`  ${line}\n`);
-    const shortOfCpu = footprintWarning(result.runs);
-    if (shortOfCpu) process.stdout.write(`\n${shortOfCpu.title}: ${shortOfCpu.text}\n`);
-    process.stdout.write(`\nresult: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
-    for (const path of reports) process.stdout.write(`report: ${path}\n`);
+  const interrupts = catchInterrupts();
+  try {
+    const shown = await runShown(scenario, outDir, { quiet: values.json ?? false, signal: interrupts.signal });
+    if (!shown) return EXIT_CODES.interrupted;
+    const { result, resultPath, reports } = shown;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      process.stdout.write(`\n${summaryTable(result.runs).join('\n')}\n\n`);
+      const { headline, reasons, thresholds, anomalies } = verdictLines(result);
+      process.stdout.write(`verdict: ${headline}\n`);
+      for (const line of [...reasons, ...thresholds.filter((t) => !t.ok).map((t) => t.line), ...anomalies]) process.stdout.write(`  ${line}\n`);
+      const shortOfCpu = footprintWarning(result.runs);
+      if (shortOfCpu) process.stdout.write(`\n${shortOfCpu.title}: ${shortOfCpu.text}\n`);
+      process.stdout.write(`\nresult: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);
+      for (const path of reports) process.stdout.write(`report: ${path}\n`);
+    }
+    if (result.interrupted) return EXIT_CODES.interrupted;
+    return result.verdict.thresholdsBroken > 0 ? EXIT_CODES.thresholdsBroken : EXIT_CODES.ok;
+  } finally {
+    interrupts.finish();
   }
-  if (result.interrupted) return EXIT_CODES.interrupted;
-  return result.verdict.thresholdsBroken > 0 ? EXIT_CODES.thresholdsBroken : EXIT_CODES.ok;
 }

@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../core/duration.ts';
-import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
+import { EXIT_CODES, InvalidOptionError, isAbortError } from '../core/errors.ts';
 import { measureTopologyTimes, type TimeStats, type TopologyTimes } from '../topologies/measure.ts';
 import { TOPOLOGY_KINDS, type TopologyOptionsInput } from '../topologies/options.ts';
 import { createTopology } from '../topologies/topology.ts';
@@ -118,12 +118,19 @@ function formatEvent(e: TopologyEvent, startNs: bigint): string {
   return `[+${at}s] ${e.source} ${e.type}${e.node ? ` ${e.node}` : ''}${e.detail ? ` (${e.detail})` : ''}\n`;
 }
 
-/** Resolves on the first SIGINT / SIGTERM / SIGHUP; while it waits, those signals are ours. */
+/**
+ * Resolves on the first SIGINT / SIGTERM / SIGHUP; a second quits at once with 130 (the exit
+ * cleanup still kills the servers). Until disposed, those signals are ours.
+ */
 function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   let handler: (s: NodeJS.Signals) => void = () => {};
+  let received = 0;
   const promise = new Promise<NodeJS.Signals>((resolve) => {
-    handler = (s) => resolve(s);
+    handler = (s) => {
+      if (++received > 1) process.exit(EXIT_CODES.interrupted);
+      resolve(s);
+    };
   });
   for (const s of signals) process.on(s, handler);
   return {
@@ -163,8 +170,10 @@ async function topologyUp(kindArgument: string | undefined, values: Values): Pro
     if (!values.json) process.stderr.write(`${received}: stopping...\n`);
     return 0;
   } catch (error) {
-    if (abort.signal.aborted) return EXIT_CODES.interrupted;
-    throw error;
+    // Interrupted while starting: start() has stopped what it started; a failure of its own still shows.
+    if (!(abort.signal.aborted && isAbortError(error))) throw error;
+    if (!values.json) process.stderr.write(`${await signal.promise}: stopping...\n`);
+    return EXIT_CODES.interrupted;
   } finally {
     await started?.stop();
     signal.dispose();

@@ -32,6 +32,15 @@ export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
  */
 export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, thresholdsBroken: 3, interrupted: 130 } as const;
 
+/**
+ * An AbortSignal's doing: `signal.throwIfAborted()` and aborted timers throw an AbortError, and an
+ * error may carry one as its cause. Whether a failure is the interrupt or a failure of its own.
+ */
+export function isAbortError(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e.name === 'AbortError') return true;
+  return false;
+}
+
 /** Base of every error tokenbench raises on purpose. Callers switch on `code`, never on message text. */
 export class TokenbenchError extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { isAbortError } from '../core/errors.ts';
 import { assertSecretsGiven, redactSecrets } from '../core/secrets.ts';
 import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
 import { type ResultFile, SCHEMA_VERSION } from '../result/schema.ts';
@@ -86,6 +87,11 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
         save();
       }
     }
+  } catch (error) {
+    // The one place an abort becomes "interrupted": a stage stopped by the signal throws its
+    // AbortError and the partial result is the answer. Any other error is a failure of its own and
+    // propagates even when it coincides with a Ctrl-C (result.json is saved all the same).
+    if (!(signal.aborted && isAbortError(error))) throw error;
   } finally {
     result.interrupted ||= signal.aborted;
     save();

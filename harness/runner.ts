@@ -128,6 +128,8 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
       for (const h of handles) h.abort();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // An abort while the worker threads were starting came before the listener: it would not fire.
+    if (ctx.signal.aborted) onAbort();
     try {
       return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix });
     } finally {
