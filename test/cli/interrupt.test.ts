@@ -56,7 +56,7 @@ const STAGE_LINE = /^\[.+ on (single|sentinel|cluster)\] /;
 interface Outcome {
   moment: string;
   exitCode: number | undefined;
-  /** stderr without stage lines and blank lines. */
+  /** stderr without stage lines, the scenario's warnings (printed before anything runs) and blank lines. */
   lines: string[];
   servers: number[];
   dirs: string[];
@@ -107,7 +107,7 @@ async function interruptAt(topology: string, moment: Moment): Promise<Outcome> {
   return {
     moment: sent ? moment.name : `${moment.name}: exited before the signal`,
     exitCode: r.exitCode,
-    lines: r.stderr.split('\n').filter((line) => line.trim() !== '' && !STAGE_LINE.test(line)),
+    lines: r.stderr.split('\n').filter((line) => line.trim() !== '' && !STAGE_LINE.test(line) && !line.startsWith('tokenbench: warning: ')),
     servers: serversOwnedBy(pid),
     dirs: dataDirsOf(pid),
     result: result ? { interrupted: result.interrupted, runs: result.runs.length } : 'missing',
