@@ -4,8 +4,9 @@ import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
+import { unavailabilityText, verdictLines } from './phrases.ts';
 import {
   clipRect,
   decadeDomain,

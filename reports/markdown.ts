@@ -3,8 +3,9 @@ import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
-import { steadyText, unavailabilityText, verdictLines, verdictWord } from './phrases.ts';
+import { steadyText, unavailabilityText, verdictLines } from './phrases.ts';
 
 type Run = StrategyRunResult;
 

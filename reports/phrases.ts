@@ -1,8 +1,5 @@
 import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { verdictWord } from '../result/verdict.ts';
-
-export { verdictWord };
 
 /** How figures read in words, the same in every report. */
 

@@ -111,10 +111,11 @@ function stalePrimaries(run: Pick<StrategyRunResult, 'events' | 'topology' | 'lo
   const out: Anomaly[] = [];
   const lastMs = run.events.at(-1)?.atMs ?? 0;
   const seen = new Set<string>();
+  const promoted = promotions(run.events);
   for (const fault of faults) {
     const node = fault.node;
     if (node === undefined || !FAILS_OVER.has(fault.action) || seen.has(node)) continue;
-    const promotion = promotions(run.events).find((e) => e.atMs > fault.atMs && e.node !== node);
+    const promotion = promoted.find((e) => e.atMs > fault.atMs && e.node !== node);
     if (!promotion) continue;
     const back = run.events.find((e) => e.source === 'fault' && (e.type === 'restart' || e.type === 'resume') && e.node === node && e.atMs > fault.atMs);
     if (!back) continue;
