@@ -61,6 +61,13 @@ export const faultRecordSchema = z.strictObject({
   /** For pause / kill with `for`: when it was healed. */
   healedAtMs: z.number().optional(),
   error: z.string().optional(),
+  /**
+   * Network faults: who was cut from whom, as node ids and `clients:<group>`; `direction` says which
+   * packets were affected (outbound: from the isolated side; inbound: to it).
+   */
+  sides: z.strictObject({ isolated: z.array(z.string()), from: z.array(z.string()), direction: z.enum(['both', 'outbound', 'inbound']) }).optional(),
+  /** Network faults: what happened to the packets: `drop`, `loss 10%`, `delay 50 ms ± 10 ms`. */
+  effect: z.string().optional(),
 });
 
 /** A ground-truth topology event, in run ms. */
@@ -87,6 +94,11 @@ export const strategyRunSchema = z.strictObject({
     nodes: z.array(z.strictObject({ id: z.string(), role: z.string(), port: z.number(), shard: z.number().optional() })),
   }),
   interrupted: z.boolean(),
+  /**
+   * Load generators that sent from their own loopback address (client groups), by the `worker`
+   * their ops carry; a generator not listed sent from 127.0.0.1. Absent: no client groups.
+   */
+  clientGroups: z.array(z.strictObject({ name: z.string(), worker: z.number(), address: z.string().nullable(), share: z.number() })).optional(),
   load: z.strictObject({
     mode: z.enum(['open', 'closed']),
     targetRate: z.number().nullable(),

@@ -73,6 +73,12 @@ const commonShape = {
   minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),
   extraConfig: z.array(z.string()).default([]),
   keep: z.boolean().default(D.keep),
+  addresses: z
+    .enum(['shared', 'per-node'])
+    .default('shared')
+    .describe(
+      'shared: every node listens on 127.0.0.1; per-node: each node gets its own loopback address (127.77.k.n, Linux) and sends from it, so network faults can cut one link. A scenario with a network fault sets per-node.',
+    ),
   readyTimeoutMs: count(100, 'milliseconds').default(D.readyTimeoutMs),
 };
 
@@ -118,6 +124,8 @@ export const topologyOptionsSchema = z.discriminatedUnion('kind', [singleOptions
   const issue = (field: string, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path: [field], input, message });
   if (o.image !== undefined && o.backend !== 'container')
     issue('image', `no image with the ${o.backend} backend (images are for --backend container)`, o.image);
+  if (o.addresses === 'per-node' && o.backend === 'external')
+    issue('addresses', 'shared with the external backend (its addresses are not ours to choose)', o.addresses);
   if (o.backend === 'external') {
     if (!o.endpoints) issue('endpoints', 'the addresses of the deployment (--redis, --sentinels or --cluster)', undefined);
     else if (o.kind === 'single' && o.endpoints.length !== 1) issue('endpoints', 'exactly one address for a single node', o.endpoints);

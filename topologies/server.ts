@@ -16,6 +16,13 @@ export interface ServerSpec {
   /** Holds the config file and the log; the server's `dir`. */
   dir: string;
   mode: 'server' | 'sentinel';
+  /** The loopback address it listens on (and sends from, with per-node addresses). Default 127.0.0.1. */
+  host?: string;
+  /**
+   * Ports a sibling already holds. Faults, sentinel messages and CLUSTER NODES name nodes by port,
+   * so ports stay unique within a topology even where each node has its own address.
+   */
+  portTaken?: (port: number) => boolean;
   needsBusPort?: boolean;
   /** The redis.conf body for the chosen ports. Written on first start only: Sentinel and Cluster rewrite their own files later. */
   config(ports: ServerPorts): string[];
@@ -47,13 +54,13 @@ export const ADMIN_CONNECTION = {
 
 /**
  * A redis-server (or sentinel) that tokenbench owns: what the process and container backends
- * share. Ports are picked free on 127.0.0.1 and the config is written to `spec.dir`; a subclass
+ * share. Ports are picked free on the node's address and the config is written to `spec.dir`; a subclass
  * only knows how to launch, kill, pause and resume its kind of thing.
  */
 export abstract class ManagedServer {
   readonly id: string;
   readonly spec: ServerSpec;
-  readonly host = '127.0.0.1';
+  readonly host: string;
   port = 0;
   busPort: number | undefined;
   state: ServerState = 'killed';
@@ -69,6 +76,7 @@ export abstract class ManagedServer {
   constructor(spec: ServerSpec) {
     this.id = spec.id;
     this.spec = spec;
+    this.host = spec.host ?? '127.0.0.1';
     mkdirSync(spec.dir, { recursive: true });
     this.configPath = join(spec.dir, spec.mode === 'sentinel' ? 'sentinel.conf' : 'redis.conf');
     this.logPath = join(spec.dir, 'server.log');
@@ -95,8 +103,8 @@ export abstract class ManagedServer {
   async startFresh(timeoutMs: number): Promise<void> {
     let lastError: unknown;
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-      this.port = await freePort(this.host);
-      this.busPort = this.spec.needsBusPort ? await freePort(this.host) : undefined;
+      this.port = await this.#freePort();
+      this.busPort = this.spec.needsBusPort ? await this.#freePort() : undefined;
       writeFileSync(this.configPath, `${this.spec.config({ port: this.port, busPort: this.busPort }).join('\n')}\n`);
       this.#admin?.disconnect();
       this.#admin = undefined;
@@ -110,6 +118,13 @@ export abstract class ManagedServer {
       }
     }
     throw lastError;
+  }
+
+  async #freePort(): Promise<number> {
+    for (;;) {
+      const port = await freePort(this.host);
+      if (!this.spec.portTaken?.(port) && port !== this.port) return port;
+    }
   }
 
   /** Start again on the same port with the config as the server last left it (it rejoins as itself). */

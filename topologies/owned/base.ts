@@ -7,6 +7,7 @@ import { FaultError } from '../../core/errors.ts';
 import { type ClientOptions, type ClientTarget, createClient } from '../client.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
+import { type AddressBlock, allocateAddressBlock } from '../network/address-block.ts';
 import type { TopologyOptions } from '../options.ts';
 import { trackDir, untrackDir } from '../process/registry.ts';
 import type { ObservedRole } from '../redis/replies.ts';
@@ -38,6 +39,8 @@ export abstract class OwnedTopology implements StartedTopology {
     },
   );
   protected readonly observedRoles = this.#rolePoller.roles;
+  /** Per-node addresses: each node's own loopback address comes from this block, released at stop. */
+  #addressBlock: AddressBlock | undefined;
   /** Most recent last: what `killed` and `paused` targets mean. */
   readonly #faulted: { server: ManagedServer; action: 'kill' | 'pause' }[] = [];
   #stopping: Promise<void> | undefined;
@@ -56,15 +59,32 @@ export abstract class OwnedTopology implements StartedTopology {
     return dir;
   }
 
-  protected newServer(spec: Omit<ServerSpec, 'dir'>): ManagedServer {
-    const server = this.launcher.create({ ...spec, dir: join(this.dataDir, spec.id) });
+  /** With `addresses: per-node`, takes a block of loopback addresses before any server is made. */
+  protected async allocateAddresses(): Promise<void> {
+    if (this.options.addresses === 'per-node') this.#addressBlock = await allocateAddressBlock();
+  }
+
+  /** The address a client group sends from (per-node addresses only): outside every node's address. */
+  clientAddress(group: number): string | undefined {
+    return this.#addressBlock?.clientGroup(group);
+  }
+
+  protected newServer(spec: Omit<ServerSpec, 'dir' | 'host' | 'portTaken'>): ManagedServer {
+    const index = this.dataServers.length + this.sentinelServers.length;
+    const host = this.#addressBlock?.node(index);
+    const server = this.launcher.create({
+      ...spec,
+      dir: join(this.dataDir, spec.id),
+      ...(host && { host }),
+      portTaken: (port) => [...this.dataServers, ...this.sentinelServers].some((s) => s !== server && (s.port === port || s.busPort === port)),
+    });
     server.onUnexpectedExit = (how) => this.eventLog.push({ source: 'process', type: 'exit', node: server.id, detail: how });
     (spec.mode === 'sentinel' ? this.sentinelServers : this.dataServers).push(server);
     return server;
   }
 
   /** redis.conf lines every data node gets, before topology-specific and user lines. */
-  protected dataNodeConfig(server: { id: string }, port: number): string[] {
+  protected dataNodeConfig(server: { id: string; host: string }, port: number): string[] {
     const o = this.options;
     const persistence =
       o.persistence === 'aof'
@@ -74,7 +94,7 @@ export abstract class OwnedTopology implements StartedTopology {
           : ['appendonly no', 'save ""'];
     return [
       `port ${port}`,
-      'bind 127.0.0.1',
+      ...this.listenConfig(server),
       'protected-mode no',
       'daemonize no',
       `dir ${join(this.dataDir, server.id)}`,
@@ -87,6 +107,14 @@ export abstract class OwnedTopology implements StartedTopology {
       ...this.launcher.configLines({ dir: join(this.dataDir, server.id) }),
       ...o.extraConfig,
     ];
+  }
+
+  /**
+   * bind, and with per-node addresses bind-source-addr: Redis >= 7.0 opens replication, sentinel
+   * and cluster-bus links from bind-source-addr, so a link is the pair of its two nodes' addresses.
+   */
+  protected listenConfig(server: { host: string }): string[] {
+    return [`bind ${server.host}`, ...(this.#addressBlock ? [`bind-source-addr ${server.host}`] : [])];
   }
 
   // ---- views -------------------------------------------------------------------------------
@@ -262,6 +290,7 @@ export abstract class OwnedTopology implements StartedTopology {
     this.closeWatchers();
     this.eventLog.close();
     await Promise.allSettled([...this.dataServers, ...this.sentinelServers].map((s) => s.stop()));
+    this.#addressBlock?.release();
     if (!this.options.keep) {
       rmSync(this.dataDir, { recursive: true, force: true });
       untrackDir(this.dataDir);

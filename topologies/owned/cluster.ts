@@ -38,6 +38,7 @@ export class ClusterTopology extends OwnedTopology {
     const began = performance.now();
     const t = new ClusterTopology(options, launcher, await OwnedTopology.makeDataDir('cluster', options.keep));
     try {
+      await t.allocateAddresses();
       const perShard = options.replicasPerShard + 1;
       // Primaries first (redis-0 .. redis-S-1), then replicas, so ids read as a table.
       for (let i = 0; i < options.shards * perShard; i++) {
@@ -51,7 +52,7 @@ export class ClusterTopology extends OwnedTopology {
             `cluster-config-file ${join(t.dataDir, server.id, 'nodes.conf')}`,
             `cluster-node-timeout ${options.nodeTimeoutMs}`,
             `cluster-port ${busPort}`,
-            'cluster-announce-ip 127.0.0.1',
+            `cluster-announce-ip ${server.host}`,
             // A shard losing its last replica-eligible node should not stop the other shards
             // from answering: the harness measures per-key availability.
             'cluster-require-full-coverage no',

@@ -23,6 +23,7 @@ export class SentinelTopology extends OwnedTopology {
     const began = performance.now();
     const t = new SentinelTopology(options, launcher, await OwnedTopology.makeDataDir('sentinel', options.keep));
     try {
+      await t.allocateAddresses();
       const dataNodes = Array.from({ length: options.replicas + 1 }, (_, i) => {
         const server: ManagedServer = t.newServer({ id: `redis-${i}`, mode: 'server', config: ({ port }) => t.dataNodeConfig(server, port) });
         return server;
@@ -43,7 +44,7 @@ export class SentinelTopology extends OwnedTopology {
         const sentinel: ManagedServer = t.newServer({
           id: `sentinel-${i}`,
           mode: 'sentinel',
-          config: ({ port }) => t.#sentinelConfig(sentinel, port, primary.port),
+          config: ({ port }) => t.#sentinelConfig(sentinel, port, primary),
         });
       }
       await Promise.all(t.sentinelServers.map((s) => s.startFresh(options.readyTimeoutMs)));
@@ -58,17 +59,17 @@ export class SentinelTopology extends OwnedTopology {
     }
   }
 
-  #sentinelConfig(sentinel: ManagedServer, port: number, primaryPort: number): string[] {
+  #sentinelConfig(sentinel: ManagedServer, port: number, primary: ManagedServer): string[] {
     const o = this.options;
     const name = o.masterName;
     return [
       `port ${port}`,
-      'bind 127.0.0.1',
+      ...this.listenConfig(sentinel),
       'protected-mode no',
       'daemonize no',
       `dir ${join(this.dataDir, sentinel.id)}`,
       ...this.launcher.configLines({ dir: join(this.dataDir, sentinel.id) }),
-      `sentinel monitor ${name} 127.0.0.1 ${primaryPort} ${o.quorum}`,
+      `sentinel monitor ${name} ${primary.host} ${primary.port} ${o.quorum}`,
       `sentinel down-after-milliseconds ${name} ${o.downAfterMs}`,
       `sentinel failover-timeout ${name} ${o.failoverTimeoutMs}`,
       `sentinel parallel-syncs ${name} 1`,

@@ -15,6 +15,7 @@ export class SingleTopology extends OwnedTopology {
     const topology = new SingleTopology(options, launcher, await OwnedTopology.makeDataDir('single', options.keep));
     try {
       signal?.throwIfAborted();
+      await topology.allocateAddresses();
       const server = topology.newServer({ id: 'redis-0', mode: 'server', config: ({ port }) => topology.dataNodeConfig(server, port) });
       await server.startFresh(options.readyTimeoutMs);
       topology.setInitialRole(server, { role: 'primary' });
