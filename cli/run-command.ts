@@ -16,17 +16,60 @@ export { RUN_HELP } from './run-flags.ts';
 /** Scenario field -> the flag that sets it, so a validation error names what the user typed. */
 const FLAG_FOR_PATH = flagForField(RUN_FLAGS, fieldsAt('topology', BACKEND_FLAGS));
 
-/** `kill:primary@10s+5s` -> { action, target, at, for } */
-export function parseFaultFlag(text: string): { action: string; target?: string; at: number; for?: number } {
-  const match = /^([a-z]+)(?::([a-z0-9:-]+))?@([^+]+)(?:\+(.+))?$/.exec(text.trim());
-  if (!match) throw new InvalidOptionError('--fault', 'action[:target]@time[+for], e.g. kill:primary@10s or pause:primary@5s+5s', text);
-  const [, action, target, at, forText] = match;
-  return {
+type FaultFlag = {
+  action: string;
+  target?: string;
+  at: number;
+  for?: number;
+  from?: string;
+  direction?: 'outbound' | 'inbound';
+  loss?: number;
+  delay?: number;
+  jitter?: number;
+};
+
+const FAULT_FLAG_EXPECTED =
+  'action[:target]@time[+for], e.g. kill:primary@10s, pause:primary@5s+5s; network: partition:primary|sentinels@10s+5s, loss:primary|replicas:10%@5s+5s, delay:primary|replicas:50ms~10ms@5s+10s';
+/** Words a side can be written with in the short `primary-replicas` form (node ids have dashes of their own). */
+const SIDE_WORD = '(primary|replicas?|sentinels?|rest)';
+
+/**
+ * `kill:primary@10s+5s` -> { action, target, at, for }. Network faults name two sides: `a|b` (both
+ * ways), `a>b` (only a's packets to b), `a<b` (only b's packets to a), or `a-b` for two plain words;
+ * loss and delay end with their amount: `:10%`, `:50ms`, `:50ms~10ms` (jitter).
+ */
+export function parseFaultFlag(text: string): FaultFlag {
+  const match = /^([a-z]+)(?::([^@]*))?@([^+]+)(?:\+(.+))?$/.exec(text.trim());
+  if (!match) throw new InvalidOptionError('--fault', FAULT_FLAG_EXPECTED, text);
+  const [, action, targetText, at, forText] = match;
+  const flag: FaultFlag = {
     action: action!,
-    ...(target && { target }),
     at: parseDurationMs(at!, '--fault (time)'),
     ...(forText && { for: parseDurationMs(forText, '--fault (+for)') }),
   };
+  let sides = targetText ?? '';
+  if (action === 'loss' || action === 'delay') {
+    const cut = sides.lastIndexOf(':');
+    const amount = sides.slice(cut + 1);
+    sides = cut < 0 ? '' : sides.slice(0, cut);
+    if (action === 'loss') {
+      const percent = /^(\d+(?:\.\d+)?)%$/.exec(amount);
+      if (!percent) throw new InvalidOptionError('--fault (loss)', 'a percentage at the end, e.g. loss:primary|replicas:10%@5s', text);
+      flag.loss = Number(percent[1]);
+    } else {
+      const [delay, jitter] = amount.split('~');
+      flag.delay = parseDurationMs(delay!, '--fault (delay)');
+      if (jitter !== undefined) flag.jitter = parseDurationMs(jitter, '--fault (jitter)');
+    }
+  }
+  const split = /^([^|<>]+)([|<>])(.+)$/.exec(sides) ?? new RegExp(`^${SIDE_WORD}(-)${SIDE_WORD}$`).exec(sides);
+  if (split) {
+    flag.target = split[1]!;
+    flag.from = split[3]!;
+    if (split[2] === '>') flag.direction = 'outbound';
+    if (split[2] === '<') flag.direction = 'inbound';
+  } else if (sides) flag.target = sides;
+  return flag;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -31,7 +31,7 @@ export const RUN_FLAGS = {
     type: 'multiple',
     value: '<spec>',
     field: 'faults',
-    help: `action[:target]@time[+for]; repeatable.\nActions: ${FAULT_ACTIONS.join(', ')}.\nTargets: primary, replica, sentinel, killed, paused, shard-primary:<n>,\na node id. e.g. kill:primary@10s, pause:primary@5s+5s`,
+    help: `action[:target]@time[+for]; repeatable.\nActions: ${FAULT_ACTIONS.join(', ')}.\nTargets: primary, replica, sentinel, killed, paused, shard-primary:<n>,\na node id. e.g. kill:primary@10s, pause:primary@5s+5s\nNetwork faults cut two sides (terms joined by +: primary, replicas,\nsentinels, a node id, clients:<group>, rest): a|b both ways, a>b only\na's packets, a<b only b's; loss and delay end with their amount. e.g.\n'partition:primary|sentinels@10s+5s', 'loss:primary|replicas:10%@5s+5s',\n'delay:primary|replicas:50ms~10ms@5s+10s' (quote | < > in a shell)`,
   },
   engine: { type: 'string', value: `<${JWT_ENGINES.join('|')}>`, field: 'jwt.engine', help: 'JWT engine' },
   alg: { type: 'string', value: '<alg>', field: 'jwt.alg', help: JWT_ALGORITHMS.join(' | ') },

@@ -5,6 +5,7 @@ import { encodeHistogram, type LatencySummary, summarize } from '../result/histo
 import type { StrategyRunResult } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { createStrategy } from '../strategies/create.ts';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
@@ -75,19 +76,27 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
   const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
   let redis: Redis | Cluster | undefined;
   const handles: EngineHandle[] = [];
+  let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     redis = topology.client(scenario.client);
     const strategy = await createStrategy(strategyOptions, { redis });
     const label = overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`;
-    const workers = scenario.load.workers;
-    const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${workers > 1 ? `-w${w}` : ''}.ndjson`);
-    const share = (total: number, w: number) => Math.floor(total / workers) + (w < total % workers ? 1 : 0);
+    const generators = loadGenerators(scenario, topology);
+    const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
+    const users = splitByShares(
+      scenario.workload.users,
+      generators.map((g) => g.share),
+    );
+    const concurrency = splitByShares(
+      scenario.load.concurrency,
+      generators.map((g) => g.share),
+    );
     // Users are split, not shared: each generator owns its users' sessions, so no token is in two places.
     const partScenario = (w: number): Scenario => ({
       ...scenario,
-      workload: { ...scenario.workload, users: Math.max(1, share(scenario.workload.users, w)), seed: scenario.workload.seed + w },
+      workload: { ...scenario.workload, users: Math.max(1, users[w]!), seed: scenario.workload.seed + w },
     });
-    if (workers === 1) {
+    if (generators.length === 1 && generators[0]!.address === undefined) {
       const engine = new LoadEngine({
         scenario,
         strategy,
@@ -101,20 +110,20 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
       });
       handles.push(localHandle(engine, historyPath(0)));
     } else {
-      stage(`starting ${workers} load worker threads`);
+      stage(`starting ${generators.length} load worker threads`);
       const started = await Promise.all(
-        Array.from({ length: workers }, (_, w) =>
+        generators.map((generator, w) =>
           workerHandle(
             {
               target: topology.endpoints(),
-              client: scenario.client,
+              client: { ...scenario.client, ...(generator.address !== undefined && { localAddress: generator.address }) },
               strategy: strategyOptions,
               scenario: partScenario(w),
               engine: {
                 historyPath: historyPath(w),
                 worker: w,
-                rate: scenario.load.rate / workers,
-                concurrency: Math.max(1, share(scenario.load.concurrency, w)),
+                rate: scenario.load.rate * generator.share,
+                concurrency: Math.max(1, concurrency[w]!),
                 userPrefix: `w${w}-user`,
               },
             },
@@ -124,6 +133,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
       );
       handles.push(...started);
     }
+    clientGroups = generators.flatMap((g, worker) => (g.group === undefined ? [] : [{ name: g.group, worker, address: g.address ?? null, share: g.share }]));
     const onAbort = () => {
       for (const h of handles) h.abort();
     };
@@ -131,7 +141,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     // An abort while the worker threads were starting came before the listener: it would not fire.
     if (ctx.signal.aborted) onAbort();
     try {
-      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix });
+      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix, clientGroups });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -141,6 +151,46 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     stage('stopping topology');
     await topology.stop();
   }
+}
+
+/** One load generator: its share of users, rate and concurrency, and the client group it sends for. */
+interface LoadGenerator {
+  share: number;
+  /** The loopback address it sends from; undefined: 127.0.0.1, outside every network fault. */
+  address?: string;
+  group?: string;
+}
+
+/**
+ * Client groups each get a generator of their own, sending from their own address; what their
+ * shares leave goes to one more, from 127.0.0.1. Without groups: `load.workers` equal generators.
+ */
+function loadGenerators(scenario: Scenario, topology: StartedTopology): LoadGenerator[] {
+  const groups = scenario.load.clientGroups;
+  if (groups.length === 0) return Array.from({ length: scenario.load.workers }, () => ({ share: 1 / scenario.load.workers }));
+  const generators: LoadGenerator[] = groups.map((g, i) => {
+    const address = topology.clientAddress?.(i);
+    if (address === undefined) throw new InvalidOptionError('load.clientGroups', 'a topology with per-node addresses (process or container backend)', topology.backend);
+    return { share: g.share, address, group: g.name };
+  });
+  const rest = 1 - groups.reduce((sum, g) => sum + g.share, 0);
+  if (rest > 1e-9) generators.push({ share: rest });
+  return generators;
+}
+
+/** `total` split in proportion to `shares`, by largest remainder: the parts add up to `total` exactly. */
+export function splitByShares(total: number, shares: readonly number[]): number[] {
+  const sum = shares.reduce((a, b) => a + b, 0);
+  const exact = shares.map((share) => (total * share) / sum);
+  const parts = exact.map(Math.floor);
+  let left = total - parts.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left <= 0) break;
+    parts[i]!++;
+    left--;
+  }
+  return parts;
 }
 
 /** Time zero, phases, settling and checks: everything that is one per run, whatever the number of load generators. Faults are the nemesis's. */
@@ -165,6 +215,7 @@ class Orchestration {
     this.#nemesis = new Nemesis(topology, {
       now: () => this.#now(),
       settleMs: scenario.load.settle,
+      clientGroups: scenario.load.clientGroups.map((g) => g.name),
       onPhase: (phase) => {
         for (const h of this.#handles) void h.setPhase(phase);
       },
@@ -184,6 +235,7 @@ class Orchestration {
     wait: { replicas: number; timeoutMs: number } | null;
     redis: Redis | Cluster;
     keyPrefix: string;
+    clientGroups: NonNullable<StrategyRunResult['clientGroups']>;
   }): Promise<StrategyRunResult> {
     const load = this.#scenario.load;
     const signal = this.#ctx.signal;
@@ -278,6 +330,7 @@ class Orchestration {
         nodes: this.#topology.nodes().map(({ id, role, port, shard }) => ({ id, role, port, ...(shard !== undefined && { shard }) })),
       },
       interrupted: signal.aborted,
+      ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
       load: {
         mode: load.mode,
         targetRate: load.mode === 'open' ? load.rate : null,

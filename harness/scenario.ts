@@ -6,11 +6,18 @@ import { parseOrThrow } from '../core/validation.ts';
 import { parseThreshold, THRESHOLD_METRICS_TEXT } from '../result/thresholds.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
-import { FAULT_ACTIONS } from '../topologies/faults.ts';
+import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
 import { topologyOptionsSchema } from '../topologies/options.ts';
 import { FAULT_KINDS } from './nemesis/kinds.ts';
 
 const duration = durationSchema;
+
+/** A node target, as the process faults take it. */
+const NODE_TARGET_PATTERN = /^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/;
+/** One side of a network fault, as a scenario writes it: the topology's terms, with client groups by name (`clients:<name>`). */
+const SIDE_TERM = String.raw`(primary|replicas?|sentinels?|rest|shard-primary:\d+|(redis|sentinel)-\d+|clients:[A-Za-z0-9_-]+)`;
+const CLIENT_SIDE_PATTERN = new RegExp(`^${SIDE_TERM}(\\+${SIDE_TERM})*$`);
+const SCENARIO_SIDE_TEXT = 'terms joined by +: primary, replica(s), sentinel(s), shard-primary:<n>, a node id, clients:<group>, rest';
 const share = z.number().min(0).max(1);
 
 const strategyEntry = z.union(
@@ -41,6 +48,14 @@ const strategyEntry = z.union(
 
 export const DEFAULT_MIX = { verify: 0.9, issue: 0.02, revoke: 0.04, revokeAll: 0.01, refresh: 0.03 };
 
+const percentSchema = z.union([
+  z.number().gt(0).max(100),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?%$/, 'a percentage such as 10%')
+    .transform((text) => Number(text.slice(0, -1))),
+]);
+
 const faultsSchema = z
   .array(
     z.strictObject({
@@ -49,11 +64,23 @@ const faultsSchema = z
       target: z
         .string()
         .regex(
-          /^(primary|replica|sentinel|killed|paused|shard-primary:\d+|(redis|sentinel)-\d+)$/,
-          'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id',
+          new RegExp(`^(${NODE_TARGET_PATTERN.source.slice(1, -1)}|${CLIENT_SIDE_PATTERN.source.slice(1, -1)})$`),
+          `primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id; network faults: ${SCENARIO_SIDE_TEXT}`,
         )
         .optional(),
-      for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart.'),
+      for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart, a network fault -> links restored.'),
+      from: z
+        .string()
+        .regex(CLIENT_SIDE_PATTERN, SCENARIO_SIDE_TEXT)
+        .optional()
+        .describe('Network faults: the other side of the cut. Default: rest (every node and client group not in target).'),
+      direction: z
+        .enum(LINK_DIRECTIONS)
+        .optional()
+        .describe('Network faults: both (default), outbound (only packets from target) or inbound (only packets to it).'),
+      loss: percentSchema.optional().describe('loss: the share of packets dropped on each link, e.g. 10%.'),
+      delay: duration.optional().describe('delay: added to every packet on each link, e.g. 50ms.'),
+      jitter: duration.optional().describe('delay: up to this much more, at random per packet.'),
     }),
   )
   .default([]);
@@ -125,6 +152,18 @@ export const scenarioSchema = z.strictObject({
           'Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency between worker threads (one per core is the useful maximum) and merge their histograms.',
         ),
       settle: duration.default(30_000).describe('After the load: how long to wait for the healed topology to be ready before the final reconciliation.'),
+      clientGroups: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a name of letters, digits, _ and -'),
+            share: z.number().gt(0).max(1).describe("The group's share of users and rate."),
+          }),
+        )
+        .max(50)
+        .default([])
+        .describe(
+          'Load generators that send from their own loopback address, so a network fault can put them on either side (`clients:<name>` in a fault). The rest of the load (1 - the shares) sends from 127.0.0.1, outside every fault.',
+        ),
     })
     .prefault({})
     .describe('How hard and how long.'),
@@ -154,22 +193,53 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
 export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
+  const groups = new Set(scenario.load.clientGroups.map((g) => g.name));
+  const shares = scenario.load.clientGroups.reduce((sum, g) => sum + g.share, 0);
+  if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', shares);
+  if (groups.size < scenario.load.clientGroups.length) throw new InvalidOptionError(label(['load', 'clientGroups']), 'distinct names', [...groups].join(', '));
+  if (scenario.load.clientGroups.length > 0 && scenario.load.workers > 1)
+    throw new InvalidOptionError(label(['load', 'workers']), '1 with client groups (each group is its own load generator)', scenario.load.workers);
   const check = (faults: Scenario['faults'], topology: Scenario['topology'], at: PropertyKey[]) => {
     for (const [i, fault] of faults.entries()) {
+      const field = (name: string) => label([...at, i, name]);
       const unsupported = FAULT_KINDS[fault.action].unsupported(topology);
-      if (unsupported) throw new InvalidOptionError(label([...at, i, 'action']), unsupported, fault.action);
+      if (unsupported) throw new InvalidOptionError(field('action'), unsupported, fault.action);
       if (fault.at >= scenario.load.duration) {
-        throw new InvalidOptionError(label([...at, i, 'at']), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
+        throw new InvalidOptionError(field('at'), `a time within the measured phase (0 to ${scenario.load.duration} ms)`, `${fault.at} ms`);
       }
-      if (fault.target === 'sentinel' && topology.kind !== 'sentinel') {
-        throw new InvalidOptionError(label([...at, i, 'target']), `a target that exists in a ${topology.kind} topology`, fault.target);
+      const sides = [fault.target, fault.from].filter((t) => t !== undefined).join('+');
+      if (/(^|\+)sentinels?($|\+)/.test(sides) && topology.kind !== 'sentinel') {
+        throw new InvalidOptionError(field(fault.from?.includes('sentinel') ? 'from' : 'target'), `a target that exists in a ${topology.kind} topology`, sides);
+      }
+      if (isNetworkFault(fault.action)) {
+        if (fault.target !== undefined && !CLIENT_SIDE_PATTERN.test(fault.target)) throw new InvalidOptionError(field('target'), SCENARIO_SIDE_TEXT, fault.target);
+        for (const name of sides.matchAll(/clients:([A-Za-z0-9_-]+)/g)) {
+          if (!groups.has(name[1]!))
+            throw new InvalidOptionError(field(fault.from?.includes(name[0]) ? 'from' : 'target'), `a client group of load.clientGroups (${[...groups].join(', ') || 'none defined'})`, name[0]);
+        }
+        if (fault.action === 'loss' && fault.loss === undefined) throw new InvalidOptionError(field('loss'), 'a percentage of packets to drop, e.g. 10%', undefined);
+        if (fault.action === 'delay' && fault.delay === undefined) throw new InvalidOptionError(field('delay'), 'a delay per packet, e.g. 50ms', undefined);
+        if (fault.action !== 'loss' && fault.loss !== undefined) throw new InvalidOptionError(field('loss'), 'no loss on a fault other than loss', fault.loss);
+        for (const name of ['delay', 'jitter'] as const)
+          if (fault.action !== 'delay' && fault[name] !== undefined) throw new InvalidOptionError(field(name), `no ${name} on a fault other than delay`, fault[name]);
+      } else {
+        if (fault.target !== undefined && !NODE_TARGET_PATTERN.test(fault.target))
+          throw new InvalidOptionError(field('target'), 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id', fault.target);
+        for (const name of ['from', 'direction', 'loss', 'delay', 'jitter'] as const)
+          if (fault[name] !== undefined) throw new InvalidOptionError(field(name), `nothing on ${fault.action} (${name} is for network faults: partition, loss, delay)`, fault[name]);
       }
     }
   };
+  /** Network faults and client groups cut links between addresses: every node needs its own. */
+  const withAddresses = (topology: Scenario['topology'], faults: Scenario['faults']): Scenario['topology'] =>
+    topology.backend !== 'external' && (faults.some((f) => isNetworkFault(f.action)) || groups.size > 0) ? { ...topology, addresses: 'per-node' } : topology;
   if (scenario.topologies) {
-    for (const [i, entry] of scenario.topologies.entries())
+    for (const [i, entry] of scenario.topologies.entries()) {
       check(entry.faults ?? scenario.faults, entry.topology, entry.faults ? ['topologies', i, 'faults'] : ['faults']);
+      entry.topology = withAddresses(entry.topology, entry.faults ?? scenario.faults);
+    }
   } else check(scenario.faults, scenario.topology, ['faults']);
+  scenario.topology = withAddresses(scenario.topology, scenario.faults);
   // Limits as numbers in their metric's unit (ms for times), so the scenario written beside a result says what was checked.
   scenario.thresholds = Object.fromEntries(
     Object.entries(scenario.thresholds).map(([metric, limit]) => [metric, parseThreshold(metric, limit, label(['thresholds'])).limit]),

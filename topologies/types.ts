@@ -62,7 +62,11 @@ export interface StartedTopology extends AsyncDisposable {
   events(): AsyncIterable<TopologyEvent>;
   readonly eventLog: EventLog;
   inject(fault: FaultSpec): Promise<InjectedFault>;
-  /** Undo every fault still in effect: resume paused nodes, restart killed ones. */
+  /** Network faults (owned backends with per-node addresses): undo one, by the faultId inject() returned. */
+  restoreLinks?(faultId: string): Promise<void>;
+  /** Per-node addresses: the loopback address client group `group` sends from; undefined without them. */
+  clientAddress?(group: number): string | undefined;
+  /** Undo every fault still in effect: restore links, resume paused nodes, restart killed ones. */
   heal(): Promise<void>;
   /** Resolves when the topology is fully ready again (same definition as after start). */
   waitUntilReady(timeoutMs?: number): Promise<void>;

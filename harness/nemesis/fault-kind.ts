@@ -12,6 +12,8 @@ export interface FaultKind {
   readonly action: FaultAction;
   /** What undoes it after its `for` window: pause -> resume, kill -> restart. None: it heals itself or is a heal. */
   readonly healedBy?: FaultAction;
+  /** Undoes it after its `for` window when no other action does (a network fault: its links restored). */
+  heal?(topology: StartedTopology, injected: InjectedFault): Promise<void>;
   /** Why a topology cannot take this fault, as the `expected` text of the scenario error; undefined when it can. */
   unsupported(topology: Pick<Topology, 'kind' | 'backend'>): string | undefined;
   apply(topology: StartedTopology, spec: FaultSpec): Promise<InjectedFault>;

@@ -1,3 +1,4 @@
+import type { InjectedFault } from '../../topologies/faults.ts';
 import type { StartedTopology } from '../../topologies/types.ts';
 import type { FaultRecord, Phase } from '../history.ts';
 import type { Scenario } from '../scenario.ts';
@@ -19,9 +20,15 @@ export class Nemesis {
   readonly #settleMs: number;
   readonly #phases: PhaseClock;
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Client group names in the order their load generators got addresses: `clients:<name>` is `client-<index>` to the topology. */
+  readonly #clientGroups: readonly string[];
 
-  constructor(topology: StartedTopology, options: { now: () => number; settleMs: number; onPhase: (phase: Phase) => void }) {
+  constructor(
+    topology: StartedTopology,
+    options: { now: () => number; settleMs: number; onPhase: (phase: Phase) => void; clientGroups?: readonly string[] },
+  ) {
     this.#topology = topology;
+    this.#clientGroups = options.clientGroups ?? [];
     this.#now = options.now;
     this.#settleMs = options.settleMs;
     this.#phases = new PhaseClock(options.onPhase);
@@ -59,12 +66,26 @@ export class Nemesis {
     try {
       const injected = await kind.apply(this.#topology, {
         action: fault.action,
-        ...(fault.target && { target: fault.target }),
+        ...(fault.target && { target: this.#toTopology(fault.target) }),
         ...(fault.for !== undefined && { forMs: fault.for }),
+        ...(fault.from !== undefined && { from: this.#toTopology(fault.from) }),
+        ...(fault.direction !== undefined && { direction: fault.direction }),
+        ...(fault.loss !== undefined && { lossPercent: fault.loss }),
+        ...(fault.delay !== undefined && { delayMs: fault.delay }),
+        ...(fault.jitter !== undefined && { jitterMs: fault.jitter }),
       });
       record.node = injected.node;
-      record.target = injected.target;
-      if (fault.for !== undefined && kind.healedBy) this.#healAfter(fault.for, kind.healedBy, injected.node, record);
+      record.target = fault.target ?? injected.target;
+      if (injected.sides) {
+        record.sides = {
+          isolated: injected.sides.isolated.map((id) => this.#fromTopology(id)),
+          from: injected.sides.from.map((id) => this.#fromTopology(id)),
+          direction: injected.sides.direction,
+        };
+      }
+      if (injected.effect) record.effect = injected.effect;
+      if (fault.for !== undefined && kind.heal) this.#healLinksAfter(fault.for, kind, injected, record);
+      else if (fault.for !== undefined && kind.healedBy) this.#healAfter(fault.for, kind.healedBy, injected.node, record);
     } catch (error) {
       record.error = (error as Error).message;
     }
@@ -72,6 +93,29 @@ export class Nemesis {
       .waitUntilReady(this.#settleMs)
       .then(() => this.#phases.readyAgain(generation))
       .catch(() => {});
+  }
+
+  #toTopology(side: string): string {
+    return side.replace(/clients:([A-Za-z0-9_-]+)/g, (_, name: string) => `client-${this.#clientGroups.indexOf(name)}`);
+  }
+
+  #fromTopology(id: string): string {
+    const group = /^client-(\d+)$/.exec(id);
+    return group ? `clients:${this.#clientGroups[Number(group[1])] ?? group[1]}` : id;
+  }
+
+  #healLinksAfter(forMs: number, kind: (typeof FAULT_KINDS)[keyof typeof FAULT_KINDS], injected: InjectedFault, record: FaultRecord): void {
+    this.#timers.push(
+      setTimeout(() => {
+        kind.heal!(this.#topology, injected)
+          .then(() => {
+            record.healedAtMs = this.#now();
+          })
+          .catch((error: Error) => {
+            record.error = `heal failed: ${error.message}`;
+          });
+      }, forMs),
+    );
   }
 
   #healAfter(forMs: number, action: NonNullable<(typeof FAULT_KINDS)[keyof typeof FAULT_KINDS]['healedBy']>, node: string, record: FaultRecord): void {

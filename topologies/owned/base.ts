@@ -6,12 +6,14 @@ import type { Cluster, Redis } from 'ioredis';
 import { FaultError } from '../../core/errors.ts';
 import { type ClientOptions, type ClientTarget, createClient } from '../client.ts';
 import { EventLog } from '../events.ts';
-import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault } from '../faults.ts';
+import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault, isNetworkFault, type NetworkFaultAction } from '../faults.ts';
+import { type LinkEffect, NetworkFaults, networkFaultSupport } from '../network/nft.ts';
 import { type AddressBlock, allocateAddressBlock } from '../network/address-block.ts';
 import type { TopologyOptions } from '../options.ts';
 import { trackDir, untrackDir } from '../process/registry.ts';
-import type { ObservedRole } from '../redis/replies.ts';
+import { type ObservedRole, parseInfo } from '../redis/replies.ts';
 import { RolePoller } from '../redis/role-poller.ts';
+import { describeEffect, type LinkEnd, linkRules } from './links.ts';
 import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
 
@@ -41,6 +43,13 @@ export abstract class OwnedTopology implements StartedTopology {
   protected readonly observedRoles = this.#rolePoller.roles;
   /** Per-node addresses: each node's own loopback address comes from this block, released at stop. */
   #addressBlock: AddressBlock | undefined;
+  /** The run's nft table, opened at the first network fault. */
+  #network: NetworkFaults | undefined;
+  /** Client groups handed an address, by index: `rest` includes them. */
+  readonly #clientGroups = new Set<number>();
+  #networkFaultCount = 0;
+  /** Network faults in effect, by faultId: what restoreLinks() undoes and reports. */
+  readonly #linkFaults = new Map<string, { action: NetworkFaultAction; node: string }>();
   /** Most recent last: what `killed` and `paused` targets mean. */
   readonly #faulted: { server: ManagedServer; action: 'kill' | 'pause' }[] = [];
   #stopping: Promise<void> | undefined;
@@ -66,7 +75,31 @@ export abstract class OwnedTopology implements StartedTopology {
 
   /** The address a client group sends from (per-node addresses only): outside every node's address. */
   clientAddress(group: number): string | undefined {
-    return this.#addressBlock?.clientGroup(group);
+    const address = this.#addressBlock?.clientGroup(group);
+    if (address) this.#clientGroups.add(group);
+    return address;
+  }
+
+  /**
+   * With per-node addresses, each replica must reach its primary from its own address, or a
+   * partition would cut nothing: a server that ignores bind-source-addr (Redis < 7.0) links from
+   * its first bind address or 127.0.0.1. Asked of each primary's INFO, which shows the peer address.
+   */
+  protected async checkSourceAddresses(): Promise<void> {
+    if (!this.#addressBlock) return;
+    for (const server of this.dataServers) {
+      if (server.state !== 'running') continue;
+      const info = parseInfo(await server.admin().info('replication'));
+      for (const [key, value] of Object.entries(info)) {
+        if (!/^slave\d+$/.test(key)) continue;
+        const fields = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]));
+        const replica = this.serverByPort(Number(fields.port));
+        if (replica && fields.ip !== replica.host)
+          throw new FaultError(
+            `${this.launcher.describe} ignores bind-source-addr: ${replica.id} replicates from ${fields.ip}, not its own ${replica.host}, so network faults cannot cut its link (they need Redis >= 7.0 or Valkey)`,
+          );
+      }
+    }
   }
 
   protected newServer(spec: Omit<ServerSpec, 'dir' | 'host' | 'portTaken'>): ManagedServer {
@@ -186,6 +219,7 @@ export abstract class OwnedTopology implements StartedTopology {
 
   async inject(fault: FaultSpec): Promise<InjectedFault> {
     const { action, target } = checkFaultSpec(fault);
+    if (isNetworkFault(action)) return this.#cutLinks(action, target, fault);
     const server = await this.resolveTarget(target, action);
     // The fault's time is the earliest moment its consequences can show: a kill or pause once it
     // has been delivered (the node acts until then), a restart, resume or failover when it is
@@ -222,12 +256,79 @@ export abstract class OwnedTopology implements StartedTopology {
   }
 
   async heal(): Promise<void> {
+    for (const faultId of [...this.#linkFaults.keys()]) await this.restoreLinks(faultId);
     for (const server of [...this.dataServers, ...this.sentinelServers]) {
       if (server.state === 'paused') await this.inject({ action: 'resume', target: server.id });
     }
     for (const server of [...this.dataServers, ...this.sentinelServers]) {
       if (server.state === 'killed') await this.inject({ action: 'restart', target: server.id });
     }
+  }
+
+  // ---- network faults: nft rules on the links between the nodes' own addresses ----------------
+
+  async #cutLinks(action: NetworkFaultAction, target: string, fault: FaultSpec): Promise<InjectedFault> {
+    if (!this.#addressBlock) throw new FaultError(`${action} ${target}: network faults need per-node addresses (topology option addresses: per-node)`);
+    if (!this.#network) {
+      const unsupported = await networkFaultSupport({ delay: action === 'delay' });
+      if (unsupported) throw new FaultError(`${action}: ${unsupported}`);
+      this.#network = await NetworkFaults.open(this.#addressBlock);
+    }
+    const isolated = await this.#side(target, action, []);
+    const from = await this.#side(fault.from ?? 'rest', action, isolated);
+    const inside = new Set(isolated.map((e) => e.id));
+    const outside = from.filter((e) => !inside.has(e.id));
+    if (outside.length === 0) throw new FaultError(`${action} ${target}: nothing on the other side (${fault.from ?? 'rest'})`);
+    const effect: LinkEffect =
+      action === 'partition'
+        ? { kind: 'drop' }
+        : action === 'loss'
+          ? { kind: 'loss', percent: fault.lossPercent! }
+          : { kind: 'delay', delayMs: fault.delayMs!, jitterMs: fault.jitterMs ?? 0 };
+    const direction = fault.direction ?? 'both';
+    const faultId = `${action}-${++this.#networkFaultCount}`;
+    const ns = await this.#network.add(faultId, linkRules(isolated, outside, direction, effect));
+    const node = isolated.find((e) => !e.id.startsWith('client-'))?.id ?? isolated[0]!.id;
+    this.#linkFaults.set(faultId, { action, node });
+    const sides = { isolated: isolated.map((e) => e.id), from: outside.map((e) => e.id), direction };
+    const arrow = direction === 'both' ? '|' : direction === 'outbound' ? '->' : '<-';
+    this.eventLog.push({ ns, source: 'fault', type: action, node, detail: `${sides.isolated.join(', ')} ${arrow} ${sides.from.join(', ')}: ${describeEffect(effect)}` });
+    return { action, target, node, ns, faultId, sides, effect: describeEffect(effect) };
+  }
+
+  /** Undoes one network fault (its rules go, the others stay). Unknown or already restored: nothing. */
+  async restoreLinks(faultId: string): Promise<void> {
+    const fault = this.#linkFaults.get(faultId);
+    if (!fault || !this.#network) return;
+    const ns = await this.#network.remove(faultId);
+    this.#linkFaults.delete(faultId);
+    this.eventLog.push({ ns, source: 'fault', type: `${fault.action}-healed`, node: fault.node, detail: faultId });
+  }
+
+  /** The members a side expression names, resolved against the live topology now. */
+  async #side(expression: string, action: FaultAction, otherSide: readonly LinkEnd[]): Promise<LinkEnd[]> {
+    const ends = new Map<string, LinkEnd>();
+    const add = (server: ManagedServer) => ends.set(server.id, { id: server.id, address: server.host });
+    for (const term of expression.split('+')) {
+      if (term === 'rest') {
+        const taken = new Set(otherSide.map((e) => e.id));
+        for (const server of [...this.dataServers, ...this.sentinelServers]) if (!taken.has(server.id)) add(server);
+        for (const g of this.#clientGroups) if (!taken.has(`client-${g}`)) ends.set(`client-${g}`, { id: `client-${g}`, address: this.clientAddress(g)! });
+      } else if (term === 'sentinels') {
+        if (this.kind !== 'sentinel') throw new FaultError(`${action} ${expression}: a ${this.kind} topology has no sentinels`);
+        for (const server of this.sentinelServers) add(server);
+      } else if (term === 'replicas') {
+        const primary = await this.primaryFor('primary');
+        const replicas = this.dataServers.filter((s) => s !== primary && this.observedRoles.get(s.id)?.primaryPort === primary.port);
+        if (replicas.length === 0) throw new FaultError(`${action} ${expression}: ${primary.id} has no replicas`);
+        for (const server of replicas) add(server);
+      } else if (term.startsWith('client-')) {
+        const group = Number(term.slice('client-'.length));
+        if (!this.#clientGroups.has(group)) throw new FaultError(`${action} ${expression}: no client group ${group} sends from its own address`);
+        ends.set(term, { id: term, address: this.clientAddress(group)! });
+      } else add(await this.resolveTarget(term, action));
+    }
+    return [...ends.values()];
   }
 
   #forget(server: ManagedServer, action: 'kill' | 'pause'): void {
@@ -289,6 +390,7 @@ export abstract class OwnedTopology implements StartedTopology {
     this.#rolePoller.stop();
     this.closeWatchers();
     this.eventLog.close();
+    await this.#network?.close();
     await Promise.allSettled([...this.dataServers, ...this.sentinelServers].map((s) => s.stop()));
     this.#addressBlock?.release();
     if (!this.options.keep) {

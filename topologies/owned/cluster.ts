@@ -66,6 +66,7 @@ export class ClusterTopology extends OwnedTopology {
       t.startRolePoller();
       t.#startClusterPoller();
       await t.waitUntilReady(options.readyTimeoutMs, signal);
+      await t.checkSourceAddresses();
       t.startupMs = performance.now() - began;
       return t;
     } catch (error) {

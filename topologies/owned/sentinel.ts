@@ -51,6 +51,7 @@ export class SentinelTopology extends OwnedTopology {
       t.#subscribe();
       t.startRolePoller();
       await t.waitUntilReady(options.readyTimeoutMs, signal);
+      await t.checkSourceAddresses();
       t.startupMs = performance.now() - began;
       return t;
     } catch (error) {
