@@ -70,11 +70,25 @@ export const clientOptionsSchema = z.strictObject({
   connectionName: z.string().optional(),
 });
 
-export type ClientOptions = z.input<typeof clientOptionsSchema>;
-export type ResolvedClientOptions = typeof DEFAULT_CLIENT_OPTIONS & Pick<ClientOptions, 'password' | 'username' | 'connectionName'>;
+const LOOPBACK = 'an IPv4 loopback address (127.0.0.0/8)';
+
+/**
+ * What the harness adds for one client: `localAddress` is the source address of every socket the
+ * client opens, so that a client group can stand on one side of a network partition (faults drop
+ * packets by source and destination). Not a scenario field: the harness assigns it per group.
+ */
+export const clientConnectionOptionsSchema = clientOptionsSchema.extend({
+  localAddress: z
+    .ipv4({ error: LOOPBACK })
+    .refine((address) => address.startsWith('127.'), { error: LOOPBACK })
+    .optional(),
+});
+
+export type ClientOptions = z.input<typeof clientConnectionOptionsSchema>;
+export type ResolvedClientOptions = typeof DEFAULT_CLIENT_OPTIONS & Pick<ClientOptions, 'password' | 'username' | 'connectionName' | 'localAddress'>;
 
 export function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOptions {
-  const parsed = parseOrThrow(clientOptionsSchema, options, (p) => `client.${p.join('.')}`);
+  const parsed = parseOrThrow(clientConnectionOptionsSchema, options, (p) => `client.${p.join('.')}`);
   const defined = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
   return { ...DEFAULT_CLIENT_OPTIONS, ...defined } as ResolvedClientOptions;
 }

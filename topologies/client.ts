@@ -1,8 +1,16 @@
 import { Cluster, type ClusterOptions as IORedisClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.ts';
+import { bindSentinelEmitter, directConnector, sentinelConnector } from './local-address.ts';
 
 // The options live apart from the client so that the scenario schema loads without ioredis.
-export { type ClientOptions, clientOptionsSchema, DEFAULT_CLIENT_OPTIONS, type ResolvedClientOptions, resolveClientOptions } from './client-options.ts';
+export {
+  type ClientOptions,
+  clientConnectionOptionsSchema,
+  clientOptionsSchema,
+  DEFAULT_CLIENT_OPTIONS,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from './client-options.ts';
 
 export interface Endpoint {
   host: string;
@@ -52,14 +60,16 @@ function connectionOptions(o: ResolvedClientOptions): RedisOptions {
 export function createClient(target: ClientTarget, options: ClientOptions = {}): Redis | Cluster {
   const o = resolveClientOptions(options);
   const common = { ...accessOptions(target.access), ...connectionOptions(o) };
+  const direct = o.localAddress !== undefined ? { Connector: directConnector(o.localAddress) } : {};
   let client: Redis | Cluster;
   switch (target.kind) {
     case 'single':
-      client = new Redis({ ...common, ...target.endpoint, enableOfflineQueue: o.enableOfflineQueue });
+      client = new Redis({ ...common, ...direct, ...target.endpoint, enableOfflineQueue: o.enableOfflineQueue });
       break;
     case 'sentinel':
       client = new Redis({
         ...common,
+        ...(o.localAddress !== undefined && { Connector: sentinelConnector(o.localAddress) }),
         enableOfflineQueue: o.enableOfflineQueue,
         sentinels: target.sentinels,
         name: target.masterName,
@@ -70,11 +80,13 @@ export function createClient(target: ClientTarget, options: ClientOptions = {}):
         ...(target.access?.sentinelPassword !== undefined && { sentinelPassword: target.access.sentinelPassword }),
         ...(target.access?.tls && { enableTLSForSentinelMode: true, sentinelTLS: common.tls ?? {} }),
       });
+      bindSentinelEmitter(client);
       break;
     case 'cluster': {
       const { retryStrategy: _perNodeRetry, ...redisOptions } = common;
       const clusterOptions: IORedisClusterOptions = {
-        redisOptions,
+        // Node connections and the slots-refresh connections (duplicates of a node's) take the Connector.
+        redisOptions: { ...redisOptions, ...direct },
         enableOfflineQueue: o.enableOfflineQueue,
         enableReadyCheck: o.enableReadyCheck,
         enableAutoPipelining: o.enableAutoPipelining,
