@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { InvalidOptionError } from '../core/errors.ts';
 import { findAnomalies } from '../result/anomalies.ts';
 import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
 import type { StrategyRunResult } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
-import { InvalidOptionError } from '../core/errors.ts';
 import { createStrategy } from '../strategies/create.ts';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
@@ -20,7 +20,7 @@ import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
 import { measureRedisCost } from './redis-cost.ts';
-import { type Scenario, strategyName, thresholdsOf } from './scenario.ts';
+import { type Scenario, type ScenarioPart, strategyName, thresholdsOf } from './scenario.ts';
 
 export interface ProgressInfo {
   label: string;
@@ -52,7 +52,7 @@ export interface StageInfo {
 }
 
 /** One strategy on a fresh topology: log in, warm up, measured load with faults, settle, reconciliation, checks. */
-export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
+export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
   const entry = scenario.strategies[entryIndex]!;
   const name = strategyName(entry);
   const overrides: Exclude<Scenario['strategies'][number], string> | Record<string, never> = typeof entry === 'string' ? {} : entry;
@@ -80,7 +80,7 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
   try {
     redis = topology.client(scenario.client);
     const strategy = await createStrategy(strategyOptions, { redis });
-    const label = overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`;
+    const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
     const users = splitByShares(
@@ -141,7 +141,13 @@ export async function runStrategy(scenario: Scenario, entryIndex: number, ctx: R
     // An abort while the worker threads were starting came before the listener: it would not fire.
     if (ctx.signal.aborted) onAbort();
     try {
-      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({ failurePolicy, wait: wait ?? null, redis, keyPrefix, clientGroups });
+      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({
+        failurePolicy,
+        wait: wait ?? null,
+        redis,
+        keyPrefix,
+        clientGroups,
+      });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -170,7 +176,8 @@ function loadGenerators(scenario: Scenario, topology: StartedTopology): LoadGene
   if (groups.length === 0) return Array.from({ length: scenario.load.workers }, () => ({ share: 1 / scenario.load.workers }));
   const generators: LoadGenerator[] = groups.map((g, i) => {
     const address = topology.clientAddress?.(i);
-    if (address === undefined) throw new InvalidOptionError('load.clientGroups', 'a topology with per-node addresses (process or container backend)', topology.backend);
+    if (address === undefined)
+      throw new InvalidOptionError('load.clientGroups', 'a topology with per-node addresses (process or container backend)', topology.backend);
     return { share: g.share, address, group: g.name };
   });
   const rest = 1 - groups.reduce((sum, g) => sum + g.share, 0);

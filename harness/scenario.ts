@@ -175,7 +175,18 @@ export const scenarioSchema = z.strictObject({
       `Limits checked on every run; one broken makes \`tokenbench run\` exit 3. A limit is a maximum (a count, or a duration for times), except throughput (a minimum, ops/s). Metrics: ${THRESHOLD_METRICS_TEXT}. E.g. { violations: 0, lostRevocations: 0, verify.steady.p99: 10ms, unavailability.longest: 3s }.`,
     ),
   topologies: z
-    .array(z.strictObject({ topology: topologyOptionsSchema, faults: faultsSchema.optional() }))
+    .array(
+      z.strictObject({
+        topology: topologyOptionsSchema,
+        faults: faultsSchema.optional(),
+        client: clientOptionsSchema.optional().describe("Overrides of the scenario's client options on this entry, e.g. failoverDetector: false."),
+        label: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Added to the label of every run on this entry, so two entries of the same kind read apart: `min-replicas-to-write 1`.'),
+      }),
+    )
     .min(1)
     .optional()
     .describe(
@@ -212,21 +223,29 @@ export function normalizeScenario(input: unknown, label: (path: readonly Propert
         throw new InvalidOptionError(field(fault.from?.includes('sentinel') ? 'from' : 'target'), `a target that exists in a ${topology.kind} topology`, sides);
       }
       if (isNetworkFault(fault.action)) {
-        if (fault.target !== undefined && !CLIENT_SIDE_PATTERN.test(fault.target)) throw new InvalidOptionError(field('target'), SCENARIO_SIDE_TEXT, fault.target);
+        if (fault.target !== undefined && !CLIENT_SIDE_PATTERN.test(fault.target))
+          throw new InvalidOptionError(field('target'), SCENARIO_SIDE_TEXT, fault.target);
         for (const name of sides.matchAll(/clients:([A-Za-z0-9_-]+)/g)) {
           if (!groups.has(name[1]!))
-            throw new InvalidOptionError(field(fault.from?.includes(name[0]) ? 'from' : 'target'), `a client group of load.clientGroups (${[...groups].join(', ') || 'none defined'})`, name[0]);
+            throw new InvalidOptionError(
+              field(fault.from?.includes(name[0]) ? 'from' : 'target'),
+              `a client group of load.clientGroups (${[...groups].join(', ') || 'none defined'})`,
+              name[0],
+            );
         }
-        if (fault.action === 'loss' && fault.loss === undefined) throw new InvalidOptionError(field('loss'), 'a percentage of packets to drop, e.g. 10%', undefined);
+        if (fault.action === 'loss' && fault.loss === undefined)
+          throw new InvalidOptionError(field('loss'), 'a percentage of packets to drop, e.g. 10%', undefined);
         if (fault.action === 'delay' && fault.delay === undefined) throw new InvalidOptionError(field('delay'), 'a delay per packet, e.g. 50ms', undefined);
         if (fault.action !== 'loss' && fault.loss !== undefined) throw new InvalidOptionError(field('loss'), 'no loss on a fault other than loss', fault.loss);
         for (const name of ['delay', 'jitter'] as const)
-          if (fault.action !== 'delay' && fault[name] !== undefined) throw new InvalidOptionError(field(name), `no ${name} on a fault other than delay`, fault[name]);
+          if (fault.action !== 'delay' && fault[name] !== undefined)
+            throw new InvalidOptionError(field(name), `no ${name} on a fault other than delay`, fault[name]);
       } else {
         if (fault.target !== undefined && !NODE_TARGET_PATTERN.test(fault.target))
           throw new InvalidOptionError(field('target'), 'primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id', fault.target);
         for (const name of ['from', 'direction', 'loss', 'delay', 'jitter'] as const)
-          if (fault[name] !== undefined) throw new InvalidOptionError(field(name), `nothing on ${fault.action} (${name} is for network faults: partition, loss, delay)`, fault[name]);
+          if (fault[name] !== undefined)
+            throw new InvalidOptionError(field(name), `nothing on ${fault.action} (${name} is for network faults: partition, loss, delay)`, fault[name]);
       }
     }
   };
@@ -274,10 +293,20 @@ export function scenarioWarnings(scenario: Scenario): string[] {
   return warnings;
 }
 
+/** One entry of a topology matrix as a scenario of its own, with the label its runs carry. */
+export type ScenarioPart = Scenario & { topologyLabel?: string };
+
 /** One scenario per topology entry: what a single `runStrategy` call runs. */
-export function expandTopologies(scenario: Scenario): Scenario[] {
+export function expandTopologies(scenario: Scenario): ScenarioPart[] {
   if (!scenario.topologies) return [scenario];
-  return scenario.topologies.map((entry) => ({ ...scenario, topology: entry.topology, faults: entry.faults ?? scenario.faults, topologies: undefined }));
+  return scenario.topologies.map((entry) => ({
+    ...scenario,
+    topology: entry.topology,
+    faults: entry.faults ?? scenario.faults,
+    client: { ...scenario.client, ...entry.client },
+    ...(entry.label !== undefined && { topologyLabel: entry.label }),
+    topologies: undefined,
+  }));
 }
 
 export function strategyName(entry: Scenario['strategies'][number]): (typeof STRATEGY_NAMES)[number] {

@@ -30,8 +30,14 @@ const MIN_RATE_SHARE = 0.95;
 /** ...or its p99 operation left this late, enough to smooth the queueing it should have shown. */
 const MAX_SLIP_P99_MS = 10;
 
-/** Faults that end with exactly one new primary on an HA topology; the others should promote nobody. */
-const FAILS_OVER = new Set(['kill', 'pause', 'failover']);
+/**
+ * Faults that end with exactly one new primary on an HA topology; the others should promote nobody.
+ * A network fault may promote one (an isolated primary is replaced) or none (a cut the detectors
+ * do not see), never two.
+ */
+const FAILS_OVER = new Set(['kill', 'pause', 'failover', 'partition', 'loss', 'delay']);
+/** How a fault's node comes back: what a stale primary is measured from. */
+const COMES_BACK = new Set(['restart', 'resume', 'partition-healed', 'loss-healed', 'delay-healed']);
 
 const promotions = (events: readonly EventRecord[]) =>
   events.filter((e) => e.source === 'role' && e.type === 'role-change' && e.detail === 'replica -> primary' && e.node !== undefined);
@@ -117,7 +123,7 @@ function stalePrimaries(run: Pick<StrategyRunResult, 'events' | 'topology' | 'lo
     if (node === undefined || !FAILS_OVER.has(fault.action) || seen.has(node)) continue;
     const promotion = promoted.find((e) => e.atMs > fault.atMs && e.node !== node);
     if (!promotion) continue;
-    const back = run.events.find((e) => e.source === 'fault' && (e.type === 'restart' || e.type === 'resume') && e.node === node && e.atMs > fault.atMs);
+    const back = run.events.find((e) => e.source === 'fault' && COMES_BACK.has(e.type) && e.node === node && e.atMs > fault.atMs);
     if (!back) continue;
     const demoted = run.events.find(
       (e) => e.source === 'role' && e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica' && e.atMs >= back.atMs,
@@ -129,7 +135,7 @@ function stalePrimaries(run: Pick<StrategyRunResult, 'events' | 'topology' | 'lo
       kind: 'stale-primary',
       atMs: back.atMs,
       node,
-      sentence: `${node} answered as a primary for ${demoted ? '' : 'at least '}${formatSeconds(untilMs - back.atMs)} after its ${back.type}${back.atMs >= run.load.durationMs ? ' (the heal after the load)' : ''}, while ${promotion.node} was the primary: clients still connected to it could write there${demoted ? '' : ' (not demoted by the last event recorded)'}.`,
+      sentence: `${node} answered as a primary for ${demoted ? '' : 'at least '}${formatSeconds(untilMs - back.atMs)} after ${back.type.endsWith('-healed') ? `the ${back.type.slice(0, -'-healed'.length)} was healed` : `its ${back.type}`}${back.atMs >= run.load.durationMs ? ' (the heal after the load)' : ''}, while ${promotion.node} was the primary: clients still connected to it could write there${demoted ? '' : ' (not demoted by the last event recorded)'}.`,
     });
   }
   return out;

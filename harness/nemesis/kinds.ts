@@ -1,6 +1,6 @@
 import type { FaultAction } from '../../topologies/faults.ts';
-import { failover } from './failover.ts';
 import { delay } from './delay.ts';
+import { failover } from './failover.ts';
 import type { FaultKind } from './fault-kind.ts';
 import { kill } from './kill.ts';
 import { loss } from './loss.ts';

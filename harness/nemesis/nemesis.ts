@@ -23,10 +23,7 @@ export class Nemesis {
   /** Client group names in the order their load generators got addresses: `clients:<name>` is `client-<index>` to the topology. */
   readonly #clientGroups: readonly string[];
 
-  constructor(
-    topology: StartedTopology,
-    options: { now: () => number; settleMs: number; onPhase: (phase: Phase) => void; clientGroups?: readonly string[] },
-  ) {
+  constructor(topology: StartedTopology, options: { now: () => number; settleMs: number; onPhase: (phase: Phase) => void; clientGroups?: readonly string[] }) {
     this.#topology = topology;
     this.#clientGroups = options.clientGroups ?? [];
     this.#now = options.now;

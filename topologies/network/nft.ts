@@ -39,7 +39,9 @@ export class NetworkFaults {
     } catch {}
   }
   #write(): void {
-    const rules = [...this.#faults.values()].flat().map((r) => `iif "lo" ip saddr ${r.from} ip daddr ${r.to} ${r.effect.kind === 'loss' ? `numgen random mod 100 < ${r.effect.percent} ` : ''}drop`);
+    const rules = [...this.#faults.values()]
+      .flat()
+      .map((r) => `iif "lo" ip saddr ${r.from} ip daddr ${r.to} ${r.effect.kind === 'loss' ? `numgen random mod 100 < ${r.effect.percent} ` : ''}drop`);
     const text = `table inet ${this.#table} {}\ndelete table inet ${this.#table}\ntable inet ${this.#table} {\n chain input { type filter hook input priority 0; policy accept;\n${rules.join('\n')}\n }\n}\n`;
     execFileSync('nft', ['-f', '-'], { input: text });
   }

@@ -7,15 +7,15 @@ import { FaultError } from '../../core/errors.ts';
 import { type ClientOptions, type ClientTarget, createClient } from '../client.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault, isNetworkFault, type NetworkFaultAction } from '../faults.ts';
-import { type LinkEffect, NetworkFaults, networkFaultSupport } from '../network/nft.ts';
 import { type AddressBlock, allocateAddressBlock } from '../network/address-block.ts';
+import { type LinkEffect, NetworkFaults, networkFaultSupport } from '../network/nft.ts';
 import type { TopologyOptions } from '../options.ts';
 import { trackDir, untrackDir } from '../process/registry.ts';
 import { type ObservedRole, parseInfo } from '../redis/replies.ts';
 import { RolePoller } from '../redis/role-poller.ts';
-import { describeEffect, type LinkEnd, linkRules } from './links.ts';
 import type { ManagedServer, ServerLauncher, ServerSpec } from '../server.ts';
 import type { NodeRole, RedisNode, StartedTopology, TopologyEvent, TopologyKind } from '../types.ts';
+import { describeEffect, type LinkEnd, linkRules } from './links.ts';
 
 export const DATA_DIR_PREFIX = 'tokenbench-';
 
@@ -292,7 +292,13 @@ export abstract class OwnedTopology implements StartedTopology {
     this.#linkFaults.set(faultId, { action, node });
     const sides = { isolated: isolated.map((e) => e.id), from: outside.map((e) => e.id), direction };
     const arrow = direction === 'both' ? '|' : direction === 'outbound' ? '->' : '<-';
-    this.eventLog.push({ ns, source: 'fault', type: action, node, detail: `${sides.isolated.join(', ')} ${arrow} ${sides.from.join(', ')}: ${describeEffect(effect)}` });
+    this.eventLog.push({
+      ns,
+      source: 'fault',
+      type: action,
+      node,
+      detail: `${sides.isolated.join(', ')} ${arrow} ${sides.from.join(', ')}: ${describeEffect(effect)}`,
+    });
     return { action, target, node, ns, faultId, sides, effect: describeEffect(effect) };
   }
 
