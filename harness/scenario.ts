@@ -53,37 +53,39 @@ const percentSchema = z.union([
   z
     .string()
     .regex(/^\d+(\.\d+)?%$/, 'a percentage such as 10%')
-    .transform((text) => Number(text.slice(0, -1))),
+    .transform((text) => Number(text.slice(0, -1)))
+    .pipe(z.number().gt(0, 'a percentage above 0').max(100, 'a percentage of at most 100')),
 ]);
 
-const faultsSchema = z
-  .array(
-    z.strictObject({
-      at: duration,
-      action: z.enum(FAULT_ACTIONS),
-      target: z
-        .string()
-        .regex(
-          new RegExp(`^(${NODE_TARGET_PATTERN.source.slice(1, -1)}|${CLIENT_SIDE_PATTERN.source.slice(1, -1)})$`),
-          `primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id; network faults: ${SCENARIO_SIDE_TEXT}`,
-        )
-        .optional(),
-      for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart, a network fault -> links restored.'),
-      from: z
-        .string()
-        .regex(CLIENT_SIDE_PATTERN, SCENARIO_SIDE_TEXT)
-        .optional()
-        .describe('Network faults: the other side of the cut. Default: rest (every node and client group not in target).'),
-      direction: z
-        .enum(LINK_DIRECTIONS)
-        .optional()
-        .describe('Network faults: both (default), outbound (only packets from target) or inbound (only packets to it).'),
-      loss: percentSchema.optional().describe('loss: the share of packets dropped on each link, e.g. 10%.'),
-      delay: duration.optional().describe('delay: added to every packet on each link, e.g. 50ms.'),
-      jitter: duration.optional().describe('delay: up to this much more, at random per packet.'),
-    }),
-  )
-  .default([]);
+const faultListSchema = z.array(
+  z.strictObject({
+    at: duration,
+    action: z.enum(FAULT_ACTIONS),
+    target: z
+      .string()
+      .regex(
+        new RegExp(`^(${NODE_TARGET_PATTERN.source.slice(1, -1)}|${CLIENT_SIDE_PATTERN.source.slice(1, -1)})$`),
+        `primary, replica, sentinel, killed, paused, shard-primary:<n> or a node id; network faults: ${SCENARIO_SIDE_TEXT}`,
+      )
+      .optional(),
+    for: duration.optional().describe('Heal after this long: pause -> resume, kill -> restart, a network fault -> links restored.'),
+    from: z
+      .string()
+      .regex(CLIENT_SIDE_PATTERN, SCENARIO_SIDE_TEXT)
+      .optional()
+      .describe('Network faults: the other side of the cut. Default: rest (every node and client group not in target).'),
+    direction: z
+      .enum(LINK_DIRECTIONS)
+      .optional()
+      .describe('Network faults: both (default), outbound (only packets from target) or inbound (only packets to it).'),
+    loss: percentSchema.optional().describe('loss: the share of packets dropped on each link, e.g. 10%.'),
+    delay: duration.optional().describe('delay: added to every packet on each link, e.g. 50ms.'),
+    jitter: duration.optional().describe('delay: up to this much more, at random per packet.'),
+  }),
+);
+// Without a default of its own: a matrix entry without faults takes the scenario's (a default
+// would give it an empty list and silently drop them).
+const faultsSchema = faultListSchema.default([]);
 
 /**
  * A scenario: what to run, on what, under which load and faults. Every field has a default; an
@@ -178,7 +180,7 @@ export const scenarioSchema = z.strictObject({
     .array(
       z.strictObject({
         topology: topologyOptionsSchema,
-        faults: faultsSchema.optional(),
+        faults: faultListSchema.optional(),
         client: clientOptionsSchema.optional().describe("Overrides of the scenario's client options on this entry, e.g. failoverDetector: false."),
         label: z
           .string()
@@ -206,7 +208,7 @@ export function normalizeScenario(input: unknown, label: (path: readonly Propert
   const scenario = parseOrThrow(scenarioSchema, input, label);
   const groups = new Set(scenario.load.clientGroups.map((g) => g.name));
   const shares = scenario.load.clientGroups.reduce((sum, g) => sum + g.share, 0);
-  if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', shares);
+  if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', Math.round(shares * 1000) / 1000);
   if (groups.size < scenario.load.clientGroups.length) throw new InvalidOptionError(label(['load', 'clientGroups']), 'distinct names', [...groups].join(', '));
   if (scenario.load.clientGroups.length > 0 && scenario.load.workers > 1)
     throw new InvalidOptionError(label(['load', 'workers']), '1 with client groups (each group is its own load generator)', scenario.load.workers);

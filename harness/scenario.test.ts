@@ -1,0 +1,82 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandTopologies, loadScenarioFile, normalizeScenario } from './scenario.ts';
+
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
+
+describe('shipped scenarios', () => {
+  for (const file of readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml'))) {
+    it(`${file} parses`, () => {
+      expect(() => loadScenarioFile(join(SCENARIOS, file))).not.toThrow();
+    });
+  }
+
+  it('a network fault gives every topology that has it per-node addresses, and no other', () => {
+    const s = loadScenarioFile(join(SCENARIOS, 'partition-sentinel.yaml'));
+    const parts = expandTopologies(s);
+    expect(parts.map((p) => p.topology.addresses)).toEqual(['per-node', 'per-node', 'per-node']);
+    expect(parts.map((p) => p.topologyLabel)).toEqual(['failoverDetector off', 'failoverDetector on', 'min-replicas-to-write 1']);
+    expect(parts.map((p) => p.client.failoverDetector)).toEqual([false, true, false]);
+    const quick = normalizeScenario({ faults: [{ at: 0, action: 'kill' }], topology: { kind: 'sentinel' } });
+    expect(quick.topology.addresses).toBe('shared');
+  });
+});
+
+describe('network faults in a scenario', () => {
+  const base = { topology: { kind: 'sentinel' }, load: { duration: '20s' } };
+  const bad =
+    (fault: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    () =>
+      normalizeScenario({ ...base, ...extra, faults: [{ at: '5s', ...fault }] });
+
+  it('takes sides, a direction, and an amount', () => {
+    const s = normalizeScenario({
+      ...base,
+      load: { duration: '20s', clientGroups: [{ name: 'near', share: 0.5 }] },
+      faults: [
+        { at: '5s', action: 'partition', target: 'primary+clients:near', from: 'sentinels', direction: 'outbound', for: '5s' },
+        { at: '6s', action: 'loss', target: 'primary', from: 'replicas', loss: '10%' },
+        { at: '7s', action: 'delay', target: 'primary', from: 'replicas', delay: '50ms', jitter: '10ms' },
+      ],
+    });
+    expect(s.faults.map((f) => [f.action, f.loss, f.delay, f.jitter])).toEqual([
+      ['partition', undefined, undefined, undefined],
+      ['loss', 10, undefined, undefined],
+      ['delay', undefined, 50, 10],
+    ]);
+  });
+
+  it('says which field is wrong, what it expected and what it got', () => {
+    expect(bad({ action: 'loss', target: 'primary' })).toThrow(/faults\[0\]\.loss: expected a percentage of packets to drop/);
+    expect(bad({ action: 'delay' })).toThrow(/faults\[0\]\.delay: expected a delay per packet/);
+    expect(bad({ action: 'partition', loss: 5 })).toThrow(/faults\[0\]\.loss: expected no loss on a fault other than loss/);
+    expect(bad({ action: 'kill', from: 'replicas' })).toThrow(/faults\[0\]\.from: expected nothing on kill \(from is for network faults/);
+    expect(bad({ action: 'kill', target: 'primary+replicas' })).toThrow(/faults\[0\]\.target: expected primary, replica, sentinel, killed, paused/);
+    expect(bad({ action: 'partition', target: 'primary+clients:far' })).toThrow(
+      /faults\[0\]\.target: expected a client group of load\.clientGroups \(none defined\)/,
+    );
+    expect(bad({ action: 'partition', target: 'the-primary' })).toThrow(/faults\[0\]\.target: expected primary, replica, sentinel/);
+    expect(bad({ action: 'partition', from: 'sentinels' }, { topology: { kind: 'cluster' } })).toThrow(
+      /faults\[0\]\.from: expected a target that exists in a cluster/,
+    );
+    expect(bad({ action: 'loss', loss: '150%' })).toThrow(/faults\[0\]\.loss/);
+    expect(() =>
+      normalizeScenario({
+        ...base,
+        load: {
+          clientGroups: [
+            { name: 'a', share: 0.7 },
+            { name: 'b', share: 0.6 },
+          ],
+        },
+      }),
+    ).toThrow(/load\.clientGroups: expected shares that add up to at most 1, got 1\.3/);
+    expect(() => normalizeScenario({ ...base, load: { workers: 2, clientGroups: [{ name: 'a', share: 0.5 }] } })).toThrow(
+      /load\.workers: expected 1 with client groups/,
+    );
+    expect(bad({ action: 'partition' }, { topology: { kind: 'sentinel', backend: 'external', endpoints: ['127.0.0.1:1'] } })).toThrow(
+      /faults\[0\]\.action: expected kill, pause, resume, restart or failover \(the links of an external deployment are not ours to cut\)/,
+    );
+  });
+});
