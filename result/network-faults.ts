@@ -65,30 +65,29 @@ export function ackWindowOf(ms: number, windows: readonly NetworkFaultWindow[]):
 type Nodes = StrategyRunResult['topology']['nodes'];
 
 const ROLE_GROUPS = [
-  ['replica', 'replicas'],
   ['sentinel', 'sentinels'],
+  ['replica', 'replicas'],
   ['primary', 'primaries'],
 ] as const;
 
 /**
  * The side of a network fault in words: a role named when every node of that role is on it
- * (`sentinels, replicas`), otherwise the node ids; client groups as `clients <name>`.
+ * (`sentinels, replicas`), otherwise the node ids; client groups as `clients <name>`. The sentence
+ * form reads `the sentinels and the replicas`.
  */
-export function sideText(side: readonly string[], nodes: Nodes, exclude: readonly string[] = []): string {
+export function sideText(side: readonly string[], nodes: Nodes, exclude: readonly string[] = [], form: 'label' | 'sentence' = 'label'): string {
   const left = new Set(side);
   const parts: string[] = [];
   for (const [role, plural] of ROLE_GROUPS) {
     const all = nodes.filter((n) => n.role === role && !exclude.includes(n.id)).map((n) => n.id);
     if (all.length > 1 && all.every((id) => left.has(id))) {
-      parts.push(plural);
+      parts.push(form === 'sentence' ? `the ${plural}` : plural);
       for (const id of all) left.delete(id);
     }
   }
-  for (const id of side) {
-    if (!left.has(id)) continue;
-    parts.push(id.startsWith('clients:') ? `clients ${id.slice('clients:'.length)}` : id);
-  }
-  return parts.join(', ');
+  for (const id of side) if (left.has(id)) parts.push(id.startsWith('clients:') ? `clients ${id.slice('clients:'.length)}` : id);
+  if (form === 'label' || parts.length < 2) return parts.join(', ');
+  return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
 /** `partition redis-0 | sentinels, replicas`: the fault, its isolated side and the side it was cut from. */
