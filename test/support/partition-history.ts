@@ -6,8 +6,11 @@
  * side), every other worker the default group.
  * The tests that use it count by hand, in the comments next to each revocation.
  */
+import { runCheckers } from '../../harness/checkers/index.ts';
 import type { FaultRecord, Op, RunInfo } from '../../harness/history.ts';
-import type { EventRecord } from '../../result/schema.ts';
+import { findAnomalies } from '../../result/anomalies.ts';
+import type { EventRecord, ResultFile } from '../../result/schema.ts';
+import { runVerdict, suiteVerdict } from '../../result/verdict.ts';
 import { accept, reject, revoke, runInfo, token } from './history.ts';
 
 const FINAL = { phase: 'final' as const, replay: true };
@@ -106,4 +109,29 @@ export function partitionRun(overrides: Partial<RunInfo> = {}): RunInfo {
     durationMs: 10_000,
     ...overrides,
   });
+}
+
+/**
+ * A copy of a result whose first run had the hand-made partition: its faults, events, nodes, client
+ * groups, and the checkers' results over the history, with the anomalies they lead to.
+ */
+export function withPartition(result: ResultFile): ResultFile {
+  const copy = structuredClone(result);
+  const run = copy.runs[0]!;
+  const info = partitionRun();
+  const checks = runCheckers(
+    partitionOps().sort((a, b) => a.completeMs - b.completeMs),
+    info,
+  );
+  Object.assign(run, {
+    faults: info.faults,
+    events: info.events,
+    clientGroups: info.clientGroups,
+    topology: { ...run.topology, nodes: partitionNodes },
+    checks,
+    verdict: runVerdict(checks),
+  });
+  run.anomalies = findAnomalies(run);
+  copy.verdict = suiteVerdict(copy.runs);
+  return copy;
 }
