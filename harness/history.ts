@@ -5,11 +5,11 @@
  * The shapes are the result contract's (result/checks.ts, result/schema.ts): one definition.
  */
 import type { Checks, Op } from '../result/checks.ts';
-import type { EventRecord, FaultRecord } from '../result/schema.ts';
+import type { ClientGroup, EventRecord, FaultRecord } from '../result/schema.ts';
 import type { Guarantee } from '../strategies/types.ts';
 
 export type { Op, OpFunction, OpType, Phase } from '../result/checks.ts';
-export type { EventRecord, FaultRecord } from '../result/schema.ts';
+export type { ClientGroup, EventRecord, FaultRecord } from '../result/schema.ts';
 
 /** What checkers know about the run besides the history. */
 export interface RunInfo {
@@ -21,6 +21,10 @@ export interface RunInfo {
   /** Ports of the primaries at the final reconciliation (single / sentinel). */
   finalPrimaryPorts: number[];
   durationMs: number;
+  /** Every node's port (ports are unique within a topology): which node acknowledged a write. */
+  nodes: { id: string; port: number }[];
+  /** The run's client groups, by the `worker` their ops carry; absent: none (every worker is the default group). */
+  clientGroups?: ClientGroup[];
 }
 
 /**

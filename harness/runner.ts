@@ -311,6 +311,7 @@ class Orchestration {
       events,
       finalPrimaryPorts,
       durationMs: measuredMs,
+      nodes: this.#topology.nodes().map(({ id, port }) => ({ id, port })),
     };
     this.#stage('checking the history');
     const historyFiles = this.#handles.map((h) => h.historyPath);

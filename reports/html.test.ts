@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
 import { CHARTS, chartNames } from '../test/support/html-report.ts';
+import { withPartition } from '../test/support/partition-history.ts';
 import { renderHtml } from './html.ts';
 import { decimate } from './svg.ts';
 
@@ -180,5 +181,38 @@ describe('renderHtml', () => {
     expect(html).toContain('No faults were injected in this result.');
     expect(html).toContain('no errors or degraded answers in any run');
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
+  });
+});
+
+describe('a network partition in the HTML report', () => {
+  const html = renderHtml(withPartition(sentinel));
+
+  it('draws its window from the fault to the heal, labelled with its sides', () => {
+    const latency = html.slice(html.indexOf('data-chart="latency-over-time"'));
+    expect(latency).toContain('<title>blacklist: partition redis-0, clients far | sentinels, replicas at 2.00 s, healed at 6.00 s');
+    expect(latency).toContain('>healed +4.000 s<');
+  });
+
+  it('a partition still in effect when the load ended is drawn to the end, not to the promotion', () => {
+    const unhealed = withPartition(sentinel);
+    const run = unhealed.runs[0]!;
+    delete run.faults[0]!.healedAtMs;
+    run.events = run.events.filter((e) => e.type !== 'partition-healed');
+    expect(renderHtml(unhealed)).toContain('>in effect to the end<');
+  });
+
+  it('gives the demotion after the heal and the acks of each window, and the durability split', () => {
+    const faults = html.slice(html.indexOf('<section id="faults">'));
+    // By hand (test/support/partition-history.ts): 6 acks during the cut (4 by redis-0), 2 after the heal before the demotion (both by redis-0).
+    expect(faults).toContain('<dt>demoted after the heal</dt><dd>2000 ms</dd>');
+    expect(faults).toContain('<dt>acked during the fault</dt><dd>6</dd><dd class="explain">revocations, all nodes, 4 by redis-0</dd>');
+    expect(faults).toContain('<dt>acked after the heal</dt><dd>2</dd><dd class="explain">before the demotion, all nodes, 2 by redis-0</dd>');
+    expect(faults).toMatch(/<td><code>partition-healed<\/code><\/td><td>redis-0<\/td>/);
+    const durability = html.slice(html.indexOf('<section id="durability">'));
+    expect(durability).toContain(
+      '<tr><th scope="row">blacklist on sentinel</th><td class="num">7</td><td class="num">4</td><td class="num">2</td><td class="num">1</td><td>redis-0 5, redis-1 1, unknown 1</td><td>default 3, far 3, near 1</td></tr>',
+    );
+    expect(html).toContain('<a href="#durability">Durability</a>');
+    expect(renderHtml(sentinel)).not.toContain('id="durability"');
   });
 });

@@ -1,12 +1,13 @@
-import { formatMs as fmtMs, formatSeconds as fmtSeconds } from '../core/format.ts';
+import { formatNumber as fmtCount, formatMs as fmtMs, formatSeconds as fmtSeconds } from '../core/format.ts';
 import { redactUrls } from '../core/secrets.ts';
 import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import { decodeHistogram } from '../result/histogram.ts';
+import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { unavailabilityText, verdictLines } from './phrases.ts';
+import { DURABILITY_COLUMNS, DURABILITY_INTRO, durabilityRow, networkWindowOf, unavailabilityText, verdictLines } from './phrases.ts';
 import {
   clipRect,
   decadeDomain,
@@ -75,6 +76,7 @@ ${headerSection(result, title)}
 ${summarySection(runs, colours)}
 ${chartsSection(result, colours)}
 ${faultsSection(runs, colours)}
+${durabilitySection(runs)}
 <footer>Rendered from result.json (schema ${result.schemaVersion}) by tokenbench ${esc(result.tokenbenchVersion)}. Self-contained: no external resources.</footer>
 </main>
 <script>${RENDER_CHECK_SCRIPT}</script>
@@ -101,7 +103,9 @@ function fmtCreated(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-function faultLabel(fault: Fault): string {
+/** A network fault names its sides: `partition redis-0 | sentinels, replicas`. */
+function faultLabel(fault: Fault, run: Run): string {
+  if (isNetworkFault(fault)) return networkFaultLabel(fault, run.topology.nodes);
   return `${fault.action} ${fault.target}${fault.node && fault.node !== fault.target ? ` (${fault.node})` : ''}`;
 }
 
@@ -145,7 +149,7 @@ ${loadLine(result.runs)}
 ${footprintDetails(result)}
 ${banner}${merged}${shortBanner}
 ${verdictBox(result)}
-<nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a></nav>
+<nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a>${result.runs.some((r) => durabilityRow(r)) ? '<a href="#durability">Durability</a>' : ''}</nav>
 </header>`;
 }
 
@@ -197,7 +201,7 @@ function loadLine(runs: readonly Run[]): string {
   if (!first) return '<p class="meta">No strategy ran.</p>';
   const load = first.load;
   const how = load.mode === 'open' ? `open loop at ${load.targetRate ?? '?'} ops/s` : `closed loop, ${load.concurrency ?? '?'} in flight`;
-  const faults = injectedFaults(first).map((f) => `${faultLabel(f)} at ${fmtSeconds(f.atMs)}`);
+  const faults = injectedFaults(first).map((f) => `${faultLabel(f, first)} at ${fmtSeconds(f.atMs)}`);
   return `<p class="meta">${esc(first.topology.kind)} · ${runs.length} strateg${runs.length === 1 ? 'y' : 'ies'} · ${esc(how)} · ${fmtSeconds(load.durationMs)} measured after ${fmtSeconds(load.warmupMs)} warm-up · ${faults.length ? esc(faults.join(', ')) : 'no faults'}</p>`;
 }
 
@@ -285,8 +289,21 @@ interface FaultWindow {
 }
 
 function windowOf(fault: Fault, run: Run): FaultWindow {
-  const label = faultLabel(fault);
+  const label = faultLabel(fault, run);
   const base = { startMs: fault.atMs, label };
+  if (isNetworkFault(fault)) {
+    // A network fault is in effect until it is healed, whatever the topology does meanwhile (a promotion ends nothing).
+    const healedAtMs = networkWindowOf(run, fault)?.healedAtMs ?? null;
+    const endMs = healedAtMs ?? run.load.durationMs;
+    return {
+      ...base,
+      endMs,
+      until: healedAtMs === null ? 'in effect to the end' : `healed ${fmtOffset(healedAtMs - fault.atMs)}`,
+      detail: [
+        `${run.label}: ${label} at ${fmtSeconds(fault.atMs)}, ${healedAtMs === null ? 'not healed by the last event recorded' : `healed at ${fmtSeconds(healedAtMs)}`}`,
+      ],
+    };
+  }
   if (fault.healedAtMs !== undefined) {
     return {
       ...base,
@@ -715,8 +732,18 @@ function faultFigures(figures: FaultFigures | undefined): string {
   return `<dl class="figures">
 <div><dt>detected after</dt><dd>${figureValue(figures.detectMs, 'no outage seen')}</dd><dd class="explain">first verify without a definite answer</dd></div>
 <div><dt>recovered after</dt><dd>${figureValue(figures.recoverMs, 'not within the run')}</dd><dd class="explain">first definite verify answer again</dd></div>
-<div><dt>p99 steady after</dt><dd>${figureValue(figures.steadyP99Ms, 'not settled by the end')}</dd><dd class="explain">verify p99 back within its steady spread</dd></div>
+<div><dt>p99 steady after</dt><dd>${figureValue(figures.steadyP99Ms, 'not settled by the end')}</dd><dd class="explain">verify p99 back within its steady spread</dd></div>${networkFigures(figures)}
 </dl>`;
+}
+
+/** A network fault: the demotion after the heal, and the revocations acknowledged in each window. */
+function networkFigures(figures: FaultFigures): string {
+  if (figures.acksDuringFault === undefined) return '';
+  const byNode = (n: number | undefined) => (n === undefined ? '' : `, ${fmtCount(n)} by ${esc(figures.node ?? figures.target)}`);
+  return `
+<div><dt>demoted after the heal</dt><dd>${figureValue(figures.demotedAfterHealMs, 'no demotion seen')}</dd><dd class="explain">the fault's node, primary -> replica</dd></div>
+<div><dt>acked during the fault</dt><dd>${fmtCount(figures.acksDuringFault)}</dd><dd class="explain">revocations, all nodes${byNode(figures.acksByNode?.duringFault)}</dd></div>
+<div><dt>acked after the heal</dt><dd>${fmtCount(figures.acksAfterHealBeforeDemotion ?? 0)}</dd><dd class="explain">before the demotion, all nodes${byNode(figures.acksByNode?.afterHealBeforeDemotion)}</dd></div>`;
 }
 
 function eventsTable(run: Run, fault: Fault, untilMs: number): string {
@@ -746,7 +773,7 @@ function faultArticle(run: Run, colour: string, fault: Fault, index: number, nex
   const healed = fault.healedAtMs === undefined ? '' : `, healed at ${fmtSeconds(fault.healedAtMs)}`;
   const error = fault.error ? `<p class="warning">The fault could not be applied: ${esc(fault.error)}</p>` : '';
   return `<article class="fault">
-<h3>${swatch(colour)}${esc(run.label)}: ${esc(faultLabel(fault))} at ${fmtSeconds(fault.atMs)}${esc(healed)}</h3>
+<h3>${swatch(colour)}${esc(run.label)}: ${esc(faultLabel(fault, run))} at ${fmtSeconds(fault.atMs)}${esc(healed)}</h3>
 ${error}
 ${faultFigures(perFaultFor(run, fault, index))}
 ${anomaliesIn(run, fault.atMs, nextAtMs)}
@@ -771,6 +798,26 @@ function faultsSection(runs: readonly Run[], colours: readonly string[]): string
   return `<section id="faults">
 <h2>Faults</h2>
 ${content || '<p class="muted">No faults were injected in this result.</p>'}
+</section>`;
+}
+
+/** Runs with a network fault: where their losses were acknowledged (result lost.byWindow / byNode / bySide). */
+function durabilitySection(runs: readonly Run[]): string {
+  const rows = runs.map(durabilityRow).filter((row) => row !== undefined);
+  if (rows.length === 0) return '';
+  const head = DURABILITY_COLUMNS.map((c, i) => `<th scope="col"${i >= 1 && i <= 4 ? ' class="num"' : ''}>${esc(c)}</th>`).join('');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr>${row.map((text, i) => (i === 0 ? `<th scope="row">${esc(text)}</th>` : `<td${i <= 4 ? ' class="num"' : ''}>${esc(text)}</td>`)).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<section id="durability">
+<h2>Durability</h2>
+<p class="note">${esc(DURABILITY_INTRO)}</p>
+<div class="table-scroll"><table class="durability"><thead><tr>${head}</tr></thead><tbody>
+${body}
+</tbody></table></div>
 </section>`;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadResult, parseResult } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
+import { withPartition } from '../test/support/partition-history.ts';
 import { renderMarkdown, whatThisMeans } from './markdown.ts';
 
 const sentinel = loadResult(new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname);
@@ -106,5 +107,33 @@ describe('result schema', () => {
 
   it('refuses a result from a newer tokenbench, saying so', () => {
     expect(() => parseResult({ ...sentinel, schemaVersion: 99 }, 'new.json')).toThrow(/new\.json: written by a newer tokenbench \(schemaVersion 99\)/);
+  });
+});
+
+describe('a network partition in the Markdown report', () => {
+  const md = renderMarkdown(withPartition(sentinel));
+
+  it('names the fault with its sides, its heal and the demotion, with the acks of each window', () => {
+    expect(md).toContain('### blacklist on sentinel: partition redis-0, clients far \\| sentinels, replicas at 2.00 s');
+    expect(md).toContain('| +0.000 s | **partition redis-0, clients far \\| sentinels, replicas** applied (drop) |');
+    expect(md).toContain('| +4.000 s | healed (partition removed) |');
+    // By hand (test/support/partition-history.ts): 6 acks in [2 s, 6 s), 4 by redis-0; 2 in [6 s, 8 s), both by redis-0.
+    expect(md).toContain(
+      '| +6.000 s | **redis-0 demoted** (primary -> replica): redis-0 demoted 2.00 s after the heal; 6 revocations acknowledged while the fault was in effect (4 by redis-0), 2 after the heal before the demotion (2 by redis-0) |',
+    );
+  });
+
+  it('shows the durability split, each column the hand count', () => {
+    expect(md).toContain('## Durability');
+    expect(md).toMatch(/\| blacklist on sentinel \| +7 \| +4 \| +2 \| +1 \| redis-0 5, redis-1 1, unknown 1 +\| default 3, far 3, near 1 +\|/);
+  });
+
+  it('is rendered from a result the schema accepts', () => {
+    expect(() => parseResult(JSON.parse(JSON.stringify(withPartition(sentinel))))).not.toThrow();
+  });
+
+  it('says the losses in the anomalies, and leaves the section out without a network fault', () => {
+    expect(md).toContain('7 acknowledged revocations lost: 4 acknowledged while redis-0 was cut off from the sentinels and the replicas');
+    expect(renderMarkdown(sentinel)).not.toContain('## Durability');
   });
 });

@@ -2,20 +2,38 @@ import { formatMs as ms } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
+import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
-import { steadyText, unavailabilityText, verdictLines } from './phrases.ts';
+import {
+  DURABILITY_COLUMNS,
+  DURABILITY_INTRO,
+  durabilityRow,
+  networkFaultFiguresText,
+  networkWindowOf,
+  steadyText,
+  unavailabilityText,
+  verdictLines,
+} from './phrases.ts';
 
 type Run = StrategyRunResult;
+type Fault = Run['faults'][number];
+
+/** `kill redis-0`; a network fault with its sides: `partition redis-0 | sentinels, replicas`. */
+function faultName(run: Run, fault: Fault): string {
+  return isNetworkFault(fault) ? networkFaultLabel(fault, run.topology.nodes) : `${fault.action} ${fault.node ?? fault.target}`;
+}
 
 function faultText(run: Run): string {
   if (run.faults.length === 0) return 'no fault';
   return run.faults
     .filter((f) => f.action !== 'settle')
-    .map((f) => `${f.action} ${f.node ?? f.target} at ${(f.atMs / 1000).toFixed(1)} s`)
+    .map((f) => `${faultName(run, f)} at ${(f.atMs / 1000).toFixed(1)} s`)
     .join(', ');
 }
+
+const HEALED_AS: Record<string, string> = { pause: 'resumed', kill: 'restarted' };
 
 /** The summary every report starts with, one row per run; the terminal prints the same table. */
 export function summaryTable(runs: readonly Run[]): string[] {
@@ -63,10 +81,22 @@ function faultSection(run: Run): string[] {
     .filter((f) => f.action !== 'settle')
     .forEach((fault, i) => {
       const next = run.faults[i + 1]?.atMs ?? Infinity;
-      out.push(`### ${cell(run.label)} on ${run.topology.kind}: ${fault.action} ${fault.node ?? fault.target} at ${(fault.atMs / 1000).toFixed(2)} s`, '');
+      const name = faultName(run, fault);
+      out.push(`### ${cell(run.label)} on ${run.topology.kind}: ${cell(name)} at ${(fault.atMs / 1000).toFixed(2)} s`, '');
       if (fault.error) out.push(`The fault could not be applied: ${fault.error}`, '');
-      const rows: [number, string][] = [[0, `**${fault.action} ${fault.node ?? fault.target}** injected`]];
-      if (fault.healedAtMs !== undefined) rows.push([fault.healedAtMs - fault.atMs, `healed (${fault.action === 'pause' ? 'resumed' : 'restarted'})`]);
+      const rows: [number, string][] = [[0, `**${cell(name)}** ${isNetworkFault(fault) ? `applied (${fault.effect ?? 'drop'})` : 'injected'}`]];
+      const network = networkWindowOf(run, fault);
+      if (fault.healedAtMs !== undefined) rows.push([fault.healedAtMs - fault.atMs, `healed (${HEALED_AS[fault.action] ?? `${fault.action} removed`})`]);
+      else if (network?.healedAtMs != null)
+        rows.push([network.healedAtMs - fault.atMs, `healed at settle, after the measured phase (${fault.action} removed)`]);
+      if (network?.demotedAtMs != null) {
+        const node = fault.node ?? fault.target;
+        const text = networkFaultFiguresText(fault, perFault[i]);
+        rows.push([network.demotedAtMs - fault.atMs, `**${node} demoted** (primary -> replica)${text ? `: ${text}` : ''}`]);
+      } else if (network) {
+        const text = networkFaultFiguresText(fault, perFault[i]);
+        if (text) rows.push([(network.healedAtMs ?? fault.atMs) - fault.atMs, text]);
+      }
       const seen = new Set<string>();
       for (const e of run.events) {
         if (e.atMs < fault.atMs || e.atMs >= next || e.source === 'fault') continue;
@@ -94,6 +124,20 @@ function faultSection(run: Run): string[] {
       out.push('');
     });
   return out;
+}
+
+/** Where the losses of runs with a network fault were acknowledged: when, by which node, from which client group. */
+function durabilitySection(runs: readonly Run[]): string[] {
+  const rows = runs.map(durabilityRow).filter((row) => row !== undefined);
+  if (rows.length === 0) return [];
+  return [
+    '## Durability',
+    '',
+    DURABILITY_INTRO,
+    '',
+    ...markdownTable(DURABILITY_COLUMNS, rows, { align: DURABILITY_COLUMNS.map((_, i) => (i === 0 || i >= 5 ? 'left' : 'right')) }),
+    '',
+  ];
 }
 
 function sameRunWithout(runs: readonly Run[], run: Run, differs: (other: Run) => boolean): Run | undefined {
@@ -248,6 +292,7 @@ export function renderMarkdown(result: ResultFile): string {
   out.push('## Summary', '', ...summaryTable(runs), '');
   const faultLines = runs.flatMap(faultSection);
   if (faultLines.length > 0) out.push('## Faults', '', ...faultLines);
+  out.push(...durabilitySection(runs));
   const points = whatThisMeans(runs);
   out.push('## What this means', '');
   if (points.length === 0) out.push('- No fault, no violation: the runs differ in latency and Redis cost only (see the summary).');

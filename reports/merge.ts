@@ -129,9 +129,24 @@ function mergePerFault(all: readonly (FaultFigures[] | undefined)[]): FaultFigur
       detectMs: maxOf(entries.map((e) => e.detectMs)),
       recoverMs: maxOf(entries.map((e) => e.recoverMs)),
       steadyP99Ms: maxOf(entries.map((e) => e.steadyP99Ms)),
+      ...networkFigures(entries),
     });
   }
   return out;
+}
+
+/** The demotion is one event, the latest any generator saw; each generator's acks are its own, so they add. */
+function networkFigures(entries: readonly FaultFigures[]): Partial<FaultFigures> {
+  if (!entries.every((e) => e.acksDuringFault !== undefined)) return {};
+  const byNode = entries.map((e) => e.acksByNode ?? null);
+  return {
+    demotedAfterHealMs: maxOf(entries.map((e) => e.demotedAfterHealMs ?? null)),
+    acksDuringFault: sum(entries.map((e) => e.acksDuringFault!)),
+    acksAfterHealBeforeDemotion: sum(entries.map((e) => e.acksAfterHealBeforeDemotion ?? 0)),
+    acksByNode: byNode.some((b) => b === null)
+      ? null
+      : { duringFault: sum(byNode.map((b) => b!.duringFault)), afterHealBeforeDemotion: sum(byNode.map((b) => b!.afterHealBeforeDemotion)) },
+  };
 }
 
 /** Every checker's results merged by the same rules; the schema then checks the merged shape. */
@@ -190,7 +205,15 @@ function mergeLost(all: readonly Lost[]): Lost {
     for (const key of Object.keys(pick(present[0]!)) as K[]) out[key] = sum(present.map((l) => pick(l)[key]));
     return out;
   };
-  return { total: sum(present.map((l) => l.total)), byCause: add((l) => l.byCause), byAck: add((l) => l.byAck) };
+  const merged: NonNullable<Lost> = { total: sum(present.map((l) => l.total)), byCause: add((l) => l.byCause), byAck: add((l) => l.byAck) };
+  // The network split only where every generator has it: a part without it would leave the split short of the total.
+  for (const key of ['byWindow', 'bySide', 'byNode'] as const) {
+    if (!present.every((l) => l[key] !== undefined)) continue;
+    const out: Record<string, number> = {};
+    for (const l of present) for (const [k, n] of Object.entries(l[key]!)) out[k] = (out[k] ?? 0) + n;
+    (merged as Record<string, unknown>)[key] = out;
+  }
+  return merged;
 }
 
 interface RunPart {

@@ -1,5 +1,7 @@
-import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
-import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { formatElapsed, formatNumber, formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
+import type { FaultFigures } from '../result/checks.ts';
+import { type NetworkFaultWindow, networkFaultWindows } from '../result/network-faults.ts';
+import type { FaultRecord, ResultFile, StrategyRunResult } from '../result/schema.ts';
 
 /** How figures read in words, the same in every report. */
 
@@ -43,3 +45,55 @@ export function verdictLines(result: ResultFile): { headline: string; reasons: s
     anomalies: result.runs.flatMap((run) => run.anomalies.map((a) => `${where(run)}: ${a.sentence}`)),
   };
 }
+
+/** The network-fault windows of a fault of the run (result/network-faults.ts); undefined for any other fault. */
+export function networkWindowOf(run: Run, fault: FaultRecord): NetworkFaultWindow | undefined {
+  return networkFaultWindows(run.faults, run.events).find((w) => w.fault === fault);
+}
+
+/** What a network fault did to writes, in one line: the demotion after the heal and the acks in each window. */
+export function networkFaultFiguresText(fault: FaultRecord, figures: FaultFigures | undefined): string | undefined {
+  if (figures?.acksDuringFault === undefined) return undefined;
+  const node = fault.node ?? fault.target;
+  const byNode = (n: number | undefined) => (n === undefined ? '' : ` (${formatNumber(n)} by ${node})`);
+  const demoted =
+    figures.demotedAfterHealMs === null || figures.demotedAfterHealMs === undefined
+      ? `${node} not seen demoted`
+      : `${node} demoted ${figures.demotedAfterHealMs < 0 ? `${formatElapsed(-figures.demotedAfterHealMs)} before` : `${formatElapsed(figures.demotedAfterHealMs)} after`} the heal`;
+  return `${demoted}; ${formatNumber(figures.acksDuringFault)} revocations acknowledged while the fault was in effect${byNode(figures.acksByNode?.duringFault)}, ${formatNumber(figures.acksAfterHealBeforeDemotion ?? 0)} after the heal before the demotion${byNode(figures.acksByNode?.afterHealBeforeDemotion)}`;
+}
+
+export const DURABILITY_COLUMNS = [
+  'run',
+  'lost revocations',
+  'acknowledged during a network fault',
+  'after the heal, before the demotion',
+  'at other times',
+  'by acknowledging node',
+  'by client group',
+];
+
+const splitText = (record: Record<string, number>) =>
+  Object.entries(record)
+    .sort((a, b) => Number(a[0] === 'unknown') - Number(b[0] === 'unknown') || b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([key, n]) => `${key} ${formatNumber(n)}`)
+    .join(', ') || '-';
+
+/** One row per run that split its losses by network-fault window (lost.byWindow); the same cells in both reports. */
+export function durabilityRow(run: Run): string[] | undefined {
+  const lost = run.checks['lost-revocations'].lost;
+  if (!lost?.byWindow) return undefined;
+  const { duringFault, afterHealBeforeDemotion, outside, unknown } = lost.byWindow;
+  return [
+    `${run.label} on ${run.topology.kind}`,
+    formatNumber(lost.total),
+    formatNumber(duringFault),
+    formatNumber(afterHealBeforeDemotion),
+    `${formatNumber(outside)}${unknown > 0 ? ` (+${formatNumber(unknown)} against no acknowledged revocation)` : ''}`,
+    splitText(lost.byNode ?? {}),
+    splitText(lost.bySide ?? {}),
+  ];
+}
+
+export const DURABILITY_INTRO =
+  'Each lost revocation is placed by its earliest acknowledgement: when it was made (while a network fault was in effect, after its heal before the isolated node was demoted, or at other times), which node acknowledged it and which client group sent it. Each split adds up to the lost revocations.';

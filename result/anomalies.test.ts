@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { lostRevocations } from '../harness/checkers/lost-revocations.ts';
+import { check } from '../test/support/history.ts';
+import { partitionEvents, partitionFault, partitionNodes, partitionOps, partitionRun } from '../test/support/partition-history.ts';
 import { findAnomalies } from './anomalies.ts';
 import type { EventRecord, StrategyRunResult } from './schema.ts';
 
@@ -81,5 +84,37 @@ describe('anomalies', () => {
     expect(findAnomalies(slow).map((a) => a.kind)).toEqual(['rate-not-held']);
     const late = run('sentinel', [], { faults: [], slip: { ...run('sentinel', []).slip!, p99: 25 } });
     expect(findAnomalies(late)[0]!.sentence).toContain('its p99 operation launched 25.0 ms late');
+  });
+});
+
+describe('acknowledged revocations lost across a network fault', () => {
+  const checks = (faults = [partitionFault]) => ({
+    'lost-revocations': check(lostRevocations, partitionOps(), partitionRun({ faults })),
+  });
+  const facts = (faults = [partitionFault]) => ({
+    ...run('sentinel', partitionEvents, { faults, topology: { kind: 'sentinel', backend: 'process', startupMs: 1, nodes: partitionNodes } }),
+    checks: checks(faults) as unknown as StrategyRunResult['checks'],
+  });
+
+  it('says how many were lost, in which window, by which node and from which client group: the checker counts of the hand-made history', () => {
+    const found = findAnomalies(facts());
+    expect(found.map((a) => a.kind)).toEqual(['lost-after-network-fault', 'stale-primary']);
+    expect(found[0]).toMatchObject({ atMs: 2000, node: 'redis-0' });
+    expect(found[0]!.sentence).toBe(
+      '7 acknowledged revocations lost: 4 acknowledged while redis-0 was cut off from the sentinels and the replicas, 2 after the heal before redis-0 was demoted (2.00 s after the heal), 1 at other times; by acknowledging node: redis-0 5, redis-1 1, unknown 1; by client group: default 3, far 3, near 1.',
+    );
+  });
+
+  it('a partition from the sentinels is expected to fail over: the promotion is no second failover, the late demotion a stale primary', () => {
+    const found = findAnomalies({ ...facts(), checks: undefined });
+    expect(found.map((a) => a.kind)).toEqual(['stale-primary']);
+    expect(found[0]!.sentence).toContain('redis-0 answered as a primary for 2.00 s after its heal');
+  });
+
+  it('a loss fault between replicas expects no failover and says what the packets suffered', () => {
+    const loss = { ...partitionFault, action: 'loss', effect: 'loss 10%' };
+    const found = findAnomalies(facts([loss]));
+    expect(found.map((a) => a.kind)).toEqual(['lost-after-network-fault', 'second-failover']);
+    expect(found[0]!.sentence).toContain('4 acknowledged while loss 10% was applied between redis-0 and the sentinels and the replicas');
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatMs, formatSeconds } from '../core/format.ts';
+import { formatMs, formatNumber, formatSeconds } from '../core/format.ts';
+import { isNetworkFault, type NetworkFaultWindow, networkFaultWindows, sideText } from './network-faults.ts';
 import type { EventRecord, FaultRecord, StrategyRunResult } from './schema.ts';
 
 /**
@@ -7,7 +8,14 @@ import type { EventRecord, FaultRecord, StrategyRunResult } from './schema.ts';
  * events, the generator's own lateness): named, dated and said in one sentence each. An anomaly
  * does not make a run invalid; it tells the reader why its figures look the way they do.
  */
-export const ANOMALY_KINDS = ['second-failover', 'failover-aborted', 'unexpected-promotion', 'stale-primary', 'rate-not-held'] as const;
+export const ANOMALY_KINDS = [
+  'second-failover',
+  'failover-aborted',
+  'unexpected-promotion',
+  'stale-primary',
+  'rate-not-held',
+  'lost-after-network-fault',
+] as const;
 
 export const anomalySchema = z.strictObject({
   kind: z.enum(ANOMALY_KINDS),
@@ -30,20 +38,26 @@ const MIN_RATE_SHARE = 0.95;
 /** ...or its p99 operation left this late, enough to smooth the queueing it should have shown. */
 const MAX_SLIP_P99_MS = 10;
 
+/** Faults that end with exactly one new primary on an HA topology; the others should promote nobody. */
+const FAILS_OVER = new Set(['kill', 'pause', 'failover']);
+
 /**
- * Faults that end with exactly one new primary on an HA topology; the others should promote nobody.
- * A network fault may promote one (an isolated primary is replaced) or none (a cut the detectors
- * do not see), never two.
+ * A partition fails the node over when it cuts it from those who decide: the sentinels, or on a
+ * cluster the other nodes. Loss and delay only slow packets down: no failover is asked for.
  */
-const FAILS_OVER = new Set(['kill', 'pause', 'failover', 'partition', 'loss', 'delay']);
-/** How a fault's node comes back: what a stale primary is measured from. */
-const COMES_BACK = new Set(['restart', 'resume', 'partition-healed', 'loss-healed', 'delay-healed']);
+function failsOver(fault: FaultRecord, kind: string): boolean {
+  if (FAILS_OVER.has(fault.action)) return true;
+  if (fault.action !== 'partition' || !fault.sides) return false;
+  return fault.sides.from.some((id) => (kind === 'cluster' ? id.startsWith('redis-') : id.startsWith('sentinel-')));
+}
 
 const promotions = (events: readonly EventRecord[]) =>
   events.filter((e) => e.source === 'role' && e.type === 'role-change' && e.detail === 'replica -> primary' && e.node !== undefined);
 const after = (ms: number, since: number) => `+${formatSeconds(ms - since)}`;
 
-export function findAnomalies(run: Pick<StrategyRunResult, 'faults' | 'events' | 'topology' | 'load' | 'slip'>): Anomaly[] {
+export function findAnomalies(
+  run: Pick<StrategyRunResult, 'faults' | 'events' | 'topology' | 'load' | 'slip'> & Partial<Pick<StrategyRunResult, 'checks'>>,
+): Anomaly[] {
   const anomalies: Anomaly[] = [];
   const faults = run.faults.filter((f) => f.action !== 'settle').sort((a, b) => a.atMs - b.atMs);
   const shardOf = new Map(run.topology.nodes.map((n) => [n.id, n.shard]));
@@ -54,7 +68,7 @@ export function findAnomalies(run: Pick<StrategyRunResult, 'faults' | 'events' |
     const inWindow = run.events.filter((e) => e.atMs >= fault.atMs && e.atMs < untilMs);
     const label = `${fault.action} ${fault.node ?? fault.target}`;
     const promoted = promotions(inWindow);
-    const expected = ha && FAILS_OVER.has(fault.action) ? 1 : 0;
+    const expected = ha && failsOver(fault, run.topology.kind) ? 1 : 0;
     const distinct = [...new Map(promoted.map((e) => [e.node!, e])).values()];
     // Sentinel tries to fail over a node other than the one the fault hit: the new primary itself was given up on.
     const otherAttempt = inWindow.find(
@@ -92,6 +106,7 @@ export function findAnomalies(run: Pick<StrategyRunResult, 'faults' | 'events' |
   });
 
   anomalies.push(...stalePrimaries(run, faults));
+  anomalies.push(...lostAfterNetworkFault(run));
 
   const target = run.load.targetRate;
   // A run interrupted before its measured phase has no rate to judge.
@@ -120,10 +135,11 @@ function stalePrimaries(run: Pick<StrategyRunResult, 'events' | 'topology' | 'lo
   const promoted = promotions(run.events);
   for (const fault of faults) {
     const node = fault.node;
-    if (node === undefined || !FAILS_OVER.has(fault.action) || seen.has(node)) continue;
+    if (node === undefined || !failsOver(fault, run.topology.kind) || seen.has(node)) continue;
     const promotion = promoted.find((e) => e.atMs > fault.atMs && e.node !== node);
     if (!promotion) continue;
-    const back = run.events.find((e) => e.source === 'fault' && COMES_BACK.has(e.type) && e.node === node && e.atMs > fault.atMs);
+    const backTypes = isNetworkFault(fault) ? [`${fault.action}-healed`] : ['restart', 'resume'];
+    const back = run.events.find((e) => e.source === 'fault' && backTypes.includes(e.type) && e.node === node && e.atMs > fault.atMs);
     if (!back) continue;
     const demoted = run.events.find(
       (e) => e.source === 'role' && e.type === 'role-change' && e.node === node && e.detail === 'primary -> replica' && e.atMs >= back.atMs,
@@ -135,8 +151,60 @@ function stalePrimaries(run: Pick<StrategyRunResult, 'events' | 'topology' | 'lo
       kind: 'stale-primary',
       atMs: back.atMs,
       node,
-      sentence: `${node} answered as a primary for ${demoted ? '' : 'at least '}${formatSeconds(untilMs - back.atMs)} after ${back.type.endsWith('-healed') ? `the ${back.type.slice(0, -'-healed'.length)} was healed` : `its ${back.type}`}${back.atMs >= run.load.durationMs ? ' (the heal after the load)' : ''}, while ${promotion.node} was the primary: clients still connected to it could write there${demoted ? '' : ' (not demoted by the last event recorded)'}.`,
+      sentence: `${node} answered as a primary for ${demoted ? '' : 'at least '}${formatSeconds(untilMs - back.atMs)} after its ${back.type.endsWith('-healed') ? 'heal' : back.type}${back.atMs >= run.load.durationMs ? ' (the heal after the load)' : ''}, while ${promotion.node} was the primary: clients still connected to it could write there${demoted ? '' : ' (not demoted by the last event recorded)'}.`,
     });
   }
   return out;
+}
+
+/** While a network fault was in effect, in words: who was cut from whom, or what the packets suffered. */
+function duringText(window: NetworkFaultWindow, nodes: StrategyRunResult['topology']['nodes']): string {
+  const { fault } = window;
+  const node = fault.node ?? fault.target;
+  const from = fault.sides ? sideText(fault.sides.from, nodes, fault.sides.isolated, 'sentence') : 'the others';
+  if (fault.action === 'partition' && (fault.effect === undefined || fault.effect === 'drop')) return `while ${node} was cut off from ${from}`;
+  return `while ${fault.effect ?? fault.action} was applied between ${node} and ${from}`;
+}
+
+/**
+ * Losses of a run with a network fault, by when their acknowledgement was made (lost.byWindow),
+ * which node made it (lost.byNode) and from which client group (lost.bySide): the checker's counts,
+ * said once.
+ */
+function lostAfterNetworkFault(run: Pick<StrategyRunResult, 'faults' | 'events' | 'topology'> & Partial<Pick<StrategyRunResult, 'checks'>>): Anomaly[] {
+  const lost = run.checks?.['lost-revocations'].lost;
+  if (!lost?.byWindow || lost.total === 0) return [];
+  const windows = networkFaultWindows(run.faults, run.events);
+  const first = windows[0];
+  if (!first) return [];
+  const only = windows.length === 1 ? first : undefined;
+  const { duringFault, afterHealBeforeDemotion, outside, unknown } = lost.byWindow;
+  const node = first.fault.node ?? first.fault.target;
+  const demotion = !only
+    ? 'after a heal, before the node was demoted'
+    : only.demotedAtMs !== null && only.healedAtMs !== null
+      ? `after the heal before ${node} was demoted (${formatSeconds(only.demotedAtMs - only.healedAtMs)} after the heal)`
+      : `after the heal, ${node} not seen demoted`;
+  const windowParts = [
+    `${formatNumber(duringFault)} acknowledged ${only ? duringText(only, run.topology.nodes) : 'while a network fault was in effect'}`,
+    `${formatNumber(afterHealBeforeDemotion)} ${demotion}`,
+    `${formatNumber(outside)} at other times`,
+    ...(unknown > 0 ? [`${formatNumber(unknown)} against no acknowledged revocation`] : []),
+  ];
+  const split = (record: Record<string, number> | undefined) =>
+    Object.entries(record ?? {})
+      .filter(([, n]) => n > 0)
+      // Most first; 'unknown' after every named one.
+      .sort((a, b) => Number(a[0] === 'unknown') - Number(b[0] === 'unknown') || b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([key, n]) => `${key} ${formatNumber(n)}`)
+      .join(', ');
+  const groups = Object.keys(lost.bySide ?? {}).length > 1 ? `; by client group: ${split(lost.bySide)}` : '';
+  return [
+    {
+      kind: 'lost-after-network-fault',
+      atMs: first.atMs,
+      ...(first.fault.node && { node: first.fault.node }),
+      sentence: `${formatNumber(lost.total)} acknowledged revocation${lost.total === 1 ? '' : 's'} lost: ${windowParts.join(', ')}; by acknowledging node: ${split(lost.byNode)}${groups}.`,
+    },
+  ];
 }

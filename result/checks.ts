@@ -119,6 +119,17 @@ export const lostRevocationsCheck = z.strictObject({
       total: count,
       byCause: z.strictObject({ resurrected: count, refreshAfterRevocation: count, lostAtReconciliation: count }),
       byAck: ackedBy,
+      /**
+       * Runs with a network fault: by when the earliest acknowledged revocation a loss went against
+       * was acknowledged (result/network-faults.ts): while a fault was in effect, after its heal
+       * before its node was demoted, or neither; unknown: the loss went against no acknowledged
+       * revocation (a resurrection after a revocation of unknown outcome).
+       */
+      byWindow: z.strictObject({ duringFault: count, afterHealBeforeDemotion: count, outside: count, unknown: count }).optional(),
+      /** Runs with a network fault: by the client group that made that acknowledgement ('default': a worker in no group; 'unknown' as in byWindow); every group listed. */
+      bySide: z.record(z.string(), count).optional(),
+      /** Runs with a network fault: by the node that acknowledged it ('unknown': no port, or a port of no node); only nodes with a loss. */
+      byNode: z.record(z.string(), count).optional(),
     })
     .nullable(),
   /** notApplicable: the strategy promises nothing; boundedByMs: losses count only past its bound. */
@@ -144,6 +155,16 @@ export const faultFiguresSchema = z.strictObject({
   recoverMs: ms,
   /** Fault to the first window from which verify p99 stays within the steady spread (0: never left it). */
   steadyP99Ms: ms,
+  /**
+   * Network faults (result/network-faults.ts): the demotion of the fault's node after the heal
+   * (negative: before it; null: no demotion seen), and the acknowledged revocations, by any node,
+   * while the fault was in effect and after its heal before the demotion; acksByNode: the same by
+   * the fault's own node (null: its port is not known).
+   */
+  demotedAfterHealMs: ms.optional(),
+  acksDuringFault: count.optional(),
+  acksAfterHealBeforeDemotion: count.optional(),
+  acksByNode: z.strictObject({ duringFault: count, afterHealBeforeDemotion: count }).nullable().optional(),
 });
 
 export const unavailabilityCheck = z.strictObject({

@@ -174,6 +174,7 @@ export type TimelineBucket = z.infer<typeof timelineBucket>;
 export type FaultRecord = z.infer<typeof faultRecordSchema>;
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type StrategyRunResult = z.infer<typeof strategyRunSchema>;
+export type ClientGroup = NonNullable<StrategyRunResult['clientGroups']>[number];
 export type MergedFrom = z.infer<typeof mergedFromSchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
 

@@ -14,6 +14,8 @@ export interface Revocation {
   completeMs: number;
   type: OpType;
   ackedByPort?: number;
+  /** The load generator (client group) that made it. */
+  worker?: number;
 }
 
 /** The token a verify (or refresh) presented. */
@@ -36,6 +38,7 @@ export function revocationOf(op: Op): Revocation | undefined {
     completeMs: op.completeMs,
     type: op.type,
     ackedByPort: op.ackedByPort,
+    worker: op.worker,
   };
 }
 

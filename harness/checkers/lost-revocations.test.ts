@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checks } from '../../result/checks.ts';
 import { accept, check, op, reject, revoke, revokeAll, runInfo, token } from '../../test/support/history.ts';
+import { PARTITION_LOSSES, partitionEvents, partitionFault, partitionOps, partitionRun } from '../../test/support/partition-history.ts';
 import { lostRevocations } from './lost-revocations.ts';
 
 const FINAL = { phase: 'final' as const, replay: true };
@@ -187,5 +188,68 @@ describe('lost-revocations', () => {
     expect(s.resurrected + s.refreshAfterRevocation + s.lostAtReconciliation).toBe(s.total);
     expect(s.ackedByFormerPrimary + s.ackedByCurrentPrimary + s.ackPortUnknown).toBe(s.total);
     expect(s).toMatchObject({ refreshAfterRevocation: 1, refreshesAfterRevocation: 2, ackedByCurrentPrimary: 1, ackedByFormerPrimary: 1, ackPortUnknown: 1 });
+  });
+});
+
+describe('lost-revocations across a network fault', () => {
+  /** The hand count of PARTITION_LOSSES, one split at a time. */
+  function handCount(column: 1 | 2 | 3): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const loss of PARTITION_LOSSES) out[loss[column]] = (out[loss[column]] ?? 0) + 1;
+    return out;
+  }
+  const sum = (split: Record<string, number>) => Object.values(split).reduce((a, b) => a + b, 0);
+
+  it('splits the losses by the window, client group and node of their earliest acknowledgement', () => {
+    const lost = check(lostRevocations, partitionOps(), partitionRun()).lost!;
+    expect(lost.total).toBe(PARTITION_LOSSES.length);
+    expect(lost.total).toBe(7);
+    expect(lost.byCause).toEqual({ resurrected: 1, refreshAfterRevocation: 0, lostAtReconciliation: 6 });
+    // j was acknowledged by redis-0 and later by redis-1 (still primary): not explained by the failover.
+    expect(lost.byAck).toEqual({ ackedByFormerPrimary: 4, ackedByCurrentPrimary: 2, ackPortUnknown: 1 });
+    expect(lost.byWindow).toEqual({ duringFault: 4, afterHealBeforeDemotion: 2, outside: 1, unknown: 0 });
+    expect(lost.byWindow).toEqual({ unknown: 0, ...handCount(1) });
+    expect(lost.bySide).toEqual({ default: 3, far: 3, near: 1 });
+    expect(lost.bySide).toEqual(handCount(2));
+    expect(lost.byNode).toEqual({ 'redis-0': 5, 'redis-1': 1, unknown: 1 });
+    expect(lost.byNode).toEqual(handCount(3));
+    for (const split of [lost.byCause, lost.byAck, lost.byWindow!, lost.bySide!, lost.byNode!]) expect(sum(split)).toBe(lost.total);
+  });
+
+  it('without a network fault the result has no such split', () => {
+    const lost = check(lostRevocations, partitionOps(), partitionRun({ faults: [{ ...partitionFault, action: 'kill', sides: undefined }] })).lost!;
+    expect(lost.total).toBe(7);
+    expect(lost).not.toHaveProperty('byWindow');
+    expect(lost).not.toHaveProperty('bySide');
+    expect(lost).not.toHaveProperty('byNode');
+  });
+
+  it('lists every client group, even one that lost nothing', () => {
+    const lost = check(
+      lostRevocations,
+      partitionOps(),
+      partitionRun({ clientGroups: [...partitionRun().clientGroups!, { name: 'idle', worker: 9, address: null, share: 0 }] }),
+    ).lost!;
+    expect(lost.bySide).toEqual({ default: 3, far: 3, near: 1, idle: 0 });
+  });
+
+  it('a partition still in effect when the load ended lasts until its heal event at settle', () => {
+    const { healedAtMs: _, ...unhealed } = partitionFault;
+    const events = [
+      ...partitionEvents.filter((e) => e.type !== 'partition-healed' && e.node !== 'redis-0'),
+      { atMs: 10_500, source: 'fault', type: 'partition-healed', node: 'redis-0' },
+    ];
+    const lost = check(lostRevocations, partitionOps(), partitionRun({ faults: [unhealed], events })).lost!;
+    // e and f (6.5 s, 7 s) fall inside the cut now; h (9 s) too.
+    expect(lost.byWindow).toEqual({ duringFault: 7, afterHealBeforeDemotion: 0, outside: 0, unknown: 0 });
+  });
+
+  it('after the heal: open until the end when another node was promoted and the old one never demoted; empty when nobody took over', () => {
+    const noDemotion = partitionEvents.filter((e) => !(e.node === 'redis-0' && e.source === 'role'));
+    const stale = check(lostRevocations, partitionOps(), partitionRun({ events: noDemotion })).lost!;
+    // h (redis-1, 9 s) is after the heal, and redis-0 was never seen demoted.
+    expect(stale.byWindow).toEqual({ duringFault: 4, afterHealBeforeDemotion: 3, outside: 0, unknown: 0 });
+    const nobody = check(lostRevocations, partitionOps(), partitionRun({ events: noDemotion.filter((e) => e.source !== 'role') })).lost!;
+    expect(nobody.byWindow).toEqual({ duringFault: 4, afterHealBeforeDemotion: 0, outside: 3, unknown: 0 });
   });
 });

@@ -1,21 +1,25 @@
 import type { Checks } from '../../result/checks.ts';
+import { type AckWindow, ackWindowOf, networkFaultWindows } from '../../result/network-faults.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
 import { isRevokedRejection, isVerdict, keepExample, MAX_EXAMPLES, type Revocation, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
-/** Which nodes acknowledged the revocations a loss went against. */
+/** Which nodes acknowledged the revocations a loss went against, and the earliest of those acknowledgements. */
 interface AckPorts {
   ports: number[];
   anyUnknown: boolean;
+  earliest: Revocation | undefined;
 }
 
 function ackPortsOf(acks: readonly Revocation[]): AckPorts {
   const ports = new Set<number>();
   let anyUnknown = false;
+  let earliest: Revocation | undefined;
   for (const ack of acks) {
     if (ack.ackedByPort === undefined) anyUnknown = true;
     else ports.add(ack.ackedByPort);
+    if (earliest === undefined || ack.completeMs < earliest.completeMs) earliest = ack;
   }
-  return { ports: [...ports], anyUnknown };
+  return { ports: [...ports], anyUnknown, earliest };
 }
 
 type AckedBy = 'ackedByFormerPrimary' | 'ackedByCurrentPrimary' | 'ackPortUnknown';
@@ -31,7 +35,33 @@ function ackedBy({ ports, anyUnknown }: AckPorts, finalPrimaryPorts: readonly nu
   return anyUnknown ? 'ackPortUnknown' : 'ackedByFormerPrimary';
 }
 
-type Cause = keyof NonNullable<Checks['lost-revocations']['lost']>['byCause'];
+type Lost = NonNullable<Checks['lost-revocations']['lost']>;
+type Cause = keyof Lost['byCause'];
+
+/**
+ * With a network fault, each loss is placed by its earliest acknowledgement: when (the fault
+ * windows), from which client group and by which node. The first acknowledgement is the one the
+ * client relied on from then on, so it is the one that should have held.
+ */
+function networkSplit(losses: Iterable<Loss>, run: RunInfo): Pick<Lost, 'byWindow' | 'bySide' | 'byNode'> {
+  const windows = networkFaultWindows(run.faults, run.events);
+  if (windows.length === 0) return {};
+  const nodeByPort = new Map(run.nodes.map((n) => [n.port, n.id]));
+  const groupByWorker = new Map((run.clientGroups ?? []).map((g) => [g.worker, g.name]));
+  const byWindow: Record<AckWindow | 'unknown', number> = { duringFault: 0, afterHealBeforeDemotion: 0, outside: 0, unknown: 0 };
+  const bySide: Record<string, number> = { default: 0 };
+  for (const group of run.clientGroups ?? []) bySide[group.name] = 0;
+  const byNode: Record<string, number> = {};
+  for (const { ackPorts } of losses) {
+    const ack = ackPorts.earliest;
+    const side = ack === undefined ? 'unknown' : (ack.worker !== undefined && groupByWorker.get(ack.worker)) || 'default';
+    const node = (ack?.ackedByPort !== undefined && nodeByPort.get(ack.ackedByPort)) || 'unknown';
+    byWindow[ack === undefined ? 'unknown' : ackWindowOf(ack.completeMs, windows)]++;
+    bySide[side] = (bySide[side] ?? 0) + 1;
+    byNode[node] = (byNode[node] ?? 0) + 1;
+  }
+  return { byWindow, bySide, byNode };
+}
 
 /** The first sign that a token's (or family's) acknowledged revocation did not hold. */
 interface Loss {
@@ -154,7 +184,7 @@ export function lostRevocations(): Checker<'lost-revocations'> {
       return {
         valid: !anythingChecked ? 'unknown' : losses.size === 0,
         counts: { ...counts, allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation.length },
-        lost: { total: losses.size, byCause, byAck },
+        lost: { total: losses.size, byCause, byAck, ...networkSplit(losses.values(), run) },
         // A strategy that promises nothing cannot lose a revocation at reconciliation; a bounded one only past its bound.
         ...(guarantee === 'none' && { figures: { notApplicable: 1 as const } }),
         ...(typeof guarantee === 'object' && { figures: { boundedByMs: guarantee.boundedByMs } }),

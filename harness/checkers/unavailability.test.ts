@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { check, op, runInfo } from '../../test/support/history.ts';
+import { partitionEvents, partitionOps, partitionRun } from '../../test/support/partition-history.ts';
 import type { FaultRecord, Op } from '../history.ts';
 import { unavailability } from './unavailability.ts';
 
@@ -152,5 +153,33 @@ describe('unavailability', () => {
       const result = check(unavailability, ops, runInfo({ durationMs: 10_000, faults: [fault(3000)] }));
       expect(result.perFault![0]!.steadyP99Ms).toBe(0);
     });
+  });
+});
+
+describe('unavailability: what a network fault did to writes', () => {
+  it('dates the demotion from the heal and counts the acknowledged revocations in each window', () => {
+    const result = check(unavailability, partitionOps(), partitionRun());
+    // By hand (test/support/partition-history.ts): acks at 2.1 (j), 2.2 (i), 2.5 (b), 3 (c), 3.5 (d), 4.5 (g) s
+    // during the cut [2 s, 6 s), of which j, b, c and d by redis-0; e (6.5 s) and f (7 s) by redis-0 between the heal and the demotion at 8 s.
+    expect(result.perFault).toEqual([
+      expect.objectContaining({
+        action: 'partition',
+        node: 'redis-0',
+        demotedAfterHealMs: 2000,
+        acksDuringFault: 6,
+        acksAfterHealBeforeDemotion: 2,
+        acksByNode: { duringFault: 4, afterHealBeforeDemotion: 2 },
+      }),
+    ]);
+  });
+
+  it('no demotion seen: null, and the node with no known port has no per-node counts', () => {
+    const result = check(unavailability, partitionOps(), partitionRun({ events: partitionEvents.filter((e) => e.source !== 'role'), nodes: [] }));
+    expect(result.perFault![0]).toMatchObject({ demotedAfterHealMs: null, acksDuringFault: 6, acksAfterHealBeforeDemotion: 0, acksByNode: null });
+  });
+
+  it('other faults carry none of these figures', () => {
+    const result = check(unavailability, partitionOps(), partitionRun({ faults: [fault(2000)] }));
+    expect(result.perFault![0]).not.toHaveProperty('acksDuringFault');
   });
 });

@@ -1,4 +1,5 @@
-import type { Checks } from '../../result/checks.ts';
+import type { Checks, FaultFigures } from '../../result/checks.ts';
+import { type NetworkFaultWindow, networkFaultWindows } from '../../result/network-faults.ts';
 import type { Checker, FaultRecord, Op, RunInfo } from '../history.ts';
 import { LogHistogram } from '../log-histogram.ts';
 
@@ -155,6 +156,50 @@ function finite(value: number | undefined): number | null {
   return value === undefined || Number.isNaN(value) ? null : value;
 }
 
+/** Acknowledged revocations: when, and by which port (-1: unknown), for the network-fault windows. */
+class Acks {
+  #atMs = new Float64Array(1024);
+  #port = new Int32Array(1024);
+  length = 0;
+
+  add(ms: number, port: number | undefined): void {
+    if (this.length === this.#atMs.length) {
+      const atMs = new Float64Array(this.length * 2);
+      const ports = new Int32Array(this.length * 2);
+      atMs.set(this.#atMs);
+      ports.set(this.#port);
+      this.#atMs = atMs;
+      this.#port = ports;
+    }
+    this.#atMs[this.length] = ms;
+    this.#port[this.length] = port ?? -1;
+    this.length++;
+  }
+
+  count(fromMs: number, untilMs: number, port?: number): number {
+    let n = 0;
+    for (let i = 0; i < this.length; i++) {
+      const at = this.#atMs[i]!;
+      if (at >= fromMs && at < untilMs && (port === undefined || this.#port[i] === port)) n++;
+    }
+    return n;
+  }
+}
+
+/** What a network fault did to writes: the demotion after the heal, and the acks in each window. */
+function networkFigures(window: NetworkFaultWindow, acks: Acks, run: RunInfo): Partial<FaultFigures> {
+  const { atMs, healedAtMs, demotedAtMs, afterHealUntilMs } = window;
+  const healed = healedAtMs ?? Infinity;
+  const port = run.nodes.find((n) => n.id === window.fault.node)?.port;
+  return {
+    demotedAfterHealMs: demotedAtMs === null || healedAtMs === null ? null : demotedAtMs - healedAtMs,
+    acksDuringFault: acks.count(atMs, healed),
+    acksAfterHealBeforeDemotion: acks.count(healed, afterHealUntilMs),
+    acksByNode:
+      port === undefined ? null : { duringFault: acks.count(atMs, healed, port), afterHealBeforeDemotion: acks.count(healed, afterHealUntilMs, port) },
+  };
+}
+
 /**
  * Measures, does not judge: how long verify went without any definite answer, and per fault how
  * fast the outage was seen, answers came back, and verify latency settled.
@@ -168,6 +213,7 @@ export function unavailability(): Checker<'unavailability'> {
   let longestGapMs = 0;
   let previousDefiniteMs = 0;
   const counts = { ops: 0, definite: 0, errors: 0 };
+  const acks = new Acks();
 
   /**
    * From the fault to the start of the first window after which every window (up to the next fault
@@ -191,6 +237,7 @@ export function unavailability(): Checker<'unavailability'> {
     name: 'unavailability',
 
     observe(op: Op): void {
+      if ((op.f === 'revoke' || op.f === 'revokeAll') && op.type === 'ok') acks.add(op.completeMs, op.ackedByPort);
       // Availability of authentication: a login that needs no Redis (blacklist) would otherwise
       // hide a verify outage, answering "definitely" every few ms while every verify fails.
       if (op.f !== 'verify' || op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
@@ -233,6 +280,7 @@ export function unavailability(): Checker<'unavailability'> {
       const baselineP99Ms = finite(latency.sinceStartP99[firstFaultBucket - 1]);
       const spread = steadySpread(latency.windows, firstFaultBucket);
 
+      const networkWindows = new Map(networkFaultWindows(faults, run.events).map((w) => [w.fault, w]));
       const perFault = faults.map((fault, i) => {
         const nextFaultMs = faults[i + 1]?.atMs ?? Infinity;
         // An error after the next fault is that fault's doing.
@@ -247,6 +295,7 @@ export function unavailability(): Checker<'unavailability'> {
           detectMs: detectedMs === null ? null : detectedMs - fault.atMs,
           recoverMs: detectedMs === null ? 0 : recoveredMs === null ? null : recoveredMs - fault.atMs,
           steadyP99Ms: steadyP99Ms(fault, Math.min(nextFaultMs, endMs), spread),
+          ...(networkWindows.has(fault) && networkFigures(networkWindows.get(fault)!, acks, run)),
         };
       });
 

@@ -41,6 +41,7 @@ export function runInfo(overrides: Partial<RunInfo> = {}): RunInfo {
     events: [],
     finalPrimaryPorts: [],
     durationMs: 10_000,
+    nodes: [],
     ...overrides,
   };
 }
