@@ -312,6 +312,7 @@ class Orchestration {
       finalPrimaryPorts,
       durationMs: measuredMs,
       nodes: this.#topology.nodes().map(({ id, port }) => ({ id, port })),
+      ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
     };
     this.#stage('checking the history');
     const historyFiles = this.#handles.map((h) => h.historyPath);
