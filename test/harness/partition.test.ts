@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStrategy } from '../../harness/runner.ts';
 import { normalizeScenario } from '../../harness/scenario.ts';
-import type { Op, StrategyRunResult } from '../../result/schema.ts';
+import type { Op } from '../../result/checks.ts';
+import type { StrategyRunResult } from '../../result/schema.ts';
 import { networkFaultSupport } from '../../topologies/network/nft.ts';
 
 const unsupported = await networkFaultSupport({});

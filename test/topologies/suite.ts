@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { networkFaultSupport } from '../../topologies/network/nft.ts';
 import type { TopologyOptionsInput } from '../../topologies/options.ts';
 import { parseInfo } from '../../topologies/redis/replies.ts';
 import { startTopology } from '../../topologies/topology.ts';
@@ -9,6 +10,19 @@ import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 // A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
 const EVENT_DEADLINE_MS = 60_000;
+
+const networkUnsupported = await networkFaultSupport({});
+if (networkUnsupported) console.warn(`SKIPPED: the network-fault topology tests (${networkUnsupported})`);
+
+/** Every nft table on the machine, by name (ours are `tokenbench_<pid>_<block>`). */
+async function nftTables(): Promise<string[]> {
+  const { execa } = await import('execa');
+  const { stdout } = await execa('nft', ['list', 'tables']);
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(' ').at(-1)!)
+    .filter(Boolean);
+}
 
 export function isAlive(pid: number): boolean {
   try {
@@ -318,6 +332,97 @@ export function topologySuite(backend: string, options: (kind: 'single' | 'senti
         }
       } finally {
         await Promise.all([stopAndExpectNothingLeft(a), stopAndExpectNothingLeft(b)]);
+      }
+    });
+  });
+
+  describe.skipIf(networkUnsupported).sequential(`${backend}: network faults (per-node addresses, nft)`, () => {
+    it('sentinel: each node on its own address; the isolated primary is replaced, and demoted once the partition heals', async () => {
+      const t = await startTopology({ ...options('sentinel'), addresses: 'per-node' });
+      try {
+        const hosts = t.nodes().map((n) => n.host);
+        expect(new Set(hosts).size).toBe(hosts.length);
+        expect(hosts.every((h) => /^127\.77\.\d+\.\d+$/.test(h))).toBe(true);
+        const [primary] = await t.primaries();
+        const info = await replicaLinkUp(t, primary!.id);
+        // Replicas link from their own address (bind-source-addr): what a partition cuts.
+        for (const replica of t.nodes().filter((n) => n.role === 'replica'))
+          expect(Object.values(info).join(' ')).toContain(`ip=${replica.host},port=${replica.port}`);
+
+        const fault = await t.inject({ action: 'partition', target: 'primary' });
+        expect(fault.sides).toMatchObject({ isolated: [primary!.id], direction: 'both' });
+        expect(fault.sides!.from).toHaveLength(5);
+        expect(await nftTables()).toEqual(expect.arrayContaining([expect.stringMatching(/^tokenbench_/)]));
+        // The harness's own connections come from 127.0.0.1: outside the cut, the old primary still answers.
+        expect(await roundTrip(t, 'during-cut')).toBe('v');
+        await waitForEvent(
+          t,
+          '+switch-master away from the isolated primary',
+          (e) => e.type === '+switch-master' && e.node !== primary!.id,
+          EVENT_DEADLINE_MS,
+          fault.ns,
+        );
+        expect(t.nodes().find((n) => n.id === primary!.id)!.role).toBe('primary');
+        await t.restoreLinks!(fault.faultId!);
+        const healed = await waitForEvent(t, 'partition-healed', (e) => e.type === 'partition-healed', EVENT_DEADLINE_MS, fault.ns);
+        await demotionOf(t, primary!.id, healed.ns);
+        await ready(t);
+      } finally {
+        await stopAndExpectNothingLeft(t);
+      }
+      expect((await nftTables()).filter((name) => name.startsWith(`tokenbench_${process.pid}_`))).toEqual([]);
+    });
+
+    it('cluster: a shard primary cut from the other nodes is failed over; healed, it rejoins as a replica', async () => {
+      const t = await startTopology({ ...options('cluster'), addresses: 'per-node' });
+      try {
+        const fault = await t.inject({ action: 'partition', target: 'shard-primary:1' });
+        expect(fault.sides!.from).toHaveLength(5);
+        const promoted = await promotionAfter(t, fault.ns, 'shard 1 replica promoted');
+        expect(promoted.node).not.toBe(fault.node);
+        await t.heal();
+        await demotionOf(t, fault.node, fault.ns);
+        await ready(t);
+      } finally {
+        await stopAndExpectNothingLeft(t);
+      }
+    });
+
+    it('a client group sends from its own address: cut from the node, its commands time out; healed, they answer', async () => {
+      const t = await startTopology({ ...options('single'), addresses: 'per-node' });
+      const address = t.clientAddress!(0)!;
+      const client = t.client({ localAddress: address, commandTimeout: 300, maxRetriesPerRequest: 0 }) as Redis;
+      const outside = t.client() as Redis;
+      try {
+        expect(await client.ping()).toBe('PONG');
+        const fault = await t.inject({ action: 'partition', target: 'client-0', from: 'primary' });
+        expect(fault.sides).toMatchObject({ isolated: ['client-0'], from: ['redis-0'] });
+        await expect(client.ping()).rejects.toThrow(/timed out/i);
+        expect(await outside.ping()).toBe('PONG');
+        await t.restoreLinks!(fault.faultId!);
+        expect(await client.ping()).toBe('PONG');
+      } finally {
+        client.disconnect();
+        outside.disconnect();
+        await stopAndExpectNothingLeft(t);
+      }
+    });
+
+    it('a network fault without per-node addresses, or on a side with nobody, is one clear error', async () => {
+      const shared = await startTopology(options('single'));
+      try {
+        await expect(shared.inject({ action: 'partition' })).rejects.toThrow(
+          /partition primary: network faults need per-node addresses \(topology option addresses: per-node\)/,
+        );
+      } finally {
+        await stopAndExpectNothingLeft(shared);
+      }
+      const t = await startTopology({ ...options('single'), addresses: 'per-node' });
+      try {
+        await expect(t.inject({ action: 'partition', target: 'primary' })).rejects.toThrow(/partition primary: nothing on the other side \(rest\)/);
+        await expect(t.inject({ action: 'partition', target: 'client-3' })).rejects.toThrow(/no client group 3 sends from its own address/);
+      } finally {
+        await stopAndExpectNothingLeft(t);
       }
     });
   });
