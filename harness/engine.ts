@@ -298,7 +298,8 @@ export class LoadEngine implements EngineApi {
     if (!ack.ok) {
       op.code = ack.code;
       op.error = ack.error;
-    } else if (ack.replicasRequested !== undefined) {
+    }
+    if (ack.replicasRequested !== undefined) {
       op.replicasAcked = ack.replicasAcked ?? 0;
       op.replicasRequested = ack.replicasRequested;
     }

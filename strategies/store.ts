@@ -32,7 +32,7 @@ type Command = [name: string, ...args: (string | number)[]];
 /**
  * Runs writes in one pipeline (one round trip, one connection), followed by WAIT when asked: WAIT
  * counts replicas that have the writes sent on *this* connection, so it must ride along with them.
- * The ack says how many replicas confirmed, so a weak ack can be told from a strong one.
+ * The ack says how many replicas confirmed; fewer than asked for is no acknowledgement (below).
  */
 export async function writeAck(
   client: RedisClient,
@@ -55,9 +55,23 @@ export async function writeAck(
   const outcome = interpret(replies.slice(0, commands.length).map(([, value]) => value));
   if (!wait) return { ok: true, redisOps: 1, ...outcome };
   const [waitError, acked] = replies[commands.length]!;
-  // The write itself succeeded; a failed WAIT only means we do not know how far it spread.
-  if (waitError) return { ok: true, redisOps: 1, ...outcome, replicasAcked: 0, replicasRequested: wait.replicas, detail: `WAIT failed: ${waitError.message}` };
-  return { ok: true, redisOps: 1, ...outcome, replicasAcked: Number(acked), replicasRequested: wait.replicas };
+  const replicasAcked = waitError ? 0 : Number(acked);
+  // Fewer replicas than asked for: the write is on the primary and may yet be lost with it (a
+  // failover, a partition's split brain). That is not the acknowledgement WAIT was asked for, so
+  // it is reported as unknown, the way a careful application would treat it (retry, or tell the
+  // user the logout is not confirmed), never as done.
+  if (replicasAcked < wait.replicas) {
+    return {
+      ok: false,
+      code: 'ERR_NOT_REPLICATED',
+      indeterminate: true,
+      redisOps: 1,
+      replicasAcked,
+      replicasRequested: wait.replicas,
+      error: waitError ? `WAIT failed: ${waitError.message}` : `WAIT: ${replicasAcked} of ${wait.replicas} replicas confirmed within ${wait.timeoutMs} ms`,
+    };
+  }
+  return { ok: true, redisOps: 1, ...outcome, replicasAcked, replicasRequested: wait.replicas };
 }
 
 const NEEDS_ESCAPE = /[%}\uD800-\uDFFF]/;

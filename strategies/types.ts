@@ -89,10 +89,13 @@ export type Ack =
     }
   | {
       ok: false;
-      code: RejectCode | 'ERR_STORE_UNAVAILABLE';
+      /** ERR_NOT_REPLICATED: the write landed on the primary, but WAIT confirmed fewer replicas than asked for. */
+      code: RejectCode | 'ERR_STORE_UNAVAILABLE' | 'ERR_NOT_REPLICATED';
       indeterminate: boolean;
       redisOps: number;
       error: string;
+      replicasAcked?: number;
+      replicasRequested?: number;
     };
 
 export type Issued = ({ ok: true } & IssuedTokens) | { ok: false; code: 'ERR_STORE_UNAVAILABLE'; indeterminate: boolean; redisOps: number; error: string };

@@ -76,7 +76,7 @@ describe.sequential('revocation properties on a single Redis', () => {
           const ack = await strategy.revoke(token);
           if (!before.ok) {
             // Refused for what the token is, never blamed on Redis.
-            expect(ack.ok || REJECT_CODES.includes(ack.code)).toBe(true);
+            expect(ack.ok || (REJECT_CODES as readonly string[]).includes(ack.code)).toBe(true);
             if (!ack.ok) expect(ack).toMatchObject({ code: before.code, indeterminate: false, redisOps: 0 });
             else expect(ack).toMatchObject({ stored: false, redisOps: 0 });
             return;
