@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Holds packets that an nft `queue num Q bypass` rule hands to userspace, then accepts them.
+"""Holds the packets of delayed links, then accepts them: tokenbench's stand-in for netem.
 
-Started by topologies/network/nft.ts, one per NetworkFaults; stdlib only, because netem is
-not available on the machines tokenbench runs on and NFQUEUE is.
+Started by topologies/network/nft.ts, one per NetworkFaults; stdlib only. netem is absent on the
+machines tokenbench runs on; NFQUEUE is there, but only as the xtables target (no CONFIG_NFT_QUEUE),
+which the nft tool cannot write. So this process also writes the `delay` chain of the run's table,
+`iif "lo" ip saddr S ip daddr D queue num Q bypass` per link, over nf_tables netlink.
 
-stdin, one command a line:  set <queue> <delayMs> <jitterMs>   (binds the queue on first use)
-stdout, one reply a line:   ready | ok <queue> | error <queue> <why>
+stdin, one command a line:
+  set <queue> <delayMs> <jitterMs>               binds the queue on first use -> ok <queue> | error <queue> <why>
+  chain <table> [<from>,<to>,<queue> ...]        replaces the delay chain's rules -> ok chain | error chain <why>
+stdout also says `ready` once, first.
 
 Each packet is held delayMs plus a uniform random [0, jitterMs], but never released before a
 packet queued earlier on the same queue: jitter spreads latency without reordering a TCP stream,
@@ -13,8 +17,9 @@ which a real link would not do either (and which would make TCP retransmit, hidi
 
 stdin's end (the parent exited, or was killed) releases every held packet and exits, so no
 orphan outlives its run; the argv tag tokenbench-owner=<pid> lets `tokenbench doctor` find one
-that somehow did.
+that somehow did. `bypass` lets packets through while no holder listens, rather than dropping them.
 """
+import errno
 import heapq
 import os
 import random
@@ -189,7 +194,14 @@ class Queues:
         self.send(NFQNL_MSG_VERDICT, NLM_F_REQUEST, queue, attr(NFQA_VERDICT_HDR, struct.pack(">II", NF_ACCEPT, packet_id)))
 
     def receive(self):
-        data = self.sock.recv(1 << 20)
+        try:
+            data = self.sock.recv(1 << 20)
+        except OSError as error:
+            # Messages were lost to a full buffer: their packets stay queued in the kernel until we
+            # exit (then `bypass` lets the rest through). Going on beats dying.
+            if error.errno == errno.ENOBUFS:
+                return
+            raise
         now = time.monotonic()
         offset = 0
         while offset + 16 <= len(data):
