@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { containerRuntime, DEFAULT_IMAGE, imagePresent, installedTestcontainers, LOCAL_IMAGE, TESTCONTAINERS_INSTALL } from '../topologies/container/docker.ts';
 import { findLeftoverContainers, type LeftoverContainer, removeLeftoverContainers } from '../topologies/container/leftovers.ts';
+import { findLeftoverNetwork, removeLeftoverNetwork } from '../topologies/network/leftovers.ts';
 import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
 import { ServerProcess } from '../topologies/process/server-process.ts';
@@ -126,14 +127,18 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
 
   const leftovers = findLeftovers();
+  const network = await findLeftoverNetwork();
   if (values.clean) {
     removeLeftovers(leftovers);
     await removeLeftoverContainers(containers);
+    await removeLeftoverNetwork(network);
   }
   const canRun = checks.every((c) => c.ok || !c.required);
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ processBackend: canRun, checks, leftovers: { ...leftovers, containers }, cleaned: Boolean(values.clean) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ processBackend: canRun, checks, leftovers: { ...leftovers, containers, ...network }, cleaned: Boolean(values.clean) })}\n`,
+    );
     return canRun ? 0 : 1;
   }
   for (const c of checks) {
@@ -141,7 +146,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${mark} ${c.name.padEnd(14)} ${c.found}\n`);
     if (!c.ok && c.fix) process.stdout.write(`        ${''.padEnd(14)} fix: ${c.fix}\n`);
   }
-  const total = leftovers.processes.length + leftovers.dirs.length + containers.length;
+  const total = leftovers.processes.length + leftovers.dirs.length + containers.length + network.tables.length + network.locks.length;
   if (total === 0) {
     process.stdout.write('ok      leftovers      none from earlier runs\n');
   } else {
@@ -150,12 +155,16 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     for (const d of leftovers.dirs) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} dir ${d}\n`);
     for (const c of containers)
       process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} container ${c.id.slice(0, 12)} (${c.node}, ${c.state}; owner ${c.ownerPid} is gone)\n`);
+    for (const t of network.tables) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} nft table inet ${t}\n`);
+    for (const l of network.locks) process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} address block lock ${l}\n`);
     if (!values.clean) {
       const pids = leftovers.processes.map((p) => p.pid).join(' ');
       const by = [
         pids && `kill -9 ${pids}`,
         leftovers.dirs.length > 0 && `rm -rf ${leftovers.dirs.join(' ')}`,
         containers.length > 0 && `docker rm -f ${containers.map((c) => c.id.slice(0, 12)).join(' ')}`,
+        ...network.tables.map((t) => `nft delete table inet ${t}`),
+        network.locks.length > 0 && `rm -f ${network.locks.join(' ')}`,
       ].filter(Boolean);
       process.stdout.write(`        remove them: tokenbench doctor --clean   (or: ${by.join('; ')})\n`);
     }

@@ -21,6 +21,7 @@ export const ERROR_EXIT_CODES = {
   ERR_DOCKER_UNAVAILABLE: 1,
   ERR_IMAGE_BUILD: 1,
   ERR_DEPENDENCY_MISSING: 1,
+  ERR_NETWORK_UNSUPPORTED: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
@@ -111,6 +112,13 @@ export class DependencyMissingError extends TokenbenchError {
   constructor(feature: string, dependency: string, install: string) {
     super('ERR_DEPENDENCY_MISSING', `${feature} needs ${dependency}: ${install}`);
     this.dependency = dependency;
+  }
+}
+
+/** Network faults cannot work here: says what is missing (an OS, a privilege, a tool, a kernel feature) and how to get it. */
+export class NetworkUnsupportedError extends TokenbenchError {
+  constructor(message: string) {
+    super('ERR_NETWORK_UNSUPPORTED', message);
   }
 }
 

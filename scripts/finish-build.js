@@ -1,6 +1,6 @@
 // The build's second step, after tsc (`npm run build`): what tsc leaves undone for a package
 // that runs on plain node and is type-checked by its users.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,3 +28,6 @@ try {
   previous = readFileSync(BUILD_INFO_FILE, 'utf8');
 } catch {}
 if (info !== previous) writeFileSync(BUILD_INFO_FILE, info);
+
+// 3. Files the library runs that are not TypeScript, beside the JS that finds them by import.meta.url.
+for (const file of ['topologies/network/delay-holder.py']) copyFileSync(join(packageDir, file), join(dist, file));

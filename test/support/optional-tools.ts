@@ -29,7 +29,7 @@ const OPTIONAL_TOOLS: OptionalTool[] = [
       );
     },
   },
-  { name: '`nft` from nftables', skips: 'nothing yet (the network-fault tests will need it)', missing: async () => !which('nft') },
+  { name: '`nft` from nftables', skips: 'the network-fault tests', missing: async () => !which('nft') },
 ];
 
 /** One line naming what is missing and what that skips, or undefined when everything is here. */
