@@ -5,6 +5,7 @@ import { figures, fixtureEvidence, fixtureResults, requirements } from '../test/
 import { CAPACITY_PROBE_HINT, estimateCost, nodeCapacity } from './cost.ts';
 import { type Decision, decide, disqualifiedByDesign, NOT_SHOWN_BY_FAULTS } from './decide.ts';
 import { durabilityFaultOf, type Evidence, extractEvidence, type RunFigures } from './evidence.ts';
+import { pausedInsteadNote, planFaultsNote, planRuns } from './plan.ts';
 import { renderDecisionRecord } from './record.ts';
 import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
 import type { SchemeId } from './schemes.ts';
@@ -324,6 +325,20 @@ describe('recommendation on fixture evidence', () => {
 });
 
 describe('decision record', () => {
+  it('says in one line, beside the evidence, why the primary was paused instead of cut off', () => {
+    const plan = planRuns(example('bank-immediate'), 8000, { cannotCutLinks: 'nft not found (install nftables)' });
+    const md = renderDecisionRecord(decide(example('bank-immediate'), fixtureEvidence()), {
+      requirementsFile: 'examples/decide/bank-immediate.yaml',
+      date: '2026-11-28',
+      tokenbenchVersion: '0.1.0',
+      evidenceNote: `runs made by this decide (${planFaultsNote(plan, 8000)})`,
+      faultNote: pausedInsteadNote(plan)!,
+    });
+    expect(md).toContain(
+      'Evidence: runs made by this decide (8 s measured each, primary killed at 4 s on Sentinel and Cluster, and, in 9 s runs, hung (paused) at 4 s for 3.5 s, then resumed, on Sentinel and Cluster). No partition on this machine (nft not found (install nftables)): the primary was hung (paused) through the failover instead.',
+    );
+  });
+
   it('has context, options x requirements, disqualifications, decision, consequences, cost arithmetic and evidence', () => {
     const d = decide(example('shop-bans'), fixtureEvidence());
     const md = renderDecisionRecord(d, {
