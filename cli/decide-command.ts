@@ -5,12 +5,13 @@ import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { decide } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
-import { DEFAULT_DECIDE_DURATION_MS, PAUSE_MS, type Plan, planFaultsNote, planLine, planRuns } from '../decide/plan.ts';
+import { DEFAULT_DECIDE_DURATION_MS, PARTITION_MS, PAUSE_MS, type Plan, pausedInsteadNote, planFaultsNote, planLine, planRuns } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
 import { loadRequirementsFile } from '../decide/requirements.ts';
 import { SCHEMES } from '../decide/schemes.ts';
 import { normalizeScenario } from '../harness/scenario.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
+import { networkFaultSupport } from '../topologies/network/nft.ts';
 import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
 import { catchInterrupts, runShown } from './run-ui.ts';
@@ -29,6 +30,7 @@ const DOING: Record<Plan['scenarios'][number]['fault'], string> = {
   none: '',
   kill: ' (primary killed)',
   pause: ` (primary hung for ${PAUSE_MS / 1000} s through a failover, then resumed)`,
+  partition: ` (primary cut off by a partition for ${PARTITION_MS / 1000} s through a failover, then healed)`,
   capacity: ' (closed loop, per-node throughput)',
 };
 
@@ -39,6 +41,8 @@ async function runPlanned(plan: Plan, outDir: string, signal: AbortSignal): Prom
     return [];
   }
   process.stderr.write(`${planLine(plan)}\n`);
+  const pausedInstead = pausedInsteadNote(plan);
+  if (pausedInstead) process.stderr.write(`decide: ${pausedInstead}\n`);
   const loaded: LoadedResult[] = [];
   for (const planned of plan.scenarios) {
     if (signal.aborted) return EXIT_CODES.interrupted;
@@ -73,7 +77,7 @@ export async function decideCommand(argv: string[]): Promise<number> {
   const outDir = resolve(values.out ?? join('results', `decide-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   mkdirSync(outDir, { recursive: true });
   let results = given;
-  const plan = given.length === 0 ? planRuns(requirements, durationMs) : null;
+  const plan = given.length === 0 ? planRuns(requirements, durationMs, { cannotCutLinks: await networkFaultSupport({}) }) : null;
   if (plan) {
     const interrupts = catchInterrupts();
     try {
@@ -94,6 +98,7 @@ export async function decideCommand(argv: string[]): Promise<number> {
         ? 'no runs: the requirements rule out by design every scheme that needs one'
         : `runs made by this decide (${planFaultsNote(plan, durationMs)})`
       : `${given.length} result file${given.length === 1 ? '' : 's'} given with --result`,
+    ...(plan && pausedInsteadNote(plan) && { faultNote: pausedInsteadNote(plan)! }),
     environment: environmentOf(results),
   });
   const recordPath = join(outDir, 'decision.md');

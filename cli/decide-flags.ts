@@ -88,9 +88,10 @@ consequences) to <out>/decision.md.
 With --result, it decides from those results alone. Without, it runs what it needs first: every
 scheme your requirements do not rule out by design, on every topology they allow, with the primary
 killed on Sentinel and Cluster, plus a closed-loop run for per-node throughput. When acknowledged
-revocations must not be lost, those schemes also run with the primary hung (paused past failure
-detection, then resumed): kill -9 rarely loses a write, a hung primary does, so only such a run
-can show durability. It says how many runs and about how long before it starts.
+revocations must not be lost, those schemes also run with the primary cut off by a partition past
+failure detection, then healed (hung by a pause instead where the machine cannot cut links: Linux,
+root and nft): kill -9 rarely loses a write, a partition does, so only such a run can show
+durability. It says how many runs and about how long before it starts.
 
 Per-node capacity comes only from a closed-loop run (the probe, or tokenbench run --mode closed):
 an open-loop run reaches the rate it was asked for. Without one, node counts are "not measured".

@@ -4,7 +4,8 @@ import { loadResult, type ResultFile } from '../result/schema.ts';
 import { figures, fixtureEvidence, fixtureResults, requirements } from '../test/support/decide-fixtures.ts';
 import { CAPACITY_PROBE_HINT, estimateCost, nodeCapacity } from './cost.ts';
 import { type Decision, decide, disqualifiedByDesign, NOT_SHOWN_BY_FAULTS } from './decide.ts';
-import { type Evidence, extractEvidence, hungPrimaryThroughFailover, type RunFigures } from './evidence.ts';
+import { durabilityFaultOf, type Evidence, extractEvidence, type RunFigures } from './evidence.ts';
+import { pausedInsteadNote, planFaultsNote, planRuns } from './plan.ts';
 import { renderDecisionRecord } from './record.ts';
 import { loadRequirementsFile, type RequirementsInput } from './requirements.ts';
 import type { SchemeId } from './schemes.ts';
@@ -324,6 +325,20 @@ describe('recommendation on fixture evidence', () => {
 });
 
 describe('decision record', () => {
+  it('says in one line, beside the evidence, why the primary was paused instead of cut off', () => {
+    const plan = planRuns(example('bank-immediate'), 8000, { cannotCutLinks: 'nft not found (install nftables)' });
+    const md = renderDecisionRecord(decide(example('bank-immediate'), fixtureEvidence()), {
+      requirementsFile: 'examples/decide/bank-immediate.yaml',
+      date: '2026-11-28',
+      tokenbenchVersion: '0.1.0',
+      evidenceNote: `runs made by this decide (${planFaultsNote(plan, 8000)})`,
+      faultNote: pausedInsteadNote(plan)!,
+    });
+    expect(md).toContain(
+      'Evidence: runs made by this decide (8 s measured each, primary killed at 4 s on Sentinel and Cluster, and, in 9 s runs, hung (paused) at 4 s for 3.5 s, then resumed, on Sentinel and Cluster). No partition on this machine (nft not found (install nftables)): the primary was hung (paused) through the failover instead.',
+    );
+  });
+
   it('has context, options x requirements, disqualifications, decision, consequences, cost arithmetic and evidence', () => {
     const d = decide(example('shop-bans'), fixtureEvidence());
     const md = renderDecisionRecord(d, {
@@ -378,6 +393,17 @@ function withLosses(result: ResultFile, n: number): ResultFile {
 
 const bankEvidence = (name: string) => loadResult(new URL(`../docs/decisions/evidence/bank-immediate/${name}.json`, import.meta.url).pathname);
 const pausedAt4s = (forMs: number) => [{ action: 'pause', target: 'primary', node: 'redis-0', atMs: 4000.4, healedAtMs: 4000.4 + forMs }];
+const partitionedAt4s = (forMs: number, target = 'primary') => [
+  {
+    action: 'partition',
+    target,
+    node: 'redis-0',
+    atMs: 4000.4,
+    healedAtMs: 4000.4 + forMs,
+    sides: { isolated: ['redis-0'], from: ['redis-1', 'redis-2', 'sentinel-0', 'sentinel-1', 'sentinel-2'], direction: 'both' as const },
+    effect: 'drop',
+  },
+];
 
 describe('durability evidence: only a fault that can lose writes shows it', () => {
   // Sentinel only: otherwise a failing Sentinel option is shown on Cluster, where nothing was measured.
@@ -398,7 +424,7 @@ describe('durability evidence: only a fault that can lose writes shows it', () =
     expect(c.noLostRevocations).toEqual({ status: 'not measured', figure: `0 lost under kill: ${NOT_SHOWN_BY_FAULTS}` });
     expect(c.neverAcceptRevoked).toEqual({ status: 'not measured', figure: `0 accepted, 0 lost under kill: ${NOT_SHOWN_BY_FAULTS}` });
     expect(NOT_SHOWN_BY_FAULTS).toBe(
-      'not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)',
+      'not shown by the faults run (kill -9 rarely loses writes; a partition or a hung primary does: run decide without --result, or add a partition or pause fault)',
     );
   });
 
@@ -406,6 +432,21 @@ describe('durability evidence: only a fault that can lose writes shows it', () =
     const c = cells(withFaults(bankEvidence('sentinel'), pausedAt4s(4000)));
     expect(c.noLostRevocations).toEqual({ status: 'met', figure: '0 lost in 1 failover run, 1 with a hung primary (WAIT 1)' });
     expect(c.neverAcceptRevoked).toEqual({ status: 'met', figure: '0 accepted, 0 lost (measured, with pause; 1 run with a hung primary)' });
+  });
+
+  it('a primary cut off by a partition through a failover, 0 lost: met, named as a partition', () => {
+    const c = cells(withFaults(bankEvidence('sentinel'), partitionedAt4s(5000)));
+    expect(c.noLostRevocations).toEqual({ status: 'met', figure: '0 lost in 1 failover run, 1 with the primary cut off by a partition (WAIT 1)' });
+    expect(c.neverAcceptRevoked).toEqual({
+      status: 'met',
+      figure: '0 accepted, 0 lost (measured, with partition; 1 run with the primary cut off by a partition)',
+    });
+  });
+
+  it('a partition with losses: not met, with partition named', () => {
+    const lossy = withLosses(withFaults(bankEvidence('sentinel'), partitionedAt4s(5000)), 3);
+    const lost = headlineFigures(lossy.runs[0]!).lostRevocations;
+    expect(cells(lossy).noLostRevocations).toEqual({ status: 'not met', figure: `${lost} lost despite WAIT (measured, with partition)` });
   });
 
   it('a hung primary with losses: not met, with the headline figure', () => {
@@ -435,13 +476,25 @@ describe('durability evidence: only a fault that can lose writes shows it', () =
       status: 'met',
       figure: '0 lost in 2 failover runs, 1 with a hung primary (WAIT 1)',
     });
+    const all = decide(
+      bank(),
+      extractEvidence([
+        { path: 'sentinel.json', result: bankEvidence('sentinel') },
+        { path: 'sentinel-pause.json', result: withFaults(bankEvidence('sentinel'), pausedAt4s(4000)) },
+        { path: 'sentinel-partition.json', result: withFaults(bankEvidence('sentinel'), partitionedAt4s(5000)) },
+      ]),
+    );
+    expect(option(all, 'whitelist-wait').cells.neverAcceptRevoked).toEqual({
+      status: 'met',
+      figure: '0 accepted, 0 lost (measured, with kill, pause and partition; 1 run with the primary cut off by a partition and 1 with a hung primary)',
+    });
   });
 
   it('a hang counts only when it outlasts failure detection, sees a replica promoted, hits a primary and is resumed in the run', () => {
     const sentinel = bankEvidence('sentinel');
     const hung = (faults: ResultFile['runs'][number]['faults'], result = sentinel) => {
       const copy = withFaults(result, faults);
-      return hungPrimaryThroughFailover(copy.runs[0]!, copy);
+      return durabilityFaultOf(copy.runs[0]!, copy) === 'pause';
     };
     // down-after is 1000 ms in the scenario as run.
     expect((sentinel.scenario.topology as { downAfterMs: number }).downAfterMs).toBe(1000);
@@ -472,6 +525,29 @@ describe('durability evidence: only a fault that can lose writes shows it', () =
     slow.scenario = { ...slow.scenario, topology: { ...(slow.scenario.topology as object), nodeTimeoutMs: 5000 } };
     expect(hung([{ action: 'pause', target: 'shard-primary:0', node: 'redis-0', atMs: 4000, healedAtMs: 8000 }], cluster)).toBe(true);
     expect(hung([{ action: 'pause', target: 'shard-primary:0', node: 'redis-0', atMs: 4000, healedAtMs: 8000 }], slow)).toBe(false);
+  });
+
+  it('a partition counts the same way: a primary cut off past failure detection, a replica promoted meanwhile, healed in the run', () => {
+    const sentinel = bankEvidence('sentinel');
+    const fault = (faults: ResultFile['runs'][number]['faults'], result = sentinel) => {
+      const copy = withFaults(result, faults);
+      return durabilityFaultOf(copy.runs[0]!, copy);
+    };
+    expect(fault(partitionedAt4s(5000))).toBe('partition');
+    // Healed before redis-1's promotion (at 5479 ms): only an outage.
+    expect(fault(partitionedAt4s(1300))).toBeNull();
+    expect(fault(partitionedAt4s(800))).toBeNull();
+    const { healedAtMs: _, ...neverHealed } = partitionedAt4s(5000)[0]!;
+    // Never healed in the run, or a replica cut off, or a cut that failed: not shown.
+    expect(fault([neverHealed])).toBeNull();
+    expect(fault(partitionedAt4s(5000, 'replica'))).toBeNull();
+    expect(fault([{ ...partitionedAt4s(5000)[0]!, error: 'nft: Operation not permitted' }])).toBeNull();
+    // A later resume heals a pause, not a partition.
+    expect(fault([neverHealed, { action: 'resume', target: 'paused', node: 'redis-0', atMs: 9000 }])).toBeNull();
+    expect(fault(partitionedAt4s(5000, 'shard-primary:0'), bankEvidence('cluster'))).toBe('partition');
+    // A partition is a failover run too.
+    const copy = withFaults(sentinel, partitionedAt4s(5000));
+    expect(extractEvidence([{ path: 'p.json', result: copy }]).schemes[0]!.runs[0]).toMatchObject({ failover: true, faultActions: ['partition'] });
   });
 });
 

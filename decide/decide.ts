@@ -4,7 +4,7 @@ import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
 import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity } from './cost.ts';
-import type { Evidence, RunFigures } from './evidence.ts';
+import type { DurabilityFault, Evidence, RunFigures } from './evidence.ts';
 import { describeRevocation, type Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
@@ -105,9 +105,20 @@ function maxOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | nu
 
 /** Shown where a durability cell rests on faults that rarely lose writes. */
 export const NOT_SHOWN_BY_FAULTS =
-  'not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)';
+  'not shown by the faults run (kill -9 rarely loses writes; a partition or a hung primary does: run decide without --result, or add a partition or pause fault)';
 
-/** `kill`, `kill and pause`: the faults of the runs a figure comes from. */
+const DURABILITY_FAULT_WORDS: Record<DurabilityFault, string> = { partition: 'the primary cut off by a partition', pause: 'a hung primary' };
+
+/** `1 with the primary cut off by a partition`, `2 runs with a hung primary and 1 with ...`: the runs whose 0 lost means something. */
+function durabilityRunsText(runs: readonly RunFigures[], first: (n: number) => string = num): string {
+  return (['partition', 'pause'] as const)
+    .map((fault) => [fault, runs.filter((run) => run.durabilityFault === fault).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([fault, n], i) => `${i === 0 ? first(n) : num(n)} with ${DURABILITY_FAULT_WORDS[fault]}`)
+    .join(' and ');
+}
+
+/** `kill`, `kill and partition`: the faults of the runs a figure comes from. */
 function faultsOf(runs: readonly RunFigures[]): string {
   const actions = [...new Set(runs.flatMap((run) => run.faultActions))];
   return actions.length > 1 ? `${actions.slice(0, -1).join(', ')} and ${actions.at(-1)}` : (actions[0] ?? 'no fault');
@@ -151,7 +162,7 @@ function assessCell(
   const stateless = s.strategy === 'pure';
   const immediate = s.strategy === 'blacklist' || s.strategy === 'whitelist';
   const failoverRuns = runs.filter((run) => run.failover);
-  const hungRuns = failoverRuns.filter((run) => run.hungPrimary);
+  const durabilityRuns = failoverRuns.filter((run) => run.durabilityFault !== null);
   switch (row) {
     case 'revocation': {
       const mode = r.revocation.mode;
@@ -201,8 +212,8 @@ function assessCell(
       const figure = `${num(accepted)} accepted, ${num(lost)} lost`;
       if (accepted + lost > 0) return notMet(`${figure} (measured${failoverRuns.length ? `, with ${faultsOf(failoverRuns)}` : ''})`);
       if (failoverRuns.length === 0) return notMeasured('no failover run measured');
-      if (hungRuns.length === 0) return notMeasured(`${figure} under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
-      return met(`${figure} (measured, with ${faultsOf(failoverRuns)}; ${plural(hungRuns.length, 'run')} with a hung primary)`);
+      if (durabilityRuns.length === 0) return notMeasured(`${figure} under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+      return met(`${figure} (measured, with ${faultsOf(failoverRuns)}; ${durabilityRunsText(durabilityRuns, (n) => plural(n, 'run'))})`);
     }
     case 'p99':
     case 'p999': {
@@ -250,8 +261,8 @@ function assessCell(
       if (failoverRuns.length === 0) return notMeasured('WAIT; no failover run measured');
       if (lost !== null && lost > 0) return notMet(`${num(lost)} lost despite WAIT (measured, with ${faultsOf(failoverRuns)})`);
       // 0 lost is evidence only from a fault that can lose writes: kill -9 rarely does.
-      if (hungRuns.length === 0) return notMeasured(`0 lost under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
-      return met(`0 lost in ${plural(failoverRuns.length, 'failover run')}, ${num(hungRuns.length)} with a hung primary (WAIT ${RECOMMENDED_WAIT.replicas})`);
+      if (durabilityRuns.length === 0) return notMeasured(`0 lost under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+      return met(`0 lost in ${plural(failoverRuns.length, 'failover run')}, ${durabilityRunsText(durabilityRuns)} (WAIT ${RECOMMENDED_WAIT.replicas})`);
     }
     case 'maxUnavailability': {
       const bound = r.redis.maxUnavailability!;

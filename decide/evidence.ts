@@ -11,16 +11,16 @@ export interface RunFigures {
   topology: TopologyKind;
   failurePolicy: 'fail-closed' | 'fail-open';
   wait: { replicas: number; timeoutMs: number } | null;
-  /** A node was killed, paused or failed over during the measured phase. */
+  /** A node was killed, paused, cut off or failed over during the measured phase. */
   failover: boolean;
-  /** The fault actions applied without error, in order: `kill`, `pause`, `failover`... */
+  /** The fault actions applied without error, in order: `kill`, `pause`, `partition`, `failover`... */
   faultActions: string[];
   /**
-   * A primary hung (paused) past failure detection while a replica was promoted, then resumed inside
-   * the run: the fault that loses acknowledged writes (kill -9 rarely does), so the only one whose
-   * 0 lost says something about durability.
+   * The fault that loses acknowledged writes, when the run had one: a primary hung (`pause`) or cut
+   * off (`partition`) past failure detection while a replica was promoted, then back inside the run.
+   * kill -9 rarely loses a write, so only these make a 0 lost say something about durability.
    */
-  hungPrimary: boolean;
+  durabilityFault: DurabilityFault | null;
   interrupted: boolean;
   targetRate: number | null;
   /** Verify latency before the first fault: what users see day to day. */
@@ -74,7 +74,10 @@ export interface LoadedResult {
   result: ResultFile;
 }
 
-const FAULT_ACTIONS_THAT_FAIL_OVER = new Set(['kill', 'pause', 'failover']);
+/** Faults that leave an old primary acknowledging writes that the replica promoted in its place never sees. */
+export type DurabilityFault = 'pause' | 'partition';
+const DURABILITY_FAULTS: ReadonlySet<string> = new Set<DurabilityFault>(['pause', 'partition']);
+const FAULT_ACTIONS_THAT_FAIL_OVER = new Set(['kill', 'pause', 'partition', 'failover']);
 const PRIMARY_TARGET = /^(primary|shard-primary:\d+)$/;
 
 /** How long the run's topology waits before it declares a silent primary failed (down-after / node timeout). */
@@ -89,26 +92,29 @@ function failureDetectionMs(kind: TopologyKind, result: ResultFile): number | nu
 }
 
 /**
- * A pause of a primary that outlasted failure detection, saw a replica promoted while it hung, and
- * was resumed (by its `for` or a later resume): the old primary then acknowledges what it queued,
- * and what stale clients send it, until it is demoted. A shorter hang, or one never resumed, is
- * only an outage.
+ * A pause or a partition of a primary that outlasted failure detection, saw a replica promoted
+ * while the primary was away, and ended inside the run (by its `for`, or a later `resume`): the old
+ * primary then acknowledges what it queued, and what clients that still reach it send, until it is
+ * demoted. A shorter one, or one never healed, is only an outage. The first such fault, or null.
  */
-export function hungPrimaryThroughFailover(run: StrategyRunResult, result: ResultFile): boolean {
+export function durabilityFaultOf(run: StrategyRunResult, result: ResultFile): DurabilityFault | null {
   const detectionMs = failureDetectionMs(run.topology.kind as TopologyKind, result);
-  if (detectionMs === null) return false;
-  return run.faults.some((fault) => {
-    if (fault.action !== 'pause' || fault.error || !PRIMARY_TARGET.test(fault.target)) return false;
-    const resumedAtMs =
+  if (detectionMs === null) return null;
+  const fault = run.faults.find((fault) => {
+    if (!DURABILITY_FAULTS.has(fault.action) || fault.error || !PRIMARY_TARGET.test(fault.target)) return false;
+    const backAtMs =
       fault.healedAtMs ??
-      run.faults.find(
-        (later) => later.action === 'resume' && !later.error && later.atMs > fault.atMs && (later.node === undefined || later.node === fault.node),
-      )?.atMs;
-    if (resumedAtMs === undefined || resumedAtMs - fault.atMs <= detectionMs) return false;
+      (fault.action === 'pause'
+        ? run.faults.find(
+            (later) => later.action === 'resume' && !later.error && later.atMs > fault.atMs && (later.node === undefined || later.node === fault.node),
+          )?.atMs
+        : undefined);
+    if (backAtMs === undefined || backAtMs - fault.atMs <= detectionMs) return false;
     return run.events.some(
-      (e) => e.type === 'role-change' && e.detail === 'replica -> primary' && e.node !== fault.node && e.atMs > fault.atMs && e.atMs < resumedAtMs,
+      (e) => e.type === 'role-change' && e.detail === 'replica -> primary' && e.node !== fault.node && e.atMs > fault.atMs && e.atMs < backAtMs,
     );
   });
+  return (fault?.action as DurabilityFault | undefined) ?? null;
 }
 
 function isBucketed(run: StrategyRunResult, result: ResultFile): boolean {
@@ -158,7 +164,7 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
     wait: run.wait,
     failover: run.faults.some((f) => FAULT_ACTIONS_THAT_FAIL_OVER.has(f.action) && !f.error),
     faultActions: run.faults.filter((f) => !f.error).map((f) => f.action),
-    hungPrimary: hungPrimaryThroughFailover(run, result),
+    durabilityFault: durabilityFaultOf(run, result),
     interrupted: run.interrupted,
     targetRate: run.load.targetRate,
     verifyP99Ms: steady?.p99 ?? null,

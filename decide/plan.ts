@@ -2,6 +2,7 @@ import type { ScenarioInput } from '../harness/scenario.ts';
 import { DEFAULT_TOPOLOGY_OPTIONS, TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
 import { candidateTopologies, disqualifiedByDesign } from './decide.ts';
+import type { DurabilityFault } from './evidence.ts';
 import type { Requirements } from './requirements.ts';
 import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
@@ -9,7 +10,10 @@ import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.
 const STARTUP_MS: Record<TopologyKind, number> = { single: 200, sentinel: 2500, cluster: 2300 };
 /**
  * Detection, promotion, heal and the settle wait after a kill or a pause of the primary (a 3 s
- * Sentinel run with a kill took 17 s in all here, a 9.5 s one with a pause 22 s).
+ * Sentinel run with a kill took 17 s in all here, a 9.5 s one with a pause 22 s). A partition run
+ * has none: its failover, heal and demotion all happen inside its longer measured phase (in a
+ * planned decide here a 21 s Sentinel partition run took 24.6 s in all, an 11 s Cluster one 14.5 s;
+ * the estimate says 26.5 s and 16.3 s).
  */
 const FAILOVER_SETTLE_MS = 7000;
 /** Login of the workload's sessions, checkers, MEMORY USAGE sampling and teardown. */
@@ -38,6 +42,36 @@ export function pauseRunDurationMs(durationMs: number): number {
 }
 
 /**
+ * A partition of the primary is the fault that loses acknowledged writes (Jepsen's): the sentinels
+ * or the other masters promote a replica, while the harness's own load generator, outside the cut,
+ * still reaches the old primary and has it acknowledge writes until ioredis learns of the switch
+ * (failoverDetector, about 3 s after the cut here); those are lost when the old primary is demoted.
+ * The cut must outlast detection (down-after / node timeout, 1 s by default), the promotion (1.9 s
+ * after the cut on Sentinel, 2.4 s on Cluster, here) and the clients' switch, so that what is
+ * measured is a partition that outlives its failover. Here (blacklist, Sentinel, 300 ops/s, cut at
+ * 3 s for 5 s) 31-34 acknowledged revocations were lost with failoverDetector, 229 without; at 500
+ * ops/s, cut at 4 s for 5 s, 63 on Sentinel and 8 on Cluster, whose minority primary stops taking
+ * writes after its node timeout.
+ */
+export const PARTITION_MS = Math.max(DEFAULT_TOPOLOGY_OPTIONS.sentinel.downAfterMs, DEFAULT_TOPOLOGY_OPTIONS.cluster.nodeTimeoutMs) + 4000;
+
+/**
+ * From the heal to the old primary's demotion, which must fall inside the measured phase so that
+ * every write it acknowledged is in the history. Sentinel: a sentinel converts it when its periodic
+ * INFO (every 10 s) finds it still a master: 10.9 s after the heal here. Cluster: gossip demotes it
+ * at once (0.2 s here); one node timeout more for a slow machine.
+ */
+const DEMOTION_AFTER_HEAL_MS: Record<Exclude<TopologyKind, 'single'>, number> = {
+  sentinel: 12_000,
+  cluster: DEFAULT_TOPOLOGY_OPTIONS.cluster.nodeTimeoutMs + 1000,
+};
+
+/** Measured phase of a partition run: as long as the others, longer if the cut, the heal and the demotion after it need it. */
+export function partitionRunDurationMs(kind: Exclude<TopologyKind, 'single'>, durationMs: number): number {
+  return Math.max(durationMs, faultAtMs(durationMs) + PARTITION_MS + DEMOTION_AFTER_HEAL_MS[kind]);
+}
+
+/**
  * When the primary is killed: late enough for a steady phase with samples for p99.9, early enough
  * that the failover (about 2-3 s here) ends inside the measured phase.
  */
@@ -49,8 +83,8 @@ export interface PlannedScenario {
   /** Folder name under --out, and what the progress line calls it. */
   name: string;
   topology: TopologyKind;
-  /** What happens to the primary: nothing (single), kill -9, a hang through a failover, or the capacity probe. */
-  fault: 'none' | 'kill' | 'pause' | 'capacity';
+  /** What happens to the primary: nothing (single), kill -9, a partition or a hang through a failover, or the capacity probe. */
+  fault: 'none' | 'kill' | DurabilityFault | 'capacity';
   schemes: SchemeId[];
   scenario: ScenarioInput;
   estimateMs: number;
@@ -62,6 +96,13 @@ export interface Plan {
   estimateMs: number;
   /** Schemes left out, each with the one-line reason. */
   skipped: string[];
+  /** Why the durability runs hang the primary instead of cutting it off (this machine cannot cut links); null when they cut it off or there are none. */
+  pausedInsteadBecause: string | null;
+}
+
+export interface PlanMachine {
+  /** Why this machine cannot cut links, as networkFaultSupport() says; undefined: it can, so the durability fault is a partition. */
+  cannotCutLinks?: string | undefined;
 }
 
 function strategyEntry(scheme: SchemeId, r: Requirements): Exclude<ScenarioInput['strategies'], undefined>[number] {
@@ -81,8 +122,8 @@ function sessionsPerUser(r: Requirements): number {
   return Math.max(1, Math.min(r.scale.tokensPerUser, limit, 10));
 }
 
-function estimate(kind: TopologyKind, runs: number, durationMs: number, faulted: boolean): number {
-  return runs * (STARTUP_MS[kind] + WARMUP_MS + durationMs + PER_RUN_OVERHEAD_MS + (faulted ? FAILOVER_SETTLE_MS : 0));
+function estimate(kind: TopologyKind, runs: number, durationMs: number, settlesAfter: boolean): number {
+  return runs * (STARTUP_MS[kind] + WARMUP_MS + durationMs + PER_RUN_OVERHEAD_MS + (settlesAfter ? FAILOVER_SETTLE_MS : 0));
 }
 
 /**
@@ -90,9 +131,10 @@ function estimate(kind: TopologyKind, runs: number, durationMs: number, faulted:
  * out by design, on every allowed topology, with the primary killed on Sentinel and Cluster (the
  * failover is what tells the schemes apart), plus one closed-loop run for per-node capacity. When
  * an acknowledged revocation must not be lost, the Sentinel and Cluster schemes run once more with
- * the primary hung through a failover: kill -9 rarely loses a write, so its 0 lost proves nothing.
+ * the primary cut off by a partition through a failover (hung by a pause where the machine cannot
+ * cut links): kill -9 rarely loses a write, so its 0 lost proves nothing.
  */
-export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_MS): Plan {
+export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_MS, machine: PlanMachine = {}): Plan {
   const byKind = new Map<TopologyKind, SchemeId[]>();
   const skipped: string[] = [];
   const add = (kind: TopologyKind, scheme: SchemeId) => byKind.set(kind, [...(byKind.get(kind) ?? []), scheme]);
@@ -124,25 +166,29 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
   }
   const faultAt = faultAtMs(durationMs);
   // neverAcceptRevoked requires it too (findContradictions). Every Sentinel or Cluster scheme still
-  // in the plan then meets the durability rows by design (WAIT): the hang decides them.
+  // in the plan then meets the durability rows by design (WAIT): the partition (or hang) decides them.
   const durabilityMatters = !r.redis.ackedRevocationsMayBeLost;
+  const durabilityFault: DurabilityFault = machine.cannotCutLinks === undefined ? 'partition' : 'pause';
   const scenarios: PlannedScenario[] = [];
-  const planned = (kind: TopologyKind, schemes: SchemeId[], fault: 'none' | 'kill' | 'pause'): PlannedScenario => {
-    const duration = fault === 'pause' ? pauseRunDurationMs(durationMs) : durationMs;
+  const planned = (kind: TopologyKind, schemes: SchemeId[], fault: 'none' | 'kill' | DurabilityFault): PlannedScenario => {
+    const duration =
+      fault === 'pause' ? pauseRunDurationMs(durationMs) : fault === 'partition' && kind !== 'single' ? partitionRunDurationMs(kind, durationMs) : durationMs;
     const faults: NonNullable<ScenarioInput['faults']> =
       fault === 'kill'
         ? [{ at: faultAt, action: 'kill', target: 'primary' }]
         : fault === 'pause'
           ? [{ at: faultAt, action: 'pause', target: 'primary', for: PAUSE_MS }]
-          : [];
+          : fault === 'partition'
+            ? [{ at: faultAt, action: 'partition', target: 'primary', for: PARTITION_MS }]
+            : [];
     return {
-      name: fault === 'pause' ? `${kind}-pause` : kind,
+      name: fault === 'pause' || fault === 'partition' ? `${kind}-${fault}` : kind,
       topology: kind,
       fault,
       schemes,
-      estimateMs: estimate(kind, schemes.length, duration, fault !== 'none'),
+      estimateMs: estimate(kind, schemes.length, duration, fault === 'kill' || fault === 'pause'),
       scenario: {
-        name: `decide: ${r.name} on ${kind}${fault === 'pause' ? ', primary hung' : ''}`,
+        name: `decide: ${r.name} on ${kind}${fault === 'pause' ? ', primary hung' : fault === 'partition' ? ', primary cut off' : ''}`,
         topology: { kind },
         strategies: schemes.map((s) => strategyEntry(s, r)),
         jwt: { accessTtlMs: r.tokens.accessTtl, refreshTtlMs: r.tokens.refreshTtl, leewayMs: r.tokens.leeway },
@@ -160,7 +206,7 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
   if (durabilityMatters)
     for (const kind of TOPOLOGY_KINDS) {
       const schemes = byKind.get(kind);
-      if (schemes && kind !== 'single') scenarios.push(planned(kind, schemes, 'pause'));
+      if (schemes && kind !== 'single') scenarios.push(planned(kind, schemes, durabilityFault));
     }
   const needsRedisCapacity = [...byKind.values()].flat().some((s) => SCHEMES[s].holds !== 'nothing');
   if (needsRedisCapacity && r.assumptions.redisOpsPerNode === null) {
@@ -182,7 +228,14 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
     });
   }
   const runs = scenarios.reduce((n, s) => n + s.schemes.length, 0);
-  return { scenarios, runs, estimateMs: scenarios.reduce((t, s) => t + s.estimateMs, 0), skipped };
+  const paused = scenarios.some((s) => s.fault === 'pause');
+  return {
+    scenarios,
+    runs,
+    estimateMs: scenarios.reduce((t, s) => t + s.estimateMs, 0),
+    skipped,
+    pausedInsteadBecause: paused ? (machine.cannotCutLinks ?? null) : null,
+  };
 }
 
 export function formatEstimate(ms: number): string {
@@ -192,29 +245,55 @@ export function formatEstimate(ms: number): string {
 
 const runCount = (scenarios: readonly PlannedScenario[]) => scenarios.reduce((n, s) => n + s.schemes.length, 0);
 
+const DURABILITY_RUNS: Record<DurabilityFault, string> = {
+  partition: 'with the primary cut off by a partition',
+  pause: 'with the primary hung through a failover',
+};
+
 /**
- * "decide: running 4 strategy runs on sentinel, cluster (2 with the primary hung through a failover)
+ * "decide: running 4 strategy runs on sentinel, cluster (2 with the primary cut off by a partition)
  * plus a closed-loop capacity probe on single (about 1 min 35 s)"
  */
 export function planLine(plan: Plan): string {
   const measured = plan.scenarios.filter((s) => s.fault !== 'capacity');
   const runs = runCount(measured);
-  const hung = runCount(measured.filter((s) => s.fault === 'pause'));
   const kinds = [...new Set(measured.map((s) => s.topology))];
-  const hangs = hung > 0 ? ` (${hung} with the primary hung through a failover)` : '';
+  const durability = (['partition', 'pause'] as const)
+    .map((fault) => [fault, runCount(measured.filter((s) => s.fault === fault))] as const)
+    .filter(([, n]) => n > 0)
+    .map(([fault, n]) => `${n} ${DURABILITY_RUNS[fault]}`);
+  const extra = durability.length > 0 ? ` (${durability.join(', ')})` : '';
   const probe = plan.scenarios.length > measured.length ? ' plus a closed-loop capacity probe on single' : '';
-  return `decide: running ${runs} strategy run${runs === 1 ? '' : 's'} on ${kinds.join(', ')}${hangs}${probe} (about ${formatEstimate(plan.estimateMs)})`;
+  return `decide: running ${runs} strategy run${runs === 1 ? '' : 's'} on ${kinds.join(', ')}${extra}${probe} (about ${formatEstimate(plan.estimateMs)})`;
 }
 
-/** How the planned runs treat the primary, for the record: "8 s measured each, primary killed at 4 s on Sentinel and Cluster". */
+const topologyTitle = (kind: Exclude<TopologyKind, 'single'>) => (kind === 'sentinel' ? 'Sentinel' : 'Cluster');
+
+/**
+ * How the planned runs treat the primary, for the record: "8 s measured each, primary killed at 4 s
+ * on Sentinel and Cluster, and cut off from every other node by a partition at 4 s for 5 s, then
+ * healed, on Sentinel (21 s runs) and Cluster (11 s runs)".
+ */
 export function planFaultsNote(plan: Plan, durationMs: number): string {
   const seconds = (ms: number) => `${ms / 1000} s`;
   const on = (fault: PlannedScenario['fault']) =>
-    [...new Set(plan.scenarios.filter((s) => s.fault === fault).map((s) => (s.topology === 'sentinel' ? 'Sentinel' : 'Cluster')))].join(' and ');
+    [...new Set(plan.scenarios.filter((s) => s.fault === fault).map((s) => topologyTitle(s.topology as Exclude<TopologyKind, 'single'>)))].join(' and ');
   const parts = [`${seconds(durationMs)} measured each`];
   const at = seconds(faultAtMs(durationMs));
   if (on('kill')) parts.push(`primary killed at ${at} on ${on('kill')}`);
   if (on('pause'))
     parts.push(`and, in ${seconds(pauseRunDurationMs(durationMs))} runs, hung (paused) at ${at} for ${seconds(PAUSE_MS)}, then resumed, on ${on('pause')}`);
+  const partitioned = plan.scenarios.flatMap((s) => (s.fault === 'partition' && s.topology !== 'single' ? [s.topology] : []));
+  if (partitioned.length > 0) {
+    const where = partitioned.map((kind) => `${topologyTitle(kind)} (${seconds(partitionRunDurationMs(kind, durationMs))} runs)`).join(' and ');
+    parts.push(`and cut off from every other node by a partition at ${at} for ${seconds(PARTITION_MS)}, then healed, on ${where}`);
+  }
   return parts.join(', ');
+}
+
+/** For the record, when the durability runs could not cut the primary off: why, and what ran instead. */
+export function pausedInsteadNote(plan: Plan): string | null {
+  return plan.pausedInsteadBecause === null
+    ? null
+    : `No partition on this machine (${plan.pausedInsteadBecause}): the primary was hung (paused) through the failover instead.`;
 }

@@ -14,6 +14,8 @@ export interface RecordMeta {
   tokenbenchVersion: string;
   /** How the evidence was obtained, e.g. "runs made by this decide (3 s measured each)". */
   evidenceNote: string;
+  /** One sentence on the fault the runs used when it is not the planned one (no partition on this machine: a pause). */
+  faultNote?: string;
   /** Environment of the runs (Redis version, CPUs), when known. */
   environment?: string;
 }
@@ -43,7 +45,11 @@ function context(d: Decision, meta: RecordMeta): string[] {
   ];
   if (r.assumptions.redisOpsPerNode !== null)
     lines.push(`- Assumption: one Redis primary sustains ${num(r.assumptions.redisOpsPerNode)} ops/s (not measured here).`);
-  lines.push('', `Evidence: ${meta.evidenceNote}.${meta.environment ? ` Environment: ${meta.environment}.` : ''}`, '');
+  lines.push(
+    '',
+    `Evidence: ${meta.evidenceNote}.${meta.faultNote ? ` ${meta.faultNote}` : ''}${meta.environment ? ` Environment: ${meta.environment}.` : ''}`,
+    '',
+  );
   return lines;
 }
 

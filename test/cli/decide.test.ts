@@ -103,7 +103,7 @@ describe('tokenbench decide', () => {
     );
     const record = readFileSync(join(out, 'decision.md'), 'utf8');
     expect(record).toContain(
-      '*not measured*: 0 lost under kill: not shown by the faults run (kill -9 rarely loses writes; a hung primary does: run decide without --result, or add a pause fault)',
+      '*not measured*: 0 lost under kill: not shown by the faults run (kill -9 rarely loses writes; a partition or a hung primary does: run decide without --result, or add a partition or pause fault)',
     );
     // Without the capacity probe's result only open-loop runs remain: no node count.
     expect(record).toContain('Per-node throughput: not measured: no closed-loop run in the evidence');

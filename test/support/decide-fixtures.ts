@@ -49,7 +49,7 @@ export function figures(change: Partial<RunFigures> = {}): RunFigures {
     wait: null,
     failover: true,
     faultActions: ['kill'],
-    hungPrimary: false,
+    durabilityFault: null,
     interrupted: false,
     targetRate: 500,
     verifyP99Ms: 2,
