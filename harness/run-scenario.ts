@@ -1,15 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, NetworkUnsupportedError } from '../core/errors.ts';
 import { assertSecretsGiven, redactSecrets } from '../core/secrets.ts';
 import { gitSha, TOKENBENCH_VERSION } from '../core/version.ts';
 import { type ResultFile, SCHEMA_VERSION } from '../result/schema.ts';
 import { suiteVerdict } from '../result/verdict.ts';
 import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
+import { isNetworkFault } from '../topologies/faults.ts';
+import { networkFaultSupport } from '../topologies/network/nft.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { type ProgressInfo, runStrategy, type StageInfo } from './runner.ts';
-import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput } from './scenario.ts';
+import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput, type ScenarioPart } from './scenario.ts';
 
 export interface RunScenarioOptions {
   /** Where result.json, scenario.json and the history files go; created if missing. */
@@ -35,6 +37,7 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
   const written = redactSecrets(scenario);
   const signal = options.signal ?? new AbortController().signal;
   const parts = expandTopologies(scenario);
+  await refuseUnsupportedNetworkFaults(parts);
   mkdirSync(options.outDir, { recursive: true });
   const result: ResultFile = {
     tool: 'tokenbench',
@@ -108,4 +111,16 @@ async function describeRedis(topologies: readonly Scenario['topology'][]): Promi
     ...new Set(topologies.filter((t) => t.backend === 'container').map((t) => `image ${t.image ?? DEFAULT_IMAGE}`)),
     ...(topologies.some((t) => t.backend === 'external') ? ['external deployment'] : []),
   ].join(', ');
+}
+
+/**
+ * A network fault this machine cannot apply (not Linux, not root, no nft; python3 for delay) is
+ * refused before anything starts, in one line: found at the fault's time, it would leave a run
+ * that measured no fault.
+ */
+async function refuseUnsupportedNetworkFaults(parts: readonly ScenarioPart[]): Promise<void> {
+  const faults = parts.flatMap((part) => part.faults).filter((fault) => isNetworkFault(fault.action));
+  if (faults.length === 0) return;
+  const why = await networkFaultSupport({ delay: faults.some((fault) => fault.action === 'delay') });
+  if (why) throw new NetworkUnsupportedError(`${[...new Set(faults.map((fault) => fault.action))].join(', ')}: ${why}`);
 }

@@ -66,7 +66,7 @@ export const faultRecordSchema = z.strictObject({
    * packets were affected (outbound: from the isolated side; inbound: to it).
    */
   sides: z.strictObject({ isolated: z.array(z.string()), from: z.array(z.string()), direction: z.enum(['both', 'outbound', 'inbound']) }).optional(),
-  /** Network faults: what happened to the packets: `drop`, `loss 10%`, `delay 50 ms ± 10 ms`. */
+  /** Network faults: what happened to the packets: `drop`, `loss 10%`, `delay 50 ms + up to 10 ms jitter`. */
   effect: z.string().optional(),
 });
 

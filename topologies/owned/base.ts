@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
-import { FaultError } from '../../core/errors.ts';
+import { FaultError, NetworkUnsupportedError } from '../../core/errors.ts';
 import { type ClientOptions, type ClientTarget, createClient } from '../client.ts';
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultAction, type FaultSpec, type InjectedFault, isNetworkFault, type NetworkFaultAction } from '../faults.ts';
@@ -95,7 +95,7 @@ export abstract class OwnedTopology implements StartedTopology {
         const fields = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]));
         const replica = this.serverByPort(Number(fields.port));
         if (replica && fields.ip !== replica.host)
-          throw new FaultError(
+          throw new NetworkUnsupportedError(
             `${this.launcher.describe} ignores bind-source-addr: ${replica.id} replicates from ${fields.ip}, not its own ${replica.host}, so network faults cannot cut its link (they need Redis >= 7.0 or Valkey)`,
           );
       }
@@ -271,7 +271,7 @@ export abstract class OwnedTopology implements StartedTopology {
     if (!this.#addressBlock) throw new FaultError(`${action} ${target}: network faults need per-node addresses (topology option addresses: per-node)`);
     if (!this.#network) {
       const unsupported = await networkFaultSupport({ delay: action === 'delay' });
-      if (unsupported) throw new FaultError(`${action}: ${unsupported}`);
+      if (unsupported) throw new NetworkUnsupportedError(`${action}: ${unsupported}`);
       this.#network = await NetworkFaults.open(this.#addressBlock);
     }
     const isolated = await this.#side(target, action, []);

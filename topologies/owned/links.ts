@@ -25,7 +25,7 @@ export function linkRules(isolated: readonly LinkEnd[], from: readonly LinkEnd[]
   return rules;
 }
 
-/** `drop`, `loss 10%`, `delay 50 ms ± 10 ms`: the effect as the result and reports name it. */
+/** `drop`, `loss 10%`, `delay 50 ms + up to 10 ms jitter`: the effect as the result and reports name it. */
 export function describeEffect(effect: LinkEffect): string {
   switch (effect.kind) {
     case 'drop':
@@ -33,6 +33,6 @@ export function describeEffect(effect: LinkEffect): string {
     case 'loss':
       return `loss ${effect.percent}%`;
     case 'delay':
-      return effect.jitterMs > 0 ? `delay ${effect.delayMs} ms ± ${effect.jitterMs} ms` : `delay ${effect.delayMs} ms`;
+      return effect.jitterMs > 0 ? `delay ${effect.delayMs} ms + up to ${effect.jitterMs} ms jitter` : `delay ${effect.delayMs} ms`;
   }
 }
