@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { containerRuntime, DEFAULT_IMAGE, imagePresent, installedTestcontainers, LOCAL_IMAGE, TESTCONTAINERS_INSTALL } from '../topologies/container/docker.ts';
 import { findLeftoverContainers, type LeftoverContainer, removeLeftoverContainers } from '../topologies/container/leftovers.ts';
 import { findLeftoverNetwork, removeLeftoverNetwork } from '../topologies/network/leftovers.ts';
+import { networkFaultSupport } from '../topologies/network/nft.ts';
 import { findLeftovers, removeLeftovers } from '../topologies/process/leftovers.ts';
 import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../topologies/process/redis-binary.ts';
 import { ServerProcess } from '../topologies/process/server-process.ts';
@@ -94,6 +95,20 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     required: false,
     found: cli ?? 'not found (optional: for poking at a topology by hand)',
     ...(!cli && { fix: 'apt-get install -y redis-tools, or brew install redis' }),
+  });
+  // Asked for real: the probe creates and deletes a table (and, for delay, starts the packet holder).
+  const cutLinks = await networkFaultSupport({});
+  const delayLinks = cutLinks ?? (await networkFaultSupport({ delay: true }));
+  checks.push({
+    name: 'network',
+    ok: cutLinks === undefined,
+    required: false,
+    found:
+      cutLinks !== undefined
+        ? `${cutLinks} (optional: partition, loss and delay faults)`
+        : delayLinks === undefined
+          ? 'nft table created and removed: partition, loss and delay can run'
+          : `partition and loss can run; delay cannot: ${delayLinks}`,
   });
   const testcontainers = installedTestcontainers();
   checks.push({
