@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
 import { CHARTS, chartNames } from '../test/support/html-report.ts';
-import { withPartition } from '../test/support/partition-history.ts';
+import { sidesOps, withPartition } from '../test/support/partition-history.ts';
 import { renderHtml } from './html.ts';
 import { decimate } from './svg.ts';
 
@@ -214,5 +214,12 @@ describe('a network partition in the HTML report', () => {
     );
     expect(html).toContain('<a href="#durability">Durability</a>');
     expect(renderHtml(sentinel)).not.toContain('id="durability"');
+  });
+});
+
+describe('client groups in the HTML report', () => {
+  it('names the group that waited longer than the run next to the run-wide figure in the summary', () => {
+    // By hand (test/support/partition-history.ts, sidesOps): far 4 s, the run as a whole 50 ms.
+    expect(renderHtml(withPartition(sentinel, sidesOps()))).toContain('<td class="num">0.05 s (far: 4.00 s)</td>');
   });
 });

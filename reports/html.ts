@@ -243,7 +243,7 @@ function summarySection(runs: readonly Run[], colours: readonly string[]): strin
 <tbody>
 ${rows || '<tr><td colspan="14" class="muted">No strategy ran.</td></tr>'}
 </tbody></table></div>
-<p class="note">Latency counts from when each operation was due (coordinated omission corrected). <em>Revoked accepted</em>: replayed revoked tokens that verified (within the strategy's guarantee, fail-open, or violations of it). <em>Valid rejected</em>: never-revoked tokens rejected because the store was unavailable, an entry was lost, or the JWT or clock failed. <em>Lost revocations</em>: acknowledged revocations missing at reconciliation or resurrected. <em>Longest unavailability</em>: the longest time verify gave no definite answer.</p>
+<p class="note">Latency counts from when each operation was due (coordinated omission corrected). <em>Revoked accepted</em>: replayed revoked tokens that verified (within the strategy's guarantee, fail-open, or violations of it). <em>Valid rejected</em>: never-revoked tokens rejected because the store was unavailable, an entry was lost, or the JWT or clock failed. <em>Lost revocations</em>: acknowledged revocations missing at reconciliation or resurrected. <em>Longest unavailability</em>: the longest time verify gave no definite answer; with client groups, the group that waited longer than the run as a whole is named next to it.</p>
 </section>`;
 }
 

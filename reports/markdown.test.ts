@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadResult, parseResult } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
-import { withPartition } from '../test/support/partition-history.ts';
+import { sidesOps, withPartition } from '../test/support/partition-history.ts';
 import { renderMarkdown, whatThisMeans } from './markdown.ts';
 
 const sentinel = loadResult(new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname);
@@ -135,5 +135,24 @@ describe('a network partition in the Markdown report', () => {
   it('says the losses in the anomalies, and leaves the section out without a network fault', () => {
     expect(md).toContain('7 acknowledged revocations lost: 4 acknowledged while redis-0 was cut off from the sentinels and the replicas');
     expect(renderMarkdown(sentinel)).not.toContain('## Durability');
+  });
+});
+
+describe('client groups in the Markdown report', () => {
+  // By hand (test/support/partition-history.ts, sidesOps): far had no definite answer for 4 s, the run as a whole 50 ms.
+  const md = renderMarkdown(withPartition(sentinel, sidesOps()));
+
+  it('names the group that waited longer than the run next to the run-wide figure, in the summary table', () => {
+    expect(md).toMatch(/\| 0\.05 s \(far: 4\.00 s\) \|/);
+  });
+
+  it('says where that group stood, and splits the fail-closed rejections by group', () => {
+    expect(md).toContain(
+      'verify had no definite answer for 0.05 s (clients far: 4.00 s, cut off with redis-0); fail-closed rejected 45 valid tokens meanwhile (users sent back to log in; by client group: far 39 of 100 verifies, near 5 of 100, default 1 of 200).',
+    );
+  });
+
+  it('without client groups, the figure stands alone', () => {
+    expect(renderMarkdown(sentinel)).not.toMatch(/clients \w+: /);
   });
 });

@@ -1,7 +1,7 @@
 import { formatMs as ms } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
-import { headlineFigures } from '../result/figures.ts';
+import { headlineFigures, worstSideUnavailability } from '../result/figures.ts';
 import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
@@ -13,6 +13,7 @@ import {
   networkFaultFiguresText,
   networkWindowOf,
   steadyText,
+  storeRejectedBySideText,
   unavailabilityText,
   verdictLines,
 } from './phrases.ts';
@@ -186,17 +187,20 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     }
     const failOpen = revoked.failOpen;
     if (failOpen > 0) points.push(`${where} is fail-open: ${failOpen} revoked tokens were accepted while Redis was unreachable.`);
-    const down = headlineFigures(run).longestUnavailabilityMs;
+    // A client group cut off by a network fault can wait for seconds while the run as a whole does not.
+    const down = Math.max(headlineFigures(run).longestUnavailabilityMs, worstSideUnavailability(run)?.longestWindowMs ?? 0);
     const rejected = run.checks['valid-rejected'].counts;
     const storeRejected = rejected.storeUnavailable;
+    const bySide = storeRejectedBySideText(run);
+    const bySideText = bySide ? `; by client group: ${bySide}` : '';
     if (hasFault && down > 200) {
       points.push(
-        `${where}: verify had no definite answer for ${unavailabilityText(run)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in)` : ''}.`,
+        `${where}: verify had no definite answer for ${unavailabilityText(run)}${storeRejected ? `; fail-closed rejected ${storeRejected} valid tokens meanwhile (users sent back to log in${bySideText})` : ''}.`,
       );
     } else if (hasFault && storeRejected > 0) {
       // Cluster: one shard down, the others answering; no global silence, but real rejections.
       points.push(
-        `${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over.`,
+        `${where}: verify kept answering overall, but fail-closed rejected ${storeRejected} valid tokens whose keys lived on the failed node until its replica took over${bySide ? ` (by client group: ${bySide})` : ''}.`,
       );
     }
     const lostEntries = rejected.entryLost;

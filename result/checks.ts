@@ -72,22 +72,29 @@ export const revokedAcceptedCheck = z.strictObject({
   examples,
 });
 
+const validRejectedCounts = z.strictObject({
+  verdicts: count,
+  rejected: count,
+  expired: count,
+  touchedByRevocation: count,
+  afterIndeterminateIssue: count,
+  untracked: count,
+  /** Fail-closed rejections while the store was unavailable: the measured cost of the policy. */
+  storeUnavailable: count,
+  /** Never-revoked tokens rejected as revoked or not allowlisted: the store lost what made them valid. */
+  entryLost: count,
+  jwtOrClock: count,
+  other: count,
+});
+
 export const validRejectedCheck = z.strictObject({
   valid,
-  counts: z.strictObject({
-    verdicts: count,
-    rejected: count,
-    expired: count,
-    touchedByRevocation: count,
-    afterIndeterminateIssue: count,
-    untracked: count,
-    /** Fail-closed rejections while the store was unavailable: the measured cost of the policy. */
-    storeUnavailable: count,
-    /** Never-revoked tokens rejected as revoked or not allowlisted: the store lost what made them valid. */
-    entryLost: count,
-    jwtOrClock: count,
-    other: count,
-  }),
+  counts: validRejectedCounts,
+  /**
+   * Runs with client groups: the same counts by the group whose worker sent the verify ('default':
+   * a worker in none; listed when it had ops); each count adds up across groups to `counts`.
+   */
+  bySide: z.record(z.string(), validRejectedCounts).optional(),
   examples,
 });
 
@@ -186,6 +193,19 @@ export const unavailabilityCheck = z.strictObject({
   }),
   examples,
   perFault: z.array(faultFiguresSchema).optional(),
+  /**
+   * Runs with client groups: the longest window without a definite verify answer as each group saw
+   * it, by the same rule as `figures` ('default': the workers in no group, listed when they had
+   * ops); `verifies` and `definite` add up across groups to `counts.ops` and `counts.definite`.
+   * A group cut off by a network fault can be unavailable for seconds while the run-wide figure,
+   * kept short by the other groups, is not.
+   */
+  bySide: z
+    .record(
+      z.string(),
+      z.strictObject({ longestWindowMs: z.number(), windowStartMs: z.number(), longestWindowOpenAtEnd: z.boolean(), verifies: count, definite: count }),
+    )
+    .optional(),
 });
 
 /** Every checker's result, by checker name, in the order reports list them: security, availability, durability, timing. */

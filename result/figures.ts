@@ -25,3 +25,25 @@ export function headlineFigures(run: Pick<StrategyRunResult, 'checks'>): Headlin
     longestUnavailabilityMs: unavailability.figures.longestWindowMs,
   };
 }
+
+/** A client group's longest window without a definite verify answer. */
+export interface SideUnavailability {
+  group: string;
+  longestWindowMs: number;
+  longestWindowOpenAtEnd: boolean;
+}
+
+/**
+ * The client group that went longest without a definite verify answer, when that is longer than
+ * the run as a whole did: a side cut off by a network fault, hidden in the run-wide figure by the
+ * groups that kept answering. undefined: no client groups, or none waited longer than the run.
+ */
+export function worstSideUnavailability(run: Pick<StrategyRunResult, 'checks'>): SideUnavailability | undefined {
+  const { figures, bySide } = run.checks.unavailability;
+  let worst: SideUnavailability | undefined;
+  for (const [group, side] of Object.entries(bySide ?? {})) {
+    if (side.longestWindowMs > (worst?.longestWindowMs ?? figures.longestWindowMs))
+      worst = { group, longestWindowMs: side.longestWindowMs, longestWindowOpenAtEnd: side.longestWindowOpenAtEnd };
+  }
+  return worst;
+}

@@ -1,4 +1,4 @@
-import type { EventRecord, FaultRecord, StrategyRunResult } from './schema.ts';
+import type { ClientGroup, EventRecord, FaultRecord, StrategyRunResult } from './schema.ts';
 
 /**
  * Network faults between nodes (partition, loss, delay), read from a run's ground truth: when each
@@ -64,6 +64,15 @@ export function ackWindowOf(ms: number, windows: readonly NetworkFaultWindow[]):
 
 type Nodes = StrategyRunResult['topology']['nodes'];
 
+/** The client group of the workers in none: they send from 127.0.0.1, outside every fault. */
+export const DEFAULT_CLIENT_GROUP = 'default';
+
+/** The client group an op's worker belongs to. */
+export function clientGroupOf(groups: readonly ClientGroup[]): (worker: number) => string {
+  const byWorker = new Map(groups.map((g) => [g.worker, g.name]));
+  return (worker) => byWorker.get(worker) ?? DEFAULT_CLIENT_GROUP;
+}
+
 const ROLE_GROUPS = [
   ['sentinel', 'sentinels'],
   ['replica', 'replicas'],
@@ -96,4 +105,24 @@ export function networkFaultLabel(fault: FaultRecord, nodes: Nodes): string {
   const from = fault.sides ? ` | ${sideText(fault.sides.from, nodes, fault.sides.isolated)}` : '';
   const effect = fault.effect && fault.effect !== 'drop' ? ` (${fault.effect})` : '';
   return `${fault.action} ${isolated}${from}${effect}`;
+}
+
+/**
+ * Where a client group stood in the first network fault that names it: `cut off with redis-0` (on
+ * the isolated side), `on the side of sentinels, replicas` (the side it was cut from); undefined:
+ * no fault names it.
+ */
+export function clientGroupSideText(group: string, faults: readonly FaultRecord[], nodes: Nodes): string | undefined {
+  const id = `clients:${group}`;
+  for (const fault of faults) {
+    if (!fault.sides || !isNetworkFault(fault)) continue;
+    const others = (side: readonly string[]) =>
+      sideText(
+        side.filter((member) => member !== id),
+        nodes,
+      );
+    if (fault.sides.isolated.includes(id)) return `cut off with ${others(fault.sides.isolated) || 'nothing'}`;
+    if (fault.sides.from.includes(id)) return `on the side of ${others(fault.sides.from) || 'nothing'}`;
+  }
+  return undefined;
 }

@@ -9,7 +9,8 @@ import { validRejected } from './valid-rejected.ts';
 
 export { lostRevocations, propagationLag, revokedAccepted, unavailability, validRejected };
 
-export type CheckerFactory = () => Checker;
+/** Given the run up front (the RunInfo result() gets), so a checker can split by client group as it streams. */
+export type CheckerFactory = (run?: RunInfo) => Checker;
 
 /** Every checker, in the order reports list them: security, availability, durability, timing. */
 export const CHECKERS: readonly CheckerFactory[] = [revokedAccepted, validRejected, lostRevocations, propagationLag, unavailability];
@@ -18,8 +19,8 @@ export const CHECKERS: readonly CheckerFactory[] = [revokedAccepted, validReject
  * Every checker folded together. The ops must come in completion order (as the history file stores
  * them): checkers rely on it, so an op out of order is an error rather than a silently wrong verdict.
  */
-function checkerFold(factories: readonly CheckerFactory[]) {
-  const checkers = factories.map((make) => make());
+function checkerFold(factories: readonly CheckerFactory[], run: RunInfo) {
+  const checkers = factories.map((make) => make(run));
   let previous: Op | undefined;
   return {
     observe(op: Op): void {
@@ -39,14 +40,14 @@ function checkerFold(factories: readonly CheckerFactory[]) {
 export function runCheckers(ops: Iterable<Op>, run: RunInfo): Checks;
 export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[]): Partial<Checks>;
 export function runCheckers(ops: Iterable<Op>, run: RunInfo, factories: readonly CheckerFactory[] = CHECKERS): Partial<Checks> {
-  const fold = checkerFold(factories);
+  const fold = checkerFold(factories, run);
   for (const op of ops) fold.observe(op);
   return fold.results(run);
 }
 
 /** The same over a stream (a history read from disk): memory stays bounded however long the run. */
 export async function runCheckersOverStream(ops: AsyncIterable<Op>, run: RunInfo): Promise<Checks> {
-  const fold = checkerFold(CHECKERS);
+  const fold = checkerFold(CHECKERS, run);
   for await (const op of ops) fold.observe(op);
   return fold.results(run) as Checks;
 }

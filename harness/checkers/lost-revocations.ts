@@ -1,5 +1,5 @@
 import type { Checks } from '../../result/checks.ts';
-import { type AckWindow, ackWindowOf, networkFaultWindows } from '../../result/network-faults.ts';
+import { type AckWindow, ackWindowOf, clientGroupOf, DEFAULT_CLIENT_GROUP, networkFaultWindows } from '../../result/network-faults.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
 import { isRevokedRejection, isVerdict, keepExample, MAX_EXAMPLES, type Revocation, RevocationIndex, revocationOf, tokenOf } from './coverage.ts';
 
@@ -47,14 +47,14 @@ function networkSplit(losses: Iterable<Loss>, run: RunInfo): Pick<Lost, 'byWindo
   const windows = networkFaultWindows(run.faults, run.events);
   if (windows.length === 0) return {};
   const nodeByPort = new Map(run.nodes.map((n) => [n.port, n.id]));
-  const groupByWorker = new Map((run.clientGroups ?? []).map((g) => [g.worker, g.name]));
+  const groupOf = clientGroupOf(run.clientGroups ?? []);
   const byWindow: Record<AckWindow | 'unknown', number> = { duringFault: 0, afterHealBeforeDemotion: 0, outside: 0, unknown: 0 };
-  const bySide: Record<string, number> = { default: 0 };
+  const bySide: Record<string, number> = { [DEFAULT_CLIENT_GROUP]: 0 };
   for (const group of run.clientGroups ?? []) bySide[group.name] = 0;
   const byNode: Record<string, number> = {};
   for (const { ackPorts } of losses) {
     const ack = ackPorts.earliest;
-    const side = ack === undefined ? 'unknown' : (ack.worker !== undefined && groupByWorker.get(ack.worker)) || 'default';
+    const side = ack === undefined ? 'unknown' : ack.worker !== undefined ? groupOf(ack.worker) : DEFAULT_CLIENT_GROUP;
     const node = (ack?.ackedByPort !== undefined && nodeByPort.get(ack.ackedByPort)) || 'unknown';
     byWindow[ack === undefined ? 'unknown' : ackWindowOf(ack.completeMs, windows)]++;
     bySide[side] = (bySide[side] ?? 0) + 1;

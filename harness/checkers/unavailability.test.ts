@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { check, op, runInfo } from '../../test/support/history.ts';
-import { partitionEvents, partitionOps, partitionRun } from '../../test/support/partition-history.ts';
+import { partitionEvents, partitionOps, partitionRun, SIDES_BY_HAND, sidesOps } from '../../test/support/partition-history.ts';
 import type { FaultRecord, Op } from '../history.ts';
+import { runCheckers } from './index.ts';
 import { unavailability } from './unavailability.ts';
 
 /** A verify answered by Redis, completing at completeMs after latencyMs. */
@@ -181,5 +182,44 @@ describe('unavailability: what a network fault did to writes', () => {
   it('other faults carry none of these figures', () => {
     const result = check(unavailability, partitionOps(), partitionRun({ faults: [fault(2000)] }));
     expect(result.perFault![0]).not.toHaveProperty('acksDuringFault');
+  });
+});
+
+describe('unavailability by client group', () => {
+  it('each group by the run-wide rule: the cut-off side had no answer for 4 s while the run as a whole never waited more than 50 ms', () => {
+    const result = check(unavailability, sidesOps(), partitionRun());
+    expect(result.figures).toMatchObject({ longestWindowMs: SIDES_BY_HAND.runWide.longestWindowMs, windowStartMs: SIDES_BY_HAND.runWide.windowStartMs });
+    expect(result.counts).toEqual({ ops: SIDES_BY_HAND.runWide.ops, definite: SIDES_BY_HAND.runWide.definite, errors: SIDES_BY_HAND.runWide.errors });
+    expect(result.bySide).toEqual(SIDES_BY_HAND.unavailability);
+  });
+
+  it('the groups add up to the run', () => {
+    const result = check(unavailability, sidesOps(), partitionRun());
+    const sides = Object.values(result.bySide!);
+    expect(sides.reduce((n, s) => n + s.verifies, 0)).toBe(result.counts.ops);
+    expect(sides.reduce((n, s) => n + s.definite, 0)).toBe(result.counts.definite);
+  });
+
+  it('a group without a single answer is unavailable the whole run, open at the end; the default group only when it had ops', () => {
+    const onlyNear = sidesOps().filter((o) => o.worker === 2);
+    const result = check(unavailability, onlyNear, partitionRun());
+    expect(Object.keys(result.bySide!)).toEqual(['far', 'near']);
+    expect(result.bySide!.far).toEqual({ longestWindowMs: 10_000, windowStartMs: 0, longestWindowOpenAtEnd: true, verifies: 0, definite: 0 });
+    expect(result.bySide!.near).toEqual(SIDES_BY_HAND.unavailability.near);
+    // Run-wide, the same ops give the same figure as the one group that sent them.
+    expect(result.figures).toMatchObject({ longestWindowMs: 600, windowStartMs: 1970, longestWindowOpenAtEnd: false });
+  });
+
+  it('a run without client groups has no split', () => {
+    expect(check(unavailability, sidesOps(), partitionRun({ clientGroups: undefined }))).not.toHaveProperty('bySide');
+  });
+
+  it('runCheckers gives the checkers the run up front', () => {
+    const checks = runCheckers(
+      [...sidesOps()].sort((a, b) => a.completeMs - b.completeMs),
+      partitionRun(),
+    );
+    expect(checks.unavailability.bySide?.far?.longestWindowMs).toBe(4000);
+    expect(checks['valid-rejected'].bySide?.far?.storeUnavailable).toBe(39);
   });
 });

@@ -1,5 +1,5 @@
 import type { Checks, FaultFigures } from '../../result/checks.ts';
-import { type NetworkFaultWindow, networkFaultWindows } from '../../result/network-faults.ts';
+import { clientGroupOf, type NetworkFaultWindow, networkFaultWindows } from '../../result/network-faults.ts';
 import type { Checker, FaultRecord, Op, RunInfo } from '../history.ts';
 import { LogHistogram } from '../log-histogram.ts';
 
@@ -86,6 +86,53 @@ class CompletionTimeline {
       return Math.max(first, Math.floor(ms));
     }
     return null;
+  }
+}
+
+/** The longest stretch without a definite answer, and whether it was still open when the measured phase ended. */
+interface UnansweredWindow {
+  startMs: number;
+  lengthMs: number;
+  openAtEnd: boolean;
+}
+
+/**
+ * The definite verify answers of one stream of clients (the whole run, or one client group), and
+ * the longest time without one: the one definition of the headline window, so a client group's
+ * figure means what the run's does. Each gap longer than every gap before it is kept: the longest
+ * ending by any time is the last one ending by then.
+ */
+class DefiniteAnswers {
+  readonly completions = new CompletionTimeline();
+  readonly #recordGaps: { startMs: number; endMs: number }[] = [];
+  #longestGapMs = 0;
+  #previousMs = 0;
+  verifies = 0;
+  definite = 0;
+
+  /** A verify of the measured phase; returns whether it was a definite answer. */
+  add(op: Op): boolean {
+    this.verifies++;
+    if (!isDefinite(op)) return false;
+    this.definite++;
+    this.completions.add(op.completeMs);
+    const gapMs = op.completeMs - this.#previousMs;
+    if (gapMs > this.#longestGapMs) {
+      this.#longestGapMs = gapMs;
+      this.#recordGaps.push({ startMs: this.#previousMs, endMs: op.completeMs });
+    }
+    this.#previousMs = Math.max(this.#previousMs, op.completeMs);
+    return true;
+  }
+
+  longestWindow(endMs: number): UnansweredWindow {
+    let window = { startMs: 0, lengthMs: 0, openAtEnd: false };
+    const recordBeforeEnd = this.#recordGaps.findLast((gap) => gap.endMs <= endMs);
+    if (recordBeforeEnd) window = { startMs: recordBeforeEnd.startMs, lengthMs: recordBeforeEnd.endMs - recordBeforeEnd.startMs, openAtEnd: false };
+    const lastAnswerMs = this.completions.lastAtOrBefore(endMs) ?? 0;
+    // Still open when the measured phase ended: its true length is unknown, at least this.
+    if (endMs - lastAnswerMs > window.lengthMs) window = { startMs: lastAnswerMs, lengthMs: endMs - lastAnswerMs, openAtEnd: true };
+    return window;
   }
 }
 
@@ -204,16 +251,16 @@ function networkFigures(window: NetworkFaultWindow, acks: Acks, run: RunInfo): P
  * Measures, does not judge: how long verify went without any definite answer, and per fault how
  * fast the outage was seen, answers came back, and verify latency settled.
  */
-export function unavailability(): Checker<'unavailability'> {
-  const definite = new CompletionTimeline();
+export function unavailability(run?: Pick<RunInfo, 'clientGroups'>): Checker<'unavailability'> {
+  const answers = new DefiniteAnswers();
+  const definite = answers.completions;
   const errors = new CompletionTimeline();
   const latency = new LatencyTimeline();
-  /** Each gap longer than every gap before it: the longest ending by any time is the last one ending by then. */
-  const recordGaps: { startMs: number; endMs: number }[] = [];
-  let longestGapMs = 0;
-  let previousDefiniteMs = 0;
-  const counts = { ops: 0, definite: 0, errors: 0 };
+  let errorCount = 0;
   const acks = new Acks();
+  // A run-wide figure hides the side that was cut off while the other clients kept answering.
+  const groupOf = run?.clientGroups?.length ? clientGroupOf(run.clientGroups) : undefined;
+  const bySide = new Map<string, DefiniteAnswers>((run?.clientGroups ?? []).map((g) => [g.name, new DefiniteAnswers()]));
 
   /**
    * From the fault to the start of the first window after which every window (up to the next fault
@@ -233,27 +280,29 @@ export function unavailability(): Checker<'unavailability'> {
     return Math.max(0, after[lastSlow + 1]!.startBucket * BUCKET_MS - fault.atMs);
   }
 
+  /** A group's answers; the default group's from its first op, so it is listed only when it had any. */
+  function sideAnswers(name: string): DefiniteAnswers {
+    let side = bySide.get(name);
+    if (!side) {
+      side = new DefiniteAnswers();
+      bySide.set(name, side);
+    }
+    return side;
+  }
+
   return {
     name: 'unavailability',
 
     observe(op: Op): void {
+      const side = groupOf && sideAnswers(groupOf(op.worker));
       if ((op.f === 'revoke' || op.f === 'revokeAll') && op.type === 'ok') acks.add(op.completeMs, op.ackedByPort);
       // Availability of authentication: a login that needs no Redis (blacklist) would otherwise
       // hide a verify outage, answering "definitely" every few ms while every verify fails.
       if (op.f !== 'verify' || op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
-      counts.ops++;
       latency.add(op.completeMs, op.completeMs - op.intendedMs);
-      if (isDefinite(op)) {
-        counts.definite++;
-        definite.add(op.completeMs);
-        const gapMs = op.completeMs - previousDefiniteMs;
-        if (gapMs > longestGapMs) {
-          longestGapMs = gapMs;
-          recordGaps.push({ startMs: previousDefiniteMs, endMs: op.completeMs });
-        }
-        previousDefiniteMs = Math.max(previousDefiniteMs, op.completeMs);
-      } else if (isOutageError(op)) {
-        counts.errors++;
+      side?.add(op);
+      if (!answers.add(op) && isOutageError(op)) {
+        errorCount++;
         errors.add(op.completeMs);
       }
     },
@@ -262,16 +311,7 @@ export function unavailability(): Checker<'unavailability'> {
       const endMs = run.durationMs;
       latency.closeBefore(Math.floor(endMs / BUCKET_MS) + 1);
 
-      let window = { startMs: 0, lengthMs: 0 };
-      const recordBeforeEnd = recordGaps.findLast((gap) => gap.endMs <= endMs);
-      if (recordBeforeEnd) window = { startMs: recordBeforeEnd.startMs, lengthMs: recordBeforeEnd.endMs - recordBeforeEnd.startMs };
-      const lastAnswerMs = definite.lastAtOrBefore(endMs) ?? 0;
-      // Still open when the measured phase ended: its true length is unknown, at least this.
-      let openAtEnd = false;
-      if (endMs - lastAnswerMs > window.lengthMs) {
-        window = { startMs: lastAnswerMs, lengthMs: endMs - lastAnswerMs };
-        openAtEnd = true;
-      }
+      const window = answers.longestWindow(endMs);
 
       const faults = [...run.faults].sort((a, b) => a.atMs - b.atMs);
       const firstFault = faults[0];
@@ -301,16 +341,33 @@ export function unavailability(): Checker<'unavailability'> {
 
       return {
         valid: true,
-        counts: { ...counts },
+        counts: { ops: answers.verifies, definite: answers.definite, errors: errorCount },
         figures: {
           longestWindowMs: window.lengthMs,
           windowStartMs: window.startMs,
-          longestWindowOpenAtEnd: openAtEnd,
+          longestWindowOpenAtEnd: window.openAtEnd,
           baselineP99Ms,
           steadySpread: spread && { lowMs: spread.lowMs, highMs: spread.highMs, windows: spread.windows },
         },
         examples: [],
         perFault,
+        ...(groupOf && {
+          bySide: Object.fromEntries(
+            [...bySide].map(([name, side]) => {
+              const longest = side.longestWindow(endMs);
+              return [
+                name,
+                {
+                  longestWindowMs: longest.lengthMs,
+                  windowStartMs: longest.startMs,
+                  longestWindowOpenAtEnd: longest.openAtEnd,
+                  verifies: side.verifies,
+                  definite: side.definite,
+                },
+              ];
+            }),
+          ),
+        }),
       };
     },
   };

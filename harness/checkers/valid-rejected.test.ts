@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accept, check, op, reject, revoke, revokeAll, token } from '../../test/support/history.ts';
+import { partitionRun, SIDES_BY_HAND, sidesOps } from '../../test/support/partition-history.ts';
 import { validRejected } from './valid-rejected.ts';
 
 describe('valid-rejected', () => {
@@ -119,5 +120,30 @@ describe('valid-rejected', () => {
     expect(result.counts).toMatchObject({ storeUnavailable: 6, entryLost: 1 });
     expect(result.examples[0]).toBe(lost);
     expect(result.examples).toHaveLength(5);
+  });
+});
+
+describe('valid-rejected by client group', () => {
+  it('counts each rejection for the group whose worker sent the verify, counted by hand', () => {
+    const result = check(validRejected, sidesOps(), partitionRun());
+    for (const [side, counts] of Object.entries(SIDES_BY_HAND.validRejected)) expect(result.bySide![side]).toMatchObject(counts);
+    // The revocation that explains near's rejection was sent by far: the rejection stays near's.
+    expect(result.counts).toMatchObject({ verdicts: 400, rejected: 47, storeUnavailable: 45, entryLost: 1, touchedByRevocation: 1 });
+  });
+
+  it('every count adds up across groups to the run', () => {
+    const result = check(validRejected, sidesOps(), partitionRun());
+    const sides = Object.values(result.bySide!);
+    for (const key of Object.keys(result.counts) as (keyof typeof result.counts)[])
+      expect(
+        sides.reduce((n, side) => n + side[key], 0),
+        key,
+      ).toBe(result.counts[key]);
+  });
+
+  it('the default group only when it had ops; no split without client groups', () => {
+    const groupsOnly = sidesOps().filter((o) => o.worker !== 0);
+    expect(Object.keys(check(validRejected, groupsOnly, partitionRun()).bySide!)).toEqual(['far', 'near']);
+    expect(check(validRejected, sidesOps(), partitionRun({ clientGroups: undefined }))).not.toHaveProperty('bySide');
   });
 });

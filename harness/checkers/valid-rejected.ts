@@ -1,4 +1,5 @@
 import type { Checks } from '../../result/checks.ts';
+import { clientGroupOf } from '../../result/network-faults.ts';
 import type { Checker, Op, RunInfo } from '../history.ts';
 import { isVerdict, keepExample, MAX_EXAMPLES, mayHaveCovered, type Revocation, RevocationIndex, revocationOf, type TokenRef, tokenOf } from './coverage.ts';
 
@@ -10,6 +11,23 @@ function reasonOf(code: string | undefined): RejectionReason {
   if (code === 'ERR_REVOKED' || code === 'ERR_NOT_ALLOWLISTED') return 'entryLost';
   if (code?.startsWith('ERR_JWT_')) return 'jwtOrClock';
   return 'other';
+}
+
+type Counts = Checks['valid-rejected']['counts'];
+
+function noCounts(): Counts {
+  return {
+    verdicts: 0,
+    rejected: 0,
+    expired: 0,
+    touchedByRevocation: 0,
+    afterIndeterminateIssue: 0,
+    untracked: 0,
+    storeUnavailable: 0,
+    entryLost: 0,
+    jwtOrClock: 0,
+    other: 0,
+  };
 }
 
 const IS_VIOLATION: Record<RejectionReason, boolean> = { storeUnavailable: false, entryLost: true, jwtOrClock: true, other: false };
@@ -52,8 +70,8 @@ class PendingRejections {
     this.#queue.push(entry);
   }
 
-  /** Cancels the rejections the revocation explains (those completed after it was invoked); returns how many. */
-  cancelExplainedBy(revocation: Revocation): number {
+  /** Cancels the rejections the revocation explains (those completed after it was invoked); returns their verifies. */
+  cancelExplainedBy(revocation: Revocation): Op[] {
     const jtis = new Set<string>();
     if (revocation.kind === 'revokeAll') {
       for (const jti of this.#jtisBySubject.get(revocation.subject) ?? []) jtis.add(jti);
@@ -61,14 +79,15 @@ class PendingRejections {
       if (revocation.jti !== undefined) jtis.add(revocation.jti);
       if (revocation.family !== undefined) for (const jti of this.#jtisByFamily.get(revocation.family) ?? []) jtis.add(jti);
     }
-    let cancelled = 0;
+    const cancelled: Op[] = [];
     for (const jti of jtis) {
       const list = this.#byJti.get(jti);
       const token = list?.[0]?.token;
       if (!list || !token || !mayHaveCovered(revocation, token)) continue;
       while (list.length > 0 && list[list.length - 1]!.op.completeMs > revocation.invokeMs) {
-        list.pop()!.cancelled = true;
-        cancelled++;
+        const entry = list.pop()!;
+        entry.cancelled = true;
+        cancelled.push(entry.op);
       }
       if (list.length === 0) this.#forget(token);
     }
@@ -105,24 +124,31 @@ class PendingRejections {
  * outages are the measured cost of the policy; an entry lost (a whitelist write lost in a failover,
  * a revocation that was never made) or a JWT/clock rejection of a valid token is a bug.
  */
-export function validRejected(): Checker<'valid-rejected'> {
+export function validRejected(run?: Pick<RunInfo, 'clientGroups'>): Checker<'valid-rejected'> {
   const revocations = new RevocationIndex();
   const indeterminateIssues = new Set<string>();
   const pending = new PendingRejections();
   let longestOpMs = 0;
 
-  const counts = {
-    verdicts: 0,
-    rejected: 0,
-    expired: 0,
-    touchedByRevocation: 0,
-    afterIndeterminateIssue: 0,
-    untracked: 0,
-    storeUnavailable: 0,
-    entryLost: 0,
-    jwtOrClock: 0,
-    other: 0,
-  };
+  const counts = noCounts();
+  // A fail-closed run-wide count hides which side of a network fault paid for it.
+  const groupOf = run?.clientGroups?.length ? clientGroupOf(run.clientGroups) : undefined;
+  const bySide = new Map<string, Counts>((run?.clientGroups ?? []).map((g) => [g.name, noCounts()]));
+
+  function tally(op: Op, key: keyof Counts): void {
+    counts[key]++;
+    if (groupOf) sideCounts(groupOf(op.worker))[key]++;
+  }
+
+  /** A group's counts; the default group's from its first op, so it is listed only when it had any. */
+  function sideCounts(name: string): Counts {
+    let side = bySide.get(name);
+    if (!side) {
+      side = noCounts();
+      bySide.set(name, side);
+    }
+    return side;
+  }
   const violationExamples: Op[] = [];
   const costExamples: Op[] = [];
 
@@ -130,10 +156,10 @@ export function validRejected(): Checker<'valid-rejected'> {
     for (const entry of pending.takeOlderThan(ms)) {
       // Checked here rather than at the verify: an issue that timed out is recorded when it gives up.
       if (indeterminateIssues.has(entry.token.jti)) {
-        counts.afterIndeterminateIssue++;
+        tally(entry.op, 'afterIndeterminateIssue');
         continue;
       }
-      counts[entry.reason]++;
+      tally(entry.op, entry.reason);
       keepExample(IS_VIOLATION[entry.reason] ? violationExamples : costExamples, entry.op);
     }
   }
@@ -142,6 +168,7 @@ export function validRejected(): Checker<'valid-rejected'> {
     name: 'valid-rejected',
 
     observe(op: Op): void {
+      if (groupOf) sideCounts(groupOf(op.worker));
       longestOpMs = Math.max(longestOpMs, op.completeMs - op.invokeMs);
       finalizeOlderThan(op.completeMs - Math.max(FINALITY_FLOOR_MS, 2 * longestOpMs));
 
@@ -150,7 +177,7 @@ export function validRejected(): Checker<'valid-rejected'> {
         // An indeterminate revocation may have landed: it explains a rejection as well as an ack does.
         if (revocation.type === 'fail') return;
         revocations.add(revocation);
-        counts.touchedByRevocation += pending.cancelExplainedBy(revocation);
+        for (const cancelled of pending.cancelExplainedBy(revocation)) tally(cancelled, 'touchedByRevocation');
         return;
       }
       // Not refresh: a refresh that failed names the token it presented, not one it may have issued.
@@ -159,20 +186,20 @@ export function validRejected(): Checker<'valid-rejected'> {
         return;
       }
       if (!isVerdict(op)) return;
-      counts.verdicts++;
+      tally(op, 'verdicts');
       if (op.accepted) return;
-      counts.rejected++;
+      tally(op, 'rejected');
       if (op.jti === undefined) {
-        counts.untracked++;
+        tally(op, 'untracked');
         return;
       }
       if (op.tokenExpiresMs !== undefined && op.tokenExpiresMs <= op.invokeMs) {
-        counts.expired++;
+        tally(op, 'expired');
         return;
       }
       const token = { ...tokenOf(op), jti: op.jti };
       if (revocations.mayHaveCoveredBefore(token, op.completeMs)) {
-        counts.touchedByRevocation++;
+        tally(op, 'touchedByRevocation');
         return;
       }
       pending.add({ op, token, reason: reasonOf(op.code), cancelled: false });
@@ -183,6 +210,7 @@ export function validRejected(): Checker<'valid-rejected'> {
       return {
         valid: counts.verdicts === 0 ? 'unknown' : counts.entryLost === 0 && counts.jwtOrClock === 0,
         counts: { ...counts },
+        ...(groupOf && { bySide: Object.fromEntries([...bySide].map(([name, side]) => [name, { ...side }])) }),
         examples: [...violationExamples, ...costExamples].slice(0, MAX_EXAMPLES),
       };
     },

@@ -47,8 +47,8 @@ export function runInfo(overrides: Partial<RunInfo> = {}): RunInfo {
 }
 
 /** Folds the checker the way the harness does: in completion order. */
-export function check<N extends keyof Checks>(factory: () => Checker<N>, ops: Op[], run: RunInfo = runInfo()): Checks[N] {
-  const checker = factory();
+export function check<N extends keyof Checks>(factory: (run: RunInfo) => Checker<N>, ops: Op[], run: RunInfo = runInfo()): Checks[N] {
+  const checker = factory(run);
   for (const o of [...ops].sort((a, b) => a.completeMs - b.completeMs)) checker.observe(o);
   return checker.result(run);
 }

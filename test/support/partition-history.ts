@@ -96,6 +96,61 @@ export function partitionOps(): Op[] {
   ];
 }
 
+/** Verifies every stepMs from fromMs while below untilMs, each of its own token (never revoked). */
+function verifies(worker: number, stepMs: number, fromMs: number, untilMs: number, make: typeof accept | typeof storeDown): Op[] {
+  const ops: Op[] = [];
+  for (let ms = fromMs; ms < untilMs; ms += stepMs) ops.push(make(ms - 1, ms, t(`w${worker}-${ms}`), { worker }));
+  return ops;
+}
+
+const storeDown = (invokeMs: number, completeMs: number, tokenFields: Parameters<typeof accept>[2], fields: Parameters<typeof accept>[3] = {}) =>
+  reject(invokeMs, completeMs, tokenFields, 'ERR_STORE_UNAVAILABLE', { degraded: true, ...fields });
+
+/**
+ * Verifies by side of the same partition (blacklist, fail-closed), counted by hand in
+ * SIDES_BY_HAND: `far` (worker 1, cut off with redis-0) answered every 100 ms at x30 until
+ * 1930, then is refused by the store from 2030 to 5830, and answered again from 5930: no definite
+ * answer for 4000 ms. `near` (worker 2) at x70 loses 2070-2470 to the store (600 ms from 1970 to
+ * 2570), one entry lost at 8070 and one rejection at 9070 that a revocation (by `far`, invoked
+ * at 9000, completed after the verify) explains. The default group (worker 0) answers every 50 ms
+ * and is refused once, at 4025: the run as a whole never goes more than 50 ms without an answer
+ * (2000 to 2050, the first 50 ms gap).
+ */
+export function sidesOps(): Op[] {
+  return [
+    ...verifies(1, 100, 30, 2000, accept),
+    ...verifies(1, 100, 2030, 5900, storeDown),
+    ...verifies(1, 100, 5930, 10_000, accept),
+    ...verifies(2, 100, 70, 2000, accept),
+    ...verifies(2, 100, 2070, 2500, storeDown),
+    ...verifies(2, 100, 2570, 8000, accept),
+    reject(8069, 8070, t('lost-entry'), 'ERR_NOT_ALLOWLISTED', { worker: 2 }),
+    accept(8169, 8170, t('w2-8170'), { worker: 2 }),
+    ...verifies(2, 100, 8270, 9000, accept),
+    reject(9069, 9070, t('revoked'), 'ERR_REVOKED', { worker: 2 }),
+    revoke(9000, 9100, t('revoked'), { worker: 1 }),
+    ...verifies(2, 100, 9170, 10_000, accept),
+    ...verifies(0, 50, 50, 4025, accept),
+    storeDown(4024, 4025, t('w0-4025'), { worker: 0 }),
+    ...verifies(0, 50, 4050, 10_000, accept),
+  ];
+}
+
+/** What sidesOps gives, counted from its description. */
+export const SIDES_BY_HAND = {
+  unavailability: {
+    far: { longestWindowMs: 4000, windowStartMs: 1930, longestWindowOpenAtEnd: false, verifies: 100, definite: 61 },
+    near: { longestWindowMs: 600, windowStartMs: 1970, longestWindowOpenAtEnd: false, verifies: 100, definite: 95 },
+    default: { longestWindowMs: 50, windowStartMs: 0, longestWindowOpenAtEnd: false, verifies: 200, definite: 199 },
+  },
+  runWide: { longestWindowMs: 50, windowStartMs: 2000, ops: 400, definite: 355, errors: 45 },
+  validRejected: {
+    far: { verdicts: 100, rejected: 39, storeUnavailable: 39, entryLost: 0, touchedByRevocation: 0 },
+    near: { verdicts: 100, rejected: 7, storeUnavailable: 5, entryLost: 1, touchedByRevocation: 1 },
+    default: { verdicts: 200, rejected: 1, storeUnavailable: 1, entryLost: 0, touchedByRevocation: 0 },
+  },
+};
+
 export function partitionRun(overrides: Partial<RunInfo> = {}): RunInfo {
   return runInfo({
     faults: [partitionFault],
@@ -113,14 +168,15 @@ export function partitionRun(overrides: Partial<RunInfo> = {}): RunInfo {
 
 /**
  * A copy of a result whose first run had the hand-made partition: its faults, events, nodes, client
- * groups, and the checkers' results over the history, with the anomalies they lead to.
+ * groups, and the checkers' results over the history (partitionOps unless given), with the
+ * anomalies they lead to.
  */
-export function withPartition(result: ResultFile): ResultFile {
+export function withPartition(result: ResultFile, ops: Op[] = partitionOps()): ResultFile {
   const copy = structuredClone(result);
   const run = copy.runs[0]!;
   const info = partitionRun();
   const checks = runCheckers(
-    partitionOps().sort((a, b) => a.completeMs - b.completeMs),
+    [...ops].sort((a, b) => a.completeMs - b.completeMs),
     info,
   );
   Object.assign(run, {
