@@ -113,6 +113,11 @@ export const lostRevocationsCheck = z.strictObject({
     resurrectedVerifies: count,
     /** Successful refreshes in a family whose revocation had been acknowledged (operations, not families). */
     refreshesAfterRevocation: count,
+    /**
+     * Tokens rejected as revoked and accepted later, none of whose revocations was acknowledged (a
+     * timeout, a WAIT short of replicas): a flip-flop, not a lost acknowledged revocation. Absent: none.
+     */
+    resurrectedWithoutAck: count.optional(),
   }),
   /**
    * The tokens (access tokens by jti, refresh families by family) whose acknowledged revocation did

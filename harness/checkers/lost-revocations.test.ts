@@ -123,13 +123,28 @@ describe('lost-revocations', () => {
     expect(summary(result).refreshAfterRevocation).toBe(0);
   });
 
-  it('a token rejected as revoked and accepted by a later verify is resurrected', () => {
+  it('a token rejected as revoked and accepted by a later verify, after an acknowledged revocation, is resurrected', () => {
     const a = token('a');
     const resurrection = accept(300, 301, a);
-    const result = check(lostRevocations, [reject(100, 101, a, 'ERR_NOT_ALLOWLISTED'), resurrection, accept(400, 401, a)]);
+    const result = check(lostRevocations, [revoke(50, 60, a), reject(100, 101, a, 'ERR_NOT_ALLOWLISTED'), resurrection, accept(400, 401, a)]);
     expect(result.valid).toBe(false);
     expect(summary(result)).toMatchObject({ resurrectedVerifies: 2, resurrected: 1, total: 1 });
     expect(result.examples[0]).toBe(resurrection);
+  });
+
+  it('rejected then accepted with no acknowledged revocation (a timeout, a WAIT short of replicas) is counted apart, not lost', () => {
+    const a = token('a');
+    const b = token('b');
+    const unknown = revoke(50, 60, b, { type: 'info', code: 'ERR_NOT_REPLICATED' });
+    const result = check(lostRevocations, [
+      unknown,
+      reject(100, 101, a, 'ERR_REVOKED'),
+      accept(300, 301, a),
+      reject(100, 101, b, 'ERR_REVOKED'),
+      accept(300, 301, b),
+    ]);
+    expect(summary(result)).toMatchObject({ resurrectedVerifies: 0, resurrected: 0, total: 0 });
+    expect(result.counts.resurrectedWithoutAck).toBe(2);
   });
 
   it('an accept overlapping the rejection, or a fail-open accept, is no resurrection', () => {

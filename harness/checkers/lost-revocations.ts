@@ -80,7 +80,8 @@ interface ReconciliationAccept {
 
 /**
  * Acknowledged revocations that did not stick, each lost token counted once:
- * - resurrected: during the run, a token rejected as revoked is accepted by a later verify;
+ * - resurrected: during the run, a token rejected as revoked is accepted by a later verify, after
+ *   an acknowledged revocation of it (without one, its fate was unknown: counted apart, not lost);
  * - refresh after revocation (double-token): a refresh succeeds in a family whose revocation was
  *   acknowledged, the one loss a bounded strategy can show (its access tokens live out their TTL
  *   by design);
@@ -102,6 +103,8 @@ export function lostRevocations(): Checker<'lost-revocations'> {
   /** Losses seen during the run, by `jti:<jti>` or `family:<family>`: the first sign of each. */
   const duringRun = new Map<string, Loss>();
   const counts = { reconciled: 0, degradedAtReconciliation: 0, resurrectedVerifies: 0, refreshesAfterRevocation: 0 };
+  /** Tokens rejected as revoked, then accepted, whose revocation was never acknowledged. */
+  const unacknowledged = new Set<string>();
 
   function noteFamily(op: Op): void {
     if (op.family === undefined || op.tokenIssuedMs === undefined) return;
@@ -127,8 +130,14 @@ export function lostRevocations(): Checker<'lost-revocations'> {
       const rejectedAt = rejectedAsRevokedAtMs.get(op.jti);
       if (isRevokedRejection(op) && (rejectedAt === undefined || op.completeMs < rejectedAt)) rejectedAsRevokedAtMs.set(op.jti, op.completeMs);
       if (op.accepted && !op.degraded && rejectedAt !== undefined && op.invokeMs > rejectedAt) {
-        counts.resurrectedVerifies++;
-        noteLoss(`jti:${op.jti}`, { cause: 'resurrected', ackPorts: ackPortsOf([...acks.coveringCompletedBefore(tokenOf(op), op.invokeMs)]), op });
+        const acked = [...acks.coveringCompletedBefore(tokenOf(op), op.invokeMs)];
+        // Rejected, then accepted, with no acknowledged revocation behind it: the revocation's fate
+        // was unknown (a timeout, a WAIT that came back short), so nothing acknowledged was lost.
+        if (acked.length === 0) unacknowledged.add(op.jti);
+        else {
+          counts.resurrectedVerifies++;
+          noteLoss(`jti:${op.jti}`, { cause: 'resurrected', ackPorts: ackPortsOf(acked), op });
+        }
       }
     }
     if (op.phase !== 'final') return;
@@ -183,7 +192,11 @@ export function lostRevocations(): Checker<'lost-revocations'> {
       const anythingChecked = counts.reconciled > 0 || rejectedAsRevokedAtMs.size > 0 || counts.refreshesAfterRevocation > 0;
       return {
         valid: !anythingChecked ? 'unknown' : losses.size === 0,
-        counts: { ...counts, allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation.length },
+        counts: {
+          ...counts,
+          allowedAtReconciliation: reconciliationAccepts.length - lostAtReconciliation.length,
+          ...(unacknowledged.size > 0 && { resurrectedWithoutAck: unacknowledged.size }),
+        },
         lost: { total: losses.size, byCause, byAck, ...networkSplit(losses.values(), run) },
         // A strategy that promises nothing cannot lose a revocation at reconciliation; a bounded one only past its bound.
         ...(guarantee === 'none' && { figures: { notApplicable: 1 as const } }),
