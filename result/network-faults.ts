@@ -90,11 +90,13 @@ export function sideText(side: readonly string[], nodes: Nodes, exclude: readonl
   for (const [role, plural] of ROLE_GROUPS) {
     const all = nodes.filter((n) => n.role === role && !exclude.includes(n.id)).map((n) => n.id);
     if (all.length > 1 && all.every((id) => left.has(id))) {
-      parts.push(form === 'sentence' ? `the ${plural}` : plural);
+      const others = nodes.some((n) => n.role === role && exclude.includes(n.id));
+      parts.push(form === 'sentence' ? `the ${others ? 'other ' : ''}${plural}` : plural);
       for (const id of all) left.delete(id);
     }
   }
-  for (const id of side) if (left.has(id)) parts.push(id.startsWith('clients:') ? `clients ${id.slice('clients:'.length)}` : id);
+  const group = form === 'sentence' ? 'client group' : 'clients';
+  for (const id of side) if (left.has(id)) parts.push(id.startsWith('clients:') ? `${group} ${id.slice('clients:'.length)}` : id);
   if (form === 'label' || parts.length < 2) return parts.join(', ');
   return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
