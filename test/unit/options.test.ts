@@ -90,7 +90,9 @@ describe('fault specs', () => {
   });
 
   it('rejects unknown actions and targets', () => {
-    expect(() => checkFaultSpec({ action: 'explode' as never })).toThrow(/fault.action: expected one of kill, pause, resume, restart, failover, partition, loss, delay, got 'explode'/);
+    expect(() => checkFaultSpec({ action: 'explode' as never })).toThrow(
+      /fault.action: expected one of kill, pause, resume, restart, failover, partition, loss, delay, got 'explode'/,
+    );
     expect(() => checkFaultSpec({ action: 'kill', target: 'the-big-one' })).toThrow(/fault.target: expected primary, replica/);
   });
 });
