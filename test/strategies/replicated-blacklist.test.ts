@@ -146,6 +146,19 @@ describe.sequential('replicated-blacklist on single', () => {
     console.log(`first load: ${stats.lastReloadMs!.toFixed(1)} ms for ${stats.entries} entries, ${stats.watermarks} watermarks`);
   });
 
+  it('loads a live-sized denylist (10/s x 15 min = 9,000 entries) and counts it', async () => {
+    const prefix = `load-${process.pid}:`;
+    const pipeline = writerClient.pipeline();
+    for (let i = 0; i < 9000; i++) pipeline.set(revokedTokenKey(prefix, `user-${i}`, `jti-${i}`), '1', 'PX', 60_000);
+    for (let i = 0; i < 100; i++) pipeline.set(`${prefix}wm:{user-${i}}`, String(Date.now()), 'PX', 60_000);
+    await pipeline.exec();
+    const strategy = await replicated({ keyPrefix: prefix }, redis);
+    closing.push(strategy);
+    const { entries, watermarks, bytesEstimate, lastReloadMs } = strategy.stats;
+    expect({ entries, watermarks }).toEqual({ entries: 9000, watermarks: 100 });
+    console.log(`load of 9,000 entries + 100 watermarks: ${lastReloadMs!.toFixed(1)} ms, ~${Math.round(bytesEstimate / 1024)} KiB estimated`);
+  });
+
   it('verify asks Redis nothing while live', async () => {
     const strategy = await replicated({}, redis);
     closing.push(strategy);
@@ -228,6 +241,8 @@ describe.sequential('replicated-blacklist on single', () => {
 
   it('close releases its connections', async () => {
     const count = async () => ((await writerClient.client('LIST')) as string).split('\n').filter(Boolean).length;
+    // The replicas of earlier tests may still be reconnecting after the CLIENT KILL above.
+    for (const c of closing) if (c instanceof DenylistReplica || c instanceof ReplicatedBlacklistStrategy) expect(await c.whenLive(10_000)).toBe(true);
     const baseline = await count();
     const strategy = await replicated({}, redis);
     expect(await count()).toBe(baseline + 2);
