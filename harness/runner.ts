@@ -66,6 +66,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     // Fields left out take the strategy schema's own defaults.
     ...(overrides.blacklist && { blacklist: overrides.blacklist }),
     ...(overrides.whitelist && { whitelist: overrides.whitelist }),
+    ...(overrides.replicated && { replicated: overrides.replicated }),
   };
   const stage = (s: string) => ctx.onStage?.({ label: overrides.label ?? name, topology: scenario.topology.kind, stage: s });
 
@@ -75,11 +76,12 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   if (topology.keyPrefix !== undefined) strategyOptions.keyPrefix = topology.keyPrefix;
   const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
   let redis: Redis | Cluster | undefined;
+  let strategy: Strategy | undefined;
   const handles: EngineHandle[] = [];
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     redis = topology.client(scenario.client);
-    const strategy = await createStrategy(strategyOptions, { redis });
+    strategy = await createStrategy(strategyOptions, { redis });
     const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
@@ -153,6 +155,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     }
   } finally {
     await Promise.allSettled(handles.map((h) => h.close()));
+    await strategy?.close?.();
     redis?.disconnect();
     stage('stopping topology');
     await topology.stop();

@@ -40,6 +40,10 @@ const strategyEntry = z.union(
           })
           .optional(),
         whitelist: z.strictObject({ maxSessions: z.number().int().min(0).optional() }).optional(),
+        replicated: z
+          .strictObject({ boundedByMs: z.number().int().min(1).optional() })
+          .optional()
+          .describe('replicated-blacklist: the propagation bound its guarantee promises (default 1000 ms).'),
       })
       .describe('One strategy with overrides of the scenario-wide settings.'),
   ],

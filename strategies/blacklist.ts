@@ -1,6 +1,6 @@
 import { StoreBackedStrategy } from './base.ts';
 import { describeNumericDate } from './jwt/token-service.ts';
-import { encodeKeyPart, fnv1a, writeAck } from './store.ts';
+import { encodeKeyPart, fnv1a, redisKey, writeAck } from './store.ts';
 import type { Ack, Issued, Strategy, Verdict } from './types.ts';
 
 /**
@@ -18,6 +18,15 @@ import type { Ack, Issued, Strategy, Verdict } from './types.ts';
 /** An encoded subject holds no `}`, so the first one ends it: distinct (subject, jti) pairs give distinct members. */
 export function bucketMember(subject: string, jti: string): string {
   return `${encodeKeyPart(subject)}}${encodeKeyPart(jti)}`;
+}
+
+/** key-per-token: the one home of these keys' names, for the blacklist and the replicas that mirror it. */
+export function revokedTokenKey(keyPrefix: string, subject: string, jti: string): string {
+  return redisKey(keyPrefix, 'bl', subject, jti);
+}
+
+export function watermarkKey(keyPrefix: string, subject: string): string {
+  return redisKey(keyPrefix, 'wm', subject);
 }
 
 export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
@@ -39,7 +48,7 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
 
   #keys(subject: string, jti: string, expiresAtMs: number): { entry: string; member?: string; watermark: string; bucketExpiresAtMs?: number } {
     if (this.options.blacklist.layout === 'key-per-token') {
-      return { entry: this.key('bl', subject, jti), watermark: this.key('wm', subject) };
+      return { entry: revokedTokenKey(this.options.keyPrefix, subject, jti), watermark: watermarkKey(this.options.keyPrefix, subject) };
     }
     const { bucketMs } = this.options.blacklist;
     const bucket = Math.floor(expiresAtMs / bucketMs);
@@ -119,7 +128,8 @@ export class BlacklistStrategy extends StoreBackedStrategy implements Strategy {
    */
   async revokeAll(subject: string): Promise<Ack> {
     const now = this.tokens.now();
-    const watermark = this.options.blacklist.layout === 'key-per-token' ? this.key('wm', subject) : this.key('wm', this.#group(subject), subject);
+    const watermark =
+      this.options.blacklist.layout === 'key-per-token' ? watermarkKey(this.options.keyPrefix, subject) : this.key('wm', this.#group(subject), subject);
     const ttlMs = this.tokens.maxLifetimeMs('access') + this.tokens.settings.leewayMs;
     return writeAck(this.redis, [['SET', watermark, String(now), 'PX', ttlMs]], this.options.wait, () => ({ stored: true }));
   }

@@ -4,6 +4,7 @@ import { DoubleTokenStrategy } from './double-token.ts';
 import { TokenService } from './jwt/token-service.ts';
 import { normalizeStrategyOptions, type StrategyOptionsInput } from './options.ts';
 import { PureStrategy } from './pure.ts';
+import { ReplicatedBlacklistStrategy } from './replicated-blacklist.ts';
 import type { RedisClient } from './store.ts';
 import type { Strategy } from './types.ts';
 import { WhitelistStrategy } from './whitelist.ts';
@@ -31,5 +32,11 @@ export async function createStrategy(input: StrategyOptionsInput, context: Strat
       return new WhitelistStrategy(tokens, context.redis, options);
     case 'double-token':
       return new DoubleTokenStrategy(tokens, context.redis, options);
+    case 'replicated-blacklist': {
+      // The first load is part of creating it: verify would otherwise start out degraded.
+      const strategy = new ReplicatedBlacklistStrategy(tokens, context.redis, options);
+      await strategy.start();
+      return strategy;
+    }
   }
 }

@@ -4,7 +4,7 @@ import { JWT_ENGINES } from './jwt/engines.ts';
 import { JWT_ALGORITHMS } from './jwt/keys.ts';
 
 export const STRATEGY_ALIASES = { denylist: 'blacklist', allowlist: 'whitelist' } as const;
-export const STRATEGY_NAMES = ['pure', 'blacklist', 'whitelist', 'double-token'] as const;
+export const STRATEGY_NAMES = ['pure', 'blacklist', 'whitelist', 'double-token', 'replicated-blacklist'] as const;
 
 export const DEFAULT_JWT_SETTINGS = {
   /** jose (WebCrypto) or fast-jwt (node:crypto, about 10x faster on HS256). */
@@ -89,6 +89,18 @@ export const strategyOptionsSchema = z
         groups: z.number().int().min(1).max(16384).default(64),
       })
       .default({ layout: 'key-per-token', bucketMs: 60_000, groups: 64 }),
+    replicated: z
+      .strictObject({
+        /**
+         * replicated-blacklist's promise: a revocation is enforced by every replica within this
+         * many ms of its acknowledgement. Loopback propagation measures ~1 ms; 1000 ms leaves room
+         * for a GC pause or a busy core on a shared host without hiding a stalled invalidation
+         * stream, which shows up as seconds, and it equals the issue's target for a reload after a
+         * failover (the checkers count accepts past it as violations).
+         */
+        boundedByMs: positiveMs.default(1000),
+      })
+      .default({ boundedByMs: 1000 }),
     whitelist: z
       .strictObject({
         /** Concurrent sessions per user; the oldest are evicted beyond it. 0: no limit. */
