@@ -158,7 +158,7 @@ describe('the main job', () => {
     const result = readResult(out);
     const cells = result.runs.map((run) => `${run.strategy}@${run.topology.kind}`);
     for (const kind of ['single', 'sentinel', 'cluster'])
-      for (const s of ['pure', 'blacklist', 'whitelist', 'double-token']) expect(cells).toContain(`${s}@${kind}`);
+      for (const s of ['pure', 'blacklist', 'replicated-blacklist', 'whitelist', 'double-token']) expect(cells).toContain(`${s}@${kind}`);
     for (const run of result.runs.filter((x) => x.topology.kind !== 'single')) expect(run.faults[0]).toMatchObject({ action: 'kill' });
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('data-chart="latency-over-time"');
