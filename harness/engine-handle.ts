@@ -45,7 +45,7 @@ export function localHandle(engine: LoadEngine, historyPath: string): EngineHand
 
 /** An engine in a worker thread of its own, started and ready. */
 export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<EngineHandle> {
-  const worker = new Worker(entry, { workerData: data });
+  const worker = new Worker(entry, { workerData: data, transferList: [...(data.engine.probePorts ?? [])] });
   const label = `load worker ${data.engine.worker}`;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;

@@ -1,9 +1,11 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import type { Strategy } from '../strategies/types.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { HistoryWriter } from './history-file.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
 import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
+import type { ProbeRequest } from './probe.ts';
 import type { Scenario } from './scenario.ts';
 import { type PlannedOp, type Session, Workload } from './workload.ts';
 
@@ -45,6 +47,8 @@ export interface EngineOptions {
   userPrefix: string;
   /** Aborted: login and the load stop at once (Ctrl-C). */
   signal: AbortSignal;
+  /** One per verifier instance (load.verifiers): each acknowledged revoke is handed to all of them, thread to thread. */
+  probePorts?: readonly MessagePort[];
 }
 
 function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
@@ -163,11 +167,17 @@ export class LoadEngine implements EngineApi {
 
   async finish(): Promise<SerializedMetrics> {
     await this.#history.close();
+    this.#closeProbePorts();
     return this.metrics.serialize();
   }
 
   async close(): Promise<void> {
     await this.#history.close();
+    this.#closeProbePorts();
+  }
+
+  #closeProbePorts(): void {
+    for (const port of this.#o.probePorts ?? []) port.close();
   }
 
   #session(
@@ -229,10 +239,24 @@ export class LoadEngine implements EngineApi {
     try {
       redisOps = await this.#perform(plan, invokeMs, op);
       op.completeMs = this.now();
+      if (plan.f === 'revoke' && op.type === 'ok' && this.#o.probePorts) this.#handToVerifiers(plan.session!, op);
     } catch (error) {
       this.#threw(op, error);
     }
     this.#record(op, redisOps);
+  }
+
+  /** Straight to each verifier's thread, not through the main one: the relay should cost a message, not a round trip. */
+  #handToVerifiers(session: Session, op: Op): void {
+    const request: ProbeRequest = {
+      token: session.accessToken,
+      jti: session.jti,
+      subject: session.subject,
+      tokenIssuedMs: op.tokenIssuedMs!,
+      tokenExpiresMs: op.tokenExpiresMs!,
+      ackedAtMs: op.completeMs,
+    };
+    for (const port of this.#o.probePorts!) port.postMessage(request);
   }
 
   /** Verify is most of the load: its op is one object literal with the token's fields in it. */

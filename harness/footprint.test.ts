@@ -213,4 +213,31 @@ describe('footprint sampler', () => {
     blind.stop();
     expect(blind.result()!.redis).toEqual({ unmeasured: expect.stringContaining('not visible from here'), servers: [] });
   });
+
+  it('samples verifier instance threads like generator threads, listed apart', () => {
+    const m = new FakeMachine();
+    m.files.set('/proc/uptime', '1000.00 1500.00\n');
+    m.files.set('/proc/loadavg', '0.50 0.40 0.30 2/300 999\n');
+    m.files.set('/proc/stat', systemStat(1000, 0, 1000));
+    for (const tid of [11, 21, 22]) m.files.set(threadStat(tid), stat(tid, { user: 10, start: 50 }));
+    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [{ osThreadId: 11 } as never], [{ osThreadId: 21 }, { osThreadId: 22 }], {
+      proc: m.proc,
+      now: () => m.nowMs,
+      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
+      intervalMs: 60_000,
+    });
+    sampler.start();
+    m.nowMs = 1000;
+    m.files.set('/proc/stat', systemStat(1100, 0, 1100));
+    m.files.set(threadStat(11), stat(11, { user: 90, start: 50 }));
+    m.files.set(threadStat(21), stat(21, { user: 12, start: 50 }));
+    m.files.set(threadStat(22), stat(22, { user: 13, system: 1, start: 50 }));
+    sampler.stop();
+    const tokenbench = sampler.result()!.tokenbench;
+    expect(tokenbench.generatorThreads).toEqual([{ thread: 'main', cpuSeconds: 0.8 }]);
+    expect(tokenbench.verifierThreads).toEqual([
+      { thread: 'verifier 0', cpuSeconds: 0.02 },
+      { thread: 'verifier 1', cpuSeconds: 0.04 },
+    ]);
+  });
 });

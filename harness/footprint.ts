@@ -29,6 +29,8 @@ export interface FootprintSubjects {
   nodes(): readonly RedisNode[];
   /** By OS thread id; undefined where it is not known (no /proc). */
   generatorThreads: readonly { thread: string; tid: number | undefined }[];
+  /** Verifier instances' threads (load.verifiers), sampled the same way. */
+  verifierThreads?: readonly { thread: string; tid: number | undefined }[];
 }
 
 export interface SamplerOptions {
@@ -45,6 +47,7 @@ interface Reading {
   atMs: number;
   cpu: NodeJS.CpuUsage;
   system: SystemStat | undefined;
+  /** Generator threads, then verifier threads. */
   threadTicks: (number | undefined)[];
   loadAverage1m: number | undefined;
 }
@@ -135,9 +138,18 @@ export class FootprintSampler {
   }
 
   /** For a run: the engines' threads are the generators (one engine runs in the main thread, several in worker threads). */
-  static forRun(topology: Omit<FootprintSubjects, 'generatorThreads'>, handles: readonly EngineHandle[], options?: SamplerOptions): FootprintSampler {
+  static forRun(
+    topology: Omit<FootprintSubjects, 'generatorThreads' | 'verifierThreads'>,
+    handles: readonly EngineHandle[],
+    verifiers: readonly { osThreadId: number | undefined }[] = [],
+    options?: SamplerOptions,
+  ): FootprintSampler {
     const generatorThreads = handles.map((h, i) => ({ thread: handles.length === 1 ? 'main' : `worker ${i}`, tid: h.osThreadId }));
-    return new FootprintSampler({ backend: topology.backend, nodes: () => topology.nodes(), generatorThreads }, options);
+    const verifierThreads = verifiers.map((v, k) => ({ thread: `verifier ${k}`, tid: v.osThreadId }));
+    return new FootprintSampler(
+      { backend: topology.backend, nodes: () => topology.nodes(), generatorThreads, ...(verifierThreads.length > 0 && { verifierThreads }) },
+      options,
+    );
   }
 
   /** Looks up what takes a round trip (container pids), so the start itself is a few file reads. */
@@ -199,7 +211,7 @@ export class FootprintSampler {
     const cpu = this.#cpuUsage();
     if (this.#procUnavailable) return { atMs, cpu, system: undefined, threadTicks: [], loadAverage1m: undefined };
     const text = (path: string) => this.#proc.read(path);
-    const threadTicks = this.#subjects.generatorThreads.map(({ tid }) => {
+    const threadTicks = this.#threads().map(({ tid }) => {
       if (tid === undefined) return undefined;
       const stat = parseOr(text(`/proc/${process.pid}/task/${tid}/stat`), parseProcessStat);
       return stat?.ownTicks;
@@ -250,6 +262,10 @@ export class FootprintSampler {
     }
   }
 
+  #threads(): readonly { thread: string; tid: number | undefined }[] {
+    return [...this.#subjects.generatorThreads, ...(this.#subjects.verifierThreads ?? [])];
+  }
+
   #readUptimeTicks(): number | undefined {
     return this.#procUnavailable ? undefined : parseOr(this.#proc.read('/proc/uptime'), parseUptimeTicks);
   }
@@ -258,11 +274,16 @@ export class FootprintSampler {
     const wallMs = last.atMs - first.atMs;
     const cpuSeconds = cpuMicros(last.cpu, first.cpu) / 1e6;
     const averageCoreShare = wallMs > 0 ? cpuSeconds / (wallMs / 1000) : 0;
-    const threads = this.#subjects.generatorThreads.map((t, i) => {
+    const allThreads = this.#threads().map((t, i) => {
       const start = first.threadTicks[i];
       const end = last.threadTicks[i];
       return start === undefined || end === undefined ? undefined : { thread: t.thread, cpuSeconds: (end - start) / USER_HZ };
     });
+    const known = (list: typeof allThreads) =>
+      this.#procUnavailable || list.some((t) => t === undefined) ? null : (list as { thread: string; cpuSeconds: number }[]);
+    const generatorCount = this.#subjects.generatorThreads.length;
+    const threads = allThreads.slice(0, generatorCount);
+    const verifierThreads = this.#subjects.verifierThreads && known(allThreads.slice(generatorCount));
     const shares = systemShares(first.system, last.system);
     const loadStart = first.loadAverage1m;
     const loadEnd = last.loadAverage1m;
@@ -272,7 +293,8 @@ export class FootprintSampler {
       tokenbench: {
         cpuSeconds: round(cpuSeconds, 3),
         peakCoreShare: round(this.#peakSeen ? this.#peakCoreShare : averageCoreShare, 3),
-        generatorThreads: this.#procUnavailable || threads.some((t) => t === undefined) ? null : (threads as { thread: string; cpuSeconds: number }[]),
+        generatorThreads: known(threads),
+        ...(verifierThreads !== undefined && { verifierThreads }),
       },
       redis: this.#redis(),
       machine:

@@ -36,6 +36,7 @@ const everyField: Required<Op> = {
   replicasRequested: 1,
   ackedByPort: 40123,
   error: 'Command timed out',
+  probe: true,
 };
 
 function expectSameOp(parsed: Record<string, unknown>, op: Op): void {

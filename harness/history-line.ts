@@ -54,6 +54,7 @@ const K = keys([
   'replicasRequested',
   'ackedByPort',
   'error',
+  'probe',
 ] as const);
 
 /** An upper bound on the bytes `encodeOpLine` writes for `op`. */
@@ -94,6 +95,7 @@ export function encodeOpLine(op: Op, buf: Buffer, at: number): number {
   if (op.replicasRequested !== undefined) a = num(buf, raw(buf, a, K.replicasRequested), op.replicasRequested);
   if (op.ackedByPort !== undefined) a = num(buf, raw(buf, a, K.ackedByPort), op.ackedByPort);
   if (op.error !== undefined) a = str(buf, raw(buf, a, K.error), op.error);
+  if (op.probe !== undefined) a = raw(buf, raw(buf, a, K.probe), op.probe ? TRUE : FALSE);
   buf[a++] = 0x7d;
   buf[a++] = NEWLINE;
   return a;

@@ -25,6 +25,8 @@ export interface RunInfo {
   nodes: { id: string; port: number }[];
   /** The run's client groups, by the `worker` their ops carry; absent: none (every worker is the default group). */
   clientGroups?: ClientGroup[];
+  /** Verifier instances (load.verifiers) whose probes are in the history, as workers 1000 + k; absent: none. */
+  verifiers?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../core/errors.ts';
 import { findAnomalies } from '../result/anomalies.ts';
@@ -7,6 +8,7 @@ import type { StrategyRunResult } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
 import { createStrategy } from '../strategies/create.ts';
+import { generateSharedKeys } from '../strategies/jwt/keys.ts';
 import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { startTopology } from '../topologies/topology.ts';
@@ -14,13 +16,15 @@ import type { StartedTopology, TopologyKind } from '../topologies/types.ts';
 import { checkHistory } from './checkers/index.ts';
 import { LoadEngine, type Origin } from './engine.ts';
 import { type EngineHandle, localHandle, workerHandle } from './engine-handle.ts';
-import { ENGINE_WORKER_URL } from './engine-worker-url.ts';
+import { ENGINE_WORKER_URL, VERIFIER_WORKER_URL } from './engine-worker-url.ts';
 import { FootprintSampler } from './footprint.ts';
 import type { EventRecord, Phase, RunInfo } from './history.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
+import { PROBE_WORKER_BASE } from './probe.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { type Scenario, type ScenarioPart, strategyName, thresholdsOf } from './scenario.ts';
+import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
 
 export interface ProgressInfo {
   label: string;
@@ -69,6 +73,10 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     ...(overrides.replicated && { replicated: overrides.replicated }),
   };
   const stage = (s: string) => ctx.onStage?.({ label: overrides.label ?? name, topology: scenario.topology.kind, stage: s });
+  // Verifier instances check the generators' tokens: one set of keys for every instance of the run.
+  if (scenario.load.verifiers > 0 && !strategyOptions.jwt?.keys) {
+    strategyOptions.jwt = { ...strategyOptions.jwt, keys: await generateSharedKeys(strategyOptions.jwt?.alg ?? scenario.jwt.alg) };
+  }
 
   stage(`starting ${scenario.topology.kind} topology`);
   const topology: StartedTopology = await startTopology(scenario.topology, ctx.signal);
@@ -78,6 +86,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   let redis: Redis | Cluster | undefined;
   let strategy: Strategy | undefined;
   const handles: EngineHandle[] = [];
+  const verifiers: VerifierHandle[] = [];
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     redis = topology.client(scenario.client);
@@ -98,6 +107,31 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       ...scenario,
       workload: { ...scenario.workload, users: Math.max(1, users[w]!), seed: scenario.workload.seed + w },
     });
+    // A port per generator-verifier pair: acknowledged revocations go thread to thread.
+    const channels = Array.from({ length: generators.length }, () => Array.from({ length: scenario.load.verifiers }, () => new MessageChannel()));
+    const probePorts = (w: number): { probePorts?: MessagePort[] } => (scenario.load.verifiers > 0 ? { probePorts: channels[w]!.map((c) => c.port1) } : {});
+    if (scenario.load.verifiers > 0) {
+      stage(`starting ${scenario.load.verifiers} verifier instance threads`);
+      const started = await Promise.allSettled(
+        Array.from({ length: scenario.load.verifiers }, (_, k) =>
+          startVerifier(
+            {
+              target: topology.endpoints(),
+              // From 127.0.0.1: a verifier belongs to no client group, outside every network fault.
+              client: scenario.client,
+              strategy: strategyOptions,
+              historyPath: join(ctx.outDir, `history-${ctx.index}-${name}-v${k}.ndjson`),
+              worker: PROBE_WORKER_BASE + k,
+              ports: channels.map((row) => row[k]!.port2),
+            },
+            VERIFIER_WORKER_URL,
+          ),
+        ),
+      );
+      for (const s of started) if (s.status === 'fulfilled') verifiers.push(s.value);
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     if (generators.length === 1 && generators[0]!.address === undefined) {
       const engine = new LoadEngine({
         scenario,
@@ -109,6 +143,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
         concurrency: scenario.load.concurrency,
         userPrefix: 'user',
         signal: ctx.signal,
+        ...probePorts(0),
       });
       handles.push(localHandle(engine, historyPath(0)));
     } else {
@@ -127,6 +162,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
                 rate: scenario.load.rate * generator.share,
                 concurrency: Math.max(1, concurrency[w]!),
                 userPrefix: `w${w}-user`,
+                ...probePorts(w),
               },
             },
             ENGINE_WORKER_URL,
@@ -138,12 +174,13 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     clientGroups = generators.flatMap((g, worker) => (g.group === undefined ? [] : [{ name: g.group, worker, address: g.address ?? null, share: g.share }]));
     const onAbort = () => {
       for (const h of handles) h.abort();
+      for (const v of verifiers) v.abort();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     // An abort while the worker threads were starting came before the listener: it would not fire.
     if (ctx.signal.aborted) onAbort();
     try {
-      return await new Orchestration(scenario, strategy, topology, handles, ctx, label).run({
+      return await new Orchestration(scenario, strategy, topology, handles, verifiers, ctx, label).run({
         failurePolicy,
         wait: wait ?? null,
         redis,
@@ -154,7 +191,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       ctx.signal.removeEventListener('abort', onAbort);
     }
   } finally {
-    await Promise.allSettled(handles.map((h) => h.close()));
+    await Promise.allSettled([...handles.map((h) => h.close()), ...verifiers.map((v) => v.close())]);
     await strategy?.close?.();
     redis?.disconnect();
     stage('stopping topology');
@@ -209,17 +246,27 @@ class Orchestration {
   readonly #strategy: Strategy;
   readonly #topology: StartedTopology;
   readonly #handles: EngineHandle[];
+  readonly #verifiers: VerifierHandle[];
   readonly #ctx: RunContext;
   readonly #label: string;
   readonly #nemesis: Nemesis;
   #origin: Origin = { absoluteMs: performance.timeOrigin + performance.now(), wallMs: Date.now() };
   #originNs = process.hrtime.bigint();
 
-  constructor(scenario: Scenario, strategy: Strategy, topology: StartedTopology, handles: EngineHandle[], ctx: RunContext, label: string) {
+  constructor(
+    scenario: Scenario,
+    strategy: Strategy,
+    topology: StartedTopology,
+    handles: EngineHandle[],
+    verifiers: VerifierHandle[],
+    ctx: RunContext,
+    label: string,
+  ) {
     this.#scenario = scenario;
     this.#strategy = strategy;
     this.#topology = topology;
     this.#handles = handles;
+    this.#verifiers = verifiers;
     this.#ctx = ctx;
     this.#label = label;
     this.#nemesis = new Nemesis(topology, {
@@ -228,6 +275,7 @@ class Orchestration {
       clientGroups: scenario.load.clientGroups.map((g) => g.name),
       onPhase: (phase) => {
         for (const h of this.#handles) void h.setPhase(phase);
+        for (const v of this.#verifiers) v.setPhase(phase);
       },
     });
   }
@@ -251,7 +299,7 @@ class Orchestration {
     const signal = this.#ctx.signal;
     this.#stage(`logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
     await Promise.all(this.#handles.map((h) => h.login()));
-    const footprint = FootprintSampler.forRun(this.#topology, this.#handles);
+    const footprint = FootprintSampler.forRun(this.#topology, this.#handles, this.#verifiers);
     await footprint.prepare();
 
     // Time zero is the planned start of the measured phase, for ops, faults and topology events
@@ -259,6 +307,7 @@ class Orchestration {
     // ops go to the history too: a token revoked in the warm-up and replayed later must be known.
     this.#origin = { absoluteMs: performance.timeOrigin + performance.now() + load.warmup, wallMs: Date.now() + load.warmup };
     this.#originNs = process.hrtime.bigint() + BigInt(Math.round(load.warmup * 1e6));
+    for (const v of this.#verifiers) v.setOrigin(this.#origin);
     await Promise.all(this.#handles.map((h) => h.setOrigin(this.#origin)));
     this.#stage(`warming up for ${load.warmup} ms, then measuring for ${load.duration} ms`);
     this.#nemesis.start(this.#scenario.faults, load.warmup);
@@ -288,6 +337,8 @@ class Orchestration {
       reconciled = (await Promise.all(this.#handles.map((h) => h.reconcile()))).reduce((a, b) => a + b, 0);
     }
     const parts = await Promise.all(this.#handles.map((h) => h.finish()));
+    // After the generators: no revocation is handed over any more, and the probes' files are complete for the checkers.
+    await Promise.all(this.#verifiers.map((v) => v.finish()));
     this.#stage('measuring what the state costs in Redis');
     const cost = await measureRedisCost(extra.redis, extra.keyPrefix);
     const metrics = new Metrics(load.bucket);
@@ -316,9 +367,11 @@ class Orchestration {
       durationMs: measuredMs,
       nodes: this.#topology.nodes().map(({ id, port }) => ({ id, port })),
       ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
+      ...(this.#verifiers.length > 0 && { verifiers: this.#verifiers.length }),
     };
     this.#stage('checking the history');
-    const historyFiles = this.#handles.map((h) => h.historyPath);
+    // The verifiers' probes are checked like any verify; they were never in the generators' Metrics, so not in latency, throughput or timeline.
+    const historyFiles = [...this.#handles.map((h) => h.historyPath), ...this.#verifiers.map((v) => v.historyPath)];
     const checks = await checkHistory(historyFiles, runInfo);
 
     const latency: StrategyRunResult['latency'] = {};

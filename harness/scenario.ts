@@ -157,6 +157,15 @@ export const scenarioSchema = z.strictObject({
         .describe(
           'Load-generator threads. 1 runs in the main thread; more split users, rate and concurrency between worker threads (one per core is the useful maximum) and merge their histograms.',
         ),
+      verifiers: z
+        .number()
+        .int()
+        .min(0)
+        .max(8)
+        .default(0)
+        .describe(
+          'Verifier instances: worker threads, each with its own client and strategy instance (its own cache or replica), that make no load of their own but probe every revocation a load generator has acknowledged until they reject it: how long other gateways of a fleet still accept a revoked token (checks.propagation-lag.acrossInstances).',
+        ),
       settle: duration.default(30_000).describe('After the load: how long to wait for the healed topology to be ready before the final reconciliation.'),
       clientGroups: z
         .array(

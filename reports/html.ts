@@ -7,7 +7,7 @@ import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { DURABILITY_COLUMNS, DURABILITY_INTRO, durabilityRow, networkWindowOf, unavailabilityText, verdictLines } from './phrases.ts';
+import { acrossInstancesText, DURABILITY_COLUMNS, DURABILITY_INTRO, durabilityRow, networkWindowOf, unavailabilityText, verdictLines } from './phrases.ts';
 import {
   clipRect,
   decadeDomain,
@@ -77,6 +77,7 @@ ${summarySection(runs, colours)}
 ${chartsSection(result, colours)}
 ${faultsSection(runs, colours)}
 ${durabilitySection(runs)}
+${propagationSection(runs)}
 <footer>Rendered from result.json (schema ${result.schemaVersion}) by tokenbench ${esc(result.tokenbenchVersion)}. Self-contained: no external resources.</footer>
 </main>
 <script>${RENDER_CHECK_SCRIPT}</script>
@@ -818,6 +819,21 @@ function durabilitySection(runs: readonly Run[]): string {
 <div class="table-scroll"><table class="durability"><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table></div>
+</section>`;
+}
+
+/** Runs with verifier instances: the lag across instances, one line per run. */
+function propagationSection(runs: readonly Run[]): string {
+  const items = runs.flatMap((run) => {
+    const text = acrossInstancesText(run);
+    return text ? [`<li>${esc(`${run.label} on ${run.topology.kind}: ${text}.`)}</li>`] : [];
+  });
+  if (items.length === 0) return '';
+  return `<section id="propagation">
+<h2>Propagation</h2>
+<ul>
+${items.join('\n')}
+</ul>
 </section>`;
 }
 

@@ -24,6 +24,26 @@ describe('Markdown report', () => {
     expect(md).toContain('`+switch-master`');
   });
 
+  it('has a propagation line for a run with verifier instances, and no section without', () => {
+    expect(renderMarkdown(single)).not.toContain('## Propagation');
+    const result = structuredClone(single);
+    result.runs[0]!.checks['propagation-lag'].acrossInstances = {
+      instances: 2,
+      probes: 40,
+      neverRejected: 0,
+      staleAccepts: 3,
+      p50Ms: 0.31,
+      p99Ms: 0.9,
+      maxMs: 2.1,
+      lowerBound: { p50Ms: 0, p99Ms: 0.2, maxMs: 0.5 },
+      relayP50Ms: 0.08,
+      relayMaxMs: 0.4,
+    };
+    expect(renderMarkdown(result)).toContain(
+      'across 2 other verifier instances: lag p50 0.31 ms, p99 0.90 ms, max 2.10 ms (upper bounds; probes began 0.08 ms after the ack, p50); 0 never rejected; 3 stale accepts.',
+    );
+  });
+
   it('says in plain words what a lost revocation and a WAIT variant mean', () => {
     const base = structuredClone(sentinel.runs[0]!);
     base.checks['lost-revocations'].lost = {

@@ -7,6 +7,7 @@ import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
 import {
+  acrossInstancesText,
   DURABILITY_COLUMNS,
   DURABILITY_INTRO,
   durabilityRow,
@@ -139,6 +140,15 @@ function durabilitySection(runs: readonly Run[]): string[] {
     ...markdownTable(DURABILITY_COLUMNS, rows, { align: DURABILITY_COLUMNS.map((_, i) => (i === 0 || i >= 5 ? 'left' : 'right')) }),
     '',
   ];
+}
+
+/** Runs with verifier instances: how long the others still accepted a token after its revocation was acknowledged. */
+function propagationSection(runs: readonly Run[]): string[] {
+  const lines = runs.flatMap((run) => {
+    const text = acrossInstancesText(run);
+    return text ? [`- ${cell(run.label)} on ${run.topology.kind}: ${text}.`] : [];
+  });
+  return lines.length === 0 ? [] : ['## Propagation', '', ...lines, ''];
 }
 
 function sameRunWithout(runs: readonly Run[], run: Run, differs: (other: Run) => boolean): Run | undefined {
@@ -297,6 +307,7 @@ export function renderMarkdown(result: ResultFile): string {
   const faultLines = runs.flatMap(faultSection);
   if (faultLines.length > 0) out.push('## Faults', '', ...faultLines);
   out.push(...durabilitySection(runs));
+  out.push(...propagationSection(runs));
   const points = whatThisMeans(runs);
   out.push('## What this means', '');
   if (points.length === 0) out.push('- No fault, no violation: the runs differ in latency and Redis cost only (see the summary).');

@@ -43,6 +43,11 @@ export const opSchema = z.strictObject({
   /** Port of the Redis node the client was connected to when the write was acknowledged (single / sentinel). */
   ackedByPort: z.number().optional(),
   error: z.string().optional(),
+  /**
+   * A verifier instance's probe (load.verifiers): a verify, by an instance that made no load of its
+   * own, of a token another instance's revocation had just been acknowledged for.
+   */
+  probe: z.boolean().optional(),
 });
 
 /** true: no violation seen; false: at least one; 'unknown': not enough information. */
@@ -149,11 +154,41 @@ export const lostRevocationsCheck = z.strictObject({
   examples,
 });
 
+const percentiles = z.strictObject({ p50Ms: ms, p99Ms: ms, maxMs: ms });
+
+/**
+ * Runs with verifier instances (load.verifiers): how long after a revocation was acknowledged by
+ * one instance the others still accepted the token, from their probes. Per revocation and probing
+ * instance (a pair): the lag is at most the first probe rejecting it as revoked completing, and at
+ * least the last probe accepting it before that being invoked, both counted from the ack.
+ */
+export const acrossInstancesSchema = z.strictObject({
+  /** Verifier instances in the run. */
+  instances: count,
+  /** Pairs (acknowledged revocation, instance) with at least one probe. */
+  probes: count,
+  /** Pairs no probe rejected as revoked: the deadline (or the end of the run) came first. */
+  neverRejected: count,
+  /** Probes that accepted the token after the ack (operations; degraded verdicts not counted). */
+  staleAccepts: count,
+  /** Upper bounds of the lag, over the pairs that were rejected: first rejecting probe's completion - the ack. */
+  p50Ms: ms,
+  p99Ms: ms,
+  maxMs: ms,
+  /** Lower bounds over the same pairs: the last accepting probe's invocation - the ack (0: none accepted). */
+  lowerBound: percentiles,
+  /** Ack to the pair's first probe invoked: the hand-off from the writing instance, over every pair. */
+  relayP50Ms: ms,
+  relayMaxMs: ms,
+});
+
 export const propagationLagCheck = z.strictObject({
   valid,
   counts: z.strictObject({ count, unobserved: count, neverStable: count, withLag: count }),
   figures: z.strictObject({ p50Ms: ms, p99Ms: ms, maxMs: ms, count }),
   examples,
+  /** Present when the run had verifier instances (load.verifiers > 0). */
+  acrossInstances: acrossInstancesSchema.optional(),
 });
 
 export const faultFiguresSchema = z.strictObject({
@@ -232,5 +267,6 @@ export type RevokedAcceptedCheck = z.infer<typeof revokedAcceptedCheck>;
 export type ValidRejectedCheck = z.infer<typeof validRejectedCheck>;
 export type LostRevocationsCheck = z.infer<typeof lostRevocationsCheck>;
 export type PropagationLagCheck = z.infer<typeof propagationLagCheck>;
+export type AcrossInstances = z.infer<typeof acrossInstancesSchema>;
 export type UnavailabilityCheck = z.infer<typeof unavailabilityCheck>;
 export type FaultFigures = z.infer<typeof faultFiguresSchema>;

@@ -49,6 +49,8 @@ export const footprintSchema = z.strictObject({
     peakCoreShare: z.number(),
     /** The threads that generated load: `main` when load.workers is 1, else each worker thread; null without /proc. */
     generatorThreads: z.array(threadCpuSchema).nullable(),
+    /** Runs with verifier instances (load.verifiers): each instance's thread, `verifier <k>`; null without /proc. Absent: none. */
+    verifierThreads: z.array(threadCpuSchema).nullable().optional(),
   }),
   redis: z.strictObject({
     /** Why the servers' CPU is not known (an external deployment, no /proc, a Docker engine whose processes are not visible here); null when measured. */

@@ -132,6 +132,15 @@ describe('lost-revocations', () => {
     expect(result.examples[0]).toBe(resurrection);
   });
 
+  it('an accept by another verifier instance after one rejected is propagation lag, not a resurrection; by the same instance it is one', () => {
+    const a = token('a');
+    const probe = (worker: number) => ({ worker, probe: true, replay: true });
+    const across = check(lostRevocations, [revoke(50, 60, a), reject(61, 62, a, 'ERR_REVOKED'), accept(70, 71, a, probe(1000))]);
+    expect(summary(across)).toMatchObject({ resurrectedVerifies: 0, total: 0 });
+    const same = check(lostRevocations, [revoke(50, 60, a), reject(61, 62, a, 'ERR_REVOKED', probe(1000)), accept(70, 71, a, probe(1000))]);
+    expect(summary(same)).toMatchObject({ resurrectedVerifies: 1, resurrected: 1, total: 1 });
+  });
+
   it('rejected then accepted with no acknowledged revocation (a timeout, a WAIT short of replicas) is counted apart, not lost', () => {
     const a = token('a');
     const b = token('b');

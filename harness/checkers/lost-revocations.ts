@@ -97,7 +97,12 @@ export function lostRevocations(): Checker<'lost-revocations'> {
   const acks = new RevocationIndex();
   /** The earliest a family is known to have existed: a revokeAll invoked later covers it. */
   const familyExistedAtMs = new Map<string, number>();
-  /** Per token, when a verify first rejected it as revoked. */
+  /**
+   * Per token and verifying instance (`<worker>:<jti>`), when a verify first rejected it as revoked.
+   * Per instance: another instance accepting it later is propagation lag (propagation-lag's
+   * acrossInstances; a violation of an immediate guarantee for revoked-accepted), not a lost
+   * revocation. A generator's tokens are its own, so without verifier instances this is per token.
+   */
   const rejectedAsRevokedAtMs = new Map<string, number>();
   const reconciliationAccepts: ReconciliationAccept[] = [];
   /** Losses seen during the run, by `jti:<jti>` or `family:<family>`: the first sign of each. */
@@ -127,8 +132,9 @@ export function lostRevocations(): Checker<'lost-revocations'> {
 
   function observeVerdict(op: Op & { accepted: boolean }): void {
     if (op.jti !== undefined && op.phase !== 'final') {
-      const rejectedAt = rejectedAsRevokedAtMs.get(op.jti);
-      if (isRevokedRejection(op) && (rejectedAt === undefined || op.completeMs < rejectedAt)) rejectedAsRevokedAtMs.set(op.jti, op.completeMs);
+      const instanceToken = `${op.worker}:${op.jti}`;
+      const rejectedAt = rejectedAsRevokedAtMs.get(instanceToken);
+      if (isRevokedRejection(op) && (rejectedAt === undefined || op.completeMs < rejectedAt)) rejectedAsRevokedAtMs.set(instanceToken, op.completeMs);
       if (op.accepted && !op.degraded && rejectedAt !== undefined && op.invokeMs > rejectedAt) {
         const acked = [...acks.coveringCompletedBefore(tokenOf(op), op.invokeMs)];
         // Rejected, then accepted, with no acknowledged revocation behind it: the revocation's fate

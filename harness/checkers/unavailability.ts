@@ -298,7 +298,8 @@ export function unavailability(run?: Pick<RunInfo, 'clientGroups'>): Checker<'un
       if ((op.f === 'revoke' || op.f === 'revokeAll') && op.type === 'ok') acks.add(op.completeMs, op.ackedByPort);
       // Availability of authentication: a login that needs no Redis (blacklist) would otherwise
       // hide a verify outage, answering "definitely" every few ms while every verify fails.
-      if (op.f !== 'verify' || op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
+      // Probes (verifier instances) are not load: a few tokens asked about back to back would fill the load's gaps.
+      if (op.f !== 'verify' || op.probe || op.phase === 'warmup' || op.phase === 'final' || op.completeMs < 0) return;
       latency.add(op.completeMs, op.completeMs - op.intendedMs);
       side?.add(op);
       if (!answers.add(op) && isOutageError(op)) {

@@ -64,3 +64,14 @@ export async function loadKeys(alg: JwtAlgorithm, provided: ProvidedKeys = {}): 
     signatureBytes: alg === 'RS256' ? (publicKey.asymmetricKeyDetails?.modulusLength ?? 2048) / 8 : 64,
   };
 }
+
+/**
+ * Fresh keys for a run, as options (text) every strategy instance of it can be given: instances
+ * that verify each other's tokens (verifier instances, a fleet of gateways) need the same keys,
+ * and generated ones are per instance.
+ */
+export async function generateSharedKeys(alg: JwtAlgorithm): Promise<{ secret: string } | { privateKeyPem: string }> {
+  if (alg === 'HS256') return { secret: randomBytes(32).toString('base64url') };
+  const keys = await loadKeys(alg);
+  return { privateKeyPem: keys.signingKeyForFastJwt as string };
+}

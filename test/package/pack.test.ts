@@ -49,6 +49,7 @@ describe('npm package', () => {
       'dist/index.d.ts',
       'dist/cli/main.js',
       'dist/harness/engine-worker.js',
+      'dist/harness/verifier-worker.js',
       'dist/topologies/network/delay-holder.py',
       'dist/build-info.json',
       'scenarios/quick.yaml',
