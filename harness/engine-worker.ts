@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createStrategy } from '../strategies/create.ts';
+import type { Strategy } from '../strategies/types.ts';
 import { createClient } from '../topologies/client.ts';
 import { LoadEngine } from './engine.ts';
 import type { EngineReply, EngineRequest, EngineWorkerData } from './engine-handle.ts';
@@ -12,11 +13,13 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   let engine: LoadEngine;
   const redis = createClient(data.target, data.client);
+  let strategy: Strategy | undefined;
   try {
-    const strategy = await createStrategy(data.strategy, { redis });
+    strategy = await createStrategy(data.strategy, { redis, target: data.target, client: data.client });
     engine = new LoadEngine({ ...data.engine, scenario: data.scenario, strategy, redis, signal: abort.signal });
   } catch (error) {
     port.postMessage({ type: 'failed', error: (error as Error).message } satisfies EngineReply);
+    await strategy?.close?.().catch(() => {});
     redis.disconnect();
     return;
   }
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
     try {
       const result = await (engine[request.method] as (...args: unknown[]) => unknown).apply(engine, request.args);
       if (request.method === 'close') {
+        await strategy.close?.().catch(() => {});
         redis.disconnect();
         port.close();
       }

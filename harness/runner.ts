@@ -75,11 +75,12 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   if (topology.keyPrefix !== undefined) strategyOptions.keyPrefix = topology.keyPrefix;
   const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
   let redis: Redis | Cluster | undefined;
+  let strategy: Strategy | undefined;
   const handles: EngineHandle[] = [];
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     redis = topology.client(scenario.client);
-    const strategy = await createStrategy(strategyOptions, { redis });
+    strategy = await createStrategy(strategyOptions, { redis, target: topology.endpoints(), client: scenario.client });
     const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
@@ -153,6 +154,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     }
   } finally {
     await Promise.allSettled(handles.map((h) => h.close()));
+    await strategy?.close?.().catch(() => {});
     redis?.disconnect();
     stage('stopping topology');
     await topology.stop();
