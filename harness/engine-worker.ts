@@ -12,13 +12,14 @@ async function main(): Promise<void> {
   const data = workerData as EngineWorkerData;
   const abort = new AbortController();
   let engine: LoadEngine;
-  let strategy: Strategy;
   const redis = createClient(data.target, data.client);
+  let strategy: Strategy | undefined;
   try {
-    strategy = await createStrategy(data.strategy, { redis });
+    strategy = await createStrategy(data.strategy, { redis, target: data.target, client: data.client });
     engine = new LoadEngine({ ...data.engine, scenario: data.scenario, strategy, redis, signal: abort.signal });
   } catch (error) {
     port.postMessage({ type: 'failed', error: (error as Error).message } satisfies EngineReply);
+    await strategy?.close?.().catch(() => {});
     redis.disconnect();
     return;
   }
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     try {
       const result = await (engine[request.method] as (...args: unknown[]) => unknown).apply(engine, request.args);
       if (request.method === 'close') {
-        await strategy.close?.();
+        await strategy?.close?.().catch(() => {});
         redis.disconnect();
         port.close();
       }

@@ -90,7 +90,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     redis = topology.client(scenario.client);
-    strategy = await createStrategy(strategyOptions, { redis });
+    strategy = await createStrategy(strategyOptions, { redis, target: topology.endpoints(), client: scenario.client });
     const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
@@ -192,7 +192,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     }
   } finally {
     await Promise.allSettled([...handles.map((h) => h.close()), ...verifiers.map((v) => v.close())]);
-    await strategy?.close?.();
+    await strategy?.close?.().catch(() => {});
     redis?.disconnect();
     stage('stopping topology');
     await topology.stop();

@@ -11,11 +11,13 @@ async function main(): Promise<void> {
   const data = workerData as VerifierWorkerData;
   const redis = createClient(data.target, data.client);
   let prober: Prober;
+  let strategy: Awaited<ReturnType<typeof createStrategy>> | undefined;
   try {
-    const strategy = await createStrategy(data.strategy, { redis });
+    strategy = await createStrategy(data.strategy, { redis, target: data.target, client: data.client });
     prober = new Prober({ strategy, historyPath: data.historyPath, worker: data.worker, deadlineMs: probeDeadlineMs(strategy.guarantee) });
   } catch (error) {
     port.postMessage({ type: 'failed', error: (error as Error).message } satisfies VerifierReply);
+    await strategy?.close?.().catch(() => {});
     redis.disconnect();
     for (const generator of data.ports) generator.close();
     return;
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       case 'finish':
         closePorts();
         await prober.finish();
+        await strategy.close?.().catch(() => {});
         redis.disconnect();
         port.postMessage({ type: 'finished', probed: prober.probed } satisfies VerifierReply);
         port.close();

@@ -1,5 +1,8 @@
 import { InvalidOptionError } from '../core/errors.ts';
+import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
+import { createCachingReader } from '../topologies/node-redis-client.ts';
 import { BlacklistStrategy } from './blacklist.ts';
+import { CachedBlacklistStrategy } from './cached-blacklist.ts';
 import { DoubleTokenStrategy } from './double-token.ts';
 import { TokenService } from './jwt/token-service.ts';
 import { normalizeStrategyOptions, type StrategyOptionsInput } from './options.ts';
@@ -12,6 +15,13 @@ import { WhitelistStrategy } from './whitelist.ts';
 export interface StrategyContext {
   /** The ioredis client the strategy talks to (topology.client()). Not needed by `pure`. */
   redis?: RedisClient;
+  /**
+   * Where the topology's clients connect (topology.endpoints()), for a strategy that opens a client
+   * of its own: cached-blacklist's node-redis reader. It is the strategy's to close (close()).
+   */
+  target?: ClientTarget;
+  /** The scenario's client options, for that client: the same timeouts and source address as `redis`. */
+  client?: ClientOptions;
   /** Injectable clock (Unix ms), so tests can freeze or move time. */
   now?: () => number;
 }
@@ -37,6 +47,12 @@ export async function createStrategy(input: StrategyOptionsInput, context: Strat
       const strategy = new ReplicatedBlacklistStrategy(tokens, context.redis, options);
       await strategy.start();
       return strategy;
+    }
+    case 'cached-blacklist': {
+      if (!context.target)
+        throw new InvalidOptionError('target', "the topology's endpoints: cached-blacklist reads through a node-redis client of its own", undefined);
+      const reader = await createCachingReader(context.target, context.client ?? {}, options.cachedBlacklist);
+      return new CachedBlacklistStrategy(tokens, context.redis, options, reader);
     }
   }
 }

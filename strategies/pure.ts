@@ -6,12 +6,16 @@ const CANNOT_REVOKE = 'a pure JWT cannot be revoked: it stays valid until it exp
 /** Signature and claims only. No Redis, and so no revocation: the baseline every scheme is measured against. */
 export class PureStrategy implements Strategy {
   readonly name = 'pure' as const;
-  readonly label = 'pure';
   readonly guarantee = 'none' as const;
   readonly tokens: TokenService;
 
   constructor(tokens: TokenService) {
     this.tokens = tokens;
+  }
+
+  /** The cached baseline says so: revocation's cost must not be measured against a cache unawares. */
+  get label(): string {
+    return this.tokens.settings.cache === false || this.tokens.settings.cache === undefined ? 'pure' : 'pure (fast-jwt cache)';
   }
 
   get engine() {

@@ -102,7 +102,7 @@ export type Issued = ({ ok: true } & IssuedTokens) | { ok: false; code: 'ERR_STO
 
 export type Refreshed = ({ ok: true } & IssuedTokens) | { ok: false; code: RejectCode; indeterminate?: boolean; redisOps: number; detail?: string };
 
-export type StrategyName = 'pure' | 'blacklist' | 'whitelist' | 'double-token' | 'replicated-blacklist';
+export type StrategyName = 'pure' | 'blacklist' | 'whitelist' | 'double-token' | 'replicated-blacklist' | 'cached-blacklist';
 
 export interface Strategy {
   readonly name: StrategyName;
@@ -119,6 +119,10 @@ export interface Strategy {
   /** Ban / password change: every token of this user, on every device. */
   revokeAll(subject: string): Promise<Ack>;
   refresh?(refreshToken: string): Promise<Refreshed>;
-  /** Releases what the strategy opened itself (replicated-blacklist's tracking connections); the caller still owns the client. */
+  /**
+   * Releases what the strategy opened itself (replicated-blacklist's tracking connections,
+   * cached-blacklist's own client); the Redis client it was given stays the caller's. Called once,
+   * before the caller disconnects that client.
+   */
   close?(): Promise<void>;
 }

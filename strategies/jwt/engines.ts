@@ -65,7 +65,13 @@ interface FastJwtModule {
   createVerifier(options: Record<string, unknown>): (token: string) => unknown;
 }
 
-export function createFastJwtEngine(keys: KeyMaterial): JwtEngine {
+/**
+ * `cache`: fast-jwt's verified-token cache, off by default: it would measure a cache, not
+ * verification. On (the `pure (fast-jwt cache)` baseline) it remembers a signature already
+ * checked; the payload still goes through the shared claim checks on every verify, with our clock,
+ * so a cached token expires exactly when an uncached one does (fast-jwt's own expiry is off below).
+ */
+export function createFastJwtEngine(keys: KeyMaterial, cache: boolean | number = false): JwtEngine {
   const fastJwt = createRequire(import.meta.url)('fast-jwt') as FastJwtModule;
   const signers = new Map<string, (payload: Record<string, unknown>) => string>();
   const signerFor = (typ: string) => {
@@ -77,13 +83,12 @@ export function createFastJwtEngine(keys: KeyMaterial): JwtEngine {
     return signer;
   };
   // Expiry and not-before are checked by the shared claim code with its own clock and leeway.
-  // No verification cache: it would measure a cache, not verification.
   const verifier = fastJwt.createVerifier({
     key: keys.verificationKeyForFastJwt,
     algorithms: [keys.alg],
     ignoreExpiration: true,
     ignoreNotBefore: true,
-    cache: false,
+    cache,
   });
   return {
     name: 'fast-jwt',

@@ -31,6 +31,8 @@ export interface JwtSettings {
   lifetimeLeewayMs?: number;
   /** Tokens longer than this are rejected before any parsing. */
   maxTokenBytes: number;
+  /** fast-jwt's verified-token cache: false, true (1000 tokens) or a size. */
+  cache?: boolean | number;
   keys?: ProvidedKeys;
 }
 
@@ -105,7 +107,7 @@ export class TokenService {
 
   static async create(settings: JwtSettings, now: () => number = Date.now): Promise<TokenService> {
     const keys = await loadKeys(settings.alg, settings.keys);
-    const engine = settings.engine === 'fast-jwt' ? createFastJwtEngine(keys) : await createJoseEngine(keys);
+    const engine = settings.engine === 'fast-jwt' ? createFastJwtEngine(keys, settings.cache ?? false) : await createJoseEngine(keys);
     return new TokenService(settings, keys, engine, now);
   }
 
