@@ -32,4 +32,6 @@ export async function createStrategy(input: StrategyOptionsInput, context: Strat
     case 'double-token':
       return new DoubleTokenStrategy(tokens, context.redis, options);
   }
+  // Named so decide can plan them; their implementations merge from their own branches.
+  throw new InvalidOptionError('name', `a strategy built in this version (pure, blacklist, whitelist, double-token)`, options.name);
 }

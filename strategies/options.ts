@@ -4,7 +4,7 @@ import { JWT_ENGINES } from './jwt/engines.ts';
 import { JWT_ALGORITHMS } from './jwt/keys.ts';
 
 export const STRATEGY_ALIASES = { denylist: 'blacklist', allowlist: 'whitelist' } as const;
-export const STRATEGY_NAMES = ['pure', 'blacklist', 'whitelist', 'double-token'] as const;
+export const STRATEGY_NAMES = ['pure', 'blacklist', 'whitelist', 'double-token', 'replicated-blacklist', 'cached-blacklist'] as const;
 
 export const DEFAULT_JWT_SETTINGS = {
   /** jose (WebCrypto) or fast-jwt (node:crypto, about 10x faster on HS256). */
