@@ -24,7 +24,26 @@ export interface CostEstimate {
   opsArithmetic: string;
   nodes: number | null;
   nodesArithmetic: string;
+  /** What each verifier holds in its own memory (a local denylist); null: it holds nothing. */
+  verifier: VerifierState | null;
 }
+
+/** A verifier's local copy of the denylist, per verifier instance: every instance holds its own. */
+export interface VerifierState {
+  entries: number;
+  entriesArithmetic: string;
+  memoryBytes: number;
+  memoryArithmetic: string;
+}
+
+/**
+ * One denylist entry in a verifier's V8 heap: a `tb:bl:{sub}:<jti>` key (about 56 B as a flat
+ * one-byte string) plus its slot in a Map with the entry's expiry (45-64 B). Measured on Node 20
+ * with --expose-gc, heapUsed before and after, at 9,000 to 1,000,000 entries: 101-120 B; the top
+ * of that range. Redis's MEMORY USAGE of the same key (the runs' bytesPerEntry) measures another
+ * process's allocator, so it is not used for this.
+ */
+export const LOCAL_BYTES_PER_ENTRY = 120;
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -81,7 +100,41 @@ const DESIGN_ROUND_TRIPS: Record<SchemeId, number> = {
   whitelist: 1,
   'whitelist-wait': 1,
   'double-token': 0,
+  // Verify reads the local replica; a reload after a failover is not per verify.
+  'replicated-blacklist': 0,
+  // Unmeasured, every verify is counted as a miss: an upper bound, and labelled so.
+  'cached-blacklist': 1,
 };
+
+/** `95% hits`: a cached verify costs one round trip on a miss and none on a hit, so the measured round trips per verify are the miss ratio. */
+function hitRatioText(measuredTrips: number | null): string {
+  if (measuredTrips === null) return 'hit ratio not measured: every verify counted as a miss (an upper bound)';
+  return `measured: ${num(Math.max(0, 1 - measuredTrips) * 100, 1)}% hits, as a miss is one round trip and a hit none; in the run's workload, not necessarily production's`;
+}
+
+function verifierState(scheme: SchemeId, liveEntries: number, liveTokens: number, requirements: Requirements): VerifierState | null {
+  if (scheme === 'replicated-blacklist') {
+    const memoryBytes = liveEntries * LOCAL_BYTES_PER_ENTRY;
+    return {
+      entries: liveEntries,
+      entriesArithmetic: `the whole denylist, in every verifier: the ${num(liveEntries)} live entries Redis holds`,
+      memoryBytes,
+      memoryArithmetic: `${num(liveEntries)} entries × ${LOCAL_BYTES_PER_ENTRY} B (a key and its expiry in a JS Map, measured in V8, see LOCAL_BYTES_PER_ENTRY) = ${formatBytes(memoryBytes)}`,
+    };
+  }
+  if (scheme === 'cached-blacklist') {
+    // Negative answers are cached too: the cache holds the tokens a verifier checked, not just the revoked ones.
+    const memoryBytes = liveTokens * LOCAL_BYTES_PER_ENTRY;
+    const { activeUsers, tokensPerUser } = requirements.scale;
+    return {
+      entries: liveTokens,
+      entriesArithmetic: `up to one per token it verified, negative answers included: at most ${num(activeUsers)} users × ${num(tokensPerUser)} tokens = ${num(liveTokens)} (the cache's maxEntries caps it)`,
+      memoryBytes,
+      memoryArithmetic: `${num(liveTokens)} entries × ${LOCAL_BYTES_PER_ENTRY} B (a replica entry measured in V8; node-redis keeps the reply and its own bookkeeping on top, not measured, so a lower bound) = ${formatBytes(memoryBytes)}`,
+    };
+  }
+  return null;
+}
 
 export function estimateCost(
   scheme: SchemeId,
@@ -123,13 +176,14 @@ export function estimateCost(
   const measuredTrips = measured(evidence, scheme, (r) => r.roundTripsPerVerify);
   const trips = measuredTrips ?? DESIGN_ROUND_TRIPS[scheme];
   const verifyOps = requirements.latency.peakVerifyRate * trips;
-  const parts = [
-    `${num(requirements.latency.peakVerifyRate)} verifies/s × ${num(trips, 3)} round trips/verify${measuredTrips === null ? ' (by design, not measured)' : ''} = ${num(verifyOps)}`,
-  ];
+  const tripsNote = scheme === 'cached-blacklist' ? ` (${hitRatioText(measuredTrips)})` : measuredTrips === null ? ' (by design, not measured)' : '';
+  const parts = [`${num(requirements.latency.peakVerifyRate)} verifies/s × ${num(trips, 3)} round trips/verify${tripsNote} = ${num(verifyOps)}`];
   let opsPerSec = verifyOps;
   if (holds !== 'nothing') {
     opsPerSec += revocationsPerSec;
-    parts.push(`${num(revocationsPerDay)} revocations/day ÷ ${num(DAY_S)} s = ${num(revocationsPerSec, 2)}`);
+    parts.push(
+      `${num(revocationsPerDay)} revocations/day ÷ ${num(DAY_S)} s = ${num(revocationsPerSec, 2)}${scheme === 'replicated-blacklist' ? ' (each also pushed to every verifier as one invalidation message)' : ''}`,
+    );
   }
   // A whitelist writes each token it issues, double-token each refresh: about once per access lifetime per live token.
   if (holds === 'live tokens' || holds === 'sessions') {
@@ -155,5 +209,17 @@ export function estimateCost(
     const count = nodes === 1 ? '1 primary' : capacity.kind === 'measured' ? `at most ${nodes} primaries` : `${nodes} primaries`;
     nodesArithmetic = `⌈${num(opsPerSec, 2)} ÷ ${num(capacity.opsPerSec)} (${capacity.kind === 'measured' ? 'measured lower bound' : capacity.kind})⌉ = ${count}`;
   }
-  return { scheme, liveEntries, entriesArithmetic, bytesPerEntry, memoryBytes, memoryArithmetic, opsPerSec, opsArithmetic, nodes, nodesArithmetic };
+  return {
+    scheme,
+    liveEntries,
+    entriesArithmetic,
+    bytesPerEntry,
+    memoryBytes,
+    memoryArithmetic,
+    opsPerSec,
+    opsArithmetic,
+    nodes,
+    nodesArithmetic,
+    verifier: verifierState(scheme, liveEntries, liveTokens, requirements),
+  };
 }

@@ -264,7 +264,15 @@ describe('disqualification rules', () => {
 
   it('WAIT schemes never run on a single node', () => {
     const d = decide(requirements({ redis: { topologies: ['single'] } }), fixtureEvidence());
-    expect(d.options.map((o) => o.scheme)).toEqual(['pure', 'blacklist', 'compact-blacklist', 'whitelist', 'double-token']);
+    expect(d.options.map((o) => o.scheme)).toEqual([
+      'pure',
+      'blacklist',
+      'compact-blacklist',
+      'whitelist',
+      'double-token',
+      'replicated-blacklist',
+      'cached-blacklist',
+    ]);
   });
 });
 
@@ -306,8 +314,13 @@ describe('recommendation on fixture evidence', () => {
       'compact-blacklist',
       'whitelist',
       'double-token',
+      'replicated-blacklist',
+      'cached-blacklist',
     ]);
     expect(option(d, 'whitelist').disqualification).toContain("fails 'no acknowledged revocation lost on failover'");
+    expect(option(d, 'replicated-blacklist').disqualification).toBe(
+      "replicated denylist on sentinel: bounded by the measured propagation lag, not immediate; fails 'immediate revocation'",
+    );
   });
 
   it('when nothing qualifies it says so and names the closest option and what it fails', () => {

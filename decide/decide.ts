@@ -3,10 +3,10 @@ import { formatElapsed as ms, formatNumber as num } from '../core/format.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
-import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity } from './cost.ts';
+import { type CostEstimate, estimateCost, formatBytes, type NodeCapacity, nodeCapacity } from './cost.ts';
 import type { DurabilityFault, Evidence, RunFigures } from './evidence.ts';
 import { describeRevocation, type Requirements } from './requirements.ts';
-import { COMPACT_BUCKET_MS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
+import { COMPACT_BUCKET_MS, LOCAL_DENYLISTS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
 export type CellStatus = 'met' | 'not met' | 'not measured';
 
@@ -90,9 +90,15 @@ const SIMPLICITY: Record<SchemeId, number> = {
   'compact-blacklist': 4,
   'blacklist-wait': 5,
   'whitelist-wait': 6,
+  'cached-blacklist': 7,
+  'replicated-blacklist': 8,
 };
 
-const onVerifyPath = (scheme: SchemeId) => SCHEMES[scheme].strategy === 'blacklist' || SCHEMES[scheme].strategy === 'whitelist';
+/** Redis answers some verifies: all of them (blacklist, whitelist) or the cache misses (cached denylist). The replicated denylist answers from memory. */
+const onVerifyPath = (scheme: SchemeId) =>
+  SCHEMES[scheme].strategy === 'blacklist' || SCHEMES[scheme].strategy === 'whitelist' || SCHEMES[scheme].strategy === 'cached-blacklist';
+/** Stores only revocations, in Redis and, for the local denylists, in each verifier too. */
+const isDenylist = (scheme: SchemeId) => SCHEMES[scheme].strategy === 'blacklist' || LOCAL_DENYLISTS.has(scheme);
 
 const met = (figure: string): Cell => ({ status: 'met', figure });
 const notMet = (figure: string): Cell => ({ status: 'not met', figure });
@@ -130,6 +136,35 @@ function sumOf(runs: readonly RunFigures[], pick: (r: RunFigures) => number | nu
   const values = runs.map(pick).filter((v): v is number => v !== null);
   return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
 }
+
+/** The propagation lag a local denylist's revocation rests on: across instances when the run had other verifiers, else on the writing instance. */
+interface MeasuredLag {
+  maxMs: number;
+  /** Where the figure comes from, for the cell: `across 812 probes on other verifier instances`. */
+  where: string;
+  neverRejected: number;
+  staleAccepts: number | null;
+}
+
+function measuredLag(runs: readonly RunFigures[]): MeasuredLag | null {
+  const across = runs.flatMap((run) => (run.lagAcrossInstances ? [run.lagAcrossInstances] : []));
+  if (across.length > 0)
+    return {
+      maxMs: Math.max(...across.map((lag) => lag.maxMs)),
+      where: `across ${plural(
+        across.reduce((n, lag) => n + lag.probes, 0),
+        'probe',
+      )} on other verifier instances`,
+      neverRejected: across.reduce((n, lag) => n + lag.neverRejected, 0),
+      staleAccepts: across.reduce((n, lag) => n + lag.staleAccepts, 0),
+    };
+  const sameInstance = maxOf(runs, (run) => run.propagationMaxMs);
+  return sameInstance === null
+    ? null
+    : { maxMs: sameInstance, where: 'on the writing instance (across instances not measured)', neverRejected: 0, staleAccepts: null };
+}
+
+const lagText = (lag: MeasuredLag) => `max lag ${ms(lag.maxMs)} ${lag.where}`;
 
 export function requirementRows(r: Requirements): RequirementRow[] {
   const rows: RequirementRow[] = [{ id: 'revocation', title: describeRevocation(r) }];
@@ -177,6 +212,18 @@ function assessCell(
             : '';
         return notMet(`a revoked session's access token lives up to ${formatDuration(lifetime)}${shorter}`);
       }
+      if (LOCAL_DENYLISTS.has(scheme)) {
+        const lag = measuredLag(runs);
+        if (mode === 'immediate') return notMet(`bounded by the measured propagation lag, not immediate${lag ? ` (${lagText(lag)})` : ''}`);
+        if (mode === 'logout')
+          return met(
+            `a logout is enforced once its invalidation arrives (${lag ? lagText(lag) : 'lag not measured'}); at worst the token expires within ${formatDuration(lifetime)}`,
+          );
+        if (!lag) return notMeasured('bounded by the propagation lag, not measured');
+        if (lag.neverRejected > 0) return notMet(`${plural(lag.neverRejected, 'revocation')} never rejected by another instance (measured)`);
+        const within = r.revocation.within!;
+        return lag.maxMs <= within ? met(`${lagText(lag)} ≤ ${formatDuration(within)}`) : notMet(`${lagText(lag)} > ${formatDuration(within)}`);
+      }
       if (runs.length === 0) return notMeasured('immediate by design, not measured');
       const violations = sumOf(runs, (run) => run.violations) ?? 0;
       const replays = sumOf(runs, (run) => run.revokedReplays) ?? 0;
@@ -192,17 +239,19 @@ function assessCell(
           ? met(`kills every refresh family; access tokens live ≤ ${formatDuration(lifetime)}`)
           : notMet(`access tokens of a banned user live up to ${formatDuration(lifetime)}`);
       }
+      if (LOCAL_DENYLISTS.has(scheme)) return met("one write: the user's revoked-before watermark, which reaches the verifiers like any entry");
       return met(s.strategy === 'blacklist' ? "one write: the user's revoked-before watermark" : "one write: deletes the user's set");
     case 'sessionLimit':
       if (s.strategy === 'whitelist') return met(`maxSessions ${r.revocation.maxSessionsPerUser} evicts the oldest`);
       if (stateless) return notMet('keeps no state: cannot count sessions');
-      if (s.strategy === 'blacklist') return notMet("stores only revocations: does not know a user's live tokens");
+      if (isDenylist(scheme)) return notMet("stores only revocations: does not know a user's live tokens");
       return notMet('no limit on refresh families in tokenbench (would need a count per user)');
     case 'onlineCount':
       if (s.strategy === 'whitelist') return met('every live token is in Redis');
       if (s.strategy === 'double-token') return met('live refresh families: logged-in sessions, not recent activity');
       return notMet(stateless ? 'keeps no state' : 'stores only revocations');
     case 'neverAcceptRevoked': {
+      if (LOCAL_DENYLISTS.has(scheme)) return notMet('a revoked token is accepted until its invalidation arrives (bounded by the propagation lag)');
       if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatDuration(lifetime)} after revocation`);
       // No failover to survive: a crash comes back empty and accepts every revoked token again.
       if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
@@ -243,11 +292,14 @@ function assessCell(
       if (s.strategy === 'double-token') return met('verify never asks Redis; login and refresh fail closed');
       const policy = r.redis.onFailure === 'deny' ? 'fail-closed' : 'fail-open';
       const same = failoverRuns.filter((run) => run.failurePolicy === policy);
+      if (scheme === 'replicated-blacklist') return met(replicaOutageText(policy, same, runs));
       if (same.length === 0) return met(`failurePolicy ${policy} (outage cost not measured)`);
       const outages = same.length === 1 ? 'the outage' : `${num(same.length)} outages`;
+      // node-redis empties its cache on a disconnect: during an outage every cached verify is a miss.
+      const cleared = scheme === 'cached-blacklist' ? '; the cache is cleared on disconnect, so every verify asks Redis then' : '';
       return policy === 'fail-closed'
-        ? met(`${num(sumOf(same, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected in ${outages} (measured)`)
-        : met(`${num(sumOf(same, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted in ${outages} (measured)`);
+        ? met(`${num(sumOf(same, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected in ${outages} (measured)${cleared}`)
+        : met(`${num(sumOf(same, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted in ${outages} (measured)${cleared}`);
     }
     case 'noLostRevocations': {
       if (stateless) return met('nothing to lose');
@@ -273,12 +325,40 @@ function assessCell(
           `verify never asks Redis${window !== null ? ` (longest verify gap in the failover: ${ms(window)})` : ''}; login and refresh wait for the failover`,
         );
       }
+      if (scheme === 'replicated-blacklist') {
+        if (topology === 'single')
+          return notMet('one node: no failover; verify answers from the replica, but revocations fail until the node restarts (empty, without persistence)');
+        const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
+        if (window === null) return notMeasured('verify reads the local replica; no failover run measured');
+        const figure = `verify answers from the local replica; longest verify gap ${ms(window)} (measured failover, the replica reloading)`;
+        return window <= bound ? met(figure) : notMet(`${figure} > ${formatDuration(bound)}`);
+      }
       if (topology === 'single') return notMet('one node: no failover, an outage lasts until it restarts');
       const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
       if (window === null) return notMeasured('no failover run measured');
       return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatDuration(bound)}`);
     }
   }
+}
+
+/**
+ * While Redis is down the replica keeps answering: valid tokens keep working, and since no
+ * revocation can be acknowledged without Redis, none made during the outage is missed. What is
+ * missed is one acknowledged just before, whose invalidation never reached a verifier. Only the
+ * reload after the failover follows the failure policy.
+ */
+function replicaOutageText(policy: 'fail-closed' | 'fail-open', samePolicyFailovers: readonly RunFigures[], runs: readonly RunFigures[]): string {
+  const stale = sumOf(runs, (run) => run.lagAcrossInstances?.staleAccepts ?? null);
+  const lost = sumOf(samePolicyFailovers, (run) => run.lostRevocations);
+  // staleAccepts also counts the accepts inside the normal lag: it bounds what was missed from above.
+  const missed = `measured: ${stale === null ? 'stale accepts on other instances not measured' : `${num(stale)} accepts of a revoked token after its ack on other instances, within the lag or not`}; ${lost === null ? 'lost not measured' : `${num(lost)} acknowledged revocations lost`}`;
+  const reload =
+    samePolicyFailovers.length === 0
+      ? `while it reloads after a failover: ${policy} (not measured)`
+      : policy === 'fail-closed'
+        ? `while it reloads after a failover it rejects (fail-closed): ${num(sumOf(samePolicyFailovers, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected (measured)`
+        : `while it reloads after a failover it accepts (fail-open): ${num(sumOf(samePolicyFailovers, (run) => run.revokedAcceptedFailOpen) ?? 0)} revoked tokens accepted (measured)`;
+  return `verify keeps answering from the local replica while Redis is down, fail-open-like for revocations: none can be acknowledged during the outage, so only one acknowledged just before whose invalidation never arrived is missed (${missed}); ${reload}`;
 }
 
 function assess(
@@ -364,9 +444,21 @@ function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
             ? '`fail-closed`: reject when Redis cannot answer'
             : '`fail-open`: accept when Redis cannot answer (revoked tokens too)',
     });
+    if (option.scheme === 'replicated-blacklist')
+      settings.push({
+        name: 'local state',
+        value:
+          'a full replica of the denylist in each verifier: arm `CLIENT TRACKING ON BCAST PREFIX tb:bl:` first, then load the entries, then apply what arrived meanwhile; re-arm and reload after every reconnect and failover (on Cluster on every primary); the invalidation subscriber needs `protocol: 2` with ioredis 6, which drops RESP3 invalidate pushes',
+      });
+    if (option.scheme === 'cached-blacklist')
+      settings.push({
+        name: 'local state',
+        value:
+          'node-redis (`redis` >= 5.1) `clientSideCache` over RESP3, negative answers cached too; it clears the cache on every disconnect and cluster topology change, and pipelines bypass it',
+      });
     const c = DEFAULT_CLIENT_OPTIONS;
     settings.push({
-      name: 'client (ioredis)',
+      name: option.scheme === 'cached-blacklist' ? 'client (ioredis, for revocations)' : 'client (ioredis)',
       value: `\`commandTimeout: ${c.commandTimeout}\`, \`maxRetriesPerRequest: ${c.maxRetriesPerRequest}\`${option.topology === 'sentinel' ? ', `failoverDetector: true` (redis/ioredis#1314)' : ''}${option.topology === 'cluster' ? `, \`retryDelayOnFailover: ${c.retryDelayOnFailover}\`` : ''}, \`reconnectOnReadonly: true\``,
     });
   }
@@ -396,7 +488,11 @@ function recommend(best: OptionAssessment, options: readonly OptionAssessment[],
     redisNotNeeded =
       s.strategy === 'double-token'
         ? 'Verify (every API request) needs no Redis: the short access token is checked by its signature alone, so Redis latency and outages never touch it.'
-        : `Redis is on the verify path because double-token cannot meet ${verifyDrivers.join(', ') || 'the requirements'}. ${s.strategy === 'blacklist' ? 'Not needed to issue tokens: a blacklist stores only revocations.' : 'A whitelist needs it everywhere: it writes every token it issues and reads it on every verify.'}`;
+        : s.strategy === 'replicated-blacklist'
+          ? 'Redis is off the verify path: each verifier checks its own replica of the denylist, which Redis keeps fresh by pushing every revocation, so verify touches no network while the replica is live. Not needed to issue tokens: only revocations are stored.'
+          : s.strategy === 'cached-blacklist'
+            ? 'Redis is off the verify path on a cache hit: it answers only the misses, and pushes an invalidation to every verifier that cached a revoked key. Not needed to issue tokens: only revocations are stored.'
+            : `Redis is on the verify path because double-token cannot meet ${verifyDrivers.join(', ') || 'the requirements'}. ${s.strategy === 'blacklist' ? 'Not needed to issue tokens: a blacklist stores only revocations.' : 'A whitelist needs it everywhere: it writes every token it issues and reads it on every verify.'}`;
   }
   return {
     scheme: best.scheme,
@@ -405,12 +501,12 @@ function recommend(best: OptionAssessment, options: readonly OptionAssessment[],
     redisNeeded,
     redisNotNeeded,
     unmeasured: rows.filter((row) => best.cells[row.id]?.status === 'not measured').map((row) => row.title),
-    consequences: consequencesOf(best, r),
+    consequences: consequencesOf(best, r, options),
   };
 }
 
-/** The price of the choice, in figures where a run measured them. */
-export function consequencesOf(option: OptionAssessment, r: Requirements): string[] {
+/** The price of the choice, in figures where a run measured them; `others` give the blacklist's verify p99 to compare a local denylist with. */
+export function consequencesOf(option: OptionAssessment, r: Requirements, others: readonly OptionAssessment[] = []): string[] {
   const s = SCHEMES[option.scheme];
   const runs = option.runs;
   const failover = runs.filter((run) => run.failover);
@@ -450,6 +546,7 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
       out.push(`Memory grows with every live token (${num(option.cost.liveEntries)} at the stated scale), and every login is a Redis write.`);
     else out.push(`Memory grows with revocations, not users (${num(option.cost.liveEntries)} live entries at the stated scale).`);
   }
+  if (LOCAL_DENYLISTS.has(option.scheme)) out.push(...localDenylistConsequences(option, r, others));
   if (option.scheme === 'compact-blacklist')
     out.push(`Entries live up to one bucket (${formatDuration(COMPACT_BUCKET_MS)}) longer than needed, and one key holds many entries.`);
   if (s.wait) {
@@ -466,6 +563,39 @@ export function consequencesOf(option: OptionAssessment, r: Requirements): strin
   if (rates.length > 0)
     out.push(
       `Latencies were measured at ${num(Math.max(...rates))} ops/s on this machine over loopback, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`,
+    );
+  return out;
+}
+
+function localDenylistConsequences(option: OptionAssessment, r: Requirements, others: readonly OptionAssessment[]): string[] {
+  const runs = option.runs;
+  const failover = runs.filter((run) => run.failover);
+  const replicated = option.scheme === 'replicated-blacklist';
+  const out: string[] = [];
+  const p99 = maxOf(runs, (run) => run.verifyP99Ms);
+  const blacklistP99 = maxOf(others.find((o) => o.scheme === 'blacklist')?.runs ?? [], (run) => run.verifyP99Ms);
+  const comparison = p99 !== null && blacklistP99 !== null ? `, against ${ms(blacklistP99)} for the blacklist's round trip` : '';
+  out.push(
+    replicated
+      ? `Redis off the verify path: verify reads the local replica, with no network${p99 !== null ? ` (p99 ${ms(p99)} steady${comparison}, measured)` : ''}.`
+      : `Redis off the verify path on a cache hit: only a miss waits for Redis${p99 !== null ? ` (p99 ${ms(p99)} steady${comparison}, measured)` : ''}.`,
+  );
+  const lag = measuredLag(runs);
+  const bound = maxOf(runs, (run) => run.guaranteeBoundMs);
+  out.push(
+    `A revoked token is still accepted until its invalidation reaches each verifier: ${lag ? `${lagText(lag)} (measured)` : 'propagation lag not measured'}${bound !== null ? `; the strategy promises ≤ ${ms(bound)}` : ''}. Revocation is bounded, never immediate.`,
+  );
+  const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
+  const failClosed = r.redis.onFailure === 'deny';
+  out.push(
+    replicated
+      ? `While Redis is down verify keeps answering from the replica; revocations fail until it is back, so none is acknowledged and missed. After a failover or a reconnect each verifier re-arms tracking and reloads the denylist, and meanwhile it ${failClosed ? 'rejects every token (fail-closed)' : 'accepts every token (fail-open)'}${window !== null ? `: longest verify gap ${ms(window)} (measured)` : ''}.`
+      : `After a failover or a disconnect node-redis clears the cache: every verify misses until it refills, a burst of round trips on the new primary, and a verify Redis cannot answer is ${failClosed ? 'rejected (fail-closed)' : 'accepted (fail-open)'}${window !== null ? `: longest verify gap ${ms(window)} (measured)` : ''}.`,
+  );
+  const state = option.cost.verifier;
+  if (state)
+    out.push(
+      `Each verifier holds its own ${replicated ? 'replica' : 'cache'}: ${num(state.entries)} entries, about ${formatBytes(state.memoryBytes)}${replicated ? '' : ' or more'} at the stated scale, per instance.`,
     );
   return out;
 }
@@ -514,7 +644,7 @@ export function decide(requirements: Requirements, evidence: Evidence): Decision
       : {
           option: best,
           failing: rows.filter((row) => best.cells[row.id]?.status === 'not met').map((row) => row.title),
-          consequences: consequencesOf(best, requirements),
+          consequences: consequencesOf(best, requirements, options),
         },
     evidenceFiles: evidence.files,
   };

@@ -41,9 +41,37 @@ export interface RunFigures {
   validRejectedStoreUnavailable: number | null;
   lostRevocations: number | null;
   longestUnavailabilityMs: number | null;
+  /** Lag from the ack to the first rejecting verify on the instance that wrote the revocation (propagation-lag figures.maxMs). */
   propagationMaxMs: number | null;
+  /** The same lag seen by the other verifier instances (`load.verifiers`), when the run had them; null: not measured. */
+  lagAcrossInstances: AcrossInstancesLag | null;
+  /** The strategy's own promise when it is bounded (`guarantee.boundedByMs`); null: immediate or none. */
+  guaranteeBoundMs: number | null;
   /** The run's checker verdict, and why it is not valid: shown beside the run in the record. */
   verdict: StrategyRunResult['verdict'];
+}
+
+/**
+ * `checks['propagation-lag'].acrossInstances`: other verifier instances probed every acknowledged
+ * revocation; each lag is an upper bound on ack -> first rejecting probe. Declared here until the
+ * result schema carries it (the fleet work adds it there): then this becomes that schema's type.
+ */
+export interface AcrossInstancesLag {
+  probes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Revocations no other instance had rejected by the end of the run. */
+  neverRejected: number;
+  /** Probes that accepted a revoked token after its ack. */
+  staleAccepts: number;
+  relayMs: number;
+}
+
+/** Reads the optional across-instance figures without assuming this version's schema declares them. */
+function acrossInstancesOf(run: StrategyRunResult): AcrossInstancesLag | null {
+  const lag = run.checks['propagation-lag'] as { acrossInstances?: AcrossInstancesLag | null } | undefined;
+  return lag?.acrossInstances ?? null;
 }
 
 export interface SchemeEvidence {
@@ -129,13 +157,17 @@ function isBucketed(run: StrategyRunResult, result: ResultFile): boolean {
   );
 }
 
-/** Matches a run to a scheme by strategy name; bucketed layout = compact blacklist, wait = + WAIT. */
+/** Matches a run to a scheme by strategy name; bucketed layout = compact blacklist, wait = + WAIT (the local denylists have no WAIT variant). */
 export function schemeOf(run: StrategyRunResult, result: ResultFile): SchemeId | null {
   switch (run.strategy) {
     case 'pure':
       return 'pure';
     case 'double-token':
       return 'double-token';
+    case 'replicated-blacklist':
+      return 'replicated-blacklist';
+    case 'cached-blacklist':
+      return 'cached-blacklist';
     case 'whitelist':
       return run.wait ? 'whitelist-wait' : 'whitelist';
     case 'blacklist':
@@ -183,6 +215,8 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
     lostRevocations: headline.lostRevocations,
     longestUnavailabilityMs: headline.longestUnavailabilityMs,
     propagationMaxMs: run.checks['propagation-lag']?.figures?.maxMs ?? null,
+    lagAcrossInstances: acrossInstancesOf(run),
+    guaranteeBoundMs: typeof run.guarantee === 'object' ? run.guarantee.boundedByMs : null,
   };
 }
 

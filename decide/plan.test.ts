@@ -22,21 +22,32 @@ describe('plan', () => {
     expect([faultAtMs(3000), faultAtMs(8000), faultAtMs(30_000)]).toEqual([900, 4000, 15_000]);
     expect(plan.scenarios.map((s) => [s.name, s.schemes])).toEqual([
       ['single', ['blacklist', 'compact-blacklist', 'whitelist', 'double-token']],
+      ['single-verifiers', ['replicated-blacklist', 'cached-blacklist']],
       ['sentinel', ['blacklist', 'compact-blacklist', 'whitelist', 'double-token']],
+      ['sentinel-verifiers', ['replicated-blacklist', 'cached-blacklist']],
       ['capacity', ['blacklist']],
     ]);
+    // The local denylists run apart, with two more verifiers probing each revocation; the others as before.
+    const fleet = plan.scenarios[3]!.scenario;
+    expect(fleet.load).toEqual({ rate: 500, warmup: 500, duration: 3000, verifiers: 2 });
+    expect(fleet.strategies).toEqual([
+      { name: 'replicated-blacklist', label: 'replicated denylist', wait: null },
+      { name: 'cached-blacklist', label: 'cached denylist', wait: null },
+    ]);
+    expect(fleet.faults).toEqual([{ at: 900, action: 'kill', target: 'primary' }]);
+    expect(plan.scenarios[2]!.scenario.load).not.toHaveProperty('verifiers');
     expect(plan.skipped).toContain("pure JWT: cannot revoke before expiry; fails 'revocation on logout'");
     expect(plan.skipped).toContain('blacklist + WAIT: not needed (redis.ackedRevocationsMayBeLost is true)');
-    const sentinel = normalizeScenario(plan.scenarios[1]!.scenario);
+    const sentinel = normalizeScenario(plan.scenarios[2]!.scenario);
     expect(sentinel.faults).toEqual([{ at: 900, action: 'kill', target: 'primary' }]);
     expect(sentinel.load.duration).toBe(3000);
-    expect(normalizeScenario(plan.scenarios[2]!.scenario).load.mode).toBe('closed');
+    expect(normalizeScenario(plan.scenarios[4]!.scenario).load.mode).toBe('closed');
     // Losing a revocation is acceptable here: no hung-primary runs.
-    expect(plan.scenarios.map((s) => s.fault)).toEqual(['none', 'kill', 'capacity']);
-    expect(plan.runs).toBe(9);
-    // single: 4 x (200 + 500 + 3000 + 2500); sentinel: 4 x (2500 + 500 + 3000 + 2500 + 7000); probe: 6200.
-    expect(plan.estimateMs).toBe(4 * 6200 + 4 * 15_500 + 6200);
-    expect(planLine(plan)).toBe('decide: running 8 strategy runs on single, sentinel plus a closed-loop capacity probe on single (about 1 min 33 s)');
+    expect(plan.scenarios.map((s) => s.fault)).toEqual(['none', 'none', 'kill', 'kill', 'capacity']);
+    expect(plan.runs).toBe(13);
+    // single: 6 x (200 + 500 + 3000 + 2500); sentinel: 6 x (2500 + 500 + 3000 + 2500 + 7000); probe: 6200.
+    expect(plan.estimateMs).toBe(6 * 6200 + 6 * 15_500 + 6200);
+    expect(planLine(plan)).toBe('decide: running 12 strategy runs on single, sentinel plus a closed-loop capacity probe on single (about 2 min 17 s)');
   });
 
   const bank: RequirementsInput = {
@@ -133,7 +144,7 @@ describe('plan', () => {
 
   it('no durability runs: nothing paused instead, whatever the machine', () => {
     const plan = planRuns(requirements({ redis: { topologies: ['sentinel'] } }), 8000, { cannotCutLinks: noNft });
-    expect(plan.scenarios.map((s) => s.fault)).toEqual(['kill', 'capacity']);
+    expect(plan.scenarios.map((s) => s.fault)).toEqual(['kill', 'kill', 'capacity']);
     expect(plan.pausedInsteadBecause).toBeNull();
   });
 

@@ -4,7 +4,7 @@ import type { TopologyKind } from '../topologies/types.ts';
 import { candidateTopologies, disqualifiedByDesign } from './decide.ts';
 import type { DurabilityFault } from './evidence.ts';
 import type { Requirements } from './requirements.ts';
-import { RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
+import { LOCAL_DENYLISTS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
 /** Start-to-ready on this 2-core machine (README, `tokenbench topology bench`), rounded up. */
 const STARTUP_MS: Record<TopologyKind, number> = { single: 200, sentinel: 2500, cluster: 2300 };
@@ -22,6 +22,12 @@ const RATE = 500;
 const USERS = 1000;
 const WARMUP_MS = 500;
 export const DEFAULT_DECIDE_DURATION_MS = 8000;
+/**
+ * Verifier instances besides the writer that probe every acknowledged revocation (`load.verifiers`),
+ * for the local denylists: their lag is what a fleet of gateways sees, not what the writer sees in
+ * its own memory. Two: the smallest fleet where one instance's push can arrive before another's.
+ */
+export const LAG_VERIFIERS = 2;
 
 /**
  * A hung primary must outlast failure detection (Sentinel's down-after, the cluster node timeout,
@@ -170,7 +176,7 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
   const durabilityMatters = !r.redis.ackedRevocationsMayBeLost;
   const durabilityFault: DurabilityFault = machine.cannotCutLinks === undefined ? 'partition' : 'pause';
   const scenarios: PlannedScenario[] = [];
-  const planned = (kind: TopologyKind, schemes: SchemeId[], fault: 'none' | 'kill' | DurabilityFault): PlannedScenario => {
+  const planned = (kind: TopologyKind, schemes: SchemeId[], fault: 'none' | 'kill' | DurabilityFault, fleet: boolean): PlannedScenario => {
     const duration =
       fault === 'pause' ? pauseRunDurationMs(durationMs) : fault === 'partition' && kind !== 'single' ? partitionRunDurationMs(kind, durationMs) : durationMs;
     const faults: NonNullable<ScenarioInput['faults']> =
@@ -182,32 +188,34 @@ export function planRuns(r: Requirements, durationMs = DEFAULT_DECIDE_DURATION_M
             ? [{ at: faultAt, action: 'partition', target: 'primary', for: PARTITION_MS }]
             : [];
     return {
-      name: fault === 'pause' || fault === 'partition' ? `${kind}-${fault}` : kind,
+      name: `${fault === 'pause' || fault === 'partition' ? `${kind}-${fault}` : kind}${fleet ? '-verifiers' : ''}`,
       topology: kind,
       fault,
       schemes,
       estimateMs: estimate(kind, schemes.length, duration, fault === 'kill' || fault === 'pause'),
       scenario: {
-        name: `decide: ${r.name} on ${kind}${fault === 'pause' ? ', primary hung' : fault === 'partition' ? ', primary cut off' : ''}`,
+        name: `decide: ${r.name} on ${kind}${fault === 'pause' ? ', primary hung' : fault === 'partition' ? ', primary cut off' : ''}${fleet ? `, ${LAG_VERIFIERS} more verifiers` : ''}`,
         topology: { kind },
         strategies: schemes.map((s) => strategyEntry(s, r)),
         jwt: { accessTtlMs: r.tokens.accessTtl, refreshTtlMs: r.tokens.refreshTtl, leewayMs: r.tokens.leeway },
         policy: { failure: r.redis.onFailure === 'deny' ? 'fail-closed' : 'fail-open' },
         workload: { users: USERS, sessionsPerUser: sessionsPerUser(r) },
-        load: { rate: RATE, warmup: WARMUP_MS, duration },
+        // load.verifiers: the fleet's field (harness/scenario.ts), which this branch does not declare yet.
+        load: { rate: RATE, warmup: WARMUP_MS, duration, ...(fleet && { verifiers: LAG_VERIFIERS }) },
         faults,
       },
     };
   };
-  for (const kind of TOPOLOGY_KINDS) {
-    const schemes = byKind.get(kind);
-    if (schemes) scenarios.push(planned(kind, schemes, kind === 'single' ? 'none' : 'kill'));
-  }
-  if (durabilityMatters)
-    for (const kind of TOPOLOGY_KINDS) {
-      const schemes = byKind.get(kind);
-      if (schemes && kind !== 'single') scenarios.push(planned(kind, schemes, durabilityFault));
-    }
+  // The local denylists run apart, with the extra verifiers, so the other schemes' runs stay as they were.
+  const plannedApart = (kind: TopologyKind, fault: 'none' | 'kill' | DurabilityFault) => {
+    const schemes = byKind.get(kind) ?? [];
+    const shared = schemes.filter((s) => !LOCAL_DENYLISTS.has(s));
+    const local = schemes.filter((s) => LOCAL_DENYLISTS.has(s));
+    if (shared.length > 0) scenarios.push(planned(kind, shared, fault, false));
+    if (local.length > 0) scenarios.push(planned(kind, local, fault, true));
+  };
+  for (const kind of TOPOLOGY_KINDS) plannedApart(kind, kind === 'single' ? 'none' : 'kill');
+  if (durabilityMatters) for (const kind of TOPOLOGY_KINDS) if (kind !== 'single') plannedApart(kind, durabilityFault);
   const needsRedisCapacity = [...byKind.values()].flat().some((s) => SCHEMES[s].holds !== 'nothing');
   if (needsRedisCapacity && r.assumptions.redisOpsPerNode === null) {
     // Closed loop with the fastest JWT engine, so the generator saturates Redis before itself.
@@ -283,7 +291,7 @@ export function planFaultsNote(plan: Plan, durationMs: number): string {
   if (on('kill')) parts.push(`primary killed at ${at} on ${on('kill')}`);
   if (on('pause'))
     parts.push(`and, in ${seconds(pauseRunDurationMs(durationMs))} runs, hung (paused) at ${at} for ${seconds(PAUSE_MS)}, then resumed, on ${on('pause')}`);
-  const partitioned = plan.scenarios.flatMap((s) => (s.fault === 'partition' && s.topology !== 'single' ? [s.topology] : []));
+  const partitioned = [...new Set(plan.scenarios.flatMap((s) => (s.fault === 'partition' && s.topology !== 'single' ? [s.topology] : [])))];
   if (partitioned.length > 0) {
     const where = partitioned.map((kind) => `${topologyTitle(kind)} (${seconds(partitionRunDurationMs(kind, durationMs))} runs)`).join(' and ');
     parts.push(`and cut off from every other node by a partition at ${at} for ${seconds(PARTITION_MS)}, then healed, on ${where}`);

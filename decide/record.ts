@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.ts';
 import { formatNumber as num } from '../core/format.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
 import { verdictWord } from '../result/verdict.ts';
-import { formatBytes } from './cost.ts';
+import { formatBytes, LOCAL_BYTES_PER_ENTRY } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
 import { SCHEMES } from './schemes.ts';
 
@@ -111,6 +111,7 @@ function costSection(d: Decision): string[] {
       c.memoryBytes === null ? 'not measured' : formatBytes(c.memoryBytes),
       num(c.opsPerSec, 1),
       c.nodes === null ? 'not measured' : c.nodes,
+      c.verifier === null ? '0 B' : `${formatBytes(c.verifier.memoryBytes)}${o.scheme === 'cached-blacklist' ? ' or more' : ''}`,
     ];
   });
   const lines = [
@@ -118,7 +119,7 @@ function costSection(d: Decision): string[] {
     '',
     `Per-node throughput: ${d.capacity.note}.`,
     '',
-    ...markdownTable(['option', 'live entries', 'Redis memory', 'Redis ops/s', 'primaries'], rows),
+    ...markdownTable(['option', 'live entries', 'Redis memory', 'Redis ops/s', 'primaries', 'memory per verifier'], rows),
   ];
   lines.push('', 'The arithmetic:', '');
   for (const o of d.options) {
@@ -133,6 +134,7 @@ function costSection(d: Decision): string[] {
       `  - operations: ${o.cost.opsArithmetic}`,
       `  - primaries: ${o.cost.nodesArithmetic}`,
     );
+    if (o.cost.verifier) lines.push(`  - per verifier: ${o.cost.verifier.entriesArithmetic}`, `  - memory per verifier: ${o.cost.verifier.memoryArithmetic}`);
   }
   const compact = d.options.find((o) => o.scheme === 'compact-blacklist' && o.cost.bytesPerEntry !== null);
   if (compact)
@@ -143,8 +145,13 @@ function costSection(d: Decision): string[] {
   lines.push(
     '',
     "Memory is bytes per entry (MEMORY USAGE of a sample of keys, measured) × live entries: every live token for a whitelist, every session for double-token, and for a blacklist the revocations still inside their token's lifetime. Operations are peak verifies × measured round trips per verify, plus revocations, plus the logins (whitelist) or refreshes (double-token) that renew every live token once per access lifetime.",
-    '',
   );
+  if (d.options.some((o) => o.cost.verifier))
+    lines.push(
+      '',
+      `Memory per verifier is what each verifier instance holds besides Redis: the replicated denylist keeps every live entry, the cached one an entry per token it verified (negative answers too), each at ${LOCAL_BYTES_PER_ENTRY} B, a key and its expiry in a JS Map measured in V8 (Node 20). The cached denylist's Redis operations are its misses: the measured round trips per verify.`,
+    );
+  lines.push('');
   return lines;
 }
 

@@ -68,6 +68,8 @@ export function figures(change: Partial<RunFigures> = {}): RunFigures {
     lostRevocations: 0,
     longestUnavailabilityMs: 2400,
     propagationMaxMs: 0,
+    lagAcrossInstances: null,
+    guaranteeBoundMs: null,
     ...change,
   };
 }
