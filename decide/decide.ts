@@ -150,7 +150,8 @@ function measuredLag(runs: readonly RunFigures[]): MeasuredLag | null {
   const across = runs.flatMap((run) => (run.lagAcrossInstances ? [run.lagAcrossInstances] : []));
   if (across.length > 0)
     return {
-      maxMs: Math.max(...across.map((lag) => lag.maxMs)),
+      // null: no pair was rejected at all (every one is in neverRejected, which fails the row).
+      maxMs: Math.max(...across.map((lag) => lag.maxMs ?? Number.POSITIVE_INFINITY)),
       where: `across ${plural(
         across.reduce((n, lag) => n + lag.probes, 0),
         'probe',

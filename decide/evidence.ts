@@ -1,3 +1,4 @@
+import type { AcrossInstances } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { DEFAULT_TOPOLOGY_OPTIONS, TOPOLOGY_KINDS } from '../topologies/options.ts';
@@ -51,28 +52,8 @@ export interface RunFigures {
   verdict: StrategyRunResult['verdict'];
 }
 
-/**
- * `checks['propagation-lag'].acrossInstances`: other verifier instances probed every acknowledged
- * revocation; each lag is an upper bound on ack -> first rejecting probe. Declared here until the
- * result schema carries it (the fleet work adds it there): then this becomes that schema's type.
- */
-export interface AcrossInstancesLag {
-  probes: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Revocations no other instance had rejected by the end of the run. */
-  neverRejected: number;
-  /** Probes that accepted a revoked token after its ack. */
-  staleAccepts: number;
-  relayMs: number;
-}
-
-/** Reads the optional across-instance figures without assuming this version's schema declares them. */
-function acrossInstancesOf(run: StrategyRunResult): AcrossInstancesLag | null {
-  const lag = run.checks['propagation-lag'] as { acrossInstances?: AcrossInstancesLag | null } | undefined;
-  return lag?.acrossInstances ?? null;
-}
+/** `checks['propagation-lag'].acrossInstances`: what the other verifier instances saw (upper bounds of the lag). */
+export type AcrossInstancesLag = AcrossInstances;
 
 export interface SchemeEvidence {
   scheme: SchemeId;
@@ -215,7 +196,7 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
     lostRevocations: headline.lostRevocations,
     longestUnavailabilityMs: headline.longestUnavailabilityMs,
     propagationMaxMs: run.checks['propagation-lag']?.figures?.maxMs ?? null,
-    lagAcrossInstances: acrossInstancesOf(run),
+    lagAcrossInstances: run.checks['propagation-lag'].acrossInstances ?? null,
     guaranteeBoundMs: typeof run.guarantee === 'object' ? run.guarantee.boundedByMs : null,
   };
 }

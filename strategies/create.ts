@@ -55,6 +55,4 @@ export async function createStrategy(input: StrategyOptionsInput, context: Strat
       return new CachedBlacklistStrategy(tokens, context.redis, options, reader);
     }
   }
-  // Named so decide can plan them; their implementations merge from their own branches.
-  throw new InvalidOptionError('name', `a strategy built in this version (pure, blacklist, whitelist, double-token)`, options.name);
 }
