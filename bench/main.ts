@@ -9,6 +9,7 @@ import { startTopology } from '../topologies/topology.ts';
 import { benchHarnessRatios } from './harness-ratios.ts';
 import { benchJwtFloor } from './jwt-floor.ts';
 import { benchLoadEngine } from './load-engine.ts';
+import { benchLocalDenylists } from './local-denylists.ts';
 import { benchRedisFloor } from './redis-floor.ts';
 import { benchStrategyVerify } from './strategy-verify.ts';
 import { benchTopologies } from './topology.ts';
@@ -37,6 +38,10 @@ try {
   if (want('strategies')) {
     log('strategy verify, in process...');
     sections.push(await benchStrategyVerify(ctx));
+  }
+  if (want('local')) {
+    log('cached and replicated denylists...');
+    sections.push(await benchLocalDenylists({ redis, target: topology.endpoints() }));
   }
 } finally {
   redis.disconnect();

@@ -54,12 +54,12 @@ const TASK_LABELS: Record<TaskId, string> = {
   'double-token': 'double-token verify (access path, no Redis)',
 };
 
-function strategyKeys(keys: BareKeys): { secret?: string; privateKeyPem?: string; publicKeyPem?: string } {
+export function strategyKeys(keys: BareKeys): { secret?: string; privateKeyPem?: string; publicKeyPem?: string } {
   // generateBareKeys makes an ASCII secret, so the string the strategy re-encodes as UTF-8 is the same bytes.
   return keys.alg === 'HS256' ? { secret: keys.secret!.toString('utf8') } : { privateKeyPem: keys.privateKeyPem!, publicKeyPem: keys.publicKeyPem! };
 }
 
-async function issueTokens(strategy: Strategy, count: number): Promise<string[]> {
+export async function issueTokens(strategy: Strategy, count: number): Promise<string[]> {
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) {
     const issued = await strategy.issue(`user-${i}`);
@@ -83,13 +83,13 @@ async function deleteBenchKeys(redis: Redis): Promise<void> {
   } while (cursor !== '0');
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function mergeRounds(rounds: TaskStats[]): TaskStats {
+export function mergeRounds(rounds: TaskStats[]): TaskStats {
   const meanMs = median(rounds.map((s) => s.meanMs));
   return {
     meanMs,
