@@ -33,3 +33,15 @@ export function formatNumber(value: Maybe, digits = 0): string {
 export function formatShare(value: Maybe): string {
   return missing(value) ? '-' : `${Math.round(value * 100)}%`;
 }
+
+/** Bytes in binary units: `512 B`, `70.3 KiB`, `1.1 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${formatNumber(value, unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,4 +1,4 @@
-import { formatNumber as num } from '../core/format.ts';
+import { formatBytes, formatNumber as num } from '../core/format.ts';
 import type { Evidence } from './evidence.ts';
 import type { Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, SCHEMES, type SchemeId } from './schemes.ts';
@@ -44,17 +44,6 @@ export interface VerifierState {
  * process's allocator, so it is not used for this.
  */
 export const LOCAL_BYTES_PER_ENTRY = 120;
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${num(value, unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /** What the record says instead of a node count when no closed-loop run measured per-node capacity. */
 export const CAPACITY_PROBE_HINT =

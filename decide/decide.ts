@@ -1,9 +1,9 @@
 import { formatDuration } from '../core/duration.ts';
-import { formatElapsed as ms, formatNumber as num } from '../core/format.ts';
+import { formatBytes, formatElapsed as ms, formatNumber as num } from '../core/format.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
-import { type CostEstimate, estimateCost, formatBytes, type NodeCapacity, nodeCapacity } from './cost.ts';
+import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity } from './cost.ts';
 import type { DurabilityFault, Evidence, RunFigures } from './evidence.ts';
 import { describeRevocation, type Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, LOCAL_DENYLISTS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';

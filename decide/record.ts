@@ -1,8 +1,8 @@
 import { formatDuration } from '../core/duration.ts';
-import { formatNumber as num } from '../core/format.ts';
+import { formatBytes, formatNumber as num } from '../core/format.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
 import { verdictWord } from '../result/verdict.ts';
-import { formatBytes, LOCAL_BYTES_PER_ENTRY } from './cost.ts';
+import { LOCAL_BYTES_PER_ENTRY } from './cost.ts';
 import type { Cell, Decision, OptionAssessment } from './decide.ts';
 import { SCHEMES } from './schemes.ts';
 

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
-import type { Strategy } from '../strategies/types.ts';
+import type { LocalState, Strategy } from '../strategies/types.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { HistoryWriter } from './history-file.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
@@ -31,6 +31,8 @@ export interface EngineApi {
   window(): MetricsSnapshot;
   reconcile(): Promise<number>;
   finish(): Promise<SerializedMetrics>;
+  /** The strategy's own state in this generator's memory (replicated / cached denylists); null: it keeps none. */
+  localState(): LocalState | null;
   close(): Promise<void>;
 }
 
@@ -169,6 +171,10 @@ export class LoadEngine implements EngineApi {
     await this.#history.close();
     this.#closeProbePorts();
     return this.metrics.serialize();
+  }
+
+  localState(): LocalState | null {
+    return this.#o.strategy.localState?.() ?? null;
   }
 
   async close(): Promise<void> {

@@ -336,6 +336,9 @@ class Orchestration {
       this.#stage('final reconciliation of acknowledged revocations');
       reconciled = (await Promise.all(this.#handles.map((h) => h.reconcile()))).reduce((a, b) => a + b, 0);
     }
+    const localState = (await Promise.all(this.#handles.map(async (h, worker) => ({ worker, state: await h.localState() })))).flatMap(({ worker, state }) =>
+      state ? [{ worker, ...state }] : [],
+    );
     const parts = await Promise.all(this.#handles.map((h) => h.finish()));
     // After the generators: no revocation is handed over any more, and the probes' files are complete for the checkers.
     await Promise.all(this.#verifiers.map((v) => v.finish()));
@@ -396,6 +399,7 @@ class Orchestration {
       },
       interrupted: signal.aborted,
       ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
+      ...(localState.length > 0 && { localState }),
       load: {
         mode: load.mode,
         targetRate: load.mode === 'open' ? load.rate : null,

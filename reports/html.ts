@@ -7,7 +7,16 @@ import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { acrossInstancesText, DURABILITY_COLUMNS, DURABILITY_INTRO, durabilityRow, networkWindowOf, unavailabilityText, verdictLines } from './phrases.ts';
+import {
+  acrossInstancesText,
+  DURABILITY_COLUMNS,
+  DURABILITY_INTRO,
+  durabilityRow,
+  localStateText,
+  networkWindowOf,
+  unavailabilityText,
+  verdictLines,
+} from './phrases.ts';
 import {
   clipRect,
   decadeDomain,
@@ -822,12 +831,11 @@ ${body}
 </section>`;
 }
 
-/** Runs with verifier instances: the lag across instances, one line per run. */
+/** Runs with verifier instances (the lag across instances) or with state in the verifier (what it held): one line each. */
 function propagationSection(runs: readonly Run[]): string {
-  const items = runs.flatMap((run) => {
-    const text = acrossInstancesText(run);
-    return text ? [`<li>${esc(`${run.label} on ${run.topology.kind}: ${text}.`)}</li>`] : [];
-  });
+  const items = runs.flatMap((run) =>
+    [acrossInstancesText(run), localStateText(run)].flatMap((text) => (text ? [`<li>${esc(`${run.label} on ${run.topology.kind}: ${text}.`)}</li>`] : [])),
+  );
   if (items.length === 0) return '';
   return `<section id="propagation">
 <h2>Propagation</h2>

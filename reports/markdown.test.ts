@@ -176,3 +176,22 @@ describe('client groups in the Markdown report', () => {
     expect(renderMarkdown(sentinel)).not.toMatch(/clients \w+: /);
   });
 });
+
+describe('local state of replicated and cached denylists', () => {
+  it('says what each verifier held, from the run, in one line per run', () => {
+    const result = structuredClone(single);
+    const [replicated, cached] = [result.runs[0]!, structuredClone(result.runs[0]!)];
+    replicated.label = 'replicated-blacklist';
+    replicated.localState = [{ worker: 0, entries: 2512, bytesEstimate: 254_054, hits: null, misses: null, reloads: 3, lastReloadMs: 0.8, clears: null }];
+    cached.label = 'cached-blacklist';
+    cached.localState = [{ worker: 0, entries: 3000, bytesEstimate: null, hits: 5000, misses: 1000, reloads: null, lastReloadMs: null, clears: 2 }];
+    result.runs = [replicated, cached];
+    const md = renderMarkdown(parseResult(result, 'local.json'));
+    expect(md).toContain(
+      '- replicated-blacklist on single: local state: the replica held 2,512 entries (~248.1 KiB, estimated), loaded 3 times, the last in 0.80 ms.',
+    );
+    expect(md).toContain(
+      '- cached-blacklist on single: local state: the cache answered 83% of reads (5,000 hits, 1,000 misses), held 3,000 entries, dropped 2 times.',
+    );
+  });
+});

@@ -11,6 +11,7 @@ import {
   DURABILITY_COLUMNS,
   DURABILITY_INTRO,
   durabilityRow,
+  localStateText,
   networkFaultFiguresText,
   networkWindowOf,
   steadyText,
@@ -142,12 +143,14 @@ function durabilitySection(runs: readonly Run[]): string[] {
   ];
 }
 
-/** Runs with verifier instances: how long the others still accepted a token after its revocation was acknowledged. */
+/**
+ * Runs with verifier instances: how long the others still accepted a token after its revocation was
+ * acknowledged; runs whose strategy keeps state in the verifier: what it held.
+ */
 function propagationSection(runs: readonly Run[]): string[] {
-  const lines = runs.flatMap((run) => {
-    const text = acrossInstancesText(run);
-    return text ? [`- ${cell(run.label)} on ${run.topology.kind}: ${text}.`] : [];
-  });
+  const lines = runs.flatMap((run) =>
+    [acrossInstancesText(run), localStateText(run)].flatMap((text) => (text ? [`- ${cell(run.label)} on ${run.topology.kind}: ${text}.`] : [])),
+  );
   return lines.length === 0 ? [] : ['## Propagation', '', ...lines, ''];
 }
 

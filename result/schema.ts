@@ -99,6 +99,26 @@ export const strategyRunSchema = z.strictObject({
    * their ops carry; a generator not listed sent from 127.0.0.1. Absent: no client groups.
    */
   clientGroups: z.array(z.strictObject({ name: z.string(), worker: z.number(), address: z.string().nullable(), share: z.number() })).optional(),
+  /**
+   * Replicated / cached denylists: what each load generator's strategy instance held in its own
+   * memory at the end of the run (by `worker`), and how it was kept: entries (revoked tokens and
+   * watermarks, or cached reads), bytes (the replica's estimate; null for a cache), hits and misses
+   * (cache), loads of the replica and the last one's ms, and times the cache was dropped.
+   */
+  localState: z
+    .array(
+      z.strictObject({
+        worker: z.number(),
+        entries: z.number(),
+        bytesEstimate: z.number().nullable(),
+        hits: z.number().nullable(),
+        misses: z.number().nullable(),
+        reloads: z.number().nullable(),
+        lastReloadMs: z.number().nullable(),
+        clears: z.number().nullable(),
+      }),
+    )
+    .optional(),
   load: z.strictObject({
     mode: z.enum(['open', 'closed']),
     targetRate: z.number().nullable(),

@@ -8,7 +8,7 @@ import { classifyKey, type ReplicaKeyKind, type ReplicaPrefixes, ReplicaShard, r
 import { describeNumericDate, type TokenService } from './jwt/token-service.ts';
 import type { StrategyOptions } from './options.ts';
 import type { RedisClient } from './store.ts';
-import type { Ack, Issued, Strategy, Verdict } from './types.ts';
+import type { Ack, Issued, LocalState, Strategy, Verdict } from './types.ts';
 
 /** Where Redis publishes invalidations for a client that redirects them to a RESP2 subscriber. */
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -484,6 +484,19 @@ export class ReplicatedBlacklistStrategy extends StoreBackedStrategy implements 
 
   get stats(): ReplicaStats {
     return this.#replica.stats;
+  }
+
+  localState(): LocalState {
+    const s = this.#replica.stats;
+    return {
+      entries: s.entries + s.watermarks,
+      bytesEstimate: s.bytesEstimate,
+      hits: null,
+      misses: null,
+      reloads: s.reloads,
+      lastReloadMs: s.lastReloadMs,
+      clears: null,
+    };
   }
 
   issue(subject: string): Promise<Issued> {

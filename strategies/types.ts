@@ -125,4 +125,22 @@ export interface Strategy {
    * before the caller disconnects that client.
    */
   close?(): Promise<void>;
+  /** What the strategy keeps in this verifier's own memory (replicated / cached denylists), for the result. */
+  localState?(): LocalState;
+}
+
+/**
+ * A verifier's own state, read at the end of a run: how much it holds and how it was kept. null:
+ * the strategy does not know it (a cache's bytes, a replica's hits).
+ */
+export interface LocalState {
+  entries: number;
+  bytesEstimate: number | null;
+  /** Cached: verifies answered from the cache and sent to Redis. */
+  hits: number | null;
+  misses: number | null;
+  /** Replicated: completed loads (the first included) and how long the last took; cached: times the cache was dropped. */
+  reloads: number | null;
+  lastReloadMs: number | null;
+  clears: number | null;
 }
