@@ -34,7 +34,20 @@ export type EngineReply =
   | { type: 'ready'; osThreadId: number | undefined }
   | { type: 'failed'; error: string };
 
-const METHODS: readonly Method[] = ['login', 'setOrigin', 'setPhase', 'drive', 'window', 'reconcile', 'finish', 'close'] satisfies readonly Method[];
+// A record, not a list: a method added to EngineApi and forgotten here fails to compile instead of
+// failing at run time ("h.localState is not a function").
+const EVERY_METHOD: Record<Method, true> = {
+  login: true,
+  setOrigin: true,
+  setPhase: true,
+  drive: true,
+  window: true,
+  reconcile: true,
+  finish: true,
+  localState: true,
+  close: true,
+};
+const METHODS = Object.keys(EVERY_METHOD) as Method[];
 
 /** The engine in this thread; abort is its signal's, owned by the caller. */
 export function localHandle(engine: LoadEngine, historyPath: string): EngineHandle {
