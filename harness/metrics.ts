@@ -10,10 +10,11 @@ function percentileUs(sketch: LogHistogram, p: number): number {
   return sketch.count === 0 ? 0 : Math.min(sketch.max, sketch.quantile(p / 100) ?? sketch.max);
 }
 
-type Bucket = LogHistogram & { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'> };
+type BucketMeta = Required<Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'>>;
+type Bucket = LogHistogram & { meta: BucketMeta };
 
 function newBucket(): Bucket {
-  return Object.assign(new LogHistogram(BUCKET_SKETCH), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0 } });
+  return Object.assign(new LogHistogram(BUCKET_SKETCH), { meta: { ops: 0, verifies: 0, errors: 0, degraded: 0, revokedAccepted: 0, verifyRedisOps: 0 } });
 }
 
 /** Metrics as a worker thread sends them to the orchestrator: histograms encoded, bucket bins sparse. */
@@ -21,7 +22,7 @@ export interface SerializedMetrics {
   byOp: Record<string, string>;
   byOpPhase: Record<string, string>;
   slip: string;
-  buckets: { meta: Omit<TimelineBucket, 't' | 'p50' | 'p99' | 'max'>; bins: [number, number][]; maxUs: number }[];
+  buckets: { meta: BucketMeta; bins: [number, number][]; maxUs: number }[];
   redisOpsTotal: number;
   verifiesWithVerdict: number;
   completed: number;
@@ -89,6 +90,7 @@ export class Metrics {
     const isError = op.type !== 'ok';
     bucket.meta.ops++;
     if (op.f === 'verify') bucket.meta.verifies++;
+    if (op.f === 'verify' && redisOps !== undefined) bucket.meta.verifyRedisOps += redisOps;
     if (isError) bucket.meta.errors++;
     if (op.degraded) bucket.meta.degraded++;
     if (op.replay && op.accepted) bucket.meta.revokedAccepted++;

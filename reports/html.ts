@@ -13,6 +13,7 @@ import {
   DURABILITY_INTRO,
   durabilityRow,
   localStateText,
+  missStormText,
   networkWindowOf,
   unavailabilityText,
   verdictLines,
@@ -834,7 +835,9 @@ ${body}
 /** Runs with verifier instances (the lag across instances) or with state in the verifier (what it held): one line each. */
 function propagationSection(runs: readonly Run[]): string {
   const items = runs.flatMap((run) =>
-    [acrossInstancesText(run), localStateText(run)].flatMap((text) => (text ? [`<li>${esc(`${run.label} on ${run.topology.kind}: ${text}.`)}</li>`] : [])),
+    [acrossInstancesText(run), localStateText(run), missStormText(run)].flatMap((text) =>
+      text ? [`<li>${esc(`${run.label} on ${run.topology.kind}: ${text}.`)}</li>`] : [],
+    ),
   );
   if (items.length === 0) return '';
   return `<section id="propagation">

@@ -195,3 +195,15 @@ describe('local state of replicated and cached denylists', () => {
     );
   });
 });
+
+describe('a cache refilling after a fault', () => {
+  it('is read from the timeline: round trips per verify before the first fault against the worst second after it', () => {
+    const result = structuredClone(sentinel);
+    const run = result.runs[0]!;
+    const fault = run.faults.find((f) => f.action !== 'settle')!;
+    // 100 ms buckets of 20 verifies: 2 round trips each before the fault (0.10), 20 each in the first second after it (1.00).
+    run.timeline = run.timeline.map((b) => ({ ...b, verifies: 20, verifyRedisOps: b.t < fault.atMs ? 2 : b.t < fault.atMs + 1000 ? 20 : 4 }));
+    const md = renderMarkdown(parseResult(result, 'storm.json'));
+    expect(md).toMatch(/its verifies went to Redis again: 0\.10 round trips per verify before the fault, up to 1\.00 in the second from \+0\.\d\d s/);
+  });
+});

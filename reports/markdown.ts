@@ -12,6 +12,7 @@ import {
   DURABILITY_INTRO,
   durabilityRow,
   localStateText,
+  missStormText,
   networkFaultFiguresText,
   networkWindowOf,
   steadyText,
@@ -149,7 +150,9 @@ function durabilitySection(runs: readonly Run[]): string[] {
  */
 function propagationSection(runs: readonly Run[]): string[] {
   const lines = runs.flatMap((run) =>
-    [acrossInstancesText(run), localStateText(run)].flatMap((text) => (text ? [`- ${cell(run.label)} on ${run.topology.kind}: ${text}.`] : [])),
+    [acrossInstancesText(run), localStateText(run), missStormText(run)].flatMap((text) =>
+      text ? [`- ${cell(run.label)} on ${run.topology.kind}: ${text}.`] : [],
+    ),
   );
   return lines.length === 0 ? [] : ['## Propagation', '', ...lines, ''];
 }

@@ -92,6 +92,8 @@ function mergeTimelines(timelines: readonly TimelineBucket[][]): TimelineBucket[
       errors: sum(buckets.map((b) => b.errors)),
       degraded: sum(buckets.map((b) => b.degraded)),
       revokedAccepted: sum(buckets.map((b) => b.revokedAccepted)),
+      // Known only when every input counted it: a partial sum would read as fewer round trips.
+      ...(buckets.every((b) => b.verifyRedisOps !== undefined) && { verifyRedisOps: sum(buckets.map((b) => b.verifyRedisOps!)) }),
       // Per-bucket sketches are not in the result: the max of the inputs bounds the union's percentile from above.
       p50: Math.max(...buckets.map((b) => b.p50)),
       p99: Math.max(...buckets.map((b) => b.p99)),

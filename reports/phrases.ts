@@ -161,3 +161,35 @@ export function localStateText(run: Run): string | undefined {
   });
   return `local state: ${parts.join('; ')}`;
 }
+
+/** Windows of at least this many verifies: fewer make a round-trips ratio one request's noise. */
+const MISS_STORM_MIN_VERIFIES = 50;
+const MISS_STORM_WINDOW_MS = 1000;
+
+/**
+ * A cache refilling after a fault: round trips per verify before the first fault against the
+ * highest 1 s window after it, from the timeline. `the cache refilled after kill redis-0: 0.17
+ * Redis round trips per verify before it, up to 1.00 in the second from +2.10 s`. Only for a
+ * strategy whose verify usually avoids Redis (a steady ratio below 0.5).
+ */
+export function missStormText(run: Run): string | undefined {
+  const fault = run.faults.filter((f) => f.action !== 'settle').sort((a, b) => a.atMs - b.atMs)[0];
+  if (!fault || run.timeline.some((b) => b.verifyRedisOps === undefined)) return undefined;
+  const ratio = (buckets: readonly Run['timeline'][number][]) => {
+    const verifies = buckets.reduce((n, b) => n + b.verifies, 0);
+    return verifies >= MISS_STORM_MIN_VERIFIES ? buckets.reduce((n, b) => n + b.verifyRedisOps!, 0) / verifies : undefined;
+  };
+  const steady = ratio(run.timeline.filter((b) => b.t + bucketMs(run) <= fault.atMs));
+  if (steady === undefined || steady >= 0.5) return undefined;
+  let peak: { at: number; value: number } | undefined;
+  for (const start of run.timeline.filter((b) => b.t >= fault.atMs)) {
+    const value = ratio(run.timeline.filter((b) => b.t >= start.t && b.t < start.t + MISS_STORM_WINDOW_MS));
+    if (value !== undefined && (!peak || value > peak.value)) peak = { at: start.t, value };
+  }
+  if (!peak || peak.value < steady + 0.2) return undefined;
+  return `after ${fault.action} ${fault.node ?? fault.target} its verifies went to Redis again: ${steady.toFixed(2)} round trips per verify before the fault, up to ${peak.value.toFixed(2)} in the second from +${seconds(peak.at - fault.atMs)} (the cache or replica refilling)`;
+}
+
+function bucketMs(run: Run): number {
+  return run.timeline.length > 1 ? run.timeline[1]!.t - run.timeline[0]!.t : 100;
+}

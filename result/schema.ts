@@ -44,6 +44,11 @@ const timelineBucket = z.strictObject({
   degraded: z.number(),
   /** Verifies of revoked tokens that were accepted. */
   revokedAccepted: z.number(),
+  /**
+   * Redis round trips the bucket's verifies took (with `verifies`: round trips per verify over time,
+   * where a cache's miss storm after a failover shows). Absent in results written before it.
+   */
+  verifyRedisOps: z.number().optional(),
   p50: z.number(),
   p99: z.number(),
   max: z.number(),
