@@ -138,6 +138,14 @@ export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
     if (i <= 0) throw new InvalidOptionError('--threshold', 'metric=limit, e.g. verify.steady.p99=10ms or violations=0', threshold);
     base.thresholds = { ...(base.thresholds as object | undefined), [threshold.slice(0, i).trim()]: threshold.slice(i + 1).trim() };
   }
+  if (values.exec !== undefined) base.service = { ...(base.service as object | undefined), command: values.exec };
+  set('service.ready.url', values['ready-url']);
+  set('service.ready.timeout', values['ready-timeout']);
+  for (const assignment of values['exec-env'] ?? []) {
+    const i = assignment.indexOf('=');
+    if (i <= 0) throw new InvalidOptionError('--exec-env', 'NAME=value, e.g. LOG_LEVEL=warn', assignment);
+    setPath(base, 'service.env', { ...(base.service as { env?: object } | undefined)?.env, [assignment.slice(0, i)]: assignment.slice(i + 1) });
+  }
   for (const assignment of values.set ?? []) {
     const i = assignment.indexOf('=');
     if (i <= 0) throw new InvalidOptionError('--set', 'path=value, e.g. client.failoverDetector=false', assignment);

@@ -45,6 +45,20 @@ export const RUN_FLAGS = {
     field: 'thresholds',
     help: 'a limit checked on every run; repeatable; a broken one exits 3.\ne.g. violations=0, lostRevocations=0, verify.steady.p99=10ms,\nunavailability.longest=3s, throughput=950 (a minimum)',
   },
+  exec: {
+    type: 'string',
+    value: '<command>',
+    field: 'service.command',
+    help: "start your service (sh -c) on each run's topology, with REDIS_URL, or\nREDIS_SENTINELS + REDIS_MASTER_NAME, or REDIS_CLUSTER_NODES, and PORT=0;\nstopped with the run; its output goes to <out>/service-<n>-<strategy>.log",
+  },
+  'ready-url': {
+    type: 'string',
+    value: '<url>',
+    field: 'service.ready.url',
+    help: "--exec: polled until it answers 2xx; {{port}} is the port the\nservice printed ('listening on <port>'), e.g. http://127.0.0.1:{{port}}/healthz",
+  },
+  'ready-timeout': { type: 'string', value: '<d>', field: 'service.ready.timeout', default: '30s', help: '--exec: how long it may take to become ready' },
+  'exec-env': { type: 'multiple', value: '<NAME=value>', field: 'service.env', help: '--exec: one more environment variable for it; repeatable' },
   set: { type: 'multiple', value: '<path=value>', help: 'set any scenario field, e.g. --set client.failoverDetector=false' },
   out: { type: 'string', value: '<dir>', default: 'results/<timestamp>', help: 'where result.json goes' },
   quick: {
@@ -83,6 +97,7 @@ Examples:
   tokenbench run --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster --strategy blacklist --fault failover:primary@10s
   tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
   tokenbench run --scenario scenarios/default-suite.yaml --quick
+  tokenbench run --topology sentinel --exec 'node server.mjs' --ready-url 'http://127.0.0.1:{{port}}/healthz' --fault kill:primary@10s
 
 Writes <out>/result.json, report.md, report.html, scenario.json and the history files.
 `;

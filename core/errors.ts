@@ -22,6 +22,7 @@ export const ERROR_EXIT_CODES = {
   ERR_IMAGE_BUILD: 1,
   ERR_DEPENDENCY_MISSING: 1,
   ERR_NETWORK_UNSUPPORTED: 1,
+  ERR_SERVICE: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
@@ -96,6 +97,15 @@ export class ServerStartError extends TokenbenchError {
   readonly logTail: string;
   constructor(nodeId: string, detail: string, logTail: string) {
     super('ERR_SERVER_START', `${nodeId} did not start: ${detail}${logTail ? `\n--- last log lines ---\n${logTail}` : ''}`);
+    this.logTail = logTail;
+  }
+}
+
+/** The service `run --exec` starts exited early or never became ready. Carries the tail of its log. */
+export class ServiceError extends TokenbenchError {
+  readonly logTail: string;
+  constructor(command: string, detail: string, logTail: string) {
+    super('ERR_SERVICE', `service '${command}' ${detail}${logTail ? `\n--- last log lines ---\n${logTail}` : ''}`);
     this.logTail = logTail;
   }
 }

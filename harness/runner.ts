@@ -24,6 +24,7 @@ import { Nemesis } from './nemesis/nemesis.ts';
 import { PROBE_WORKER_BASE } from './probe.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { type Scenario, type ScenarioPart, strategyName, thresholdsOf } from './scenario.ts';
+import { type RunningService, resolveServicePort, startService } from './service.ts';
 import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
 
 export interface ProgressInfo {
@@ -85,10 +86,23 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
   let redis: Redis | Cluster | undefined;
   let strategy: Strategy | undefined;
+  let service: RunningService | undefined;
   const handles: EngineHandle[] = [];
   const verifiers: VerifierHandle[] = [];
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
+    if (scenario.service) {
+      stage(`starting the service: ${scenario.service.command}`);
+      service = await startService(scenario.service, {
+        target: topology.endpoints(),
+        client: scenario.client,
+        logPath: join(ctx.outDir, `service-${ctx.index}-${name}.log`),
+        runLabel: overrides.label ?? name,
+        signal: ctx.signal,
+      });
+      // Before the strategy exists: an http strategy's baseUrl may name the port the service printed.
+      Object.assign(strategyOptions, resolveServicePort(strategyOptions, service.port, scenario.service.command));
+    }
     redis = topology.client(scenario.client);
     strategy = await createStrategy(strategyOptions, { redis, target: topology.endpoints(), client: scenario.client });
     const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
@@ -194,6 +208,10 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     await Promise.allSettled([...handles.map((h) => h.close()), ...verifiers.map((v) => v.close())]);
     await strategy?.close?.().catch(() => {});
     redis?.disconnect();
+    if (service) {
+      stage('stopping the service');
+      await service.stop();
+    }
     stage('stopping topology');
     await topology.stop();
   }

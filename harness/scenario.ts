@@ -189,6 +189,52 @@ export const scenarioSchema = z.strictObject({
     .describe(
       `Limits checked on every run; one broken makes \`tokenbench run\` exit 3. A limit is a maximum (a count, or a duration for times), except throughput (a minimum, ops/s). Metrics: ${THRESHOLD_METRICS_TEXT}. E.g. { violations: 0, lostRevocations: 0, verify.steady.p99: 10ms, unavailability.longest: 3s }.`,
     ),
+  service: z
+    .strictObject({
+      command: z.string().min(1).describe('Run with `sh -c` after the topology is ready, in its own process group, with the endpoints in its environment.'),
+      env: z
+        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
+        .default({})
+        .describe("More environment variables; they win over tokenbench's. Written to scenario.json as given: pass secrets in tokenbench's own environment."),
+      ready: z
+        .strictObject({
+          url: z
+            .string({ error: 'an http:// or https:// URL, e.g. http://127.0.0.1:{{port}}/healthz' })
+            .regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL, e.g. http://127.0.0.1:{{port}}/healthz')
+            .describe('Polled until it answers 2xx; {{port}} is the port the service printed.'),
+          timeout: duration.default(30_000).describe('How long it may take to become ready.'),
+        })
+        // Left out, the object is filled in so that the error names the missing url (and --ready-url).
+        .prefault({} as { url: string }),
+      portPattern: z
+        .string()
+        .default('listening on (\\d+)')
+        .refine((text) => {
+          try {
+            new RegExp(text);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'a regular expression')
+        .describe("How the service says its port, in its output: the first capture group. {{port}} in ready.url and in the strategy's options becomes it."),
+      envNames: z
+        .strictObject({
+          url: z.string().default('REDIS_URL'),
+          sentinels: z.string().default('REDIS_SENTINELS'),
+          masterName: z.string().default('REDIS_MASTER_NAME'),
+          clusterNodes: z.string().default('REDIS_CLUSTER_NODES'),
+          username: z.string().default('REDIS_USERNAME'),
+          // Not `password`: a field of that name is a secret to core/secrets.ts, and these are names, not secrets.
+          auth: z.string().default('REDIS_PASSWORD'),
+          sentinelAuth: z.string().default('REDIS_SENTINEL_PASSWORD'),
+        })
+        .prefault({})
+        .describe("The names the topology's endpoints and credentials are given under."),
+      stopTimeout: duration.default(5000).describe('After SIGTERM to its process group, how long before SIGKILL.'),
+    })
+    .optional()
+    .describe('Your service, started for every strategy run on its fresh topology and stopped with it (`run --exec`).'),
   topologies: z
     .array(
       z.strictObject({
@@ -211,6 +257,7 @@ export const scenarioSchema = z.strictObject({
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
+export type ServiceOptions = NonNullable<Scenario['service']>;
 
 export function scenarioLabel(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(scenario)';

@@ -16,7 +16,25 @@ export interface Leftovers {
   dirs: string[];
 }
 
-/** Our servers carry `tokenbench-owner=<pid>` in their process title; list those whose owner is gone. */
+/**
+ * Where a process tokenbench did not write itself carries its owner tag (`run --exec` services):
+ * in the environment, which the service and everything it starts inherit.
+ */
+export const OWNER_TAG_ENV = 'TOKENBENCH_OWNER_TAG';
+
+function ownerTagOfEnvironment(pid: string): string {
+  try {
+    return (
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find((entry) => entry.startsWith(`${OWNER_TAG_ENV}=`)) ?? ''
+    );
+  } catch {
+    return '';
+  }
+}
+
+/** Our servers carry `tokenbench-owner=<pid>` in their process title, services in their environment; list those whose owner is gone. */
 export function findLeftoverProcesses(): LeftoverProcess[] {
   if (!existsSync('/proc')) return [];
   const found: LeftoverProcess[] = [];
@@ -28,7 +46,8 @@ export function findLeftoverProcesses(): LeftoverProcess[] {
     } catch {
       continue;
     }
-    const match = new RegExp(`${TITLE_TAG_PREFIX}(\\d+)`).exec(title);
+    const tag = new RegExp(`${TITLE_TAG_PREFIX}(\\d+)`);
+    const match = tag.exec(title) ?? tag.exec(ownerTagOfEnvironment(entry));
     if (!match) continue;
     const ownerPid = Number(match[1]);
     if (!isAlive(ownerPid)) found.push({ pid: Number(entry), ownerPid, title });
