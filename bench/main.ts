@@ -7,6 +7,7 @@ import { gitSha } from '../core/version.ts';
 import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { startTopology } from '../topologies/topology.ts';
 import { benchHarnessRatios } from './harness-ratios.ts';
+import { benchHttpPath } from './http-path.ts';
 import { benchJwtFloor } from './jwt-floor.ts';
 import { benchLoadEngine } from './load-engine.ts';
 import { benchLocalDenylists } from './local-denylists.ts';
@@ -38,6 +39,10 @@ try {
   if (want('strategies')) {
     log('strategy verify, in process...');
     sections.push(await benchStrategyVerify(ctx));
+  }
+  if (want('http')) {
+    log('HTTP path overhead...');
+    sections.push(await benchHttpPath());
   }
   if (want('local')) {
     log('cached and replicated denylists...');

@@ -309,7 +309,8 @@ export class LoadEngine implements EngineApi {
   /** Every op ends here: into the histograms (measured phases only) and the history, and out of the in-flight count. */
   #record(op: Op, redisOps: number | undefined): void {
     try {
-      if (op.phase !== 'warmup' && op.phase !== 'final') this.metrics.record(op, redisOps);
+      // Unknown, not 0, when the strategy's Redis traffic is not ours to count.
+      if (op.phase !== 'warmup' && op.phase !== 'final') this.metrics.record(op, this.#o.strategy.redisVisible === false ? undefined : redisOps);
       this.#history.append(op);
     } finally {
       this.#opEnded();
@@ -333,7 +334,8 @@ export class LoadEngine implements EngineApi {
       op.replicasAcked = ack.replicasAcked ?? 0;
       op.replicasRequested = ack.replicasRequested;
     }
-    if (op.type === 'ok') {
+    // A service's own Redis client acknowledged it, not ours: the port would name the wrong node.
+    if (op.type === 'ok' && this.#o.strategy.redisVisible !== false) {
       const port = this.#ackedByPort();
       if (port !== undefined) op.ackedByPort = port;
     }

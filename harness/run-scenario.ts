@@ -53,7 +53,7 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       redis: await describeRedis(parts.map((p) => p.topology)),
-      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
+      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' || !('jwt' in e) ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
     },
     scenario: written as unknown as Record<string, unknown>,
     runs: [],

@@ -7,10 +7,10 @@ import { encodeHistogram, type LatencySummary, summarize } from '../result/histo
 import type { StrategyRunResult } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
-import { createStrategy } from '../strategies/create.ts';
+import { createStrategy, type StrategyInput } from '../strategies/create.ts';
 import { generateSharedKeys } from '../strategies/jwt/keys.ts';
-import type { StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
+import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { startTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyKind } from '../topologies/types.ts';
 import { checkHistory } from './checkers/index.ts';
@@ -23,7 +23,7 @@ import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
 import { PROBE_WORKER_BASE } from './probe.ts';
 import { measureRedisCost } from './redis-cost.ts';
-import { type Scenario, type ScenarioPart, strategyName, thresholdsOf } from './scenario.ts';
+import { type HttpEntry, isHttpEntry, type Scenario, type ScenarioPart, type StrategyEntry, strategyName, thresholdsOf } from './scenario.ts';
 import { type RunningService, resolveServicePort, startService } from './service.ts';
 import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
 
@@ -60,30 +60,41 @@ export interface StageInfo {
 export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
   const entry = scenario.strategies[entryIndex]!;
   const name = strategyName(entry);
-  const overrides: Exclude<Scenario['strategies'][number], string> | Record<string, never> = typeof entry === 'string' ? {} : entry;
+  const overrides: Exclude<StrategyEntry, string> | Record<string, never> = typeof entry === 'string' ? {} : entry;
+  const builtIn: Exclude<StrategyEntry, string | HttpEntry> | Record<string, never> = isHttpEntry(entry)
+    ? {}
+    : (overrides as Exclude<StrategyEntry, string | HttpEntry>);
   const failurePolicy = overrides.failurePolicy ?? scenario.policy.failure;
-  const wait = overrides.wait === null ? undefined : (overrides.wait ?? scenario.policy.wait);
-  const strategyOptions: StrategyOptionsInput = {
-    name,
-    jwt: { ...scenario.jwt, ...overrides.jwt },
-    failurePolicy,
-    ...(wait && { wait }),
-    // Fields left out take the strategy schema's own defaults.
-    ...(overrides.blacklist && { blacklist: overrides.blacklist }),
-    ...(overrides.whitelist && { whitelist: overrides.whitelist }),
-    ...(overrides.replicated && { replicated: overrides.replicated }),
-  };
+  const wait = builtIn.wait === null || isHttpEntry(entry) ? undefined : (builtIn.wait ?? scenario.policy.wait);
+  const strategyOptions: StrategyInput = isHttpEntry(entry)
+    ? {
+        name: 'http',
+        http: entry.http,
+        ...(entry.label !== undefined && { label: entry.label }),
+        ...(entry.guarantee !== undefined && { guarantee: entry.guarantee }),
+        timeoutMs: scenario.client.commandTimeout ?? DEFAULT_CLIENT_OPTIONS.commandTimeout,
+      }
+    : {
+        name: name as Exclude<typeof name, 'http'>,
+        jwt: { ...scenario.jwt, ...builtIn.jwt },
+        failurePolicy,
+        ...(wait && { wait }),
+        // Fields left out take the strategy schema's own defaults.
+        ...(builtIn.blacklist && { blacklist: builtIn.blacklist }),
+        ...(builtIn.whitelist && { whitelist: builtIn.whitelist }),
+        ...(builtIn.replicated && { replicated: builtIn.replicated }),
+      };
   const stage = (s: string) => ctx.onStage?.({ label: overrides.label ?? name, topology: scenario.topology.kind, stage: s });
   // Verifier instances check the generators' tokens: one set of keys for every instance of the run.
-  if (scenario.load.verifiers > 0 && !strategyOptions.jwt?.keys) {
+  if (scenario.load.verifiers > 0 && strategyOptions.name !== 'http' && !strategyOptions.jwt?.keys) {
     strategyOptions.jwt = { ...strategyOptions.jwt, keys: await generateSharedKeys(strategyOptions.jwt?.alg ?? scenario.jwt.alg) };
   }
 
   stage(`starting ${scenario.topology.kind} topology`);
   const topology: StartedTopology = await startTopology(scenario.topology, ctx.signal);
   // An external deployment hands out a per-run prefix, the only keys it lets us touch (and removes at stop).
-  if (topology.keyPrefix !== undefined) strategyOptions.keyPrefix = topology.keyPrefix;
-  const keyPrefix = strategyOptions.keyPrefix ?? 'tb:';
+  if (topology.keyPrefix !== undefined && strategyOptions.name !== 'http') strategyOptions.keyPrefix = topology.keyPrefix;
+  const keyPrefix = (strategyOptions.name !== 'http' && strategyOptions.keyPrefix) || 'tb:';
   let redis: Redis | Cluster | undefined;
   let strategy: Strategy | undefined;
   let service: RunningService | undefined;
@@ -405,7 +416,7 @@ class Orchestration {
       strategy: this.#strategy.name,
       label: this.#label,
       engine: this.#strategy.engine,
-      alg: this.#scenario.jwt.alg,
+      alg: this.#strategy.engine === 'service' ? '-' : this.#scenario.jwt.alg,
       guarantee: this.#strategy.guarantee,
       failurePolicy: extra.failurePolicy,
       wait: extra.wait,
@@ -435,7 +446,8 @@ class Orchestration {
         roundTripsPerVerify: metrics.verifiesWithVerdict ? Math.round((metrics.redisOpsTotal / metrics.verifiesWithVerdict) * 1000) / 1000 : null,
         ...cost,
       },
-      timeline: metrics.timeline(),
+      // Not measured (a service's own Redis traffic): no per-bucket round trips rather than zeros.
+      timeline: this.#strategy.redisVisible === false ? metrics.timeline().map(({ verifyRedisOps: _, ...bucket }) => bucket) : metrics.timeline(),
       faults,
       events,
       checks,

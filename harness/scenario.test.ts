@@ -80,3 +80,18 @@ describe('network faults in a scenario', () => {
     );
   });
 });
+
+describe('an http strategy entry', () => {
+  const http = { baseUrl: 'http://127.0.0.1:3000', login: { path: '/login' }, verify: { path: '/me' }, logout: { path: '/logout' } };
+
+  it('names the field of a bad value inside it, with the entry index', () => {
+    expect(() => normalizeScenario({ strategies: ['blacklist', { http: { ...http, login: { path: '/login', token: 'a..b' } } }] })).toThrow(
+      /^strategies\[1\]\.http\.login\.token: expected a JSON path such as accessToken or data\.token/,
+    );
+  });
+
+  it('keeps the label and guarantee the team gives', () => {
+    const [entry] = normalizeScenario({ strategies: [{ http, label: 'orders-api', guarantee: { boundedByMs: '500ms' } }] }).strategies;
+    expect(entry).toMatchObject({ label: 'orders-api', guarantee: { boundedByMs: 500 }, http: { verify: { method: 'GET' } } });
+  });
+});

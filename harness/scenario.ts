@@ -4,6 +4,7 @@ import { durationSchema, formatDuration } from '../core/duration.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { parseThreshold, THRESHOLD_METRICS_TEXT } from '../result/thresholds.ts';
+import { type HttpTargetInput, normalizeHttpTarget } from '../strategies/http/options.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
@@ -46,8 +47,26 @@ const strategyEntry = z.union(
           .describe('replicated-blacklist: the propagation bound its guarantee promises (default 1000 ms).'),
       })
       .describe('One strategy with overrides of the scenario-wide settings.'),
+    z
+      .strictObject({
+        // Checked field by field in normalizeScenario: inside a union, an error would lose its path.
+        // A record here, typed as what it holds: the JSON Schema says "an object", httpTargetSchema the rest.
+        http: (z.record(z.string(), z.unknown()) as unknown as z.ZodType<HttpTargetInput>).describe(
+          'A running service: baseUrl, login, verify, logout, revokeAll, responses (strategies/http/options.ts).',
+        ),
+        label: z.string().min(1).optional().describe("The team's name for the service, shown in reports."),
+        guarantee: z
+          .union([z.enum(['immediate', 'none']), z.strictObject({ boundedByMs: duration })])
+          .optional()
+          .describe('What the service promises for a revocation: immediate (default), none, or { boundedByMs }; the checkers hold it to that.'),
+        failurePolicy: z
+          .enum(['fail-closed', 'fail-open'])
+          .optional()
+          .describe('What the service does when its Redis fails, as the team states it (for the report).'),
+      })
+      .describe('A running service driven over HTTP.'),
   ],
-  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}) or an object with name and overrides` },
+  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}), an object with name and overrides, or { http: ... }` },
 );
 
 export const DEFAULT_MIX = { verify: 0.9, issue: 0.02, revoke: 0.04, revokeAll: 0.01, refresh: 0.03 };
@@ -266,6 +285,8 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
 export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
+  for (const [i, entry] of scenario.strategies.entries())
+    if (typeof entry === 'object' && 'http' in entry) entry.http = normalizeHttpTarget(entry.http, (path) => label(['strategies', i, 'http', ...path]));
   const groups = new Set(scenario.load.clientGroups.map((g) => g.name));
   const shares = scenario.load.clientGroups.reduce((sum, g) => sum + g.share, 0);
   if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', Math.round(shares * 1000) / 1000);
@@ -371,7 +392,15 @@ export function expandTopologies(scenario: Scenario): ScenarioPart[] {
   }));
 }
 
-export function strategyName(entry: Scenario['strategies'][number]): (typeof STRATEGY_NAMES)[number] {
+export type StrategyEntry = Scenario['strategies'][number];
+export type HttpEntry = Extract<StrategyEntry, { http: unknown }>;
+
+export function isHttpEntry(entry: StrategyEntry): entry is HttpEntry {
+  return typeof entry === 'object' && 'http' in entry;
+}
+
+export function strategyName(entry: StrategyEntry): (typeof STRATEGY_NAMES)[number] | 'http' {
+  if (isHttpEntry(entry)) return 'http';
   const name = typeof entry === 'string' ? entry : entry.name;
   return (STRATEGY_ALIASES as Record<string, (typeof STRATEGY_NAMES)[number]>)[name] ?? (name as (typeof STRATEGY_NAMES)[number]);
 }

@@ -225,7 +225,7 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
   }
   // Cost relative to the stateless baseline on the same topology.
   for (const run of runs) {
-    if (run.strategy === 'pure' || run.redis.roundTripsPerVerify === 0) continue;
+    if (run.strategy === 'pure' || !run.redis.roundTripsPerVerify) continue;
     const pure = runs.find((o) => o.strategy === 'pure' && o.topology.kind === run.topology.kind);
     const p50 = run.latency.verify?.byPhase.steady?.p50 ?? run.latency.verify?.all.p50;
     const base = pure?.latency.verify?.byPhase.steady?.p50 ?? pure?.latency.verify?.all.p50;

@@ -4,6 +4,8 @@ import { createCachingReader } from '../topologies/node-redis-client.ts';
 import { BlacklistStrategy } from './blacklist.ts';
 import { CachedBlacklistStrategy } from './cached-blacklist.ts';
 import { DoubleTokenStrategy } from './double-token.ts';
+import { type HttpStrategyInput, normalizeHttpTarget } from './http/options.ts';
+import { HttpStrategy } from './http/strategy.ts';
 import { TokenService } from './jwt/token-service.ts';
 import { normalizeStrategyOptions, type StrategyOptionsInput } from './options.ts';
 import { PureStrategy } from './pure.ts';
@@ -26,11 +28,24 @@ export interface StrategyContext {
   now?: () => number;
 }
 
+/** Everything createStrategy builds from: plain data, so a worker thread can build the same. */
+export type StrategyInput = StrategyOptionsInput | HttpStrategyInput;
+
 /**
  * `await createStrategy({ name: 'blacklist', jwt: { engine: 'fast-jwt', alg: 'HS256' } }, { redis })`.
  * Options are checked first: a bad one names its field, what is allowed and what was given.
  */
-export async function createStrategy(input: StrategyOptionsInput, context: StrategyContext = {}): Promise<Strategy> {
+export async function createStrategy(input: StrategyInput, context: StrategyContext = {}): Promise<Strategy> {
+  if (input.name === 'http') {
+    const { http, label, guarantee, timeoutMs } = input as HttpStrategyInput;
+    const target = normalizeHttpTarget(http, (path) => ['http', ...path].map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.'));
+    return new HttpStrategy(target, {
+      ...(label !== undefined && { label }),
+      ...(guarantee !== undefined && { guarantee }),
+      timeoutMs,
+      ...(context.now && { now: context.now }),
+    });
+  }
   const options = normalizeStrategyOptions(input);
   const tokens = await TokenService.create(options.jwt, context.now);
   if (options.name === 'pure') return new PureStrategy(tokens);

@@ -90,7 +90,8 @@ export type Ack =
   | {
       ok: false;
       /** ERR_NOT_REPLICATED: the write landed on the primary, but WAIT confirmed fewer replicas than asked for. */
-      code: RejectCode | 'ERR_STORE_UNAVAILABLE' | 'ERR_NOT_REPLICATED';
+      /** ERR_NOT_SUPPORTED: the strategy cannot do this (an HTTP target without a revoke-all route); nothing changed. */
+      code: RejectCode | 'ERR_STORE_UNAVAILABLE' | 'ERR_NOT_REPLICATED' | 'ERR_NOT_SUPPORTED';
       indeterminate: boolean;
       redisOps: number;
       error: string;
@@ -105,12 +106,18 @@ export type Refreshed = ({ ok: true } & IssuedTokens) | { ok: false; code: Rejec
 export type StrategyName = 'pure' | 'blacklist' | 'whitelist' | 'double-token' | 'replicated-blacklist' | 'cached-blacklist';
 
 export interface Strategy {
-  readonly name: StrategyName;
+  /** `http`: a running service driven over HTTP (strategies/http/). */
+  readonly name: StrategyName | 'http';
   /** Layout detail for reports, e.g. `blacklist (bucketed)`. */
   readonly label: string;
   readonly guarantee: Guarantee;
-  /** The JWT engine in use: results must name it (fast-jwt verifies HS256 ~10x faster than jose). */
-  readonly engine: 'jose' | 'fast-jwt';
+  /** The JWT engine in use: results must name it (fast-jwt verifies HS256 ~10x faster than jose); `service`: a service's own, unknown here. */
+  readonly engine: 'jose' | 'fast-jwt' | 'service';
+  /**
+   * false: the strategy's Redis traffic is not on the client the harness gave it (an HTTP service
+   * has its own), so neither its round trips nor the node that acknowledged a write are known.
+   */
+  readonly redisVisible?: false;
   issue(subject: string): Promise<Issued>;
   /** Never throws for a bad token: the Verdict says why. */
   verify(token: string): Promise<Verdict>;
