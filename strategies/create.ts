@@ -39,6 +39,8 @@ export async function createStrategy(input: StrategyInput, context: StrategyCont
   if (input.name === 'http') {
     const { http, label, guarantee, timeoutMs } = input as HttpStrategyInput;
     const target = normalizeHttpTarget(http, (path) => ['http', ...path].map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.'));
+    if (target.baseUrl.includes('{{port}}'))
+      throw new InvalidOptionError('http.baseUrl', 'a URL with a port, or {{port}} with a service started by --exec that prints its port', target.baseUrl);
     return new HttpStrategy(target, {
       ...(label !== undefined && { label }),
       ...(guarantee !== undefined && { guarantee }),

@@ -40,10 +40,20 @@ export const RESPONSE_DEFAULTS = {
   refused: [] as string[],
 };
 
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const httpTargetSchema = z.strictObject({
   baseUrl: z
-    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. http://127.0.0.1:3000' })
-    .describe('Where the service listens; a path in it prefixes every route.'),
+    .string()
+    // `{{port}}`: the port a service started with --exec printed, filled in before the strategy is made.
+    .refine((text) => isHttpUrl(text.replaceAll('{{port}}', '1')), 'an http:// or https:// URL, e.g. http://127.0.0.1:3000 (or http://127.0.0.1:{{port}} with --exec)')
+    .describe('Where the service listens; a path in it prefixes every route. `{{port}}`: the port the --exec service printed.'),
   login: z.strictObject({
     method: methodSchema.default('POST'),
     path: pathSchema,
