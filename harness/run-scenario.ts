@@ -53,7 +53,14 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       redis: await describeRedis(parts.map((p) => p.topology)),
-      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
+      // A strategy module's engine is its own: each of its runs names it.
+      jwtEngines: [
+        ...new Set(
+          scenario.strategies.flatMap((e) =>
+            typeof e === 'object' && 'module' in e ? [] : [(typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine],
+          ),
+        ),
+      ],
     },
     scenario: written as unknown as Record<string, unknown>,
     runs: [],

@@ -1,9 +1,11 @@
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
 import { durationSchema, formatDuration } from '../core/duration.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { parseThreshold, THRESHOLD_METRICS_TEXT } from '../result/thresholds.ts';
+import { resolveModuleSpecifier } from '../strategies/module.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
@@ -46,8 +48,18 @@ const strategyEntry = z.union(
           .describe('replicated-blacklist: the propagation bound its guarantee promises (default 1000 ms).'),
       })
       .describe('One strategy with overrides of the scenario-wide settings.'),
+    z
+      .strictObject({
+        module: z
+          .string()
+          .min(1)
+          .describe("A file (./denylist.mjs, relative to the scenario file's directory) or a package name exporting createStrategy(options, { redis, now })."),
+        label: z.string().min(1).optional().describe("Shown in reports instead of the module strategy's own label."),
+        options: z.json().optional().describe("Handed to the module's createStrategy as its first argument."),
+      })
+      .describe('A strategy module: your own Strategy implementation, run under the same load, faults and checkers.'),
   ],
-  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}) or an object with name and overrides` },
+  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}), an object with name and overrides, or { module: <file or package> }` },
 );
 
 export const DEFAULT_MIX = { verify: 0.9, issue: 0.02, revoke: 0.04, revokeAll: 0.01, refresh: 0.03 };
@@ -217,8 +229,16 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 }
 
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
-export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
+export function normalizeScenario(
+  input: unknown,
+  label: (path: readonly PropertyKey[]) => string = scenarioLabel,
+  /** Where relative strategy module paths start from: the scenario file's directory, else the cwd. */
+  baseDir: string = process.cwd(),
+): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
+  scenario.strategies = scenario.strategies.map((entry) =>
+    isModuleEntry(entry) ? { ...entry, module: resolveModuleSpecifier(entry.module, baseDir) } : entry,
+  );
   const groups = new Set(scenario.load.clientGroups.map((g) => g.name));
   const shares = scenario.load.clientGroups.reduce((sum, g) => sum + g.share, 0);
   if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', Math.round(shares * 1000) / 1000);
@@ -324,7 +344,15 @@ export function expandTopologies(scenario: Scenario): ScenarioPart[] {
   }));
 }
 
-export function strategyName(entry: Scenario['strategies'][number]): (typeof STRATEGY_NAMES)[number] {
+export type StrategyEntry = Scenario['strategies'][number];
+export type ModuleStrategyEntry = Extract<StrategyEntry, { module: string }>;
+export type BuiltinStrategyEntry = Exclude<StrategyEntry, ModuleStrategyEntry>;
+
+export function isModuleEntry(entry: StrategyEntry): entry is ModuleStrategyEntry {
+  return typeof entry === 'object' && 'module' in entry;
+}
+
+export function strategyName(entry: BuiltinStrategyEntry): (typeof STRATEGY_NAMES)[number] {
   const name = typeof entry === 'string' ? entry : entry.name;
   return (STRATEGY_ALIASES as Record<string, (typeof STRATEGY_NAMES)[number]>)[name] ?? (name as (typeof STRATEGY_NAMES)[number]);
 }
@@ -333,7 +361,7 @@ export function strategyName(entry: Scenario['strategies'][number]): (typeof STR
 export function loadScenarioFile(path: string): Scenario {
   const data = readConfigFile(path, 'ERR_SCENARIO_FILE', 'scenario');
   try {
-    return normalizeScenario(data ?? {});
+    return normalizeScenario(data ?? {}, scenarioLabel, dirname(resolve(path)));
   } catch (error) {
     if (error instanceof InvalidOptionError) throw new InvalidOptionError(`${path}: ${error.field}`, error.expected, error.received);
     throw error;

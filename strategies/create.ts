@@ -5,6 +5,7 @@ import { BlacklistStrategy } from './blacklist.ts';
 import { CachedBlacklistStrategy } from './cached-blacklist.ts';
 import { DoubleTokenStrategy } from './double-token.ts';
 import { TokenService } from './jwt/token-service.ts';
+import { createModuleStrategy, type ModuleStrategySpec } from './module.ts';
 import { normalizeStrategyOptions, type StrategyOptionsInput } from './options.ts';
 import { PureStrategy } from './pure.ts';
 import { ReplicatedBlacklistStrategy } from './replicated-blacklist.ts';
@@ -55,4 +56,11 @@ export async function createStrategy(input: StrategyOptionsInput, context: Strat
       return new CachedBlacklistStrategy(tokens, context.redis, options, reader);
     }
   }
+}
+
+/** What a thread is told to build, as plain data (worker threads get it by structured clone): one of ours by its options, or a strategy module. */
+export type StrategySpec = StrategyOptionsInput | ModuleStrategySpec;
+
+export function createStrategyFromSpec(spec: StrategySpec, context: StrategyContext = {}): Promise<Strategy> {
+  return 'module' in spec ? createModuleStrategy(spec, context) : createStrategy(spec, context);
 }
