@@ -23,6 +23,7 @@ export { type HeadlineFigures, headlineFigures } from './result/figures.ts';
 // Results: the one contract every report is rendered from.
 export { loadResult, parseResult, type ResultFile, SCHEMA_VERSION, type StrategyRunResult } from './result/schema.ts';
 // Strategies: the revocation schemes behind one interface.
+export { type ConformanceOptions, type ConformanceReport, checkConformance } from './strategies/conformance.ts';
 export { createStrategy, type StrategyContext } from './strategies/create.ts';
 export type { StrategyOptionsInput } from './strategies/options.ts';
 export {
@@ -34,6 +35,9 @@ export {
   type Refreshed,
   type RejectCode,
   type Strategy,
+  type StrategyFactory,
+  type StrategyFactoryContext,
+  type StrategyModule,
   type StrategyName,
   type Verdict,
 } from './strategies/types.ts';

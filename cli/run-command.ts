@@ -5,6 +5,7 @@ import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } fro
 import { footprintWarning } from '../reports/footprint.ts';
 import { summaryTable } from '../reports/markdown.ts';
 import { verdictLines } from '../reports/phrases.ts';
+import { isModuleFile } from '../strategies/module.ts';
 import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
 import { RUN_FLAGS, RUN_HELP, RUN_USAGE } from './run-flags.ts';
@@ -92,6 +93,12 @@ function parseSetValue(text: string): unknown {
 
 type Values = FlagValues<typeof RUN_USAGE.flags>;
 
+/** `--strategy ./denylist.mjs` is a file (against the cwd), `module:@team/auth-bench` a package; a bare name stays one of ours. */
+function strategyFlagEntry(value: string): string | { module: string } {
+  if (value.startsWith('module:')) return { module: value.slice('module:'.length) };
+  return isModuleFile(value) ? { module: value } : value;
+}
+
 export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = process.env): Scenario {
   const base: Record<string, unknown> = values.scenario ? (structuredClone(loadScenarioFile(values.scenario)) as unknown as Record<string, unknown>) : {};
   const set = (path: string, value: unknown) => value !== undefined && setPath(base, path, value);
@@ -115,7 +122,8 @@ export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
     base.strategies = values.strategy
       .split(',')
       .map((s) => s.trim())
-      .filter(Boolean);
+      .filter(Boolean)
+      .map(strategyFlagEntry);
   if (values.quick) for (const [path, value] of Object.entries(RUN_FLAGS.quick.sets)) set(path, value);
   set('load.rate', values.rate === undefined ? undefined : Number(values.rate));
   set('load.mode', values.mode);

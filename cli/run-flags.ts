@@ -20,7 +20,9 @@ export const RUN_FLAGS = {
     field: 'strategies',
     help: `${STRATEGY_NAMES.join(',')}\n(comma-separated; ${Object.entries(STRATEGY_ALIASES)
       .map(([alias, name]) => `${alias} is ${name}`)
-      .join(', ')})`,
+      .join(', ')});
+a strategy module: ./file.mjs (a path: starts with . or /, or ends
+in .js or .mjs) or module:<package>`,
   },
   rate: { type: 'string', value: '<ops/s>', field: 'load.rate', help: 'open-loop arrival rate' },
   mode: { type: 'string', value: '<open|closed>', field: 'load.mode', help: 'load model' },

@@ -23,6 +23,8 @@ export const ERROR_EXIT_CODES = {
   ERR_DEPENDENCY_MISSING: 1,
   ERR_NETWORK_UNSUPPORTED: 1,
   ERR_SERVICE: 1,
+  ERR_STRATEGY_MODULE: 1,
+  ERR_STRATEGY_CONFORMANCE: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_EXIT_CODES;
@@ -122,6 +124,27 @@ export class DependencyMissingError extends TokenbenchError {
   constructor(feature: string, dependency: string, install: string) {
     super('ERR_DEPENDENCY_MISSING', `${feature} needs ${dependency}: ${install}`);
     this.dependency = dependency;
+  }
+}
+
+/** A strategy module could not be used: not found, failed to load, no createStrategy export, or the factory threw. */
+export class StrategyModuleError extends TokenbenchError {
+  readonly module: string;
+  constructor(module: string, problem: string) {
+    super('ERR_STRATEGY_MODULE', `strategy module ${module}: ${problem}`);
+    this.module = module;
+  }
+}
+
+/** A strategy module failed the conformance pass: the run does not start. One line per failure. */
+export class StrategyConformanceError extends TokenbenchError {
+  readonly failures: readonly string[];
+  constructor(module: string, failures: readonly string[]) {
+    super(
+      'ERR_STRATEGY_CONFORMANCE',
+      `strategy module ${module} failed the conformance pass (${failures.length} ${failures.length === 1 ? 'failure' : 'failures'}); the run did not start:\n${failures.map((f) => `  ${f}`).join('\n')}`,
+    );
+    this.failures = failures;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { StrategyInput } from '../strategies/create.ts';
+import type { StrategySpec } from '../strategies/create.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { EngineApi, EngineOptions, LoadEngine } from './engine.ts';
 import type { Phase } from './history.ts';
@@ -22,7 +22,7 @@ export type EngineHandle = { readonly [M in Method]: Async<EngineApi[M]> } & {
 export interface EngineWorkerData {
   target: ClientTarget;
   client: ClientOptions;
-  strategy: StrategyInput;
+  strategy: StrategySpec;
   engine: Omit<EngineOptions, 'strategy' | 'redis' | 'scenario' | 'signal'>;
   scenario: Scenario;
 }

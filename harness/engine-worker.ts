@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createStrategy } from '../strategies/create.ts';
+import { createStrategyFromSpec } from '../strategies/create.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { createClient } from '../topologies/client.ts';
 import { LoadEngine } from './engine.ts';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const redis = createClient(data.target, data.client);
   let strategy: Strategy | undefined;
   try {
-    strategy = await createStrategy(data.strategy, { redis, target: data.target, client: data.client });
+    strategy = await createStrategyFromSpec(data.strategy, { redis, target: data.target, client: data.client });
     engine = new LoadEngine({ ...data.engine, scenario: data.scenario, strategy, redis, signal: abort.signal });
   } catch (error) {
     port.postMessage({ type: 'failed', error: (error as Error).message } satisfies EngineReply);

@@ -53,7 +53,14 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       redis: await describeRedis(parts.map((p) => p.topology)),
-      jwtEngines: [...new Set(scenario.strategies.map((e) => (typeof e === 'string' || !('jwt' in e) ? undefined : e.jwt?.engine) ?? scenario.jwt.engine))],
+      // A strategy module's engine is its own, and an HTTP service's unknown: each of their runs names it.
+      jwtEngines: [
+        ...new Set(
+          scenario.strategies.flatMap((e) =>
+            typeof e === 'object' && ('module' in e || 'http' in e) ? [] : [(typeof e === 'string' ? undefined : e.jwt?.engine) ?? scenario.jwt.engine],
+          ),
+        ),
+      ],
     },
     scenario: written as unknown as Record<string, unknown>,
     runs: [],

@@ -1,14 +1,16 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidOptionError } from '../core/errors.ts';
+import { InvalidOptionError, StrategyConformanceError } from '../core/errors.ts';
 import { findAnomalies } from '../result/anomalies.ts';
 import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
 import type { StrategyRunResult } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
-import { createStrategy, type StrategyInput } from '../strategies/create.ts';
+import { checkConformance } from '../strategies/conformance.ts';
+import { createStrategyFromSpec, type StrategyContext, type StrategySpec } from '../strategies/create.ts';
 import { generateSharedKeys } from '../strategies/jwt/keys.ts';
+import { STRATEGY_NAMES, type StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { startTopology } from '../topologies/topology.ts';
@@ -23,7 +25,16 @@ import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
 import { PROBE_WORKER_BASE } from './probe.ts';
 import { measureRedisCost } from './redis-cost.ts';
-import { type HttpEntry, isHttpEntry, type Scenario, type ScenarioPart, type StrategyEntry, strategyName, thresholdsOf } from './scenario.ts';
+import {
+  type BuiltinStrategyEntry,
+  isHttpEntry,
+  isModuleEntry,
+  type Scenario,
+  type ScenarioPart,
+  type StrategyEntry,
+  strategyName,
+  thresholdsOf,
+} from './scenario.ts';
 import { type RunningService, resolveServicePort, startService } from './service.ts';
 import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
 
@@ -58,43 +69,19 @@ export interface StageInfo {
 
 /** One strategy on a fresh topology: log in, warm up, measured load with faults, settle, reconciliation, checks. */
 export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
-  const entry = scenario.strategies[entryIndex]!;
-  const name = strategyName(entry);
-  const overrides: Exclude<StrategyEntry, string> | Record<string, never> = typeof entry === 'string' ? {} : entry;
-  const builtIn: Exclude<StrategyEntry, string | HttpEntry> | Record<string, never> = isHttpEntry(entry)
-    ? {}
-    : (overrides as Exclude<StrategyEntry, string | HttpEntry>);
-  const failurePolicy = overrides.failurePolicy ?? scenario.policy.failure;
-  const wait = builtIn.wait === null || isHttpEntry(entry) ? undefined : (builtIn.wait ?? scenario.policy.wait);
-  const strategyOptions: StrategyInput = isHttpEntry(entry)
-    ? {
-        name: 'http',
-        http: entry.http,
-        ...(entry.label !== undefined && { label: entry.label }),
-        ...(entry.guarantee !== undefined && { guarantee: entry.guarantee }),
-        timeoutMs: scenario.client.commandTimeout ?? DEFAULT_CLIENT_OPTIONS.commandTimeout,
-      }
-    : {
-        name: name as Exclude<typeof name, 'http'>,
-        jwt: { ...scenario.jwt, ...builtIn.jwt },
-        failurePolicy,
-        ...(wait && { wait }),
-        // Fields left out take the strategy schema's own defaults.
-        ...(builtIn.blacklist && { blacklist: builtIn.blacklist }),
-        ...(builtIn.whitelist && { whitelist: builtIn.whitelist }),
-        ...(builtIn.replicated && { replicated: builtIn.replicated }),
-      };
-  const stage = (s: string) => ctx.onStage?.({ label: overrides.label ?? name, topology: scenario.topology.kind, stage: s });
+  const plan = strategyPlan(scenario, scenario.strategies[entryIndex]!);
+  const { spec, failurePolicy, wait } = plan;
+  const stage = (s: string) => ctx.onStage?.({ label: plan.title, topology: scenario.topology.kind, stage: s });
   // Verifier instances check the generators' tokens: one set of keys for every instance of the run.
-  if (scenario.load.verifiers > 0 && strategyOptions.name !== 'http' && !strategyOptions.jwt?.keys) {
-    strategyOptions.jwt = { ...strategyOptions.jwt, keys: await generateSharedKeys(strategyOptions.jwt?.alg ?? scenario.jwt.alg) };
+  if (scenario.load.verifiers > 0 && !('module' in spec) && spec.name !== 'http' && !spec.jwt?.keys) {
+    spec.jwt = { ...spec.jwt, keys: await generateSharedKeys(spec.jwt?.alg ?? scenario.jwt.alg) };
   }
 
   stage(`starting ${scenario.topology.kind} topology`);
   const topology: StartedTopology = await startTopology(scenario.topology, ctx.signal);
   // An external deployment hands out a per-run prefix, the only keys it lets us touch (and removes at stop).
-  if (topology.keyPrefix !== undefined && strategyOptions.name !== 'http') strategyOptions.keyPrefix = topology.keyPrefix;
-  const keyPrefix = (strategyOptions.name !== 'http' && strategyOptions.keyPrefix) || 'tb:';
+  if (topology.keyPrefix !== undefined && !('module' in spec) && spec.name !== 'http') spec.keyPrefix = topology.keyPrefix;
+  const keyPrefix = (!('module' in spec) && spec.name !== 'http' && spec.keyPrefix) || plan.keyPrefix;
   let redis: Redis | Cluster | undefined;
   let strategy: Strategy | undefined;
   let service: RunningService | undefined;
@@ -107,16 +94,17 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       service = await startService(scenario.service, {
         target: topology.endpoints(),
         client: scenario.client,
-        logPath: join(ctx.outDir, `service-${ctx.index}-${name}.log`),
-        runLabel: overrides.label ?? name,
+        logPath: join(ctx.outDir, `service-${ctx.index}-${plan.title.replace(/[^A-Za-z0-9._-]+/g, '-')}.log`),
+        runLabel: plan.title,
         signal: ctx.signal,
       });
       // Before the strategy exists: an http strategy's baseUrl may name the port the service printed.
-      Object.assign(strategyOptions, resolveServicePort(strategyOptions, service.port, scenario.service.command));
+      Object.assign(spec, resolveServicePort(spec, service.port, scenario.service.command));
     }
     redis = topology.client(scenario.client);
-    strategy = await createStrategy(strategyOptions, { redis, target: topology.endpoints(), client: scenario.client });
-    const label = `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : ''}`;
+    strategy = await createRunStrategy(spec, { redis, target: topology.endpoints(), client: scenario.client });
+    const label = plan.label(strategy);
+    const name = strategy.name.replace(/[^A-Za-z0-9._-]+/g, '-');
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
     const users = splitByShares(
@@ -144,7 +132,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
               target: topology.endpoints(),
               // From 127.0.0.1: a verifier belongs to no client group, outside every network fault.
               client: scenario.client,
-              strategy: strategyOptions,
+              strategy: spec,
               historyPath: join(ctx.outDir, `history-${ctx.index}-${name}-v${k}.ndjson`),
               worker: PROBE_WORKER_BASE + k,
               ports: channels.map((row) => row[k]!.port2),
@@ -179,7 +167,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
             {
               target: topology.endpoints(),
               client: { ...scenario.client, ...(generator.address !== undefined && { localAddress: generator.address }) },
-              strategy: strategyOptions,
+              strategy: spec,
               scenario: partScenario(w),
               engine: {
                 historyPath: historyPath(w),
@@ -208,6 +196,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       return await new Orchestration(scenario, strategy, topology, handles, verifiers, ctx, label).run({
         failurePolicy,
         wait: wait ?? null,
+        alg: plan.alg(strategy),
         redis,
         keyPrefix,
         clientGroups,
@@ -226,6 +215,90 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     stage('stopping topology');
     await topology.stop();
   }
+}
+
+/** What one entry of `strategies` builds in every thread, with the policy and label its run records. */
+function strategyPlan(
+  scenario: ScenarioPart,
+  entry: StrategyEntry,
+): {
+  spec: StrategySpec;
+  title: string;
+  failurePolicy: 'fail-closed' | 'fail-open';
+  wait: { replicas: number; timeoutMs: number } | undefined;
+  /** What the Redis cost counts: ours are under tb:, a module's keys are all the fresh topology holds. */
+  keyPrefix: string;
+  label(strategy: Strategy): string;
+  alg(strategy: Strategy): string;
+} {
+  const topologyLabel = scenario.topologyLabel ? ` · ${scenario.topologyLabel}` : '';
+  const failurePolicy = (!isModuleEntry(entry) && typeof entry !== 'string' && entry.failurePolicy) || scenario.policy.failure;
+  if (isHttpEntry(entry)) {
+    return {
+      spec: {
+        name: 'http',
+        http: entry.http,
+        ...(entry.label !== undefined && { label: entry.label }),
+        ...(entry.guarantee !== undefined && { guarantee: entry.guarantee }),
+        timeoutMs: scenario.client.commandTimeout ?? DEFAULT_CLIENT_OPTIONS.commandTimeout,
+      },
+      title: entry.label ?? 'http service',
+      failurePolicy,
+      wait: undefined,
+      // The service's keys are its own: the Redis cost counts everything the fresh topology holds.
+      keyPrefix: '',
+      label: (strategy) => `${entry.label ?? strategy.label}${topologyLabel}`,
+      // Its JWTs are the service's own: not known here.
+      alg: () => '-',
+    };
+  }
+  if (isModuleEntry(entry)) {
+    return {
+      spec: { module: entry.module, ...(entry.options !== undefined && { options: entry.options }), failurePolicy },
+      title: entry.label ?? basename(entry.module),
+      failurePolicy,
+      wait: undefined,
+      keyPrefix: '',
+      label: (strategy) => `${entry.label ?? strategy.label}${topologyLabel}`,
+      alg: (strategy) => (typeof strategy.alg === 'string' ? strategy.alg : 'unknown'),
+    };
+  }
+  const name = strategyName(entry) as Exclude<ReturnType<typeof strategyName>, 'http'>;
+  const overrides: Exclude<BuiltinStrategyEntry, string | { http: unknown }> | Record<string, never> =
+    typeof entry === 'string' ? {} : (entry as Exclude<BuiltinStrategyEntry, string | { http: unknown }>);
+  const wait = overrides.wait === null ? undefined : (overrides.wait ?? scenario.policy.wait);
+  const spec: StrategyOptionsInput = {
+    name,
+    jwt: { ...scenario.jwt, ...overrides.jwt },
+    failurePolicy,
+    ...(wait && { wait }),
+    // Fields left out take the strategy schema's own defaults.
+    ...(overrides.blacklist && { blacklist: overrides.blacklist }),
+    ...(overrides.whitelist && { whitelist: overrides.whitelist }),
+    ...(overrides.replicated && { replicated: overrides.replicated }),
+  };
+  return {
+    spec,
+    title: overrides.label ?? name,
+    failurePolicy,
+    wait,
+    keyPrefix: 'tb:',
+    label: (strategy) =>
+      `${overrides.label ?? `${strategy.label}${wait ? ` + WAIT ${wait.replicas}` : ''}${failurePolicy === 'fail-open' ? ' (fail-open)' : ''}`}${topologyLabel}`,
+    alg: () => scenario.jwt.alg,
+  };
+}
+
+/** A strategy module must pass the conformance pass before it is measured; ours are trusted (a test holds them to it). */
+async function createRunStrategy(spec: StrategySpec, context: StrategyContext): Promise<Strategy> {
+  const strategy = await createStrategyFromSpec(spec, context);
+  if (!('module' in spec)) return strategy;
+  const report = await checkConformance(strategy, { reservedNames: STRATEGY_NAMES });
+  if (report.failures.length > 0) {
+    await strategy.close?.().catch(() => {});
+    throw new StrategyConformanceError(spec.module, report.failures);
+  }
+  return strategy;
 }
 
 /** One load generator: its share of users, rate and concurrency, and the client group it sends for. */
@@ -320,6 +393,7 @@ class Orchestration {
   async run(extra: {
     failurePolicy: 'fail-closed' | 'fail-open';
     wait: { replicas: number; timeoutMs: number } | null;
+    alg: string;
     redis: Redis | Cluster;
     keyPrefix: string;
     clientGroups: NonNullable<StrategyRunResult['clientGroups']>;
@@ -416,7 +490,7 @@ class Orchestration {
       strategy: this.#strategy.name,
       label: this.#label,
       engine: this.#strategy.engine,
-      alg: this.#strategy.engine === 'service' ? '-' : this.#scenario.jwt.alg,
+      alg: extra.alg,
       guarantee: this.#strategy.guarantee,
       failurePolicy: extra.failurePolicy,
       wait: extra.wait,

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandTopologies, loadScenarioFile, normalizeScenario } from './scenario.ts';
@@ -93,5 +94,28 @@ describe('an http strategy entry', () => {
   it('keeps the label and guarantee the team gives', () => {
     const [entry] = normalizeScenario({ strategies: [{ http, label: 'orders-api', guarantee: { boundedByMs: '500ms' } }] }).strategies;
     expect(entry).toMatchObject({ label: 'orders-api', guarantee: { boundedByMs: 500 }, http: { verify: { method: 'GET' } } });
+  });
+});
+
+describe('strategy modules in a scenario', () => {
+  it("resolves a module file against the scenario file's directory, keeps a package name, and re-normalizes to the same", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-smod-'));
+    const path = join(dir, 'team.yaml');
+    writeFileSync(
+      path,
+      'strategies:\n  - { module: ./auth/denylist.mjs, label: ours, options: { secret: s } }\n  - { module: "@team/auth-bench" }\n  - blacklist\n',
+    );
+    const scenario = loadScenarioFile(path);
+    expect(scenario.strategies).toEqual([
+      { module: join(dir, 'auth', 'denylist.mjs'), label: 'ours', options: { secret: 's' } },
+      { module: '@team/auth-bench' },
+      'blacklist',
+    ]);
+    expect(normalizeScenario(scenario, undefined, '/elsewhere').strategies).toEqual(scenario.strategies);
+    expect(normalizeScenario({ strategies: [{ module: 'x.mjs' }] }, undefined, '/base').strategies).toEqual([{ module: '/base/x.mjs' }]);
+  });
+
+  it('a module entry with a field of a built-in is refused, naming the entry', () => {
+    expect(() => normalizeScenario({ strategies: [{ module: './x.mjs', failurePolicy: 'fail-open' }] })).toThrow(/strategies\[0\]/);
   });
 });

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
 import { durationSchema, formatDuration } from '../core/duration.ts';
@@ -5,6 +6,7 @@ import { InvalidOptionError } from '../core/errors.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { parseThreshold, THRESHOLD_METRICS_TEXT } from '../result/thresholds.ts';
 import { type HttpTargetInput, normalizeHttpTarget } from '../strategies/http/options.ts';
+import { resolveModuleSpecifier } from '../strategies/module.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
@@ -65,8 +67,18 @@ const strategyEntry = z.union(
           .describe('What the service does when its Redis fails, as the team states it (for the report).'),
       })
       .describe('A running service driven over HTTP.'),
+    z
+      .strictObject({
+        module: z
+          .string()
+          .min(1)
+          .describe("A file (./denylist.mjs, relative to the scenario file's directory) or a package name exporting createStrategy(options, { redis, now })."),
+        label: z.string().min(1).optional().describe("Shown in reports instead of the module strategy's own label."),
+        options: z.json().optional().describe("Handed to the module's createStrategy as its first argument."),
+      })
+      .describe('A strategy module: your own Strategy implementation, run under the same load, faults and checkers.'),
   ],
-  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}), an object with name and overrides, or { http: ... }` },
+  { error: `a strategy name (${STRATEGY_NAMES.join(', ')}), an object with name and overrides, { http: ... } or { module: <file or package> }` },
 );
 
 export const DEFAULT_MIX = { verify: 0.9, issue: 0.02, revoke: 0.04, revokeAll: 0.01, refresh: 0.03 };
@@ -283,10 +295,18 @@ export function scenarioLabel(path: readonly PropertyKey[]): string {
 }
 
 /** Parses and cross-checks: a fault time outside the run, a failover on a single node... */
-export function normalizeScenario(input: unknown, label: (path: readonly PropertyKey[]) => string = scenarioLabel): Scenario {
+export function normalizeScenario(
+  input: unknown,
+  label: (path: readonly PropertyKey[]) => string = scenarioLabel,
+  /** Where relative strategy module paths start from: the scenario file's directory, else the cwd. */
+  baseDir: string = process.cwd(),
+): Scenario {
   const scenario = parseOrThrow(scenarioSchema, input, label);
   for (const [i, entry] of scenario.strategies.entries())
     if (typeof entry === 'object' && 'http' in entry) entry.http = normalizeHttpTarget(entry.http, (path) => label(['strategies', i, 'http', ...path]));
+  scenario.strategies = scenario.strategies.map((entry) =>
+    isModuleEntry(entry) ? { ...entry, module: resolveModuleSpecifier(entry.module, baseDir) } : entry,
+  );
   const groups = new Set(scenario.load.clientGroups.map((g) => g.name));
   const shares = scenario.load.clientGroups.reduce((sum, g) => sum + g.share, 0);
   if (shares > 1 + 1e-9) throw new InvalidOptionError(label(['load', 'clientGroups']), 'shares that add up to at most 1', Math.round(shares * 1000) / 1000);
@@ -394,12 +414,19 @@ export function expandTopologies(scenario: Scenario): ScenarioPart[] {
 
 export type StrategyEntry = Scenario['strategies'][number];
 export type HttpEntry = Extract<StrategyEntry, { http: unknown }>;
+export type ModuleStrategyEntry = Extract<StrategyEntry, { module: string }>;
+/** Ours, by name or with overrides, and the HTTP kind: what strategyName() names. */
+export type BuiltinStrategyEntry = Exclude<StrategyEntry, ModuleStrategyEntry>;
 
 export function isHttpEntry(entry: StrategyEntry): entry is HttpEntry {
   return typeof entry === 'object' && 'http' in entry;
 }
 
-export function strategyName(entry: StrategyEntry): (typeof STRATEGY_NAMES)[number] | 'http' {
+export function isModuleEntry(entry: StrategyEntry): entry is ModuleStrategyEntry {
+  return typeof entry === 'object' && 'module' in entry;
+}
+
+export function strategyName(entry: BuiltinStrategyEntry): (typeof STRATEGY_NAMES)[number] | 'http' {
   if (isHttpEntry(entry)) return 'http';
   const name = typeof entry === 'string' ? entry : entry.name;
   return (STRATEGY_ALIASES as Record<string, (typeof STRATEGY_NAMES)[number]>)[name] ?? (name as (typeof STRATEGY_NAMES)[number]);
@@ -409,7 +436,7 @@ export function strategyName(entry: StrategyEntry): (typeof STRATEGY_NAMES)[numb
 export function loadScenarioFile(path: string): Scenario {
   const data = readConfigFile(path, 'ERR_SCENARIO_FILE', 'scenario');
   try {
-    return normalizeScenario(data ?? {});
+    return normalizeScenario(data ?? {}, scenarioLabel, dirname(resolve(path)));
   } catch (error) {
     if (error instanceof InvalidOptionError) throw new InvalidOptionError(`${path}: ${error.field}`, error.expected, error.received);
     throw error;

@@ -1,5 +1,5 @@
 import { type MessagePort, Worker } from 'node:worker_threads';
-import type { StrategyInput } from '../strategies/create.ts';
+import type { StrategySpec } from '../strategies/create.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { Origin } from './engine.ts';
 import type { Phase } from './history.ts';
@@ -8,7 +8,7 @@ import type { Phase } from './history.ts';
 export interface VerifierWorkerData {
   target: ClientTarget;
   client: ClientOptions;
-  strategy: StrategyInput;
+  strategy: StrategySpec;
   historyPath: string;
   worker: number;
   ports: MessagePort[];

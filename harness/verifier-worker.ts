@@ -1,5 +1,5 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { createStrategy } from '../strategies/create.ts';
+import { createStrategyFromSpec } from '../strategies/create.ts';
 import { createClient } from '../topologies/client.ts';
 import { type ProbeRequest, Prober, probeDeadlineMs } from './probe.ts';
 import { currentOsThreadId } from './proc-stat.ts';
@@ -11,9 +11,9 @@ async function main(): Promise<void> {
   const data = workerData as VerifierWorkerData;
   const redis = createClient(data.target, data.client);
   let prober: Prober;
-  let strategy: Awaited<ReturnType<typeof createStrategy>> | undefined;
+  let strategy: Awaited<ReturnType<typeof createStrategyFromSpec>> | undefined;
   try {
-    strategy = await createStrategy(data.strategy, { redis, target: data.target, client: data.client });
+    strategy = await createStrategyFromSpec(data.strategy, { redis, target: data.target, client: data.client });
     prober = new Prober({ strategy, historyPath: data.historyPath, worker: data.worker, deadlineMs: probeDeadlineMs(strategy.guarantee) });
   } catch (error) {
     port.postMessage({ type: 'failed', error: (error as Error).message } satisfies VerifierReply);

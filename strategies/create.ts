@@ -7,6 +7,7 @@ import { DoubleTokenStrategy } from './double-token.ts';
 import { type HttpStrategyInput, normalizeHttpTarget } from './http/options.ts';
 import { HttpStrategy } from './http/strategy.ts';
 import { TokenService } from './jwt/token-service.ts';
+import { createModuleStrategy, type ModuleStrategySpec } from './module.ts';
 import { normalizeStrategyOptions, type StrategyOptionsInput } from './options.ts';
 import { PureStrategy } from './pure.ts';
 import { ReplicatedBlacklistStrategy } from './replicated-blacklist.ts';
@@ -72,4 +73,11 @@ export async function createStrategy(input: StrategyInput, context: StrategyCont
       return new CachedBlacklistStrategy(tokens, context.redis, options, reader);
     }
   }
+}
+
+/** What a thread is told to build, as plain data (worker threads get it by structured clone): one of ours by its options, or a strategy module. */
+export type StrategySpec = StrategyInput | ModuleStrategySpec;
+
+export function createStrategyFromSpec(spec: StrategySpec, context: StrategyContext = {}): Promise<Strategy> {
+  return 'module' in spec ? createModuleStrategy(spec, context) : createStrategy(spec, context);
 }

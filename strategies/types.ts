@@ -1,3 +1,5 @@
+import type { RedisClient } from './store.ts';
+
 /** Stable rejection codes: callers switch on these, never on message text. */
 export const REJECT_CODES = [
   /** Not a compact JWS: segment count, base64url, header or payload not a JSON object, crit header. */
@@ -106,13 +108,19 @@ export type Refreshed = ({ ok: true } & IssuedTokens) | { ok: false; code: Rejec
 export type StrategyName = 'pure' | 'blacklist' | 'whitelist' | 'double-token' | 'replicated-blacklist' | 'cached-blacklist';
 
 export interface Strategy {
-  /** `http`: a running service driven over HTTP (strategies/http/). */
-  readonly name: StrategyName | 'http';
+  /** A StrategyName for ours; `http` for a service driven over HTTP; a strategy module's own name (the result's `strategy` field). */
+  readonly name: string;
   /** Layout detail for reports, e.g. `blacklist (bucketed)`. */
   readonly label: string;
   readonly guarantee: Guarantee;
-  /** The JWT engine in use: results must name it (fast-jwt verifies HS256 ~10x faster than jose); `service`: a service's own, unknown here. */
-  readonly engine: 'jose' | 'fast-jwt' | 'service';
+  /**
+   * The JWT engine in use: results must name it (fast-jwt verifies HS256 ~10x faster than jose).
+   * Ours are 'jose' or 'fast-jwt'; `service` for an HTTP service (its own, unknown here); a
+   * strategy module names what it uses.
+   */
+  readonly engine: string;
+  /** The JWT algorithm, for the result: a strategy module's own (unset: recorded as unknown); ours sign with the scenario's jwt.alg. */
+  readonly alg?: string;
   /**
    * false: the strategy's Redis traffic is not on the client the harness gave it (an HTTP service
    * has its own), so neither its round trips nor the node that acknowledged a write are known.
@@ -150,4 +158,36 @@ export interface LocalState {
   reloads: number | null;
   lastReloadMs: number | null;
   clears: number | null;
+}
+
+/**
+ * What a strategy module's factory is given. `redis` is the ioredis client (Redis, or Cluster on a
+ * cluster topology) the harness created for this instance, already pointed at the topology the
+ * faults break; it stays the harness's: do not quit it (close() is for what the module opened).
+ */
+export interface StrategyFactoryContext {
+  redis: RedisClient;
+  /** The clock to date tokens by (Unix ms). */
+  now: () => number;
+  /** The scenario's policy.failure: what verify should do when Redis fails. The result records it. */
+  failurePolicy: 'fail-closed' | 'fail-open';
+  /**
+   * Set on an external deployment: the per-run prefix that is the only keys the run may touch
+   * (removed at stop); every key the strategy writes must start with it. Unset: a fresh topology
+   * of the run's own, any key will do.
+   */
+  keyPrefix?: string;
+}
+
+/**
+ * A strategy module's export: `createStrategy(options, context)`, where `options` is the scenario
+ * entry's `options` (any JSON; undefined when absent). It is called once per instance: in the main
+ * thread and in every load-generator and verifier thread, so instances must accept each other's
+ * tokens (derive keys from options, not at random).
+ */
+export type StrategyFactory = (options: unknown, context: StrategyFactoryContext) => Strategy | Promise<Strategy>;
+
+/** The shape of a strategy module: `export const createStrategy: StrategyFactory = ...` (see examples/strategy-module). */
+export interface StrategyModule {
+  createStrategy: StrategyFactory;
 }

@@ -52,7 +52,10 @@ export const httpTargetSchema = z.strictObject({
   baseUrl: z
     .string()
     // `{{port}}`: the port a service started with --exec printed, filled in before the strategy is made.
-    .refine((text) => isHttpUrl(text.replaceAll('{{port}}', '1')), 'an http:// or https:// URL, e.g. http://127.0.0.1:3000 (or http://127.0.0.1:{{port}} with --exec)')
+    .refine(
+      (text) => isHttpUrl(text.replaceAll('{{port}}', '1')),
+      'an http:// or https:// URL, e.g. http://127.0.0.1:3000 (or http://127.0.0.1:{{port}} with --exec)',
+    )
     .describe('Where the service listens; a path in it prefixes every route. `{{port}}`: the port the --exec service printed.'),
   login: z.strictObject({
     method: methodSchema.default('POST'),
