@@ -6,7 +6,8 @@ import type { Strategy, StrategyName } from '../strategies/types.ts';
 import type { ClientTarget } from '../topologies/client.ts';
 import { startTopology } from '../topologies/topology.ts';
 import { AUDIENCE, type BareAlg, type BareEngine, generateBareKeys, ISSUER, newBench, rotate, round, statsOf, type TaskStats, toRow } from './jwt-floor.ts';
-import { issueTokens, median, mergeRounds, strategyKeys } from './strategy-verify.ts';
+// Paired rounds as in the strategy-verify section: the compared tasks side by side in every round.
+import { deleteBenchKeys, issueTokens, median, mergeRounds, ROUND_TIME_MS, ROUND_WARMUP_MS, ROUNDS, strategyKeys } from './strategy-verify.ts';
 import type { BenchRow, SectionResult, Target } from './types.ts';
 
 export interface LocalDenylistBenchContext {
@@ -16,10 +17,6 @@ export interface LocalDenylistBenchContext {
 
 const TOKEN_COUNT = 100;
 const KEY_PREFIX = 'tbbench:ld:';
-/** Paired rounds, as in the strategy-verify section: the compared tasks side by side in every round. */
-const ROUNDS = 8;
-const ROUND_TIME_MS = 100;
-const ROUND_WARMUP_MS = 50;
 const CONFIGS: readonly { engine: BareEngine; alg: BareAlg }[] = [
   { engine: 'fast-jwt', alg: 'HS256' },
   { engine: 'jose', alg: 'ES256' },
@@ -37,14 +34,7 @@ async function make(name: StrategyName, ctx: LocalDenylistBenchContext, jwt: obj
   return createStrategy({ name, jwt, keyPrefix: KEY_PREFIX }, { redis: ctx.redis, target: ctx.target, client: {} });
 }
 
-async function deleteKeys(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+const deleteKeys = (redis: Redis) => deleteBenchKeys(redis, KEY_PREFIX);
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -31,9 +31,9 @@ const KEY_PREFIX = 'tbbench:sv:';
  * ratios. A burst of load from another process then spoils one round's pair, not the ratio, and a
  * slow drift cancels within a pair. The machine this runs on is usually shared.
  */
-const ROUNDS = 8;
-const ROUND_TIME_MS = 100;
-const ROUND_WARMUP_MS = 50;
+export const ROUNDS = 8;
+export const ROUND_TIME_MS = 100;
+export const ROUND_WARMUP_MS = 50;
 
 const CONFIGS: readonly { engine: BareEngine; alg: BareAlg }[] = [
   { engine: 'jose', alg: 'HS256' },
@@ -74,10 +74,11 @@ export async function issueTokens(strategy: Strategy, count: number): Promise<st
   return tokens;
 }
 
-async function deleteBenchKeys(redis: Redis): Promise<void> {
+/** Removes a section's keys (each section writes under a prefix of its own). */
+export async function deleteBenchKeys(redis: Redis, prefix = KEY_PREFIX): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
