@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseDurationMs } from '../core/duration.ts';
 import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
-import { decide } from '../decide/decide.ts';
+import { decide, optionTitle } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
 import { DEFAULT_DECIDE_DURATION_MS, PARTITION_MS, PAUSE_MS, type Plan, pausedInsteadNote, planFaultsNote, planLine, planRuns } from '../decide/plan.ts';
 import { renderDecisionRecord } from '../decide/record.ts';
@@ -106,8 +106,8 @@ export async function decideCommand(argv: string[]): Promise<number> {
   const rec = decision.recommendation;
   process.stdout.write(
     rec
-      ? `decide: use ${SCHEMES[rec.scheme].title}${rec.topology ? ` on ${rec.topology}` : ', no Redis'}${rec.unmeasured.length ? ` (not measured: ${rec.unmeasured.join(', ')})` : ''}\n`
-      : `decide: no option meets every requirement; closest: ${SCHEMES[decision.closest!.option.scheme].title}, failing ${decision.closest!.failing.map((f) => `'${f}'`).join(', ')}\n`,
+      ? `decide: use ${optionTitle(rec)}${rec.topology ? ` on ${rec.topology}` : ', no Redis'}${rec.unmeasured.length ? ` (not measured: ${rec.unmeasured.join(', ')})` : ''}\n`
+      : `decide: no option meets every requirement; closest: ${optionTitle(decision.closest!.option)}, failing ${decision.closest!.failing.map((f) => `'${f}'`).join(', ')}\n`,
   );
   for (const option of decision.options) if (option.disqualification) process.stdout.write(`  out: ${option.disqualification}\n`);
   process.stdout.write(`decision record: ${recordPath}\n`);

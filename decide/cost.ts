@@ -12,20 +12,49 @@ export interface NodeCapacity {
   note: string;
 }
 
-/** The cost of a scheme at the stated scale, each figure with the arithmetic that produced it. */
+/** The cost of an option at the stated scale, each figure with the arithmetic that produced it; null: not known. */
 export interface CostEstimate {
-  scheme: SchemeId;
-  liveEntries: number;
+  /** null: a team's verifier, whose Redis use tokenbench does not know. */
+  scheme: SchemeId | null;
+  liveEntries: number | null;
   entriesArithmetic: string;
   bytesPerEntry: number | null;
   memoryBytes: number | null;
   memoryArithmetic: string;
-  opsPerSec: number;
+  opsPerSec: number | null;
   opsArithmetic: string;
   nodes: number | null;
   nodesArithmetic: string;
   /** What each verifier holds in its own memory (a local denylist); null: it holds nothing. */
   verifier: VerifierState | null;
+}
+
+/** One of our schemes: its design gives every entry and operation count. */
+export interface SchemeCost extends CostEstimate {
+  scheme: SchemeId;
+  liveEntries: number;
+  opsPerSec: number;
+}
+
+/** Why a team verifier's cost is unknown: what it stores and how often it asks Redis are its design, which no run shows. */
+export const TEAM_VERIFIER_UNKNOWN = "a team's verifier: only what was measured is known";
+
+/** A team verifier's cost: nothing of it can be derived from its runs. */
+export function teamVerifierCost(): CostEstimate {
+  const why = `not measured: ${TEAM_VERIFIER_UNKNOWN}, and what it stores in Redis and how often it asks it are not measured`;
+  return {
+    scheme: null,
+    liveEntries: null,
+    entriesArithmetic: why,
+    bytesPerEntry: null,
+    memoryBytes: null,
+    memoryArithmetic: why,
+    opsPerSec: null,
+    opsArithmetic: why,
+    nodes: null,
+    nodesArithmetic: why,
+    verifier: null,
+  };
 }
 
 /** A verifier's local copy of the denylist, per verifier instance: every instance holds its own. */
@@ -130,7 +159,7 @@ export function estimateCost(
   requirements: Requirements,
   evidence: Evidence,
   capacity: NodeCapacity = nodeCapacity(requirements, evidence),
-): CostEstimate {
+): SchemeCost {
   const { activeUsers, tokensPerUser, revocationsPerDay } = requirements.scale;
   const { accessTtl, leeway } = requirements.tokens;
   const holds = SCHEMES[scheme].holds;

@@ -3,8 +3,8 @@ import { formatBytes, formatElapsed as ms, formatNumber as num } from '../core/f
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
-import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity } from './cost.ts';
-import type { DurabilityFault, Evidence, RunFigures } from './evidence.ts';
+import { type CostEstimate, estimateCost, type NodeCapacity, nodeCapacity, type SchemeCost, TEAM_VERIFIER_UNKNOWN, teamVerifierCost } from './cost.ts';
+import type { DurabilityFault, Evidence, RunFigures, VerifierKind } from './evidence.ts';
 import { describeRevocation, type Requirements } from './requirements.ts';
 import { COMPACT_BUCKET_MS, LOCAL_DENYLISTS, RECOMMENDED_WAIT, SCHEME_IDS, SCHEMES, type SchemeId } from './schemes.ts';
 
@@ -36,8 +36,17 @@ export interface RequirementRow {
   title: string;
 }
 
+/** A team's own verifier as an option: known by its label and kind, judged by its runs alone. */
+export interface TeamVerifier {
+  label: string;
+  kind: VerifierKind;
+}
+
 export interface OptionAssessment {
-  scheme: SchemeId;
+  /** null: a team's verifier (see verifier). */
+  scheme: SchemeId | null;
+  /** The team's verifier this option is; null: one of our schemes. */
+  verifier: TeamVerifier | null;
   /** null: the scheme needs no Redis, so no topology. */
   topology: TopologyKind | null;
   cells: Partial<Record<RowId, Cell>>;
@@ -56,7 +65,9 @@ export interface Setting {
 }
 
 export interface Recommendation {
-  scheme: SchemeId;
+  /** null: a team's verifier (see verifier). */
+  scheme: SchemeId | null;
+  verifier: TeamVerifier | null;
   topology: TopologyKind | null;
   settings: Setting[];
   /** Where Redis sits in the request path, and the requirement that puts it there. */
@@ -71,7 +82,7 @@ export interface Recommendation {
 export interface Decision {
   requirements: Requirements;
   rows: RequirementRow[];
-  /** One per scheme, on its best allowed topology. */
+  /** One per scheme, then one per team verifier given with --result, each on its best allowed topology. */
   options: OptionAssessment[];
   capacity: NodeCapacity;
   recommendation: Recommendation | null;
@@ -99,6 +110,13 @@ const onVerifyPath = (scheme: SchemeId) =>
   SCHEMES[scheme].strategy === 'blacklist' || SCHEMES[scheme].strategy === 'whitelist' || SCHEMES[scheme].strategy === 'cached-blacklist';
 /** Stores only revocations, in Redis and, for the local denylists, in each verifier too. */
 const isDenylist = (scheme: SchemeId) => SCHEMES[scheme].strategy === 'blacklist' || LOCAL_DENYLISTS.has(scheme);
+
+const VERIFIER_KIND_WORDS: Record<VerifierKind, string> = { http: 'HTTP service', module: 'strategy module' };
+
+/** `blacklist`, `orders-api (HTTP service)`: what the record and the terminal call an option. */
+export function optionTitle(option: Pick<OptionAssessment, 'scheme' | 'verifier'>): string {
+  return option.verifier ? `${option.verifier.label} (${VERIFIER_KIND_WORDS[option.verifier.kind]})` : SCHEMES[option.scheme!].title;
+}
 
 const met = (figure: string): Cell => ({ status: 'met', figure });
 const notMet = (figure: string): Cell => ({ status: 'not met', figure });
@@ -190,7 +208,7 @@ function assessCell(
   topology: TopologyKind | null,
   runs: readonly RunFigures[],
   r: Requirements,
-  cost: CostEstimate,
+  cost: SchemeCost,
   capacity: NodeCapacity,
 ): Cell {
   const s = SCHEMES[scheme];
@@ -256,26 +274,11 @@ function assessCell(
       if (!immediate) return notMet(stateless ? 'cannot revoke before expiry' : `access tokens live up to ${formatDuration(lifetime)} after revocation`);
       // No failover to survive: a crash comes back empty and accepts every revoked token again.
       if (topology === 'single') return notMet('one node, no replica: a crash loses every revocation (persistence off)');
-      if (runs.length === 0) return notMeasured('not measured');
-      const accepted = sumOf(runs, (run) => run.revokedAccepted) ?? 0;
-      const lost = sumOf(runs, (run) => run.lostRevocations) ?? 0;
-      const figure = `${num(accepted)} accepted, ${num(lost)} lost`;
-      if (accepted + lost > 0) return notMet(`${figure} (measured${failoverRuns.length ? `, with ${faultsOf(failoverRuns)}` : ''})`);
-      if (failoverRuns.length === 0) return notMeasured('no failover run measured');
-      if (durabilityRuns.length === 0) return notMeasured(`${figure} under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
-      return met(`${figure} (measured, with ${faultsOf(failoverRuns)}; ${durabilityRunsText(durabilityRuns, (n) => plural(n, 'run'))})`);
+      return measuredNeverAcceptedCell(runs);
     }
     case 'p99':
-    case 'p999': {
-      const budget = row === 'p99' ? r.latency.verifyP99 : r.latency.verifyP999!;
-      const value = maxOf(runs, (run) => (row === 'p99' ? run.verifyP99Ms : run.verifyP999Ms));
-      if (value === null) return notMeasured('not measured');
-      const rate = maxOf(runs, (run) => run.targetRate);
-      const samples = Math.min(...runs.filter((run) => run.verifyP99Ms !== null).map((run) => run.steadyVerifies));
-      // Below 1000 samples p99.9 is the single worst verify, p99 one of a handful: say so next to the figure.
-      const figure = `${ms(value)} steady${rate !== null ? ` at ${num(rate)} ops/s` : ''}${samples < 1000 ? ` (${num(samples)} verifies)` : ''}`;
-      return value <= budget ? met(figure) : notMet(`${figure} > ${formatDuration(budget)}`);
-    }
+    case 'p999':
+      return latencyCell(row, runs, r);
     case 'peakRate': {
       if (cost.nodes === 0) return met('verify needs no Redis');
       const what = `${num(cost.opsPerSec, 1)} Redis ops/s${s.strategy === 'double-token' ? ' (verify needs none; login and refresh)' : ''}`;
@@ -335,10 +338,125 @@ function assessCell(
         return window <= bound ? met(figure) : notMet(`${figure} > ${formatDuration(bound)}`);
       }
       if (topology === 'single') return notMet('one node: no failover, an outage lasts until it restarts');
-      const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
-      if (window === null) return notMeasured('no failover run measured');
-      return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatDuration(bound)}`);
+      return measuredUnavailabilityCell(failoverRuns, bound);
     }
+  }
+}
+
+function latencyCell(row: 'p99' | 'p999', runs: readonly RunFigures[], r: Requirements): Cell {
+  const budget = row === 'p99' ? r.latency.verifyP99 : r.latency.verifyP999!;
+  const value = maxOf(runs, (run) => (row === 'p99' ? run.verifyP99Ms : run.verifyP999Ms));
+  if (value === null) return notMeasured('not measured');
+  const rate = maxOf(runs, (run) => run.targetRate);
+  const samples = Math.min(...runs.filter((run) => run.verifyP99Ms !== null).map((run) => run.steadyVerifies));
+  // Below 1000 samples p99.9 is the single worst verify, p99 one of a handful: say so next to the figure.
+  const figure = `${ms(value)} steady${rate !== null ? ` at ${num(rate)} ops/s` : ''}${samples < 1000 ? ` (${num(samples)} verifies)` : ''}`;
+  return value <= budget ? met(figure) : notMet(`${figure} > ${formatDuration(budget)}`);
+}
+
+function measuredUnavailabilityCell(failoverRuns: readonly RunFigures[], bound: number): Cell {
+  const window = maxOf(failoverRuns, (run) => run.longestUnavailabilityMs);
+  if (window === null) return notMeasured('no failover run measured');
+  return window <= bound ? met(`${ms(window)} (measured failover)`) : notMet(`${ms(window)} measured > ${formatDuration(bound)}`);
+}
+
+/** No revoked token accepted and none lost, as the runs show it: a 0 lost counts only from a fault that can lose writes. */
+function measuredNeverAcceptedCell(runs: readonly RunFigures[]): Cell {
+  const failoverRuns = runs.filter((run) => run.failover);
+  const durabilityRuns = failoverRuns.filter((run) => run.durabilityFault !== null);
+  if (runs.length === 0) return notMeasured('not measured');
+  const accepted = sumOf(runs, (run) => run.revokedAccepted) ?? 0;
+  const lost = sumOf(runs, (run) => run.lostRevocations) ?? 0;
+  const figure = `${num(accepted)} accepted, ${num(lost)} lost`;
+  if (accepted + lost > 0) return notMet(`${figure} (measured${failoverRuns.length ? `, with ${faultsOf(failoverRuns)}` : ''})`);
+  if (failoverRuns.length === 0) return notMeasured('no failover run measured');
+  if (durabilityRuns.length === 0) return notMeasured(`${figure} under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+  return met(`${figure} (measured, with ${faultsOf(failoverRuns)}; ${durabilityRunsText(durabilityRuns, (n) => plural(n, 'run'))})`);
+}
+
+/** The weakest promise the runs state: one run promising less is what the verifier promises. */
+function statedGuarantee(runs: readonly RunFigures[]): RunFigures['guarantee'] | null {
+  if (runs.length === 0) return null;
+  if (runs.some((run) => run.guarantee === 'none')) return 'none';
+  const bound = maxOf(runs, (run) => (typeof run.guarantee === 'object' ? run.guarantee.boundedByMs : null));
+  return bound === null ? 'immediate' : { boundedByMs: bound };
+}
+
+const guaranteeText = (g: RunFigures['guarantee']) =>
+  g === 'immediate' ? 'immediate revocation' : g === 'none' ? 'no revocation guarantee' : `revocation within ${ms(g.boundedByMs)}`;
+
+/** Shown where a team verifier's cell would need its design. */
+const BY_DESIGN_ONLY = `${TEAM_VERIFIER_UNKNOWN}, and this needs its design`;
+
+/**
+ * A team's verifier, by measurement only: tokenbench drove it but does not know how it is built,
+ * so a row is met or not met only from what its runs measured, the same way as the measured part
+ * of our schemes' rows, and not measured where only the design could tell.
+ */
+function assessVerifierCell(row: RowId, runs: readonly RunFigures[], r: Requirements): Cell {
+  const failoverRuns = runs.filter((run) => run.failover);
+  const durabilityRuns = failoverRuns.filter((run) => run.durabilityFault !== null);
+  switch (row) {
+    case 'revocation': {
+      const mode = r.revocation.mode;
+      if (mode === 'none') return met('not needed');
+      const stated = statedGuarantee(runs);
+      if (stated === null) return notMeasured('no run measured');
+      const says = `the run states ${guaranteeText(stated)}`;
+      const violations = sumOf(runs, (run) => run.violations) ?? 0;
+      if (violations > 0) return notMet(`${num(violations)} revoked tokens accepted after the ack beyond what ${says} (measured)`);
+      const lag = measuredLag(runs);
+      if (mode === 'immediate') {
+        if (stated !== 'immediate') return notMet(`${says}, not immediate${lag ? ` (${lagText(lag)}, measured)` : ''}`);
+        const replays = sumOf(runs, (run) => run.revokedReplays) ?? 0;
+        return met(`0 of ${num(replays)} revoked replays accepted after the ack${lag ? `, ${lagText(lag)}` : ''} (measured; ${says})`);
+      }
+      if (!lag) return notMeasured(`propagation lag not measured; ${says}`);
+      if (lag.neverRejected > 0) return notMet(`${plural(lag.neverRejected, 'revocation')} never rejected by another instance (measured)`);
+      if (mode === 'logout') return met(`revoked tokens rejected after the ack: ${lagText(lag)} (measured; ${says})`);
+      const within = r.revocation.within!;
+      return lag.maxMs <= within
+        ? met(`${lagText(lag)} ≤ ${formatDuration(within)} (measured; ${says})`)
+        : notMet(`${lagText(lag)} > ${formatDuration(within)} (measured; ${says})`);
+    }
+    case 'revokeAll':
+      return notMeasured(`${TEAM_VERIFIER_UNKNOWN}; the checkers count revoke-all with the other revocations, not on its own`);
+    case 'sessionLimit':
+    case 'onlineCount':
+      return notMeasured(BY_DESIGN_ONLY);
+    case 'neverAcceptRevoked':
+      return measuredNeverAcceptedCell(runs);
+    case 'p99':
+    case 'p999':
+      return latencyCell(row, runs, r);
+    case 'peakRate':
+      return notMeasured(`${TEAM_VERIFIER_UNKNOWN}: its Redis operations per verify are not, so the cost model cannot size Redis`);
+    case 'onFailure': {
+      if (failoverRuns.length === 0) return notMeasured('no failover run measured');
+      const outages = failoverRuns.length === 1 ? 'the outage' : `${num(failoverRuns.length)} outages`;
+      if (r.redis.onFailure === 'deny') {
+        const acceptedRevoked = sumOf(failoverRuns, (run) => run.revokedAcceptedFailOpen) ?? 0;
+        const rejected = `${num(sumOf(failoverRuns, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected`;
+        return acceptedRevoked > 0
+          ? notMet(`${num(acceptedRevoked)} revoked tokens accepted while Redis could not answer, in ${outages} (measured): it fails open`)
+          : met(`${rejected}, 0 revoked accepted in ${outages} (measured)`);
+      }
+      const rejected = sumOf(failoverRuns, (run) => run.validRejectedStoreUnavailable) ?? 0;
+      return rejected > 0
+        ? notMet(`${num(rejected)} valid tokens rejected while Redis could not answer, in ${outages} (measured): it fails closed`)
+        : met(`0 valid tokens rejected in ${outages} (measured)`);
+    }
+    case 'noLostRevocations': {
+      if (failoverRuns.length === 0) return notMeasured('no failover run measured');
+      const lost = sumOf(failoverRuns, (run) => run.lostRevocations);
+      if (lost !== null && lost > 0) return notMet(`${num(lost)} lost (measured, with ${faultsOf(failoverRuns)})`);
+      if (lost === null) return notMeasured('lost revocations not measured');
+      // 0 lost is evidence only from a fault that can lose writes: kill -9 rarely does.
+      if (durabilityRuns.length === 0) return notMeasured(`0 lost under ${faultsOf(failoverRuns)}: ${NOT_SHOWN_BY_FAULTS}`);
+      return met(`0 lost in ${plural(failoverRuns.length, 'failover run')}, ${durabilityRunsText(durabilityRuns)} (measured)`);
+    }
+    case 'maxUnavailability':
+      return measuredUnavailabilityCell(failoverRuns, r.redis.maxUnavailability!);
   }
 }
 
@@ -382,10 +500,38 @@ function assess(
   const name = `${SCHEMES[scheme].title}${topology ? ` on ${topology}` : ''}`;
   return {
     scheme,
+    verifier: null,
     topology,
     cells,
     cost,
     disqualification: failing.length > 0 ? `${name}: ${cells[failing[0]!.id]!.figure}; fails '${failing[0]!.title}'` : null,
+    notMet: failing.length,
+    notMeasured: rows.filter((row) => cells[row.id]!.status === 'not measured').length,
+    runs,
+  };
+}
+
+function assessVerifier(
+  verifier: TeamVerifier,
+  topology: TopologyKind,
+  evidence: Evidence,
+  r: Requirements,
+  rows: readonly RequirementRow[],
+): OptionAssessment {
+  const runs = (evidence.verifiers ?? [])
+    .filter((v) => v.label === verifier.label && v.kind === verifier.kind && v.topology === topology)
+    .flatMap((v) => v.runs);
+  const cells: Partial<Record<RowId, Cell>> = {};
+  for (const row of rows) cells[row.id] = assessVerifierCell(row.id, runs, r);
+  const failing = rows.filter((row) => cells[row.id]!.status === 'not met');
+  return {
+    scheme: null,
+    verifier,
+    topology,
+    cells,
+    cost: teamVerifierCost(),
+    disqualification:
+      failing.length > 0 ? `${optionTitle({ scheme: null, verifier })} on ${topology}: ${cells[failing[0]!.id]!.figure}; fails '${failing[0]!.title}'` : null,
     notMet: failing.length,
     notMeasured: rows.filter((row) => cells[row.id]!.status === 'not measured').length,
     runs,
@@ -399,21 +545,26 @@ function compareRoughly(a: number | null, b: number | null): number {
   return big === 0 || Math.abs(a - b) / big <= 0.1 ? 0 : a - b;
 }
 
+/** A team verifier's verify path is not known: counted as on it, so it never wins a tie for keeping Redis off it. */
+const mayUseRedisToVerify = (o: OptionAssessment) => (o.scheme === null ? true : onVerifyPath(o.scheme));
+/** A team verifier after ours at a tie: ours are known by their design too. */
+const simplicity = (o: OptionAssessment) => (o.scheme === null ? Object.keys(SIMPLICITY).length : SIMPLICITY[o.scheme]);
+
 /** Best first: meets more, measured more, keeps Redis off the verify path, costs less, simpler. */
 export function rankOptions(a: OptionAssessment, b: OptionAssessment): number {
   return (
     a.notMet - b.notMet ||
     a.notMeasured - b.notMeasured ||
-    Number(onVerifyPath(a.scheme)) - Number(onVerifyPath(b.scheme)) ||
+    Number(mayUseRedisToVerify(a)) - Number(mayUseRedisToVerify(b)) ||
     compareRoughly(a.cost.opsPerSec, b.cost.opsPerSec) ||
     compareRoughly(a.cost.memoryBytes, b.cost.memoryBytes) ||
-    SIMPLICITY[a.scheme] - SIMPLICITY[b.scheme] ||
+    simplicity(a) - simplicity(b) ||
     (a.topology ? TOPOLOGY_RANK[a.topology] : -1) - (b.topology ? TOPOLOGY_RANK[b.topology] : -1)
   );
 }
 
 function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
-  const s = SCHEMES[option.scheme];
+  const s = SCHEMES[option.scheme!];
   const settings: Setting[] = [
     { name: 'scheme', value: `${s.title} (strategy \`${s.strategy}\`${option.scheme === 'compact-blacklist' ? ', `blacklist.layout: bucketed`' : ''})` },
   ];
@@ -473,6 +624,20 @@ function settingsFor(option: OptionAssessment, r: Requirements): Setting[] {
 }
 
 function recommend(best: OptionAssessment, options: readonly OptionAssessment[], rows: readonly RequirementRow[], r: Requirements): Recommendation {
+  if (best.scheme === null)
+    return {
+      scheme: null,
+      verifier: best.verifier,
+      topology: best.topology,
+      settings: [
+        { name: 'verifier', value: `${optionTitle(best)}, the team's own, as measured` },
+        { name: 'topology', value: `${best.topology} Redis, as in the measured runs` },
+      ],
+      redisNeeded: `Not known: ${TEAM_VERIFIER_UNKNOWN}, and where it uses Redis is its design.`,
+      redisNotNeeded: 'Not known, for the same reason.',
+      unmeasured: rows.filter((row) => best.cells[row.id]?.status === 'not measured').map((row) => row.title),
+      consequences: consequencesOf(best, r, options),
+    };
   const failingFor = (scheme: SchemeId) => {
     const option = options.find((o) => o.scheme === scheme);
     return rows.filter((row) => option?.cells[row.id]?.status === 'not met').map((row) => `'${row.title}'`);
@@ -497,6 +662,7 @@ function recommend(best: OptionAssessment, options: readonly OptionAssessment[],
   }
   return {
     scheme: best.scheme,
+    verifier: null,
     topology: best.topology,
     settings: settingsFor(best, r),
     redisNeeded,
@@ -508,6 +674,7 @@ function recommend(best: OptionAssessment, options: readonly OptionAssessment[],
 
 /** The price of the choice, in figures where a run measured them; `others` give the blacklist's verify p99 to compare a local denylist with. */
 export function consequencesOf(option: OptionAssessment, r: Requirements, others: readonly OptionAssessment[] = []): string[] {
+  if (option.scheme === null) return teamVerifierConsequences(option, r);
   const s = SCHEMES[option.scheme];
   const runs = option.runs;
   const failover = runs.filter((run) => run.failover);
@@ -564,6 +731,29 @@ export function consequencesOf(option: OptionAssessment, r: Requirements, others
   if (rates.length > 0)
     out.push(
       `Latencies were measured at ${num(Math.max(...rates))} ops/s on this machine over loopback, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`,
+    );
+  return out;
+}
+
+function teamVerifierConsequences(option: OptionAssessment, r: Requirements): string[] {
+  const runs = option.runs;
+  const failover = runs.filter((run) => run.failover);
+  const out: string[] = [];
+  const p99 = maxOf(runs, (run) => run.verifyP99Ms);
+  const p99All = maxOf(failover, (run) => run.verifyP99AllMs);
+  if (p99 !== null) out.push(`Verify p99 ${ms(p99)} steady${p99All !== null ? `, ${ms(p99All)} over a run with a failover` : ''} (measured).`);
+  const window = maxOf(failover, (run) => run.longestUnavailabilityMs);
+  if (window !== null)
+    out.push(
+      `While Redis failed over (${faultsOf(failover)}): up to ${ms(window)} without a definite verify answer, ${num(sumOf(failover, (run) => run.validRejectedStoreUnavailable) ?? 0)} valid tokens rejected (measured).`,
+    );
+  out.push(
+    `Everything else is its design, which tokenbench does not know: what it keeps in Redis and how much, how often verify asks Redis, session limits; ${TEAM_VERIFIER_UNKNOWN}.`,
+  );
+  const rates = runs.map((run) => run.targetRate).filter((v): v is number => v !== null);
+  if (rates.length > 0)
+    out.push(
+      `Latencies were measured at ${num(Math.max(...rates))} ops/s, not at the stated peak of ${num(r.latency.peakVerifyRate)} verifies/s: re-run on production-like hardware before committing.`,
     );
   return out;
 }
@@ -630,6 +820,17 @@ export function decide(requirements: Requirements, evidence: Evidence): Decision
     if (kinds.length === 0) continue;
     const candidates = kinds.map((kind) => assess(scheme, kind, evidence, requirements, rows, capacity)).sort(rankOptions);
     options.push(candidates[0]!);
+  }
+  // A team's verifier is never planned: it is an option only when its results were given.
+  const teamVerifiers = new Map((evidence.verifiers ?? []).map((v) => [`${v.kind}/${v.label}`, { label: v.label, kind: v.kind }]));
+  for (const verifier of teamVerifiers.values()) {
+    const kinds = TOPOLOGY_KINDS.filter(
+      (k) =>
+        requirements.redis.topologies.includes(k) &&
+        evidence.verifiers!.some((v) => v.label === verifier.label && v.kind === verifier.kind && v.topology === k),
+    );
+    if (kinds.length === 0) continue;
+    options.push(kinds.map((kind) => assessVerifier(verifier, kind, evidence, requirements, rows)).sort(rankOptions)[0]!);
   }
   const ranked = [...options].sort(rankOptions);
   const best = ranked[0]!;

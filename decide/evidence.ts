@@ -1,6 +1,8 @@
 import type { AcrossInstances } from '../result/checks.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { STRATEGY_NAMES } from '../strategies/options.ts';
+import type { Guarantee } from '../strategies/types.ts';
 import { DEFAULT_TOPOLOGY_OPTIONS, TOPOLOGY_KINDS } from '../topologies/options.ts';
 import type { TopologyKind } from '../topologies/types.ts';
 import type { SchemeId } from './schemes.ts';
@@ -48,6 +50,8 @@ export interface RunFigures {
   lagAcrossInstances: AcrossInstancesLag | null;
   /** The strategy's own promise when it is bounded (`guarantee.boundedByMs`); null: immediate or none. */
   guaranteeBoundMs: number | null;
+  /** The strategy's promise as the run states it: all a decision knows of a team's verifier's design. */
+  guarantee: Guarantee;
   /** The run's checker verdict, and why it is not valid: shown beside the run in the record. */
   verdict: StrategyRunResult['verdict'];
 }
@@ -71,8 +75,21 @@ export interface CapacityFigure {
   source: string;
 }
 
+/** A team's own verifier: a strategy module it wrote, or its running service driven over HTTP. */
+export type VerifierKind = 'module' | 'http';
+
+/** The runs of one team verifier, by the team's label for it, on one topology kind. */
+export interface VerifierEvidence {
+  label: string;
+  kind: VerifierKind;
+  topology: TopologyKind;
+  runs: RunFigures[];
+}
+
 export interface Evidence {
   schemes: SchemeEvidence[];
+  /** Runs of verifiers that are not ours; absent: none (evidence made before they existed). */
+  verifiers?: VerifierEvidence[];
   capacity: CapacityFigure | null;
   /** Every result file read, in order. */
   files: string[];
@@ -159,6 +176,12 @@ export function schemeOf(run: StrategyRunResult, result: ResultFile): SchemeId |
   }
 }
 
+/** `http`: the team's service; a strategy name that is not ours: the team's module (conformance keeps it from taking one of ours). */
+export function verifierKindOf(run: StrategyRunResult): VerifierKind | null {
+  if (run.strategy === 'http') return 'http';
+  return (STRATEGY_NAMES as readonly string[]).includes(run.strategy) ? null : 'module';
+}
+
 function verifiesPerSec(run: StrategyRunResult): number {
   const count = run.latency.verify?.all.count ?? 0;
   return run.load.durationMs > 0 ? (count / run.load.durationMs) * 1000 : 0;
@@ -198,6 +221,7 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
     propagationMaxMs: run.checks['propagation-lag']?.figures?.maxMs ?? null,
     lagAcrossInstances: run.checks['propagation-lag'].acrossInstances ?? null,
     guaranteeBoundMs: typeof run.guarantee === 'object' ? run.guarantee.boundedByMs : null,
+    guarantee: run.guarantee,
   };
 }
 
@@ -207,6 +231,7 @@ export function runFigures(run: StrategyRunResult, source: string, result: Resul
  */
 export function extractEvidence(results: readonly LoadedResult[]): Evidence {
   const byKey = new Map<string, SchemeEvidence>();
+  const verifiers = new Map<string, VerifierEvidence>();
   let capacity: CapacityFigure | null = null;
   for (const { path, result } of results) {
     result.runs.forEach((run, i) => {
@@ -220,13 +245,22 @@ export function extractEvidence(results: readonly LoadedResult[]): Evidence {
         }
         return;
       }
+      if (!(TOPOLOGY_KINDS as readonly string[]).includes(run.topology.kind)) return;
       const scheme = schemeOf(run, result);
-      if (!scheme || !(TOPOLOGY_KINDS as readonly string[]).includes(run.topology.kind)) return;
+      const kind = verifierKindOf(run);
+      if (!scheme && kind) {
+        const key = `${kind}/${run.label}/${run.topology.kind}`;
+        const entry = verifiers.get(key) ?? { label: run.label, kind, topology: run.topology.kind as TopologyKind, runs: [] };
+        entry.runs.push(runFigures(run, source, result));
+        verifiers.set(key, entry);
+        return;
+      }
+      if (!scheme) return;
       const key = `${scheme}/${run.topology.kind}`;
       const entry = byKey.get(key) ?? { scheme, topology: run.topology.kind as TopologyKind, runs: [] };
       entry.runs.push(runFigures(run, source, result));
       byKey.set(key, entry);
     });
   }
-  return { schemes: [...byKey.values()], capacity, files: results.map((r) => r.path) };
+  return { schemes: [...byKey.values()], verifiers: [...verifiers.values()], capacity, files: results.map((r) => r.path) };
 }

@@ -3,8 +3,7 @@ import { formatBytes, formatNumber as num } from '../core/format.ts';
 import { escapeCell, markdownTable } from '../core/markdown.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { LOCAL_BYTES_PER_ENTRY } from './cost.ts';
-import type { Cell, Decision, OptionAssessment } from './decide.ts';
-import { SCHEMES } from './schemes.ts';
+import { type Cell, type Decision, type OptionAssessment, optionTitle } from './decide.ts';
 
 export interface RecordMeta {
   /** The requirements file, as the user named it. */
@@ -27,7 +26,8 @@ function cellText(cell: Cell | undefined): string {
 }
 
 function optionName(o: OptionAssessment): string {
-  return `${SCHEMES[o.scheme].title}${o.topology ? ` (${o.topology})` : ''}`;
+  if (o.verifier) return `${optionTitle(o).slice(0, -1)}, ${o.topology})`;
+  return `${optionTitle(o)}${o.topology ? ` (${o.topology})` : ''}`;
 }
 
 function context(d: Decision, meta: RecordMeta): string[] {
@@ -62,6 +62,12 @@ function optionsTable(d: Decision): string[] {
     'Each option is shown on the allowed topology where it does best. "not measured": the design allows it but no run measured it; run `tokenbench decide` without `--result` to measure it.',
     '',
   );
+  const team = d.options.filter((o) => o.verifier);
+  if (team.length > 0)
+    lines.push(
+      `${team.map(optionName).join(', ')}: the team's own verifier${team.length === 1 ? '' : 's'}, judged by ${team.length === 1 ? 'its' : 'their'} measured runs only: tokenbench does not know ${team.length === 1 ? 'its' : 'their'} design, so what needs it is "not measured". \`tokenbench decide\` never plans ${team.length === 1 ? 'it' : 'them'}: give ${team.length === 1 ? 'its' : 'their'} results with \`--result\`.`,
+      '',
+    );
   const out = d.options.filter((o) => o.disqualification);
   if (out.length > 0) {
     lines.push('### Disqualified', '');
@@ -80,8 +86,8 @@ function decisionSection(d: Decision): string[] {
     lines.push(`Relax ${c.failing.length === 1 ? 'that requirement' : 'one of those requirements'}, or allow another topology, and decide again.`, '');
     return lines;
   }
-  const option = d.options.find((o) => o.scheme === rec.scheme)!;
-  lines.push(`**Use ${SCHEMES[rec.scheme].title}${rec.topology ? ` on ${rec.topology} Redis` : ', without Redis'}.**`, '');
+  const option = d.options.find((o) => o.scheme === rec.scheme && o.verifier?.label === rec.verifier?.label && o.verifier?.kind === rec.verifier?.kind)!;
+  lines.push(`**Use ${optionTitle(rec)}${rec.topology ? ` on ${rec.topology} Redis` : ', without Redis'}.**`, '');
   lines.push(
     ...markdownTable(
       ['setting', 'value'],
@@ -89,7 +95,10 @@ function decisionSection(d: Decision): string[] {
     ),
   );
   lines.push('', `- Where Redis is needed: ${rec.redisNeeded}`, `- Where it is not: ${rec.redisNotNeeded}`);
-  if (rec.unmeasured.length > 0) lines.push(`- Met by design but not measured: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`);
+  if (rec.unmeasured.length > 0)
+    lines.push(
+      `- ${rec.verifier ? "Not measured (a team's verifier: only what was measured is known)" : 'Met by design but not measured'}: ${rec.unmeasured.map((u) => `'${u}'`).join(', ')}.`,
+    );
   const runners = d.options.filter((o) => o !== option && !o.disqualification);
   const measured = runners.filter((o) => o.notMeasured === 0);
   const unmeasured = runners.filter((o) => o.notMeasured > 0);
@@ -105,6 +114,7 @@ function decisionSection(d: Decision): string[] {
 function costSection(d: Decision): string[] {
   const rows = d.options.map((o) => {
     const c = o.cost;
+    if (o.verifier) return [optionName(o), 'not measured', 'not measured', 'not measured', 'not measured', 'not measured'];
     return [
       optionName(o),
       num(c.liveEntries),
@@ -123,6 +133,10 @@ function costSection(d: Decision): string[] {
   ];
   lines.push('', 'The arithmetic:', '');
   for (const o of d.options) {
+    if (o.verifier) {
+      lines.push(`- **${optionName(o)}**: ${o.cost.entriesArithmetic}.`);
+      continue;
+    }
     if (o.cost.nodes === 0) {
       lines.push(`- **${optionName(o)}**: no Redis: 0 entries, 0 B, 0 ops/s.`);
       continue;

@@ -70,6 +70,7 @@ export function figures(change: Partial<RunFigures> = {}): RunFigures {
     propagationMaxMs: 0,
     lagAcrossInstances: null,
     guaranteeBoundMs: null,
+    guarantee: 'immediate',
     ...change,
   };
 }
