@@ -144,7 +144,10 @@ export async function probe(): Promise<string> {
     async (_section, code) => {
       const file = join(project, `readme-example-${Math.random().toString(36).slice(2)}.mjs`);
       writeFileSync(file, code);
-      const r = await run('node', [file], { cwd: project, reject: false });
+      // The examples write their results to a temp dir, as a user would: this one goes with `work`.
+      const scratch = join(work, 'tmp');
+      mkdirSync(scratch, { recursive: true });
+      const r = await run('node', [file], { cwd: project, reject: false, env: { ...env, TMPDIR: scratch } });
       // No stack trace and no error, whatever progress it prints.
       expect(r.stderr.split('\n').filter((line) => /Error|^\s+at /.test(line))).toEqual([]);
       expect(r.stdout).not.toMatch(/\bfalse$/m);
