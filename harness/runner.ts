@@ -344,7 +344,7 @@ export function splitByShares(total: number, shares: readonly number[]): number[
 
 /** Time zero, phases, settling and checks: everything that is one per run, whatever the number of load generators. Faults are the nemesis's. */
 class Orchestration {
-  readonly #scenario: Scenario;
+  readonly #scenario: ScenarioPart;
   readonly #strategy: Strategy;
   readonly #topology: StartedTopology;
   readonly #handles: EngineHandle[];
@@ -356,7 +356,7 @@ class Orchestration {
   #originNs = process.hrtime.bigint();
 
   constructor(
-    scenario: Scenario,
+    scenario: ScenarioPart,
     strategy: Strategy,
     topology: StartedTopology,
     handles: EngineHandle[],
@@ -499,6 +499,7 @@ class Orchestration {
         backend: this.#topology.backend,
         startupMs: Math.round(this.#topology.startupMs),
         nodes: this.#topology.nodes().map(({ id, role, port, shard }) => ({ id, role, port, ...(shard !== undefined && { shard }) })),
+        ...(this.#scenario.topologyLabel !== undefined && { label: this.#scenario.topologyLabel }),
       },
       interrupted: signal.aborted,
       ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),

@@ -97,6 +97,8 @@ export const strategyRunSchema = z.strictObject({
     backend: z.string(),
     startupMs: z.number(),
     nodes: z.array(z.strictObject({ id: z.string(), role: z.string(), port: z.number(), shard: z.number().optional() })),
+    /** The matrix entry's `label` (scenario `topologies[].label`), also appended to the run's label; absent without one. */
+    label: z.string().optional(),
   }),
   interrupted: z.boolean(),
   /**
