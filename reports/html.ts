@@ -16,7 +16,8 @@ import {
   unavailabilityText,
   verdictLines,
 } from './phrases.ts';
-import { faultLabel, injectedFaults, strategyColours } from './suite.ts';
+import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, type StrategyAnswer, strategyAnswers } from './strategy-answers.ts';
+import { faultLabel, injectedFaults, panelTitle, strategyColours, strategyName, suiteDescription, suiteMatrix, suitePanels, topologyName } from './suite.ts';
 import { escapeXml as esc, formatNumber } from './svg.ts';
 
 type Run = StrategyRunResult;
@@ -27,7 +28,8 @@ const MAX_EVENTS_PER_FAULT = 40;
 
 export function renderHtml(result: ResultFile): string {
   const runs = result.runs;
-  const colours = runs.map(strategyColours(runs));
+  const colourOf = strategyColours(runs);
+  const colours = runs.map(colourOf);
   const title = scenarioName(result);
   return `<!doctype html>
 <html lang="en">
@@ -41,8 +43,8 @@ export function renderHtml(result: ResultFile): string {
 <body>
 <script>${ERROR_CAPTURE_SCRIPT}</script>
 <main>
-${headerSection(result, title)}
-${summarySection(runs, colours)}
+${headerSection(result, title, colourOf)}
+${summarySection(result, colourOf)}
 ${chartsSection(result, colours)}
 ${faultsSection(runs, colours)}
 ${durabilitySection(runs)}
@@ -76,7 +78,7 @@ function swatch(colour: string): string {
 // ---------------------------------------------------------------------------------------------
 // Header and summary
 
-function headerSection(result: ResultFile, title: string): string {
+function headerSection(result: ResultFile, title: string, colourOf: (run: Run) => string): string {
   const env = result.environment;
   const environment = [
     `tokenbench ${env.tokenbench}${env.gitSha ? ` (${env.gitSha.slice(0, 12)})` : ''}`,
@@ -100,26 +102,55 @@ function headerSection(result: ResultFile, title: string): string {
 <h1>${esc(title)}</h1>
 <p class="meta">Created ${esc(fmtCreated(result.createdAt))}</p>
 <p class="meta">${environment.map(esc).join(' · ')}</p>
-${loadLine(result.runs)}
+<p class="meta suite">${esc(suiteDescription(result))}</p>
+${banner}${merged}
+${verdictBox(result, colourOf)}
 ${footprintDetails(result)}
-${banner}${merged}${shortBanner}
-${verdictBox(result)}
+${shortBanner}
 <nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#faults">Faults</a>${result.runs.some((r) => durabilityRow(r)) ? '<a href="#durability">Durability</a>' : ''}</nav>
 </header>`;
 }
 
-/** The answer first: the suite's verdict, why, the thresholds and the anomalies, as the Markdown report says them. */
-function verdictBox(result: ResultFile): string {
+/** Long lists (a suite's anomalies) fold away so the answer stays on the first screen. */
+const LINES_SHOWN_OPEN = 6;
+
+/** The answer first: the suite's verdict, each strategy's answer over all its runs, why, the thresholds and the anomalies. */
+function verdictBox(result: ResultFile, colourOf: (run: Run) => string): string {
   const { headline, reasons, thresholds, anomalies } = verdictLines(result);
-  const list = (title: string, lines: readonly string[]) =>
-    lines.length === 0 ? '' : `<p class="verdict-title">${esc(title)}</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
+  const list = (title: string, lines: readonly string[]) => {
+    if (lines.length === 0) return '';
+    const items = `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
+    return lines.length > LINES_SHOWN_OPEN
+      ? `<details class="verdict-list"><summary class="verdict-title">${esc(title)}: ${lines.length}</summary>${items}</details>`
+      : `<p class="verdict-title">${esc(title)}</p>${items}`;
+  };
   return `<section class="verdict verdict-${verdictWord(result.verdict.valid)}" aria-label="verdict">
 <p class="verdict-headline"><strong>${esc(headline)}</strong></p>
+${answersTable(result, colourOf)}
 ${list('Why', reasons)}${list(
   'Thresholds',
   thresholds.map((t) => t.line),
 )}${list('Anomalies (from the ground truth; they do not change the verdict)', anomalies)}
 </section>`;
+}
+
+function answersTable(result: ResultFile, colourOf: (run: Run) => string): string {
+  const answers = strategyAnswers(result);
+  if (answers.length === 0) return '';
+  const bad = (answer: StrategyAnswer, column: number) =>
+    (column === 1 && answer.valid === false) || (column === 2 && (answer.lost ?? 0) > 0) ? ' bad' : column === 3 && answer.validRejected > 0 ? ' warn' : '';
+  const rows = answers.map((answer) => {
+    const cells = answerCells(answer);
+    return `<tr><th scope="row">${swatch(colourOf(answer.runs[0]!))}${esc(cells[0]!)}</th>${cells
+      .slice(1)
+      .map((text, i) => `<td class="${i === 0 ? '' : 'num'}${bad(answer, i + 1)}">${esc(text)}</td>`)
+      .join('')}</tr>`;
+  });
+  const head = ANSWER_COLUMNS.map((c, i) => `<th scope="col"${i >= 2 ? ' class="num"' : ''}>${esc(c)}</th>`).join('');
+  return `<table class="answers"><thead><tr>${head}</tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>
+<p class="note">${esc(ANSWER_NOTE)}</p>`;
 }
 
 /** The suite's footprint in one line, each run's in a table beneath it. */
@@ -151,54 +182,85 @@ ${rows}
 </details>`;
 }
 
-function loadLine(runs: readonly Run[]): string {
-  const first = runs[0];
-  if (!first) return '<p class="meta">No strategy ran.</p>';
-  const load = first.load;
-  const how = load.mode === 'open' ? `open loop at ${load.targetRate ?? '?'} ops/s` : `closed loop, ${load.concurrency ?? '?'} in flight`;
-  const faults = injectedFaults(first).map((f) => `${faultLabel(f, first)} at ${fmtSeconds(f.atMs)}`);
-  return `<p class="meta">${esc(first.topology.kind)} · ${runs.length} strateg${runs.length === 1 ? 'y' : 'ies'} · ${esc(how)} · ${fmtSeconds(load.durationMs)} measured after ${fmtSeconds(load.warmupMs)} warm-up · ${faults.length ? esc(faults.join(', ')) : 'no faults'}</p>`;
-}
-
 function countCell(value: number | null, severity: 'bad' | 'warn' | 'plain'): string {
   if (value === null) return '<td class="num muted">-</td>';
   const flag = value > 0 && severity !== 'plain' ? ` ${severity}` : '';
   return `<td class="num${flag}">${value.toLocaleString('en-US')}</td>`;
 }
 
+function runCell(run: Run, colour: string): string {
+  return `<th scope="row">${swatch(colour)}${esc(strategyName(run))}${run.interrupted ? ' <span class="tag">interrupted</span>' : ''}${run.verdict.valid === true ? '' : ` <span class="tag">${verdictWord(run.verdict.valid)}</span>`}</th>`;
+}
+
+const num = (text: string) => `<td class="num">${text}</td>`;
+
+/** The headline figures of a run: what fits a 1280 px page beside its name. */
 function summaryRow(run: Run, colour: string): string {
   const verify = run.latency.verify?.all;
   const figures = headlineFigures(run);
-  const num = (text: string) => `<td class="num">${text}</td>`;
-  return `<tr>
-<th scope="row">${swatch(colour)}${esc(run.label)}${run.interrupted ? ' <span class="tag">interrupted</span>' : ''}${run.verdict.valid === true ? '' : ` <span class="tag">${verdictWord(run.verdict.valid)}</span>`}</th>
-<td>${esc(run.topology.kind)}</td>
-<td class="nowrap">${esc(run.engine)} ${esc(run.alg)}</td>
-${num(run.load.achievedRate.toLocaleString('en-US'))}
+  return `<tr>${runCell(run, colour)}
 ${num(fmtMs(verify?.p50))}${num(fmtMs(verify?.p99))}${num(fmtMs(verify?.p999))}
-${num(run.redis.roundTripsPerVerify === null ? '-' : formatNumber(run.redis.roundTripsPerVerify))}
-${num(run.redis.bytesPerEntry === null ? '-' : run.redis.bytesPerEntry.toFixed(1))}
-${countCell(figures.revokedAccepted, 'plain')}${countCell(figures.violations, 'bad')}${countCell(figures.validRejected, 'warn')}${countCell(figures.lostRevocations, 'bad')}
+${num(run.load.achievedRate.toLocaleString('en-US'))}
+${countCell(figures.violations, 'bad')}${countCell(figures.validRejected, 'warn')}${countCell(figures.lostRevocations, 'bad')}
 ${num(esc(unavailabilityText(run, 'short')))}
 </tr>`;
 }
 
-function summarySection(runs: readonly Run[], colours: readonly string[]): string {
-  const rows = runs.map((run, i) => summaryRow(run, colours[i]!)).join('\n');
+/** Everything else the result says of a run: the JWT, the Redis cost, revoked accepted by kind. */
+function figuresRow(run: Run, colour: string): string {
+  const verify = run.latency.verify?.all;
+  const figures = headlineFigures(run);
+  const revoked = run.checks['revoked-accepted'].counts;
+  return `<tr>${runCell(run, colour)}
+<td>${esc(topologyName(run))}</td>
+<td class="nowrap">${esc(run.engine)} ${esc(run.alg)}</td>
+${num(fmtMs(verify?.max))}
+${num(run.redis.roundTripsPerVerify === null ? '-' : formatNumber(run.redis.roundTripsPerVerify))}
+${num(run.redis.bytesPerEntry === null ? '-' : run.redis.bytesPerEntry.toFixed(1))}
+${countCell(figures.revokedAccepted, 'plain')}${countCell(revoked.withinGuarantee, 'plain')}${countCell(revoked.failOpen, 'warn')}
+${countCell(run.checks['valid-rejected'].counts.entryLost, 'bad')}
+</tr>`;
+}
+
+const SUMMARY_COLUMNS = 9;
+
+function summarySection(result: ResultFile, colourOf: (run: Run) => string): string {
+  const matrix = suiteMatrix(result);
+  // One tbody per panel: the panel's title is the row group's header, so no topology column is needed.
+  const groups = suitePanels(result)
+    .map(
+      (panel) => `<tbody>
+<tr class="group"><th colspan="${SUMMARY_COLUMNS}" scope="rowgroup">${esc(panelTitle(panel, matrix))}</th></tr>
+${panel.runs.map((run) => summaryRow(run, colourOf(run))).join('\n')}
+</tbody>`,
+    )
+    .join('\n');
+  const details = result.runs.map((run) => figuresRow(run, colourOf(run))).join('\n');
   return `<section id="summary">
 <h2>Summary</h2>
-<div class="table-scroll"><table class="summary">
+<table class="summary">
 <thead><tr>
-<th scope="col">strategy</th><th scope="col">topology</th><th scope="col">JWT</th><th scope="col" class="num">ops/s</th>
+<th scope="col">strategy</th>
 <th scope="col" class="num">verify<br>p50 ms</th><th scope="col" class="num">p99<br>ms</th><th scope="col" class="num">p99.9<br>ms</th>
-<th scope="col" class="num">Redis round<br>trips / verify</th><th scope="col" class="num">bytes<br>/ entry</th>
-<th scope="col" class="num">revoked<br>accepted</th><th scope="col" class="num">of which<br>violations</th>
+<th scope="col" class="num">ops/s</th><th scope="col" class="num">violations</th>
 <th scope="col" class="num">valid<br>rejected</th><th scope="col" class="num">lost<br>revocations</th><th scope="col" class="num">longest<br>unavailability</th>
 </tr></thead>
+${groups || `<tbody><tr><td colspan="${SUMMARY_COLUMNS}" class="muted">No strategy ran.</td></tr></tbody>`}
+</table>
+<p class="note">Latency counts from when each operation was due (coordinated omission corrected). <em>Violations</em>: revoked tokens accepted after the revocation was acknowledged, beyond the strategy's guarantee. <em>Valid rejected</em>: never-revoked tokens rejected because the store was unavailable, an entry was lost, or the JWT or clock failed. <em>Lost revocations</em>: acknowledged revocations missing at reconciliation or resurrected, each token once. <em>Longest unavailability</em>: the longest time verify gave no definite answer; with client groups, the group that waited longer than the run as a whole is named next to it.</p>
+<details class="figures-per-run"><summary>All figures per run</summary>
+<table class="summary">
+<thead><tr>
+<th scope="col">strategy</th><th scope="col">topology</th><th scope="col">JWT</th><th scope="col" class="num">verify<br>max ms</th>
+<th scope="col" class="num">Redis round<br>trips / verify</th><th scope="col" class="num">bytes<br>/ entry</th>
+<th scope="col" class="num">revoked<br>accepted</th><th scope="col" class="num">within<br>guarantee</th><th scope="col" class="num">fail-<br>open</th>
+<th scope="col" class="num">valid rejected:<br>entry lost</th>
+</tr></thead>
 <tbody>
-${rows || '<tr><td colspan="14" class="muted">No strategy ran.</td></tr>'}
-</tbody></table></div>
-<p class="note">Latency counts from when each operation was due (coordinated omission corrected). <em>Revoked accepted</em>: replayed revoked tokens that verified (within the strategy's guarantee, fail-open, or violations of it). <em>Valid rejected</em>: never-revoked tokens rejected because the store was unavailable, an entry was lost, or the JWT or clock failed. <em>Lost revocations</em>: acknowledged revocations missing at reconciliation or resurrected. <em>Longest unavailability</em>: the longest time verify gave no definite answer; with client groups, the group that waited longer than the run as a whole is named next to it.</p>
+${details}
+</tbody></table>
+<p class="note"><em>Revoked accepted</em>: replayed revoked tokens that verified: within the strategy's guarantee, fail-open while Redis was unreachable, or violations (in the table above). <em>Entry lost</em>: valid tokens rejected because an allowlist entry was lost or evicted.</p>
+</details>
 </section>`;
 }
 
@@ -379,6 +441,15 @@ td.num { white-space: nowrap; }
 tbody th { white-space: nowrap; }
 table.summary th, table.summary td { padding: 6px 8px; }
 table.summary thead th { white-space: nowrap; }
+table.summary { width: 100%; }
+table.summary tr.group th { background: #f6f6f3; font-size: 13px; color: #333; padding-top: 10px; white-space: normal; }
+table.answers { width: 100%; margin: 8px 0 4px; font-size: 13px; }
+table.answers th, table.answers td { padding: 5px 8px; }
+table.answers td { white-space: normal; }
+table.answers td:nth-child(2) { min-width: 10.5em; }
+.verdict details.verdict-list summary { cursor: pointer; margin: 4px 0; }
+details.figures-per-run summary { cursor: pointer; margin: 8px 0; }
+p.suite { font-weight: 600; color: #333; }
 td.bad { color: #b00020; font-weight: 700; background: #fdecee; }
 td.warn { color: #8a5a00; font-weight: 600; background: #fff7e0; }
 .muted { color: #888; }

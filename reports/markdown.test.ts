@@ -20,7 +20,8 @@ describe('Markdown report', () => {
     const md = renderMarkdown(sentinel);
     for (const heading of ['## Summary', '## Faults', '## What this means', '## Scenario', '## Environment']) expect(md).toContain(heading);
     expect(md).toContain('| blacklist | sentinel |');
-    expect(md).toMatch(/### blacklist on sentinel: kill redis-0 at 2\.00 s/);
+    expect(md).toContain('<details><summary>blacklist on sentinel: kill primary (redis-0) at 2.00 s, the ground truth</summary>');
+    expect(md).toContain('### sentinel · kill primary (redis-0) at 2.00 s');
     expect(md).toContain('`+switch-master`');
   });
 
@@ -134,7 +135,7 @@ describe('a network partition in the Markdown report', () => {
   const md = renderMarkdown(withPartition(sentinel));
 
   it('names the fault with its sides, its heal and the demotion, with the acks of each window', () => {
-    expect(md).toContain('### blacklist on sentinel: partition redis-0, clients far \\| sentinels, replicas at 2.00 s');
+    expect(md).toContain('<summary>blacklist on sentinel: partition redis-0, clients far | sentinels, replicas at 2.00 s, the ground truth</summary>');
     expect(md).toContain('| +0.000 s | **partition redis-0, clients far \\| sentinels, replicas** applied (drop) |');
     expect(md).toContain('| +4.000 s | healed (partition removed) |');
     // By hand (test/support/partition-history.ts): 6 acks in [2 s, 6 s), 4 by redis-0; 2 in [6 s, 8 s), both by redis-0.

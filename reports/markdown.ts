@@ -1,8 +1,8 @@
-import { formatMs as ms } from '../core/format.ts';
+import { formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
 import { escapeCell as cell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures, worstSideUnavailability } from '../result/figures.ts';
-import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
+import { isNetworkFault } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
@@ -20,38 +20,83 @@ import {
   unavailabilityText,
   verdictLines,
 } from './phrases.ts';
+import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, strategyAnswers } from './strategy-answers.ts';
+import {
+  faultLabel,
+  faultsText,
+  injectedFaults,
+  newPrimaryAfterMs,
+  panelTitle,
+  strategyName,
+  suiteDescription,
+  suiteMatrix,
+  suitePanels,
+  topologyName,
+} from './suite.ts';
+import { escapeXml } from './svg.ts';
 
 type Run = StrategyRunResult;
 type Fault = Run['faults'][number];
 
-/** `kill redis-0`; a network fault with its sides: `partition redis-0 | sentinels, replicas`. */
-function faultName(run: Run, fault: Fault): string {
-  return isNetworkFault(fault) ? networkFaultLabel(fault, run.topology.nodes) : `${fault.action} ${fault.node ?? fault.target}`;
-}
-
-function faultText(run: Run): string {
-  if (run.faults.length === 0) return 'no fault';
-  return run.faults
-    .filter((f) => f.action !== 'settle')
-    .map((f) => `${faultName(run, f)} at ${(f.atMs / 1000).toFixed(1)} s`)
-    .join(', ');
-}
-
 const HEALED_AS: Record<string, string> = { pause: 'resumed', kill: 'restarted' };
 
-/** The summary every report starts with, one row per run; the terminal prints the same table. */
-export function summaryTable(runs: readonly Run[]): string[] {
+function runName(r: Run): string {
+  return `${r.label}${r.interrupted ? ' (interrupted)' : ''}${r.verdict.valid === true ? '' : ` (${verdictWord(r.verdict.valid)})`}`;
+}
+
+/**
+ * The headline figures, one row per run, narrow enough for a 1280 px page and a terminal: the
+ * terminal prints it after a run, the step summary holds it. `topology: false` leaves the column
+ * out where the rows are already grouped by topology.
+ */
+export function summaryTable(runs: readonly Run[], options: { topology?: boolean } = {}): string[] {
+  const withTopology = options.topology ?? true;
   const header = [
     'strategy',
-    'topology',
+    ...(withTopology ? ['topology'] : []),
     'verify p50 ms',
     'p99 ms',
     'p99.9 ms',
     'ops/s',
+    'violations',
+    'valid rejected',
+    'lost revocations',
+    'longest unavailability',
+  ];
+  const rows = runs.map((r) => {
+    const v = r.latency.verify?.all;
+    const f = headlineFigures(r);
+    return [
+      runName(r),
+      ...(withTopology ? [topologyName(r)] : []),
+      ms(v?.p50),
+      ms(v?.p99),
+      ms(v?.p999),
+      r.load.achievedRate,
+      f.violations,
+      f.validRejected,
+      f.lostRevocations ?? '-',
+      unavailabilityText(r, 'short'),
+    ];
+  });
+  return markdownTable(header, rows, { align: header.map((_, i) => (i < (withTopology ? 2 : 1) ? 'left' : 'right')) });
+}
+
+/** Every figure of every run, for the details: what the headline table leaves out (JWT, Redis cost, revoked accepted by kind). */
+export function figuresTable(runs: readonly Run[]): string[] {
+  const header = [
+    'strategy',
+    'topology',
+    'JWT',
+    'verify p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'ops/s',
     'Redis round trips / verify',
     'bytes / entry',
     'revoked accepted: violations (within guarantee, fail-open)',
-    'valid rejected',
+    'valid rejected: store down, entry lost, JWT or clock, other',
     'lost revocations',
     'longest verify unavailability',
   ];
@@ -59,23 +104,50 @@ export function summaryTable(runs: readonly Run[]): string[] {
     const v = r.latency.verify?.all;
     const f = headlineFigures(r);
     const revoked = r.checks['revoked-accepted'].counts;
+    const rejected = r.checks['valid-rejected'].counts;
     return [
-      `${r.label}${r.interrupted ? ' (interrupted)' : ''}${r.verdict.valid === true ? '' : ` (${verdictWord(r.verdict.valid)})`}`,
-      r.topology.kind,
+      runName(r),
+      topologyName(r),
+      `${r.engine} ${r.alg}`,
       ms(v?.p50),
       ms(v?.p99),
       ms(v?.p999),
+      ms(v?.max),
       r.load.achievedRate,
       r.redis.roundTripsPerVerify ?? '-',
       r.redis.bytesPerEntry ?? '-',
       `${revoked.violations} (${revoked.withinGuarantee}, ${revoked.failOpen})`,
-      f.validRejected,
+      `${f.validRejected}: ${rejected.storeUnavailable}, ${rejected.entryLost}, ${rejected.jwtOrClock}, ${rejected.other}`,
       f.lostRevocations ?? '-',
       unavailabilityText(r, 'short'),
     ];
   });
-  return markdownTable(header, rows, { align: header.map((_, i) => (i < 2 ? 'left' : 'right')) });
+  return markdownTable(header, rows, { align: header.map((_, i) => (i < 3 ? 'left' : 'right')) });
 }
+
+/** The headline table per panel (topology, fault schedule, server), then every figure in a collapsed block. */
+function summarySection(result: ResultFile): string[] {
+  const matrix = suiteMatrix(result);
+  const out = ['## Summary', ''];
+  for (const panel of suitePanels(result)) {
+    out.push(`### ${cell(panelTitle(panel, matrix))}`, '', ...summaryTable(panel.runs, { topology: false }), '');
+  }
+  out.push(
+    SUMMARY_NOTE,
+    '',
+    // GitHub and GitLab render <details>; the blank lines let the table inside render as Markdown.
+    '<details><summary>All figures per run</summary>',
+    '',
+    ...figuresTable(result.runs),
+    '',
+    '</details>',
+    '',
+  );
+  return out;
+}
+
+const SUMMARY_NOTE =
+  "Latency counts from when each operation was due (coordinated omission corrected). *Violations*: revoked tokens accepted after the revocation was acknowledged, beyond the strategy's guarantee. *Valid rejected*: never-revoked tokens rejected (store unavailable, entry lost, JWT or clock). *Lost revocations*: acknowledged revocations missing at reconciliation or resurrected, each token once. *Longest unavailability*: the longest time verify gave no definite answer.";
 
 /** The ground truth after a fault, one line per kind of event (the first occurrence), with what clients saw woven in. */
 function faultSection(run: Run): string[] {
@@ -85,8 +157,9 @@ function faultSection(run: Run): string[] {
     .filter((f) => f.action !== 'settle')
     .forEach((fault, i) => {
       const next = run.faults[i + 1]?.atMs ?? Infinity;
-      const name = faultName(run, fault);
-      out.push(`### ${cell(run.label)} on ${run.topology.kind}: ${cell(name)} at ${(fault.atMs / 1000).toFixed(2)} s`, '');
+      const name = faultLabel(fault, run);
+      // GitHub and GitLab render <details>; its summary is HTML, so it is escaped as HTML.
+      out.push(`<details><summary>${escapeXml(`${run.label} on ${topologyName(run)}: ${name} at ${seconds(fault.atMs)}`)}, the ground truth</summary>`, '');
       if (fault.error) out.push(`The fault could not be applied: ${fault.error}`, '');
       const rows: [number, string][] = [[0, `**${cell(name)}** ${isNetworkFault(fault) ? `applied (${fault.effect ?? 'drop'})` : 'injected'}`]];
       const network = networkWindowOf(run, fault);
@@ -125,8 +198,47 @@ function faultSection(run: Run): string[] {
       if (rows.length > 16) shown.push(['...', `${rows.length - 16} more events in result.json`]);
       // Raw: the event texts are ours and carry Markdown on purpose (**bold**, `code`).
       out.push(...markdownTable(['after the fault', 'what happened'], shown, { align: ['right', 'left'], raw: true }));
-      out.push('');
+      out.push('', '</details>', '');
     });
+  return out;
+}
+
+const FAULT_COLUMNS = [
+  'strategy',
+  'fault',
+  'new primary after',
+  'clients noticed after',
+  'answered again after',
+  'verify p99 steady after',
+  'lost revocations',
+];
+
+/** Per panel with a fault: what each strategy's clients saw, side by side; each run's ground truth folded beneath. */
+function faultsSection(result: ResultFile): string[] {
+  const matrix = suiteMatrix(result);
+  const panels = suitePanels(result).filter((p) => p.hasFault || p.runs.some((r) => r.faults.some((f) => f.error)));
+  if (panels.length === 0) return [];
+  const after = (value: number | null | undefined, missing: string) => (typeof value === 'number' ? `+${seconds(value)}` : missing);
+  const out = ['## Faults', ''];
+  for (const panel of panels) {
+    const rows = panel.runs.flatMap((run) =>
+      injectedFaults(run).map((fault) => {
+        const figures = (run.checks.unavailability.perFault ?? []).find((f) => Math.abs(f.atMs - fault.atMs) < 0.5);
+        return [
+          strategyName(run),
+          `${faultLabel(fault, run)} at ${seconds(fault.atMs)}`,
+          after(newPrimaryAfterMs(run, fault), 'none seen'),
+          after(figures?.detectMs, 'no outage seen'),
+          figures?.detectMs === null ? '-' : after(figures?.recoverMs, 'not within the run'),
+          after(figures?.steadyP99Ms, 'not settled by the end'),
+          headlineFigures(run).lostRevocations ?? '-',
+        ];
+      }),
+    );
+    out.push(`### ${cell(panelTitle(panel, matrix))}`, '');
+    if (rows.length > 0) out.push(...markdownTable(FAULT_COLUMNS, rows, { align: FAULT_COLUMNS.map((_, i) => (i < 2 ? 'left' : 'right')) }), '');
+    out.push(...panel.runs.flatMap(faultSection));
+  }
   return out;
 }
 
@@ -175,10 +287,10 @@ export function whatThisMeans(runs: readonly Run[]): string[] {
     } else if (lost > 0) {
       const former = run.checks['lost-revocations'].lost?.byAck.ackedByFormerPrimary ?? 0;
       points.push(
-        `**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`,
+        `**${where} lost ${lost} acknowledged revocation${lost === 1 ? '' : 's'}** (${faultsText(run)})${former ? `; ${former} had been acknowledged by a node that is no longer primary` : ''}: those revoked tokens work again.`,
       );
     } else if (hasFault && run.guarantee === 'immediate') {
-      points.push(`${where} lost no acknowledged revocation (${faultText(run)}).`);
+      points.push(`${where} lost no acknowledged revocation (${faultsText(run)}).`);
     }
     if (run.wait === null) {
       const withWait = sameRunWithout(runs, run, (o) => o.wait !== null);
@@ -254,17 +366,31 @@ function environmentTable(result: ResultFile): string[] {
   );
 }
 
-/** The answer first: the suite's verdict, why, the thresholds and what nobody asked for. */
+/** Long lists (a suite's anomalies) fold away so the answer stays on the first screen. */
+const LINES_SHOWN_OPEN = 6;
+
+/** The answer first: the suite's verdict, each strategy's answer, why, the thresholds and what nobody asked for. */
 function verdictSection(result: ResultFile): string[] {
   const { headline, reasons, thresholds, anomalies } = verdictLines(result);
   const out = ['## Verdict', '', `**${headline}**`, ''];
+  const answers = strategyAnswers(result);
+  if (answers.length > 0) {
+    out.push(
+      ...markdownTable(ANSWER_COLUMNS, answers.map(answerCells), { align: ANSWER_COLUMNS.map((_, i) => (i < 2 ? 'left' : 'right')) }),
+      '',
+      ANSWER_NOTE,
+      '',
+    );
+  }
   for (const [title, lines] of [
     ['Why', reasons],
     ['Thresholds', thresholds.map((t) => t.line)],
     ['Anomalies (from the ground truth; they do not change the verdict)', anomalies],
   ] as const) {
     if (lines.length === 0) continue;
-    out.push(`${title}:`, '', ...lines.map((line) => `- ${line}`), '');
+    const items = lines.map((line) => `- ${line}`);
+    if (lines.length > LINES_SHOWN_OPEN) out.push(`<details><summary>${title}: ${lines.length}</summary>`, '', ...items, '', '</details>', '');
+    else out.push(`${title}:`, '', ...items, '');
   }
   return out;
 }
@@ -302,16 +428,12 @@ export function renderMarkdown(result: ResultFile): string {
       `> **Merged** from ${result.mergedFrom.files.length} results (${result.mergedFrom.files.map((f) => `\`${f}\``).join(', ')}): ${result.mergedFrom.note}`,
       '',
     );
-  out.push(
-    `${load?.mode === 'closed' ? `Closed loop, ${load.concurrency} in flight (latency is service time)` : `Open loop at ${load?.rate} ops/s (latency from the intended start: coordinated omission corrected)`}, ${((load?.duration ?? 0) / 1000).toFixed(0)} s measured per run; ${result.environment.cpus} CPUs, ${result.environment.redis}.`,
-    '',
-    ...verdictSection(result),
-  );
+  const latencyMeaning = load?.mode === 'closed' ? 'closed loop: latency is service time' : 'latency from the intended start: coordinated omission corrected';
+  out.push(`${suiteDescription(result)} (${latencyMeaning}); ${result.environment.cpus} CPUs.`, '', ...verdictSection(result));
   const shortOfCpu = footprintWarning(runs);
   if (shortOfCpu) out.push(`> **${shortOfCpu.title}.** ${shortOfCpu.text} Per run: the measurement footprint under Environment.`, '');
-  out.push('## Summary', '', ...summaryTable(runs), '');
-  const faultLines = runs.flatMap(faultSection);
-  if (faultLines.length > 0) out.push('## Faults', '', ...faultLines);
+  out.push(...summarySection(result));
+  out.push(...faultsSection(result));
   out.push(...durabilitySection(runs));
   out.push(...propagationSection(runs));
   const points = whatThisMeans(runs);

@@ -156,3 +156,12 @@ export function suitePanels(result: ResultFile): Panel[] {
 export function panelTitle(panel: Panel, matrix: SuiteMatrix): string {
   return `${panel.topology} · ${panel.faults}${matrix.servers.length > 1 ? ` · ${panel.server}` : ''}`;
 }
+
+/** The topology events that end a failover: the moment a new primary exists. */
+export const FAILOVER_EVENTS: ReadonlySet<string> = new Set(['+switch-master', 'role-change']);
+
+/** How long after the fault a new primary took over (the first failover event), or null when none was seen. */
+export function newPrimaryAfterMs(run: Run, fault: Fault): number | null {
+  const first = run.events.filter((e) => e.atMs >= fault.atMs && FAILOVER_EVENTS.has(e.type)).sort((a, b) => a.atMs - b.atMs)[0];
+  return first ? first.atMs - fault.atMs : null;
+}
