@@ -36,7 +36,6 @@ import {
 import { escapeXml } from './svg.ts';
 
 type Run = StrategyRunResult;
-type Fault = Run['faults'][number];
 
 const HEALED_AS: Record<string, string> = { pause: 'resumed', kill: 'restarted' };
 
