@@ -91,7 +91,8 @@ describe('renderHtml', () => {
   it('lists each fault with its ground-truth events and unavailability figures', () => {
     const html = renderHtml(sentinel);
     const faults = html.slice(html.indexOf('<section id="faults">'));
-    expect(faults.match(/<article class="fault">/g)).toHaveLength(2);
+    expect(faults.match(/<details class="fault">/g)).toHaveLength(2);
+    expect(faults.match(/<article class="fault-panel"/g)).toHaveLength(1);
     expect(faults).toContain('64.7 ms');
     expect(faults).toContain('2392 ms');
     expect(faults).toContain('not settled by the end');

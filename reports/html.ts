@@ -11,6 +11,7 @@ import {
   DURABILITY_COLUMNS,
   DURABILITY_INTRO,
   durabilityRow,
+  faultComparison,
   localStateText,
   missStormText,
   unavailabilityText,
@@ -46,7 +47,7 @@ export function renderHtml(result: ResultFile): string {
 ${headerSection(result, title, colourOf)}
 ${summarySection(result, colourOf)}
 ${chartsSection(result, colours)}
-${faultsSection(runs, colours)}
+${faultsSection(result, colourOf)}
 ${durabilitySection(runs)}
 ${propagationSection(runs)}
 <footer>Rendered from result.json (schema ${result.schemaVersion}) by tokenbench ${esc(result.tokenbenchVersion)}. Self-contained: no external resources.</footer>
@@ -322,14 +323,15 @@ function anomaliesIn(run: Run, fromMs: number, untilMs: number): string {
 function faultArticle(run: Run, colour: string, fault: Fault, index: number, nextAtMs: number): string {
   const healed = fault.healedAtMs === undefined ? '' : `, healed at ${fmtSeconds(fault.healedAtMs)}`;
   const error = fault.error ? `<p class="warning">The fault could not be applied: ${esc(fault.error)}</p>` : '';
-  return `<article class="fault">
-<h3>${swatch(colour)}${esc(run.label)}: ${esc(faultLabel(fault, run))} at ${fmtSeconds(fault.atMs)}${esc(healed)}</h3>
+  // Folded: a suite has one per run and fault, each with dozens of events; the comparison above is the headline.
+  return `<details class="fault"${fault.error ? ' open' : ''}>
+<summary>${swatch(colour)}<strong>${esc(strategyName(run))}</strong>: ${esc(faultLabel(fault, run))} at ${fmtSeconds(fault.atMs)}${esc(healed)}: figures and the ground truth</summary>
 ${error}
 ${faultFigures(perFaultFor(run, fault, index))}
 ${anomaliesIn(run, fault.atMs, nextAtMs)}
 <h4>Ground-truth events after the fault</h4>
 ${eventsTable(run, fault, nextAtMs)}
-</article>`;
+</details>`;
 }
 
 function runFaults(run: Run, colour: string): string {
@@ -340,9 +342,40 @@ function runFaults(run: Run, colour: string): string {
   return [...articles, ...settleNotes].join('\n');
 }
 
-function faultsSection(runs: readonly Run[], colours: readonly string[]): string {
-  const content = runs
-    .map((run, i) => runFaults(run, colours[i]!))
+function faultComparisonTable(runs: readonly Run[], colourOf: (run: Run) => string): string {
+  const { columns, rows } = faultComparison(runs);
+  if (rows.length === 0) return '';
+  // One row per fault of each run, in run order: the colour comes from the run the row's strategy names.
+  const colourOfRow = runs.flatMap((run) => injectedFaults(run).map(() => colourOf(run)));
+  const body = rows.map(
+    (cells, r) =>
+      `<tr><th scope="row">${swatch(colourOfRow[r]!)}${esc(cells[0]!)}</th>${cells
+        .slice(1)
+        .map((text, i) => `<td class="${columns[i + 1] === 'fault' ? 'fault-name' : 'num'}">${esc(text)}</td>`)
+        .join('')}</tr>`,
+  );
+  const head = columns.map((c, i) => `<th scope="col"${i === 0 || c === 'fault' ? '' : ' class="num"'}>${esc(c)}</th>`).join('');
+  return `<table class="fault-comparison"><thead><tr>${head}</tr></thead><tbody>
+${body.join('\n')}
+</tbody></table>`;
+}
+
+/** One block per panel with a fault: its runs side by side, then each run's figures and ground truth, folded. */
+function faultsSection(result: ResultFile, colourOf: (run: Run) => string): string {
+  const matrix = suiteMatrix(result);
+  const content = suitePanels(result)
+    .map((panel) => {
+      const runs = panel.runs
+        .map((run) => runFaults(run, colourOf(run)))
+        .filter(Boolean)
+        .join('\n');
+      if (!runs) return '';
+      return `<article class="fault-panel" id="faults-${panel.id}">
+<h3>${esc(panelTitle(panel, matrix))}</h3>
+${faultComparisonTable(panel.runs, colourOf)}
+${runs}
+</article>`;
+    })
     .filter(Boolean)
     .join('\n');
   return `<section id="faults">
@@ -466,7 +499,11 @@ svg .axis text { fill: #444; font-size: 12px; }
 svg .axis-label { fill: #222; font-size: 13px; font-weight: 600; }
 svg .no-data { fill: #888; font-size: 15px; font-style: italic; }
 svg .legend text { fill: #222; }
-article.fault { background: #fff; border: 1px solid #e3e3e0; border-radius: 8px; padding: 14px 16px; margin-bottom: 18px; }
+article.fault-panel { background: #fff; border: 1px solid #e3e3e0; border-radius: 8px; padding: 14px 16px; margin-bottom: 18px; }
+table.fault-comparison { width: 100%; margin: 4px 0 10px; }
+table.fault-comparison td.fault-name { white-space: normal; }
+details.fault { border-top: 1px solid #eee; padding: 8px 0 4px; }
+details.fault > summary { cursor: pointer; }
 dl.figures { display: flex; flex-wrap: wrap; gap: 12px 36px; margin: 6px 0 4px; }
 dl.figures div { min-width: 200px; }
 dl.figures dt { font-size: 12px; color: #666; text-transform: uppercase; letter-spacing: 0.04em; }

@@ -11,6 +11,7 @@ import {
   DURABILITY_COLUMNS,
   DURABILITY_INTRO,
   durabilityRow,
+  faultComparison,
   localStateText,
   missStormText,
   networkFaultFiguresText,
@@ -21,18 +22,7 @@ import {
   verdictLines,
 } from './phrases.ts';
 import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, strategyAnswers } from './strategy-answers.ts';
-import {
-  faultLabel,
-  faultsText,
-  injectedFaults,
-  newPrimaryAfterMs,
-  panelTitle,
-  strategyName,
-  suiteDescription,
-  suiteMatrix,
-  suitePanels,
-  topologyName,
-} from './suite.ts';
+import { faultLabel, faultsText, panelTitle, suiteDescription, suiteMatrix, suitePanels, topologyName } from './suite.ts';
 import { escapeXml } from './svg.ts';
 
 type Run = StrategyRunResult;
@@ -202,40 +192,16 @@ function faultSection(run: Run): string[] {
   return out;
 }
 
-const FAULT_COLUMNS = [
-  'strategy',
-  'fault',
-  'new primary after',
-  'clients noticed after',
-  'answered again after',
-  'verify p99 steady after',
-  'lost revocations',
-];
-
 /** Per panel with a fault: what each strategy's clients saw, side by side; each run's ground truth folded beneath. */
 function faultsSection(result: ResultFile): string[] {
   const matrix = suiteMatrix(result);
   const panels = suitePanels(result).filter((p) => p.hasFault || p.runs.some((r) => r.faults.some((f) => f.error)));
   if (panels.length === 0) return [];
-  const after = (value: number | null | undefined, missing: string) => (typeof value === 'number' ? `+${seconds(value)}` : missing);
   const out = ['## Faults', ''];
   for (const panel of panels) {
-    const rows = panel.runs.flatMap((run) =>
-      injectedFaults(run).map((fault) => {
-        const figures = (run.checks.unavailability.perFault ?? []).find((f) => Math.abs(f.atMs - fault.atMs) < 0.5);
-        return [
-          strategyName(run),
-          `${faultLabel(fault, run)} at ${seconds(fault.atMs)}`,
-          after(newPrimaryAfterMs(run, fault), 'none seen'),
-          after(figures?.detectMs, 'no outage seen'),
-          figures?.detectMs === null ? '-' : after(figures?.recoverMs, 'not within the run'),
-          after(figures?.steadyP99Ms, 'not settled by the end'),
-          headlineFigures(run).lostRevocations ?? '-',
-        ];
-      }),
-    );
+    const { columns, rows } = faultComparison(panel.runs);
     out.push(`### ${cell(panelTitle(panel, matrix))}`, '');
-    if (rows.length > 0) out.push(...markdownTable(FAULT_COLUMNS, rows, { align: FAULT_COLUMNS.map((_, i) => (i < 2 ? 'left' : 'right')) }), '');
+    if (rows.length > 0) out.push(...markdownTable(columns, rows, { align: columns.map((c, i) => (i === 0 || c === 'fault' ? 'left' : 'right')) }), '');
     out.push(...panel.runs.flatMap(faultSection));
   }
   return out;

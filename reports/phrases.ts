@@ -1,8 +1,9 @@
 import { formatBytes, formatElapsed, formatNumber, formatShare, formatMs as ms, formatSeconds as seconds } from '../core/format.ts';
 import type { FaultFigures } from '../result/checks.ts';
-import { worstSideUnavailability } from '../result/figures.ts';
+import { headlineFigures, worstSideUnavailability } from '../result/figures.ts';
 import { clientGroupSideText, type NetworkFaultWindow, networkFaultWindows } from '../result/network-faults.ts';
 import type { FaultRecord, ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { faultLabel, injectedFaults, newPrimaryAfterMs, strategyName } from './suite.ts';
 
 /** How figures read in words, the same in every report. */
 
@@ -192,4 +193,42 @@ export function missStormText(run: Run): string | undefined {
 
 function bucketMs(run: Run): number {
   return run.timeline.length > 1 ? run.timeline[1]!.t - run.timeline[0]!.t : 100;
+}
+
+export const FAULT_COMPARISON_COLUMNS = [
+  'strategy',
+  'fault',
+  'new primary after',
+  'clients noticed after',
+  'answered again after',
+  'verify p99 steady after',
+  'lost revocations',
+] as const;
+
+/**
+ * The runs of one panel side by side, one row per fault: what the topology did and what its clients
+ * saw. The fault column is left out when every row names the same fault (the panel's title does).
+ */
+export function faultComparison(runs: readonly Run[]): { columns: string[]; rows: string[][] } {
+  const rows = faultComparisonRows(runs);
+  if (new Set(rows.map((row) => row[1])).size > 1) return { columns: [...FAULT_COMPARISON_COLUMNS], rows };
+  return { columns: FAULT_COMPARISON_COLUMNS.filter((_, i) => i !== 1), rows: rows.map((row) => row.filter((_, i) => i !== 1)) };
+}
+
+function faultComparisonRows(runs: readonly Run[]): string[][] {
+  const after = (value: number | null | undefined, missing: string) => (typeof value === 'number' ? `+${seconds(value)}` : missing);
+  return runs.flatMap((run) =>
+    injectedFaults(run).map((fault) => {
+      const figures = (run.checks.unavailability.perFault ?? []).find((f) => Math.abs(f.atMs - fault.atMs) < 0.5);
+      return [
+        strategyName(run),
+        `${faultLabel(fault, run)} at ${seconds(fault.atMs)}`,
+        after(newPrimaryAfterMs(run, fault), 'none seen'),
+        after(figures?.detectMs, 'no outage seen'),
+        figures?.detectMs === null ? '-' : after(figures?.recoverMs, 'not within the run'),
+        after(figures?.steadyP99Ms, 'not settled by the end'),
+        String(headlineFigures(run).lostRevocations ?? '-'),
+      ];
+    }),
+  );
 }
