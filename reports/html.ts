@@ -17,6 +17,7 @@ import {
   unavailabilityText,
   verdictLines,
 } from './phrases.ts';
+import { SERVER_FIGURE_NAMES, SERVER_FIGURES, SERVERS_NOTE, serverCellText, serverComparison } from './servers.ts';
 import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, type StrategyAnswer, strategyAnswers } from './strategy-answers.ts';
 import { faultLabel, injectedFaults, panelTitle, strategyColours, strategyName, suiteDescription, suiteMatrix, suitePanels, topologyName } from './suite.ts';
 import { escapeXml as esc, formatNumber } from './svg.ts';
@@ -47,6 +48,7 @@ export function renderHtml(result: ResultFile): string {
 ${headerSection(result, title, colourOf)}
 ${summarySection(result, colourOf)}
 ${chartsSection(result, colours)}
+${serversSection(result, colourOf)}
 ${faultsSection(result, colourOf)}
 ${durabilitySection(runs)}
 ${propagationSection(runs)}
@@ -381,6 +383,32 @@ ${runs}
   return `<section id="faults">
 <h2>Faults</h2>
 ${content || '<p class="muted">No faults were injected in this result.</p>'}
+</section>`;
+}
+
+/** Suites on several servers: each strategy and topology across them; a difference beyond noise is marked. */
+function serversSection(result: ResultFile, colourOf: (run: Run) => string): string {
+  const comparison = serverComparison(result);
+  if (!comparison) return '';
+  const colourByStrategy = new Map(result.runs.map((run) => [strategyName(run), colourOf(run)]));
+  const head = ['strategy', 'topology', ...SERVER_FIGURES.map((f) => SERVER_FIGURE_NAMES[f])]
+    .map((c, i) => `<th scope="col"${i >= 2 ? ' class="num"' : ''}>${esc(c)}</th>`)
+    .join('');
+  const rows = comparison.rows.map(
+    (row) =>
+      `<tr><th scope="row">${swatch(colourByStrategy.get(row.strategy) ?? '#888')}${esc(row.strategy)}</th><td>${esc(row.topology)}</td>${SERVER_FIGURES.map(
+        (f) => {
+          const beyond = row.figures[f].beyondNoise === true;
+          return `<td class="num${beyond ? ' warn' : ''}"${beyond ? ' title="beyond noise"' : ''}>${esc(serverCellText(f, row.figures[f]))}${beyond ? ' ▲' : ''}</td>`;
+        },
+      ).join('')}</tr>`,
+  );
+  return `<section id="servers">
+<h2>Servers side by side: ${esc(comparison.servers.join(' / '))}</h2>
+<table class="summary servers"><thead><tr>${head}</tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>
+<p class="note">${esc(SERVERS_NOTE)} ▲ marks a difference beyond noise.</p>
 </section>`;
 }
 

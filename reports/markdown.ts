@@ -21,6 +21,7 @@ import {
   unavailabilityText,
   verdictLines,
 } from './phrases.ts';
+import { SERVER_FIGURE_NAMES, SERVER_FIGURES, SERVERS_NOTE, serverCellText, serverComparison } from './servers.ts';
 import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, strategyAnswers } from './strategy-answers.ts';
 import { faultLabel, faultsText, panelTitle, suiteDescription, suiteMatrix, suitePanels, topologyName } from './suite.ts';
 import { escapeXml } from './svg.ts';
@@ -205,6 +206,29 @@ function faultsSection(result: ResultFile): string[] {
     out.push(...panel.runs.flatMap(faultSection));
   }
   return out;
+}
+
+/** Suites on several servers: each strategy and topology across them, with what differs beyond noise in bold. */
+function serversSection(result: ResultFile): string[] {
+  const comparison = serverComparison(result);
+  if (!comparison) return [];
+  const header = ['strategy', 'topology', ...SERVER_FIGURES.map((f) => SERVER_FIGURE_NAMES[f])];
+  const rows = comparison.rows.map((row) => [
+    row.strategy,
+    row.topology,
+    ...SERVER_FIGURES.map((f) => {
+      const text = cell(serverCellText(f, row.figures[f]));
+      return row.figures[f].beyondNoise ? `**${text}** (beyond noise)` : text;
+    }),
+  ]);
+  return [
+    `## Servers side by side: ${comparison.servers.map(cell).join(' / ')}`,
+    '',
+    ...markdownTable(header, rows, { align: header.map((_, i) => (i < 2 ? 'left' : 'right')), raw: true }),
+    '',
+    SERVERS_NOTE,
+    '',
+  ];
 }
 
 /** Where the losses of runs with a network fault were acknowledged: when, by which node, from which client group. */
@@ -398,6 +422,7 @@ export function renderMarkdown(result: ResultFile): string {
   const shortOfCpu = footprintWarning(runs);
   if (shortOfCpu) out.push(`> **${shortOfCpu.title}.** ${shortOfCpu.text} Per run: the measurement footprint under Environment.`, '');
   out.push(...summarySection(result));
+  out.push(...serversSection(result));
   out.push(...faultsSection(result));
   out.push(...durabilitySection(runs));
   out.push(...propagationSection(runs));
