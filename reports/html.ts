@@ -5,7 +5,7 @@ import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
+import { CHART_STYLE, chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
 import {
   acrossInstancesText,
   DURABILITY_COLUMNS,
@@ -36,14 +36,14 @@ export function renderHtml(result: ResultFile): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>${esc(title)} · tokenbench report</title>
-<style>${STYLE}</style>
+<style>${STYLE}${CHART_STYLE}</style>
 </head>
 <body>
 <script>${ERROR_CAPTURE_SCRIPT}</script>
 <main>
 ${headerSection(result, title)}
 ${summarySection(runs, colours)}
-${chartsSection(result, colours)}
+${chartsSection(result, strategyColours(runs))}
 ${faultsSection(runs, colours)}
 ${durabilitySection(runs)}
 ${propagationSection(runs)}
