@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
-import { CHARTS, chartNames } from '../test/support/html-report.ts';
+import { chartNames, chartSvg, expectedCharts, legendLabels, outsideReferences } from '../test/support/html-report.ts';
 import { sidesOps, withPartition } from '../test/support/partition-history.ts';
 import { renderHtml } from './html.ts';
 import { decimate } from './svg.ts';
@@ -10,17 +10,7 @@ import { decimate } from './svg.ts';
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const sentinel = loadResult(fixture('sentinel-kill.json'));
 const single = loadResult(fixture('single-quick.json'));
-
-/** Everything in markup that could make a browser fetch something: attributes, CSS url() and @import. */
-function outsideReferences(html: string): string[] {
-  const attributes = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?([^"'\s>]*)/gi)]
-    .map((m) => m[1]!)
-    .filter((target) => !target.startsWith('#'));
-  const cssUrls = [...html.matchAll(/url\(\s*["']?([^"')]*)/gi)].map((m) => m[1]!).filter((target) => !target.startsWith('#'));
-  const protocols = [...html.matchAll(/(?:https?:|ftp:|\/\/[a-z0-9.-]+\.[a-z]{2,})[^\s"'<]*/gi)].map((m) => m[0]);
-  const imports = [...html.matchAll(/@import[^;]*/gi)].map((m) => m[0]);
-  return [...attributes, ...cssUrls, ...protocols, ...imports];
-}
+const suite = loadResult(fixture('default-suite.json'));
 
 /** A copy of a fixture run with hostile strings wherever the file supplies text. */
 function withHostileText(result: ResultFile): ResultFile {
@@ -48,13 +38,19 @@ function withEmptyRun(result: ResultFile): ResultFile {
 }
 
 describe('renderHtml', () => {
-  it('draws the five charts for a failover run', () => {
+  it("draws each chart for the run's one panel, and a zoom of its fault", () => {
     const html = renderHtml(sentinel);
-    expect(chartNames(html)).toEqual(CHARTS);
-    for (const name of CHARTS) {
-      const svg = html.slice(html.indexOf(`data-chart="${name}"`));
-      expect(svg.slice(0, svg.indexOf('</svg>')), name).toMatch(/class="mark"/);
-    }
+    const names = [
+      'latency-over-time-panel-1',
+      'throughput-over-time-panel-1',
+      'errors-over-time-panel-1',
+      'fault-zoom-1-panel-1',
+      'percentile-spectrum-panel-1',
+      'comparison-bars-panel-1',
+    ];
+    expect(chartNames(html)).toEqual(names);
+    expect(expectedCharts(sentinel)).toEqual(names);
+    for (const name of names) expect(chartSvg(html, name), name).toMatch(/class="mark"/);
   });
 
   it('starts with a title, the creation time and the environment', () => {
@@ -82,10 +78,11 @@ describe('renderHtml', () => {
 
   it('shades the fault window to the first failover event', () => {
     const html = renderHtml(sentinel);
-    const latency = html.slice(html.indexOf('data-chart="latency-over-time"'));
+    const latency = chartSvg(html, 'latency-over-time-panel-1');
     expect(latency).toMatch(/<g class="fault-window">/);
     expect(latency).toContain('kill primary (redis-0)');
-    expect(latency).toContain('to role-change +1.503 s');
+    // blacklist: role-change 1.466 s after its fault, whitelist 1.503 s after its own: one band to the later.
+    expect(latency).toContain('to role-change +1.466 s … +1.503 s');
   });
 
   it('lists each fault with its ground-truth events and unavailability figures', () => {
@@ -100,7 +97,7 @@ describe('renderHtml', () => {
   });
 
   it('fetches nothing from outside the document', () => {
-    for (const result of [sentinel, single]) {
+    for (const result of [sentinel, single, suite]) {
       const html = renderHtml(result);
       expect(outsideReferences(html)).toEqual([]);
       expect(html).toContain('href="#charts"');
@@ -121,7 +118,7 @@ describe('renderHtml', () => {
 
   it('renders a run with an empty timeline and no latency without crashing', () => {
     const html = renderHtml(withEmptyRun(sentinel));
-    expect(chartNames(html)).toEqual(CHARTS);
+    expect(chartNames(html)).toEqual(expectedCharts(withEmptyRun(sentinel)));
     expect(html).toContain('no timeline data in this result');
     expect(html).toContain('no verify latency histogram in this result');
     expect(html).toContain('class="banner"');
@@ -130,7 +127,13 @@ describe('renderHtml', () => {
 
   it('renders a result with no runs at all', () => {
     const html = renderHtml({ ...single, runs: [] });
-    expect(chartNames(html)).toEqual(CHARTS);
+    expect(chartNames(html)).toEqual([
+      'latency-over-time-panel-1',
+      'throughput-over-time-panel-1',
+      'errors-over-time-panel-1',
+      'percentile-spectrum-panel-1',
+      'comparison-bars-panel-1',
+    ]);
     expect(html).toContain('No strategy ran.');
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
@@ -191,7 +194,7 @@ describe('a network partition in the HTML report', () => {
   const html = renderHtml(withPartition(sentinel));
 
   it('draws its window from the fault to the heal, labelled with its sides', () => {
-    const latency = html.slice(html.indexOf('data-chart="latency-over-time"'));
+    const latency = chartSvg(html, 'latency-over-time-panel-1');
     expect(latency).toContain('<title>blacklist: partition redis-0, clients far | sentinels, replicas at 2.00 s, healed at 6.00 s');
     expect(latency).toContain('>healed +4.000 s<');
   });
@@ -224,5 +227,118 @@ describe('client groups in the HTML report', () => {
   it('names the group that waited longer than the run next to the run-wide figure in the summary', () => {
     // By hand (test/support/partition-history.ts, sidesOps): far 4 s, the run as a whole 50 ms.
     expect(renderHtml(withPartition(sentinel, sidesOps()))).toContain('<td class="num">0.05 s (far: 4.00 s)</td>');
+  });
+});
+
+describe('a suite in the HTML report (4 strategies x single / sentinel / cluster, primary killed at 2 s in the HA ones)', () => {
+  const html = renderHtml(suite);
+  const strategies = ['pure', 'blacklist', 'whitelist', 'double-token'];
+  const panelIds = ['panel-1', 'panel-2', 'panel-3'];
+
+  it('draws every chart once per topology panel, and a zoom of each panel’s fault', () => {
+    const names = chartNames(html);
+    expect(names).toEqual(expectedCharts(suite));
+    expect(names).toHaveLength(5 * 3 + 2);
+    expect(names.filter((n) => n.startsWith('fault-zoom-'))).toEqual(['fault-zoom-1-panel-2', 'fault-zoom-1-panel-3']);
+    for (const name of names) expect(chartSvg(html, name), name).toMatch(/class="mark"/);
+  });
+
+  it('has one legend per chart in which each strategy appears once, in one colour everywhere', () => {
+    for (const kind of ['latency-over-time', 'throughput-over-time', 'errors-over-time', 'fault-zoom', 'percentile-spectrum', 'comparison-bars']) {
+      const labels = legendLabels(html, kind);
+      expect(
+        labels.filter((l) => strategies.includes(l)),
+        kind,
+      ).toEqual(strategies);
+      expect(new Set(labels).size, kind).toBe(labels.length);
+    }
+    // Each strategy's p99 series, in every panel and in the zooms, has the colour of its legend entry; no two strategies share one.
+    const keyColour = new Map(
+      [...html.matchAll(/<li><span class="key key-line" style="border-color:(#[0-9A-Fa-f]{6})"><\/span>([^<]*)<\/li>/g)].map((m) => [m[2]!, m[1]!]),
+    );
+    expect(new Set(strategies.map((s) => keyColour.get(s))).size).toBe(4);
+    for (const strategy of strategies) {
+      const drawn = [...html.matchAll(new RegExp(`<g class="mark"><title>${strategy} p99</title><path d="[^"]*" fill="none" stroke="(#[0-9A-Fa-f]{6})"`, 'g'))];
+      expect(drawn, strategy).toHaveLength(3 + 2);
+      expect(new Set(drawn.map((m) => m[1])), strategy).toEqual(new Set([keyColour.get(strategy)]));
+    }
+  });
+
+  it('shades a fault window only on the panels whose runs had the fault, labelled with that panel’s own fault', () => {
+    for (const kind of ['latency-over-time', 'throughput-over-time', 'errors-over-time']) {
+      expect(chartSvg(html, `${kind}-panel-1`)).not.toContain('class="fault-window"');
+      for (const id of ['panel-2', 'panel-3']) {
+        const svg = chartSvg(html, `${kind}-${id}`);
+        expect(svg.match(/<g class="fault-window">/g), `${kind}-${id}`).toHaveLength(1);
+        expect(svg).toContain('>kill primary (redis-0)<');
+      }
+    }
+    expect(html).toContain('<div class="panel" data-panel="panel-1" data-has-fault="false">\n<h4>single · no fault</h4>');
+    expect(html).toContain('<h4>sentinel · kill primary (redis-0) at 2.00 s</h4>');
+    expect(panelIds.every((id) => html.includes(`data-panel="${id}"`))).toBe(true);
+  });
+
+  it('zooms from 1 s before each fault to 1 s after the last recovery of the panel’s runs', () => {
+    // By hand from the fixture: the sentinel runs' faults at 1.9996-1.9999 s; the latest recovery is blacklist's first
+    // definite answer again, 2382.8 ms after its fault (4.382 s), later than any +switch-master (4.31 s at most).
+    expect(html).toContain(
+      '<p class="panel-subtitle">1.00 s to 5.38 s: 1 s before the fault to 1 s after the last recovery, blacklist: first definite verify answer again, +2.383 s after the fault</p>',
+    );
+    // Cluster: no recovery figure as late as whitelist's promotion of redis-3 (role-change at 4.606 s, 2.606 s after its fault).
+    expect(html).toContain(
+      '<p class="panel-subtitle">1.00 s to 5.61 s: 1 s before the fault to 1 s after the last recovery, whitelist: role-change, +2.606 s after the fault</p>',
+    );
+    expect(html).toContain('Timeline buckets are 100 ms wide: each dot is one bucket, so a change shows to within 100 ms.');
+  });
+
+  it('marks each run’s first ground-truth event of each kind per node on the zoom, one label per kind and node', () => {
+    const labels = (svg: string) => [...svg.matchAll(/<g class="event-label">[\s\S]*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]);
+    const rules = (svg: string) => (/<g class="events">(.*?)<\/g>/.exec(svg)?.[1] ?? '').match(/<line /g)?.length ?? 0;
+    const sentinelZoom = chartSvg(html, 'fault-zoom-1-panel-2');
+    // Sentinel's +new-epoch, +try-failover, +elected-leader ... are left to the faults table; each run has one +sdown and
+    // one +odown of redis-0, a promotion (redis-1 in three runs, redis-2 in blacklist's) and its +switch-master: 4 x 4 rules.
+    // In order of the earliest run: double-token promoted redis-1 at 3.41 s, blacklist redis-2 at 3.43 s.
+    expect(labels(sentinelZoom)).toEqual([
+      'kill primary (redis-0)',
+      '+sdown redis-0',
+      '+odown redis-0',
+      'role-change redis-1',
+      'role-change redis-2',
+      '+switch-master redis-1',
+      '+switch-master redis-2',
+    ]);
+    expect(rules(sentinelZoom)).toBe(16);
+    const clusterZoom = chartSvg(html, 'fault-zoom-1-panel-3');
+    // Cluster: pfail, fail and the promotion of redis-3 in each of the 4 runs; the restart at 6.00 s is past the window.
+    expect(labels(clusterZoom)).toEqual(['kill primary (redis-0)', 'pfail redis-0', 'fail redis-0', 'role-change redis-3']);
+    expect(rules(clusterZoom)).toBe(12);
+    expect(clusterZoom).toContain('whitelist: +2.606 s after the fault (replica -&gt; primary)');
+  });
+});
+
+describe('the fault zoom', () => {
+  it('stops 10 s after a fault that took longer to recover, and says so', () => {
+    const long = withPartition(sentinel);
+    const run = long.runs[0]!;
+    run.faults[0]!.healedAtMs = 70_000;
+    run.load.durationMs = 80_000;
+    const html = renderHtml(long);
+    expect(html).toContain(
+      '<p class="panel-subtitle">1.00 s to 12.00 s: cut 10 s after the fault; the last recovery, blacklist: healed, +68.000 s after the fault</p>',
+    );
+  });
+
+  it('zooms on each fault of a schedule with several, in its own panel', () => {
+    const twice = structuredClone(sentinel);
+    for (const run of twice.runs) run.faults.push({ ...run.faults[0]!, action: 'pause', atMs: 4500, healedAtMs: 5000 });
+    const html = renderHtml(twice);
+    expect(chartNames(html).filter((n) => n.startsWith('fault-zoom-'))).toEqual(['fault-zoom-1-panel-1', 'fault-zoom-2-panel-1']);
+    expect(html).toMatch(/<p class="panel-subtitle">fault 2 of 2; 3\.50 s to 6\.00 s: /);
+  });
+
+  it('is left out when no run had a fault', () => {
+    const html = renderHtml(single);
+    expect(html).not.toContain('id="chart-fault-zoom"');
+    expect(chartNames(html)).toEqual(expectedCharts(single));
   });
 });

@@ -5,7 +5,7 @@ import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
+import { CHART_STYLE, chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
 import {
   acrossInstancesText,
   DURABILITY_COLUMNS,
@@ -31,7 +31,7 @@ const MAX_EVENTS_PER_FAULT = 40;
 export function renderHtml(result: ResultFile): string {
   const runs = result.runs;
   const colourOf = strategyColours(runs);
-  const colours = runs.map(colourOf);
+  const _colours = runs.map(colourOf);
   const title = scenarioName(result);
   return `<!doctype html>
 <html lang="en">
@@ -40,14 +40,14 @@ export function renderHtml(result: ResultFile): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>${esc(title)} · tokenbench report</title>
-<style>${STYLE}</style>
+<style>${STYLE}${CHART_STYLE}</style>
 </head>
 <body>
 <script>${ERROR_CAPTURE_SCRIPT}</script>
 <main>
 ${headerSection(result, title, colourOf)}
 ${summarySection(result, colourOf)}
-${chartsSection(result, colours)}
+${chartsSection(result, colourOf)}
 ${serversSection(result, colourOf)}
 ${faultsSection(result, colourOf)}
 ${durabilitySection(runs)}

@@ -1,4 +1,5 @@
 import { formatSeconds } from '../core/format.ts';
+import type { FaultFigures } from '../result/checks.ts';
 import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 
@@ -14,6 +15,12 @@ type Fault = Run['faults'][number];
 /** 'settle' records a failed heal after the load stopped, not a fault anyone injected. */
 export function injectedFaults(run: Run): Fault[] {
   return run.faults.filter((f) => f.action !== 'settle').sort((a, b) => a.atMs - b.atMs);
+}
+
+/** The unavailability figures of one of the run's faults. perFault is ordered by time, not by the fault list: match on the injection time. */
+export function perFaultFigures(run: Run, fault: Fault): FaultFigures | undefined {
+  const all = run.checks.unavailability.perFault ?? [];
+  return all.find((f) => Math.abs(f.atMs - fault.atMs) < 0.5) ?? all[injectedFaults(run).indexOf(fault)];
 }
 
 /** `kill primary (redis-0)`; a network fault names its sides: `partition redis-0 | sentinels, replicas`. */

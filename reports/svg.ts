@@ -1,5 +1,5 @@
 /**
- * Just enough hand-written SVG for the HTML report: scales, axes, legends and line paths.
+ * Just enough hand-written SVG for the HTML report: scales, axes and line paths.
  * Everything is a string so the report stays one self-contained file with no chart library.
  */
 
@@ -21,13 +21,6 @@ export interface PlotArea {
   top: number;
   right: number;
   bottom: number;
-}
-
-export interface LegendItem {
-  label: string;
-  color: string;
-  /** line: a series; thin-line / dashed: a second series of the same colour; area: a bar; band: a shaded time window. */
-  swatch: 'line' | 'thin-line' | 'dashed' | 'area' | 'band';
 }
 
 /** Text from the result file goes into markup: a label like `<script>` must stay text. */
@@ -173,63 +166,17 @@ export function textWidth(text: string, fontSize: number): number {
   return text.length * fontSize * 0.6;
 }
 
-const LEGEND_FONT = 12;
-const LEGEND_ROW = 18;
-const SWATCH = 22;
-
-function legendSwatch(item: LegendItem, x: number, y: number): string {
-  const mid = y - 4;
-  switch (item.swatch) {
-    case 'area':
-      return `<rect x="${x}" y="${y - 11}" width="${SWATCH - 4}" height="12" fill="${item.color}" stroke="#888" stroke-width="0.5"/>`;
-    case 'band':
-      return `<rect x="${x}" y="${y - 11}" width="${SWATCH - 4}" height="12" fill="${item.color}" fill-opacity="0.12"/><line x1="${x}" y1="${y - 11}" x2="${x}" y2="${y + 1}" stroke="${item.color}" stroke-width="1.5" stroke-dasharray="3 2"/>`;
-    case 'thin-line':
-      return `<line x1="${x}" y1="${mid}" x2="${x + SWATCH - 4}" y2="${mid}" stroke="${item.color}" stroke-width="1.2"/>`;
-    case 'dashed':
-      return `<line x1="${x}" y1="${mid}" x2="${x + SWATCH - 4}" y2="${mid}" stroke="${item.color}" stroke-width="1.5" stroke-dasharray="4 3"/>`;
-    case 'line':
-      return `<line x1="${x}" y1="${mid}" x2="${x + SWATCH - 4}" y2="${mid}" stroke="${item.color}" stroke-width="3"/>`;
-  }
-}
-
-export function legendRows(items: readonly LegendItem[], maxWidth: number): LegendItem[][] {
-  const rows: LegendItem[][] = [[]];
-  let used = 0;
-  for (const item of items) {
-    const width = SWATCH + textWidth(item.label, LEGEND_FONT) + 18;
-    if (used > 0 && used + width > maxWidth) {
-      rows.push([]);
-      used = 0;
-    }
-    rows.at(-1)!.push(item);
-    used += width;
-  }
-  return rows;
-}
-
-export function legendHeight(items: readonly LegendItem[], maxWidth: number): number {
-  return items.length === 0 ? 0 : legendRows(items, maxWidth).length * LEGEND_ROW;
-}
-
-export function legend(items: readonly LegendItem[], x: number, y: number, maxWidth: number): string {
-  const parts: string[] = [];
-  legendRows(items, maxWidth).forEach((row, r) => {
-    let cx = x;
-    const cy = y + (r + 1) * LEGEND_ROW - 4;
-    for (const item of row) {
-      parts.push(legendSwatch(item, cx, cy));
-      parts.push(`<text x="${round(cx + SWATCH)}" y="${cy}" font-size="${LEGEND_FONT}">${escapeXml(item.label)}</text>`);
-      cx += SWATCH + textWidth(item.label, LEGEND_FONT) + 18;
-    }
-  });
-  return `<g class="legend">${parts.join('')}</g>`;
-}
-
-export function xAxis(area: PlotArea, scale: Scale, format: (v: number) => string, label: string, tickValues: readonly number[] = scale.ticks): string {
-  const parts = tickValues.map((v) => {
+/** `anchorOf`: where a tick's label sits on its tick, for ticks too close to centre both labels. */
+export function xAxis(
+  area: PlotArea,
+  scale: Scale,
+  format: (v: number) => string,
+  label: string,
+  anchorOf: (v: number) => 'start' | 'middle' | 'end' = () => 'middle',
+): string {
+  const parts = scale.ticks.map((v) => {
     const x = round(scale(v));
-    return `<line class="grid" x1="${x}" y1="${area.top}" x2="${x}" y2="${area.bottom}"/><line class="tick" x1="${x}" y1="${area.bottom}" x2="${x}" y2="${area.bottom + 5}"/><text x="${x}" y="${area.bottom + 19}" text-anchor="middle">${escapeXml(format(v))}</text>`;
+    return `<line class="grid" x1="${x}" y1="${area.top}" x2="${x}" y2="${area.bottom}"/><line class="tick" x1="${x}" y1="${area.bottom}" x2="${x}" y2="${area.bottom + 5}"/><text x="${x}" y="${area.bottom + 19}" text-anchor="${anchorOf(v)}">${escapeXml(format(v))}</text>`;
   });
   const mid = round((area.left + area.right) / 2);
   return `<g class="axis x-axis">${parts.join('')}<line class="domain" x1="${area.left}" y1="${area.bottom}" x2="${area.right}" y2="${area.bottom}"/><text class="axis-label" x="${mid}" y="${area.bottom + 40}" text-anchor="middle">${escapeXml(label)}</text></g>`;
@@ -256,6 +203,8 @@ export function noDataNote(area: PlotArea, text: string): string {
 export interface SvgChart {
   /** The `data-chart` name tests and the page's self-check look for. */
   name: string;
+  /** The suite panel (reports/suite.ts) the chart draws, as `data-panel`. */
+  panel?: string;
   title: string;
   width: number;
   height: number;
@@ -265,5 +214,6 @@ export interface SvgChart {
 }
 
 export function svgElement(chart: SvgChart): string {
-  return `<svg data-chart="${escapeXml(chart.name)}"${chart.empty ? ' data-empty="true"' : ''} viewBox="0 0 ${chart.width} ${chart.height}" width="${chart.width}" height="${chart.height}" role="img" aria-label="${escapeXml(chart.title)}"><title>${escapeXml(chart.title)}</title>${chart.body}</svg>`;
+  const panel = chart.panel === undefined ? '' : ` data-panel="${escapeXml(chart.panel)}"`;
+  return `<svg data-chart="${escapeXml(chart.name)}"${panel}${chart.empty ? ' data-empty="true"' : ''} viewBox="0 0 ${chart.width} ${chart.height}" width="${chart.width}" height="${chart.height}" role="img" aria-label="${escapeXml(chart.title)}"><title>${escapeXml(chart.title)}</title>${chart.body}</svg>`;
 }
