@@ -20,6 +20,7 @@ function newBucket(): Bucket {
 /** Metrics as a worker thread sends them to the orchestrator: histograms encoded, bucket bins sparse. */
 export interface SerializedMetrics {
   byOp: Record<string, string>;
+  serviceByOp: Record<string, string>;
   byOpPhase: Record<string, string>;
   slip: string;
   buckets: { meta: BucketMeta; bins: [number, number][]; maxUs: number }[];
@@ -35,10 +36,16 @@ export interface MetricsSnapshot {
   p99Ms: number;
 }
 
-/** Everything measured about latency: per op, per phase, per time bucket, and the generator's own slip. */
+/**
+ * Everything measured about latency: per op, per phase, per time bucket, and the generator's own slip.
+ * Latency is coordinated-omission corrected (from when the op was due); `serviceByOp` is the
+ * uncorrected service time beside it (from when it was sent), all phases only: one more
+ * recordValue per op, where per phase would be another map lookup and histogram as well.
+ */
 export class Metrics {
   readonly bucketMs: number;
   readonly byOp = new Map<OpFunction, Histogram>();
+  readonly serviceByOp = new Map<OpFunction, Histogram>();
   /** Nested rather than keyed by an "op:phase" string: building that string for every op shows in profiles. */
   readonly byOpPhase = new Map<OpFunction, Map<Phase, Histogram>>();
   readonly slip = newHistogram();
@@ -62,8 +69,10 @@ export class Metrics {
     if (!h) {
       h = newHistogram();
       this.byOp.set(op.f, h);
+      this.serviceByOp.set(op.f, newHistogram());
     }
     h.recordValue(us);
+    this.serviceByOp.get(op.f)!.recordValue(Math.max(1, Math.round((op.completeMs - op.invokeMs) * 1000)));
     let phases = this.byOpPhase.get(op.f);
     if (!phases) {
       phases = new Map();
@@ -115,6 +124,7 @@ export class Metrics {
   serialize(): SerializedMetrics {
     return {
       byOp: Object.fromEntries([...this.byOp].map(([k, h]) => [k, encodeHistogram(h)])),
+      serviceByOp: Object.fromEntries([...this.serviceByOp].map(([k, h]) => [k, encodeHistogram(h)])),
       byOpPhase: Object.fromEntries([...this.byOpPhase].flatMap(([f, phases]) => [...phases].map(([phase, h]) => [`${f}:${phase}`, encodeHistogram(h)]))),
       slip: encodeHistogram(this.slip),
       buckets: this.#buckets.map((b) => ({
@@ -139,6 +149,7 @@ export class Metrics {
       h.add(decodeHistogram(encoded));
     };
     for (const [k, e] of Object.entries(other.byOp)) add(this.byOp, k as OpFunction, e);
+    for (const [k, e] of Object.entries(other.serviceByOp)) add(this.serviceByOp, k as OpFunction, e);
     for (const [k, e] of Object.entries(other.byOpPhase)) {
       const [f, phase] = k.split(':') as [OpFunction, Phase];
       let phases = this.byOpPhase.get(f);

@@ -484,7 +484,13 @@ class Orchestration {
     for (const [f, h] of metrics.byOp) {
       const byPhase: Partial<Record<Phase, LatencySummary>> = {};
       for (const [phase, hp] of metrics.byOpPhase.get(f) ?? []) byPhase[phase] = summarize(hp);
-      latency[f] = { all: summarize(h), byPhase, histogram: encodeHistogram(h) };
+      const service = metrics.serviceByOp.get(f);
+      latency[f] = {
+        all: summarize(h),
+        byPhase,
+        histogram: encodeHistogram(h),
+        ...(service && { serviceTime: { all: summarize(service), histogram: encodeHistogram(service) } }),
+      };
     }
     const run = {
       strategy: this.#strategy.name,

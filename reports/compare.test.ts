@@ -37,6 +37,7 @@ function withTimeline(run: StrategyRunResult, p99s: readonly number[]): void {
 describe('parseThresholds', () => {
   it('reads metric=N% pairs, with or without %', () => {
     expect(parseThresholds('p99=10%,throughput=5%')).toEqual({ p99: 10, throughput: 5 });
+    expect(parseThresholds('service-p99=20%,service-time-p99=25')).toEqual({ 'service-p99': 25 });
     expect(parseThresholds(' p50=2.5 , p99.9=20%, unavailability=50%, violations=0%, entry-lost=1% ')).toEqual({
       p50: 2.5,
       p999: 20,
@@ -103,8 +104,9 @@ describe('estimateNoise', () => {
 describe('compareResults', () => {
   it('a result against itself: every metric ok, nothing crossed', () => {
     const c = compareResults(side(single, 'a.json'), side(copy(single), 'b.json'));
-    expect(c.rows).toHaveLength(4 * 9);
-    expect(c.rows.every((r) => r.verdict === 'ok')).toBe(true);
+    expect(c.rows).toHaveLength(4 * 10);
+    // The fixtures were written before service time was measured: that row is n/a, every other ok.
+    expect(c.rows.every((r) => r.verdict === (r.metric === 'service-p99' ? 'n/a' : 'ok'))).toBe(true);
     expect(regressions(c)).toEqual([]);
     expect(c.thresholds).toEqual(DEFAULT_THRESHOLDS);
   });
@@ -175,6 +177,42 @@ describe('compareResults', () => {
     expect(row(c.rows, 'whitelist (single)', 'p99')).toMatchObject({ verdict: 'n/a', current: null, delta: null });
   });
 
+  it('verify service-time p99: compared where both sides measured it, checked only when named, n/a where either lacks it', () => {
+    const withService = (result: ResultFile, p99: number) => {
+      const out = copy(result);
+      for (const run of out.runs) run.latency.verify!.serviceTime = { all: { ...run.latency.verify!.all, p99 }, histogram: run.latency.verify!.histogram };
+      return out;
+    };
+    expect(DEFAULT_THRESHOLDS).toEqual({ p99: 10, throughput: 5 });
+    const base = withService(single, 0.4);
+    const current = withService(single, 0.6);
+    let c = compareResults(side(base, 'a'), side(current, 'b'));
+    expect(row(c.rows, 'pure (single)', 'service-p99')).toMatchObject({
+      name: 'verify service-time p99 ms',
+      baseline: 0.4,
+      current: 0.6,
+      limitPct: null,
+      verdict: 'ok',
+      noise: null,
+      noiseApplies: false,
+    });
+    expect(row(c.rows, 'pure (single)', 'service-p99').deltaPct).toBeCloseTo(50, 6);
+    c = compareResults(side(base, 'a'), side(current, 'b'), parseThresholds('service-p99=20%'));
+    expect(regressions(c).map((r) => `${r.run} ${r.metric}`)).toEqual(
+      ['pure (single)', 'blacklist (single)', 'whitelist (single)', 'double-token (single)'].map((r) => `${r} service-p99`),
+    );
+    expect(renderComparison(c)).toContain('regression: pure (single) verify service-time p99: 0.400 -> 0.600 ms (+50.0%, limit +20%)');
+    // An older result on either side: n/a, never a regression.
+    for (const [a, b] of [
+      [single, current],
+      [base, single],
+    ]) {
+      c = compareResults(side(a!, 'a'), side(b!, 'b'), { 'service-p99': 1 });
+      expect(row(c.rows, 'pure (single)', 'service-p99')).toMatchObject({ verdict: 'n/a', delta: null });
+      expect(regressions(c)).toEqual([]);
+    }
+  });
+
   it('an unavailability limit applies to the longest window', () => {
     const current = copy(sentinel);
     current.runs[0]!.checks.unavailability!.figures!.longestWindowMs = 4000;
@@ -237,8 +275,10 @@ describe('renderComparison', () => {
     expect(header).toMatch(/^run\s+metric\s+baseline\s+current\s+delta\s+delta %\s+limit\s+noise\s+verdict$/);
     // Right-aligned numbers: the baseline column ends at the same place on every row.
     const end = header.indexOf('baseline') + 'baseline'.length;
-    const rows = lines.filter((l) => / (ok|regression|improvement|n\/a)$/.test(l) && !l.includes('checker verdict'));
+    const rows = lines.filter((l) => / (ok|regression|improvement|n\/a)$/.test(l) && !l.includes('checker verdict') && !l.includes('service-time'));
     expect(rows).toHaveLength(16);
+    // Not measured in these fixtures: shown as such, not as 0.
+    expect(lines.filter((l) => /verify service-time p99 ms\s+-\s+-\s+-\s+-\s+-\s+n\/a$/.test(l))).toHaveLength(2);
     expect(lines.filter((l) => /checker verdict\s+valid\s+valid/.test(l))).toHaveLength(2);
     for (const l of rows) expect(l[end - 1]).toMatch(/\d/);
     expect(text).toContain('regression: blacklist (sentinel) verify p99: 804.4 -> 1207 ms (+50.0%, limit +10%); beyond run-to-run noise');

@@ -94,6 +94,68 @@ describe('mergeResults: histograms', () => {
   });
 });
 
+describe('mergeResults: service time', () => {
+  const withServiceTime = (result: ResultFile, values: readonly number[]): ResultFile => {
+    const out = copy(result);
+    for (const run of out.runs) {
+      for (const entry of Object.values(run.latency)) {
+        const h = histogramOf(values);
+        entry.serviceTime = { all: summarize(h), histogram: encodeHistogram(h) };
+      }
+    }
+    return out;
+  };
+
+  it('adds where every input has it: the histogram of the union, all recomputed from it', () => {
+    const a = latencies(4000, 3, 200);
+    const b = latencies(2000, 11, 500);
+    const merged = mergeResults([
+      { source: 'a.json', result: withServiceTime(single, a) },
+      { source: 'b.json', result: withServiceTime(single, b) },
+    ]);
+    const union = decodeHistogram(encodeHistogram(histogramOf([...a, ...b])));
+    for (const run of merged.runs) {
+      for (const entry of Object.values(run.latency)) {
+        const service = entry.serviceTime!;
+        expect(decodeHistogram(service.histogram).totalCount).toBe(6000);
+        expect(service.all).toEqual(summarize(union));
+      }
+    }
+    expect(parseResult(JSON.parse(JSON.stringify(merged)))).toEqual(merged);
+  });
+
+  it('absent where an input lacks it (written before it was measured): a partial sum would be some of the load', () => {
+    const merged = mergeResults([
+      { source: 'a.json', result: withServiceTime(single, latencies(100, 1, 200)) },
+      { source: 'b.json', result: single },
+    ]);
+    for (const run of merged.runs) for (const entry of Object.values(run.latency)) expect(entry.serviceTime).toBeUndefined();
+    expect(MERGE_NOTE).toContain('serviceTime likewise where every input that measured the op has it');
+  });
+
+  it('an input that did not measure the op at all leaves the sum of the others exact', () => {
+    const values = latencies(500, 5, 300);
+    const b = withServiceTime(single, values);
+    delete b.runs[3]!.latency.refresh;
+    const merged = mergeResults([
+      { source: 'a.json', result: withServiceTime(single, values) },
+      { source: 'b.json', result: b },
+    ]);
+    expect(merged.runs[3]!.latency.refresh!.serviceTime!.all).toEqual(summarize(decodeHistogram(encodeHistogram(histogramOf(values)))));
+  });
+
+  it('names the file and field of a service-time histogram that does not decode', () => {
+    const bad = withServiceTime(single, [100]);
+    bad.runs[1]!.latency.verify!.serviceTime!.histogram = 'not-a-histogram';
+    expect(() =>
+      mergeResults([
+        { source: 'a.json', result: withServiceTime(single, [100]) },
+        { source: 'b.json', result: bad },
+      ]),
+    ).toThrow(/^b\.json: field runs\[1\]\.latency\.verify\.serviceTime\.histogram is not a valid HdrHistogram/);
+  });
+});
+
 describe('mergeResults: counters, timeline, checks', () => {
   const a = copy(sentinel);
   const b = copy(sentinel);

@@ -1,7 +1,7 @@
 import { ResultFileError } from '../core/errors.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { findAnomalies } from '../result/anomalies.ts';
-import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS } from '../result/checks.ts';
+import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS, type OpFunction } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
 import type { LatencySummary, MergedFrom, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
@@ -31,6 +31,7 @@ export type MergedResult = ResultFile & { mergedFrom: MergedFrom };
 export const MERGE_NOTE =
   'merged by tokenbench merge from results of several load generators against one topology: ' +
   'latency histograms added and latency[op].all recomputed from them (exact); ' +
+  'latency[op].serviceTime likewise where every input that measured the op has it, else left out; ' +
   'latency[op].byPhase dropped (the inputs carry no per-phase histograms, so per-phase percentiles cannot be re-derived); ' +
   'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
   'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
@@ -224,6 +225,20 @@ interface RunPart {
   run: StrategyRunResult;
 }
 
+/**
+ * Service time adds like the corrected histograms, but only where every input that measured the op
+ * measured it too: a sum missing one generator's ops would be a service time of some of the load.
+ * An input without the op at all contributed no ops to either histogram, so it leaves the sum exact.
+ */
+function mergeServiceTime(parts: readonly RunPart[], op: OpFunction): { serviceTime?: { all: LatencySummary; histogram: string } } {
+  const measured = parts.filter((p) => p.run.latency[op] !== undefined);
+  if (!measured.every((p) => p.run.latency[op]!.serviceTime !== undefined)) return {};
+  const h = addHistograms(
+    measured.map((p) => decodeOrThrow(p.run.latency[op]!.serviceTime!.histogram, p.source, `runs[${p.index}].latency.${op}.serviceTime.histogram`)),
+  );
+  return { serviceTime: { all: summarize(h), histogram: encodeHistogram(h) } };
+}
+
 function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
   const runs = parts.map((p) => p.run);
   const merged = structuredClone(runs[0]!);
@@ -235,7 +250,7 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
       return entry ? [decodeOrThrow(entry.histogram, p.source, `runs[${p.index}].latency.${op}.histogram`)] : [];
     });
     const h = addHistograms(histograms);
-    latency[op] = { all: summarize(h), byPhase: {}, histogram: encodeHistogram(h) };
+    latency[op] = { all: summarize(h), byPhase: {}, histogram: encodeHistogram(h), ...mergeServiceTime(parts, op) };
   }
   merged.latency = latency;
   merged.slip = mergeSummaries(runs.map((r) => r.slip));

@@ -138,10 +138,21 @@ export const strategyRunSchema = z.strictObject({
     /** Ops still running when the measured phase ended (waited for, then counted). */
     inFlightAtEnd: z.number(),
   }),
-  /** Per op type: all phases, then per phase. Milliseconds; `histogram` is HdrHistogram (us), compressed base64. */
+  /**
+   * Per op type: all phases, then per phase. Milliseconds; `histogram` is HdrHistogram (us), compressed base64.
+   * Coordinated-omission corrected: from when the op was due (`intendedMs`) to its completion.
+   * `serviceTime` is the uncorrected figure beside it, from when the op was sent (`invokeMs`), all
+   * phases, same units and encoding; absent = not measured (results before it, a merge where an
+   * input lacks it).
+   */
   latency: z.partialRecord(
     z.enum(OP_FUNCTIONS),
-    z.strictObject({ all: latencySummary, byPhase: z.partialRecord(z.enum(PHASES), latencySummary), histogram: z.string().min(1) }),
+    z.strictObject({
+      all: latencySummary,
+      byPhase: z.partialRecord(z.enum(PHASES), latencySummary),
+      histogram: z.string().min(1),
+      serviceTime: z.strictObject({ all: latencySummary, histogram: z.string().min(1) }).optional(),
+    }),
   ),
   /** How late the open-loop generator launched operations. Large slip = saturated generator. */
   slip: latencySummary.nullable(),

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mergeHistories } from '../../harness/history-file.ts';
 import { runStrategy } from '../../harness/runner.ts';
 import { normalizeScenario } from '../../harness/scenario.ts';
 
@@ -54,5 +55,28 @@ describe('two load generator threads', () => {
     expect(run.checks['revoked-accepted']!.counts.violations).toBe(0);
     expect(run.checks['valid-rejected']!.counts.entryLost).toBe(0);
     expect(run.redis.roundTripsPerVerify).toBe(1);
+
+    // Service time travelled from both threads: each verify's completeMs - invokeMs, counted again from the history.
+    const verify = run.latency.verify!;
+    const service = verify.serviceTime!;
+    expect(service.all.p50).toBeLessThanOrEqual(verify.all.p50);
+    expect(service.all.p99).toBeLessThanOrEqual(verify.all.p99);
+    const byHandUs: number[] = [];
+    for await (const op of mergeHistories(run.historyFiles)) {
+      if (op.f === 'verify' && op.phase !== 'warmup' && op.phase !== 'final') byHandUs.push(Math.max(1, Math.round((op.completeMs - op.invokeMs) * 1000)));
+    }
+    byHandUs.sort((a, b) => a - b);
+    expect(service.all.count).toBe(byHandUs.length);
+    expect(service.all.count).toBe(verify.all.count);
+    const nearestRankMs = (p: number) => byHandUs[Math.max(1, Math.ceil((p / 100) * byHandUs.length)) - 1]! / 1000;
+    // Equal to within the histogram's resolution (3 significant digits) and the history's rounding of each time to 1 ns.
+    for (const [p, figure] of [
+      [50, service.all.p50],
+      [99, service.all.p99],
+      [100, service.all.max],
+    ] as const) {
+      const expected = nearestRankMs(p);
+      expect(Math.abs(figure - expected), `p${p}: ${figure} vs ${expected} by hand`).toBeLessThanOrEqual(Math.max(0.001, expected / 1000) + 1e-9);
+    }
   });
 });
