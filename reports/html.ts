@@ -6,6 +6,7 @@ import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
 import { CHART_STYLE, chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
+import { LATENCY_COLUMNS, LATENCY_DIFFERS_RULE, LATENCY_INTRO, latencyRows, serviceTimeNote } from './latency.ts';
 import {
   acrossInstancesText,
   DURABILITY_COLUMNS,
@@ -202,7 +203,7 @@ function summaryRow(run: Run, colour: string): string {
   const verify = run.latency.verify?.all;
   const figures = headlineFigures(run);
   return `<tr>${runCell(run, colour)}
-${num(fmtMs(verify?.p50))}${num(fmtMs(verify?.p99))}${num(fmtMs(verify?.p999))}
+${num(fmtMs(verify?.p50))}${num(`${fmtMs(verify?.p99)}${serviceTimeNote(run) ? `<br><span class="service-time">service time ${fmtMs(run.latency.verify?.serviceTime?.all.p99)}</span>` : ''}`)}${num(fmtMs(verify?.p999))}
 ${num(run.load.achievedRate.toLocaleString('en-US'))}
 ${countCell(figures.violations, 'bad')}${countCell(figures.validRejected, 'warn')}${countCell(figures.lostRevocations, 'bad')}
 ${num(esc(unavailabilityText(run, 'short')))}
@@ -264,6 +265,7 @@ ${details}
 </tbody></table>
 <p class="note"><em>Revoked accepted</em>: replayed revoked tokens that verified: within the strategy's guarantee, fail-open while Redis was unreachable, or violations (in the table above). <em>Entry lost</em>: valid tokens rejected because an allowlist entry was lost or evicted.</p>
 </details>
+${latencyDetails(result.runs, colourOf)}
 </section>`;
 }
 
@@ -386,6 +388,27 @@ ${content || '<p class="muted">No faults were injected in this result.</p>'}
 </section>`;
 }
 
+/** Every op type's latency, corrected and service time side by side, folded under the summary. */
+function latencyDetails(runs: readonly Run[], colourOf: (run: Run) => string): string {
+  const rows = latencyRows(runs);
+  if (rows.length === 0) return '';
+  const differ = rows.filter((r) => r.differs).length;
+  const head = LATENCY_COLUMNS.map((c) => `<th scope="col"${c.align === 'right' ? ' class="num"' : ''}>${esc(c.title)}</th>`).join('');
+  const body = rows.map(
+    (r) =>
+      `<tr${r.differs ? ' class="differs"' : ''}><th scope="row">${swatch(colourOf(r.run))}${esc(r.cells[0]!)}</th>${r.cells
+        .slice(1)
+        .map((text, i) => `<td${LATENCY_COLUMNS[i + 1]!.align === 'right' ? ' class="num"' : ''}>${esc(text)}</td>`)
+        .join('')}</tr>`,
+  );
+  return `<details class="figures-per-run latency"><summary>Latency per operation: corrected and service time${differ > 0 ? ` (${differ} row${differ === 1 ? '' : 's'} where they differ, highlighted)` : ''}</summary>
+<p class="note">${esc(LATENCY_INTRO)} Rows ${esc(LATENCY_DIFFERS_RULE)} are highlighted.</p>
+<table class="summary latency"><thead><tr>${head}</tr></thead><tbody>
+${body.join('\n')}
+</tbody></table>
+</details>`;
+}
+
 /** Suites on several servers: each strategy and topology across them; a difference beyond noise is marked. */
 function serversSection(result: ResultFile, colourOf: (run: Run) => string): string {
   const comparison = serverComparison(result);
@@ -504,6 +527,8 @@ table.summary th, table.summary td { padding: 6px 8px; }
 table.summary thead th { white-space: nowrap; }
 table.summary { width: 100%; }
 table.summary tr.group th { background: #f6f6f3; font-size: 13px; color: #333; padding-top: 10px; white-space: normal; }
+span.service-time { font-size: 11.5px; color: #8a5a00; }
+table.latency tr.differs td, table.latency tr.differs th { background: #fff7e0; }
 table.answers { width: 100%; margin: 8px 0 4px; font-size: 13px; }
 table.answers th, table.answers td { padding: 5px 8px; }
 table.answers td { white-space: normal; }

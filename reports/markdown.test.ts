@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatMs } from '../core/format.ts';
 import { loadResult, parseResult } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
 import { sidesOps, withPartition } from '../test/support/partition-history.ts';
@@ -206,5 +207,31 @@ describe('a cache refilling after a fault', () => {
     run.timeline = run.timeline.map((b) => ({ ...b, verifies: 20, verifyRedisOps: b.t < fault.atMs ? 2 : b.t < fault.atMs + 1000 ? 20 : 4 }));
     const md = renderMarkdown(parseResult(result, 'storm.json'));
     expect(md).toMatch(/its verifies went to Redis again: 0\.10 round trips per verify before the fault, up to 1\.00 in the second from \+0\.\d\d s/);
+  });
+});
+
+describe('service time beside the corrected latency', () => {
+  const withServiceTime = (ratio: number) => {
+    const copy = structuredClone(sentinel);
+    for (const run of copy.runs) {
+      const verify = run.latency.verify!;
+      verify.serviceTime = { all: { ...verify.all, p99: verify.all.p99 * ratio }, histogram: verify.histogram };
+    }
+    return copy;
+  };
+
+  it('shows it beside the p99 where the two differ, and folds the table of every op', () => {
+    const result = withServiceTime(0.1);
+    const md = renderMarkdown(result);
+    const blacklist = result.runs.find((r) => r.label === 'blacklist')!.latency.verify!;
+    expect(md).toContain(`(service time ${formatMs(blacklist.serviceTime!.all.p99)})`);
+    expect(md).toContain('<details><summary>Latency per operation: corrected and service time (');
+    expect(md).toContain('| blacklist on sentinel (differs) | verify |');
+  });
+
+  it('leaves the headline alone where they agree', () => {
+    const md = renderMarkdown(withServiceTime(1));
+    expect(md).not.toContain('(service time');
+    expect(md).not.toContain('(differs)');
   });
 });

@@ -6,6 +6,7 @@ import { isNetworkFault } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintWarning } from './footprint.ts';
+import { LATENCY_COLUMNS, LATENCY_DIFFERS_RULE, LATENCY_INTRO, latencyRows, serviceTimeNote } from './latency.ts';
 import {
   acrossInstancesText,
   DURABILITY_COLUMNS,
@@ -29,6 +30,13 @@ import { escapeXml } from './svg.ts';
 type Run = StrategyRunResult;
 
 const HEALED_AS: Record<string, string> = { pause: 'resumed', kill: 'restarted' };
+
+/** Corrected verify p99, with the service time beside it where the two differ (reports/latency.ts). */
+function p99WithServiceTime(run: Run): string {
+  const p99 = ms(run.latency.verify?.all.p99);
+  const service = run.latency.verify?.serviceTime?.all;
+  return serviceTimeNote(run) && service ? `${p99} (service time ${ms(service.p99)})` : p99;
+}
 
 function runName(r: Run): string {
   return `${r.label}${r.interrupted ? ' (interrupted)' : ''}${r.verdict.valid === true ? '' : ` (${verdictWord(r.verdict.valid)})`}`;
@@ -60,7 +68,7 @@ export function summaryTable(runs: readonly Run[], options: { topology?: boolean
       runName(r),
       ...(withTopology ? [topologyName(r)] : []),
       ms(v?.p50),
-      ms(v?.p99),
+      p99WithServiceTime(r),
       ms(v?.p999),
       r.load.achievedRate,
       f.violations,
@@ -206,6 +214,27 @@ function faultsSection(result: ResultFile): string[] {
     out.push(...panel.runs.flatMap(faultSection));
   }
   return out;
+}
+
+/** Every op type's latency, corrected and service time side by side, folded: the headline table shows corrected verify only. */
+function latencySection(runs: readonly Run[]): string[] {
+  const rows = latencyRows(runs);
+  if (rows.length === 0) return [];
+  const differ = rows.filter((r) => r.differs).length;
+  return [
+    `<details><summary>Latency per operation: corrected and service time${differ > 0 ? ` (${differ} row${differ === 1 ? '' : 's'} where they differ, marked)` : ''}</summary>`,
+    '',
+    `${LATENCY_INTRO} Rows ${LATENCY_DIFFERS_RULE} are marked.`,
+    '',
+    ...markdownTable(
+      LATENCY_COLUMNS.map((c) => c.title),
+      rows.map((r) => (r.differs ? [`${r.cells[0]} (differs)`, ...r.cells.slice(1)] : r.cells)),
+      { align: LATENCY_COLUMNS.map((c) => c.align) },
+    ),
+    '',
+    '</details>',
+    '',
+  ];
 }
 
 /** Suites on several servers: each strategy and topology across them, with what differs beyond noise in bold. */
@@ -421,7 +450,7 @@ export function renderMarkdown(result: ResultFile): string {
   out.push(`${suiteDescription(result)} (${latencyMeaning}); ${result.environment.cpus} CPUs.`, '', ...verdictSection(result));
   const shortOfCpu = footprintWarning(runs);
   if (shortOfCpu) out.push(`> **${shortOfCpu.title}.** ${shortOfCpu.text} Per run: the measurement footprint under Environment.`, '');
-  out.push(...summarySection(result));
+  out.push(...summarySection(result), ...latencySection(runs));
   out.push(...serversSection(result));
   out.push(...faultsSection(result));
   out.push(...durabilitySection(runs));
