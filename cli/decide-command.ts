@@ -15,6 +15,7 @@ import { networkFaultSupport } from '../topologies/network/nft.ts';
 import { DECIDE_HELP, DECIDE_USAGE } from './decide-flags.ts';
 import { parseFlags } from './flags.ts';
 import { catchInterrupts, runShown } from './run-ui.ts';
+import { plannedRuns, SuiteProgress } from './suite-progress.ts';
 import { UsageError } from './usage-error.ts';
 
 export { DECIDE_HELP } from './decide-flags.ts';
@@ -44,12 +45,15 @@ async function runPlanned(plan: Plan, outDir: string, signal: AbortSignal): Prom
   const pausedInstead = pausedInsteadNote(plan);
   if (pausedInstead) process.stderr.write(`decide: ${pausedInstead}\n`);
   const loaded: LoadedResult[] = [];
-  for (const planned of plan.scenarios) {
+  const scenarios = plan.scenarios.map((planned) => normalizeScenario(planned.scenario));
+  // Runs count across the whole plan (run 7/12), not scenario by scenario.
+  const suite = new SuiteProgress(plannedRuns(scenarios));
+  for (const [i, planned] of plan.scenarios.entries()) {
     if (signal.aborted) return EXIT_CODES.interrupted;
     const dir = join(outDir, planned.name);
     process.stderr.write(`decide: ${planned.schemes.map((s) => SCHEMES[s].title).join(', ')} on ${planned.topology}${DOING[planned.fault]}\n`);
     // Each run leaves what `tokenbench run` leaves: result.json, scenario.json, reports, histories.
-    const shown = await runShown(normalizeScenario(planned.scenario), dir, { signal });
+    const shown = await runShown(scenarios[i]!, dir, { signal, plan: { suite, scenario: i } });
     if (!shown || shown.result.interrupted) return EXIT_CODES.interrupted;
     const { resultPath } = shown;
     loaded.push({ path: relative(process.cwd(), resultPath) || resultPath, result: loadResult(resultPath) });

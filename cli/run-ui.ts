@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { EXIT_CODES, isAbortError } from '../core/errors.ts';
-import { formatMs } from '../core/format.ts';
 import { runScenario } from '../harness/run-scenario.ts';
+import type { ProgressInfo, StageInfo } from '../harness/runner.ts';
 import { expandTopologies, type Scenario, scenarioWarnings } from '../harness/scenario.ts';
 import { writeReports } from '../reports/write-reports.ts';
 import type { ResultFile } from '../result/schema.ts';
 import { ensureRedisServer } from './install-redis.ts';
+import { fitColumns, liveLine, logLine, plannedRuns, type Status, SuiteProgress } from './suite-progress.ts';
 
 export interface ShownRun {
   result: ResultFile;
@@ -57,9 +58,87 @@ export function catchInterrupts(): Interrupts {
   };
 }
 
+/** Where a scenario's runs sit in a longer plan (decide's scenarios): they count across all of it. */
+export interface PlanProgress {
+  suite: SuiteProgress;
+  /** This scenario's place in the plan given to the suite. */
+  scenario: number;
+}
+
+/** Off a terminal, a progress line at most this often between stage lines: a CI log gets a pulse, not a flood. */
+const LOG_PROGRESS_EVERY_MS = 5000;
+/** On a terminal the line moves on between the harness's ticks (a second apart): a warm-up may last only one. */
+const REPAINT_EVERY_MS = 250;
+
+interface ProgressDisplay {
+  onStage(stage: StageInfo): void;
+  onProgress(progress: ProgressInfo): void;
+  /** The scenario is over; `completed`: its last run ran to the end (not cut short by a signal or an error). */
+  close(completed: boolean): void;
+}
+
+/** One line, rewritten in place; a line of its own for each run as it ends. */
+function liveDisplay(suite: SuiteProgress, firstRun: number, stream: NodeJS.WriteStream): ProgressDisplay {
+  let shown = '';
+  const paint = () => {
+    const status = suite.status();
+    const line = status ? fitColumns(liveLine(status), stream.columns) : '';
+    if (line === shown) return;
+    shown = line;
+    stream.write(`\r\x1b[K${line}`);
+  };
+  const ended = (status: Status | undefined) => {
+    if (!status) return;
+    stream.write(`\r\x1b[K${fitColumns(liveLine(status), stream.columns)}\n`);
+    shown = '';
+  };
+  const repaint = setInterval(paint, REPAINT_EVERY_MS);
+  repaint.unref();
+  return {
+    onStage: (stage) => {
+      ended(suite.stage(firstRun + stage.run.index, stage));
+      paint();
+    },
+    onProgress: (progress) => {
+      suite.progress(firstRun + progress.run.index, progress);
+      paint();
+    },
+    close: (completed) => {
+      clearInterval(repaint);
+      if (completed) ended(suite.finish());
+      stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** A line per stage (the stage's own words first, as tests and CI logs read them), a progress line every few seconds, a line as each run ends. */
+function logDisplay(suite: SuiteProgress, firstRun: number, stream: NodeJS.WriteStream, now = () => performance.now()): ProgressDisplay {
+  let lastLineAt = Number.NEGATIVE_INFINITY;
+  const write = (status: Status | undefined) => {
+    if (!status) return;
+    stream.write(`${logLine(status)}\n`);
+    lastLineAt = now();
+  };
+  return {
+    onStage: (stage) => {
+      write(suite.stage(firstRun + stage.run.index, stage));
+      const status = suite.status();
+      write(status && { ...status, doing: stage.stage });
+    },
+    onProgress: (progress) => {
+      suite.progress(firstRun + progress.run.index, progress);
+      if (now() - lastLineAt >= LOG_PROGRESS_EVERY_MS) write(suite.status());
+    },
+    close: (completed) => {
+      if (completed) write(suite.finish());
+    },
+  };
+}
+
 /**
- * Runs a scenario as the CLI shows it (run, decide): Redis installed if it can be, a progress
- * line on a terminal (quiet in CI and with --json), and the reports written beside result.json.
+ * Runs a scenario as the CLI shows it (run, decide): Redis installed if it can be, progress on
+ * stderr (a line in place on a terminal; with TOKENBENCH_STAGES=1 lines off one; none in CI
+ * and with --json), and the reports written beside result.json.
  * With `signal` aborted (see catchInterrupts) the load stops, faults are healed and the partial
  * result is written and returned, marked interrupted; undefined only when the signal came while
  * Redis was being installed, before there was anything to write.
@@ -67,7 +146,7 @@ export function catchInterrupts(): Interrupts {
 export async function runShown(
   scenario: Scenario,
   outDir: string,
-  { quiet = false, signal }: { quiet?: boolean; signal: AbortSignal },
+  { quiet = false, signal, plan }: { quiet?: boolean; signal: AbortSignal; plan?: PlanProgress },
 ): Promise<ShownRun | undefined> {
   const processTopology = expandTopologies(scenario).find((part) => part.topology.backend === 'process')?.topology;
   if (processTopology?.backend === 'process') {
@@ -80,23 +159,22 @@ export async function runShown(
   }
   for (const warning of scenarioWarnings(scenario)) process.stderr.write(`tokenbench: warning: ${warning}\n`);
   const interactive = Boolean(process.stderr.isTTY) && !quiet && process.env.CI !== 'true';
-  const stageLines = !interactive && process.env[STAGES_ENV] === '1';
-  let result: ResultFile;
+  const suite = plan?.suite ?? new SuiteProgress(plannedRuns([scenario]));
+  const firstRun = plan ? suite.firstRunOf(plan.scenario) : 0;
+  const display = interactive
+    ? liveDisplay(suite, firstRun, process.stderr)
+    : process.env[STAGES_ENV] === '1'
+      ? logDisplay(suite, firstRun, process.stderr)
+      : undefined;
+  let result: ResultFile | undefined;
   try {
     result = await runScenario(scenario, {
       outDir,
       signal,
-      ...(interactive && {
-        onStage: ({ label, topology, stage }) => process.stderr.write(`\r\x1b[K[${label} on ${topology}] ${stage}\n`),
-        onProgress: (p) =>
-          process.stderr.write(
-            `\r\x1b[K[${p.label} on ${p.topology}] ${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)}s  ${p.opsPerSec} ops/s  p99 ${formatMs(p.p99Ms)} ms  errors ${p.errors}  degraded ${p.degraded}  ${p.phase}${p.lastFault ? `  last fault: ${p.lastFault}` : ''}`,
-          ),
-      }),
-      ...(stageLines && { onStage: ({ label, topology, stage }) => process.stderr.write(`[${label} on ${topology}] ${stage}\n`) }),
+      ...(display && { onStage: display.onStage, onProgress: display.onProgress }),
     });
   } finally {
-    if (interactive) process.stderr.write('\r\x1b[K');
+    display?.close(result !== undefined && !result.interrupted);
   }
   const reports = writeReports(result, outDir, (file, error) => process.stderr.write(`tokenbench: ${file} not written: ${error.message}\n`));
   return { result, resultPath: resolve(outDir, 'result.json'), reports };

@@ -18,7 +18,7 @@ export interface RunScenarioOptions {
   outDir: string;
   /** Aborted (Ctrl-C): the load stops, faults are healed, the topology is stopped and the partial result is returned, marked interrupted. */
   signal?: AbortSignal;
-  /** About once a second during each measured phase. */
+  /** About once a second during each run's warm-up and measured phase. */
   onProgress?: (progress: ProgressInfo) => void;
   /** When a run moves to its next stage (starting the topology, logging in, settling, checking...). */
   onStage?: (stage: StageInfo) => void;
@@ -83,14 +83,17 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
   );
   try {
     let index = 0;
+    const count = parts.reduce((n, part) => n + part.strategies.length, 0);
     for (const part of parts) {
       for (let i = 0; i < part.strategies.length && !signal.aborted; i++) {
+        const position = { index, count };
+        const { onProgress, onStage } = options;
         const run = await runStrategy(part, i, {
           outDir: options.outDir,
           index: index++,
           signal,
-          ...(options.onProgress && { onProgress: options.onProgress }),
-          ...(options.onStage && { onStage: options.onStage }),
+          ...(onProgress && { onProgress: (progress) => onProgress({ run: position, ...progress }) }),
+          ...(onStage && { onStage: (stage) => onStage({ run: position, ...stage }) }),
         });
         result.runs.push(run);
         result.interrupted = run.interrupted;

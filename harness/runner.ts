@@ -38,11 +38,22 @@ import {
 import { type RunningService, resolveServicePort, startService } from './service.ts';
 import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
 
+/** Which of a scenario's runs an event is about: `index` from 0, of `count` in all (every strategy on every topology). */
+export interface RunPosition {
+  index: number;
+  count: number;
+}
+
 export interface ProgressInfo {
+  run: RunPosition;
   label: string;
   topology: TopologyKind;
+  /** Run ms: negative during the warm-up (it ends at 0), then into the measured phase. */
   elapsedMs: number;
+  warmupMs: number;
   durationMs: number;
+  /** The measured time the figures below cover: since the last tick, without any warm-up (whose ops are not counted); 0 in the warm-up. */
+  windowMs: number;
   opsPerSec: number;
   p99Ms: number;
   errors: number;
@@ -51,33 +62,38 @@ export interface ProgressInfo {
   lastFault?: string;
 }
 
+/** The stages of a run in order, by name; `StageInfo.stage` says each in words. */
+export type RunStep = 'topology' | 'service' | 'verifiers' | 'workers' | 'login' | 'load' | 'settle' | 'reconcile' | 'cost' | 'check' | 'stop';
+
+/** What a run is doing now, for a progress display: `[blacklist on sentinel] healing faults and settling`. */
+export interface StageInfo {
+  run: RunPosition;
+  label: string;
+  topology: TopologyKind;
+  step: RunStep;
+  stage: string;
+}
+
 export interface RunContext {
   outDir: string;
   index: number;
   signal: AbortSignal;
-  /** Called about once a second during the run. */
-  onProgress?: (p: ProgressInfo) => void;
-  onStage?: (stage: StageInfo) => void;
-}
-
-/** What a run is doing now, for a progress display: `[blacklist on sentinel] healing faults and settling`. */
-export interface StageInfo {
-  label: string;
-  topology: TopologyKind;
-  stage: string;
+  /** Called about once a second during the warm-up and the measured phase; the run's position is the scenario's to add. */
+  onProgress?: (p: Omit<ProgressInfo, 'run'>) => void;
+  onStage?: (stage: Omit<StageInfo, 'run'>) => void;
 }
 
 /** One strategy on a fresh topology: log in, warm up, measured load with faults, settle, reconciliation, checks. */
 export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
   const plan = strategyPlan(scenario, scenario.strategies[entryIndex]!);
   const { spec, failurePolicy, wait } = plan;
-  const stage = (s: string) => ctx.onStage?.({ label: plan.title, topology: scenario.topology.kind, stage: s });
+  const stage = (step: RunStep, s: string) => ctx.onStage?.({ label: plan.title, topology: scenario.topology.kind, step, stage: s });
   // Verifier instances check the generators' tokens: one set of keys for every instance of the run.
   if (scenario.load.verifiers > 0 && !('module' in spec) && spec.name !== 'http' && !spec.jwt?.keys) {
     spec.jwt = { ...spec.jwt, keys: await generateSharedKeys(spec.jwt?.alg ?? scenario.jwt.alg) };
   }
 
-  stage(`starting ${scenario.topology.kind} topology`);
+  stage('topology', `starting ${scenario.topology.kind} topology`);
   const topology: StartedTopology = await startTopology(scenario.topology, ctx.signal);
   // An external deployment hands out a per-run prefix, the only keys it lets us touch (and removes at stop).
   if (topology.keyPrefix !== undefined && !('module' in spec) && spec.name !== 'http') spec.keyPrefix = topology.keyPrefix;
@@ -90,7 +106,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
   let clientGroups: NonNullable<StrategyRunResult['clientGroups']> = [];
   try {
     if (scenario.service) {
-      stage(`starting the service: ${scenario.service.command}`);
+      stage('service', `starting the service: ${scenario.service.command}`);
       service = await startService(scenario.service, {
         target: topology.endpoints(),
         client: scenario.client,
@@ -124,7 +140,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     const channels = Array.from({ length: generators.length }, () => Array.from({ length: scenario.load.verifiers }, () => new MessageChannel()));
     const probePorts = (w: number): { probePorts?: MessagePort[] } => (scenario.load.verifiers > 0 ? { probePorts: channels[w]!.map((c) => c.port1) } : {});
     if (scenario.load.verifiers > 0) {
-      stage(`starting ${scenario.load.verifiers} verifier instance threads`);
+      stage('verifiers', `starting ${scenario.load.verifiers} verifier instance threads`);
       const started = await Promise.allSettled(
         Array.from({ length: scenario.load.verifiers }, (_, k) =>
           startVerifier(
@@ -160,7 +176,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       });
       handles.push(localHandle(engine, historyPath(0)));
     } else {
-      stage(`starting ${generators.length} load worker threads`);
+      stage('workers', `starting ${generators.length} load worker threads`);
       const started = await Promise.all(
         generators.map((generator, w) =>
           workerHandle(
@@ -209,10 +225,10 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     await strategy?.close?.().catch(() => {});
     redis?.disconnect();
     if (service) {
-      stage('stopping the service');
+      stage('stop', 'stopping the service');
       await service.stop();
     }
-    stage('stopping topology');
+    stage('stop', 'stopping topology');
     await topology.stop();
   }
 }
@@ -354,6 +370,8 @@ class Orchestration {
   readonly #nemesis: Nemesis;
   #origin: Origin = { absoluteMs: performance.timeOrigin + performance.now(), wallMs: Date.now() };
   #originNs = process.hrtime.bigint();
+  /** Run ms of the last progress tick (the measured phase starts at 0): the next one's figures cover the time since. */
+  #lastTickMs = 0;
 
   constructor(
     scenario: ScenarioPart,
@@ -386,8 +404,8 @@ class Orchestration {
     return performance.timeOrigin + performance.now() - this.#origin.absoluteMs;
   }
 
-  #stage(stage: string): void {
-    this.#ctx.onStage?.({ label: this.#label, topology: this.#scenario.topology.kind, stage });
+  #stage(step: RunStep, stage: string): void {
+    this.#ctx.onStage?.({ label: this.#label, topology: this.#scenario.topology.kind, step, stage });
   }
 
   async run(extra: {
@@ -400,7 +418,7 @@ class Orchestration {
   }): Promise<StrategyRunResult> {
     const load = this.#scenario.load;
     const signal = this.#ctx.signal;
-    this.#stage(`logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
+    this.#stage('login', `logging in ${this.#scenario.workload.users * this.#scenario.workload.sessionsPerUser} sessions`);
     await Promise.all(this.#handles.map((h) => h.login()));
     const footprint = FootprintSampler.forRun(this.#topology, this.#handles, this.#verifiers);
     await footprint.prepare();
@@ -412,7 +430,7 @@ class Orchestration {
     this.#originNs = process.hrtime.bigint() + BigInt(Math.round(load.warmup * 1e6));
     for (const v of this.#verifiers) v.setOrigin(this.#origin);
     await Promise.all(this.#handles.map((h) => h.setOrigin(this.#origin)));
-    this.#stage(`warming up for ${load.warmup} ms, then measuring for ${load.duration} ms`);
+    this.#stage('load', `warming up for ${load.warmup} ms, then measuring for ${load.duration} ms`);
     this.#nemesis.start(this.#scenario.faults, load.warmup);
     // The footprint covers the measured phase only: settling and reconciliation load the machine
     // differently (healing, waiting, a burst of verifies) and no latency figure is measured there.
@@ -431,12 +449,12 @@ class Orchestration {
     const measuredMs = Math.max(0, Math.min(this.#now(), load.duration));
 
     // Settle: undo every fault, wait for the topology, then ask once more about every acknowledged revocation.
-    this.#stage('healing faults and settling');
+    this.#stage('settle', 'healing faults and settling');
     await this.#nemesis.heal();
     const finalPrimaryPorts = (await this.#topology.primaries().catch(() => [])).map((n) => n.port);
     let reconciled = 0;
     if (!signal.aborted) {
-      this.#stage('final reconciliation of acknowledged revocations');
+      this.#stage('reconcile', 'final reconciliation of acknowledged revocations');
       reconciled = (await Promise.all(this.#handles.map((h) => h.reconcile()))).reduce((a, b) => a + b, 0);
     }
     const localState = (await Promise.all(this.#handles.map(async (h, worker) => ({ worker, state: await h.localState() })))).flatMap(({ worker, state }) =>
@@ -445,7 +463,7 @@ class Orchestration {
     const parts = await Promise.all(this.#handles.map((h) => h.finish()));
     // After the generators: no revocation is handed over any more, and the probes' files are complete for the checkers.
     await Promise.all(this.#verifiers.map((v) => v.finish()));
-    this.#stage('measuring what the state costs in Redis');
+    this.#stage('cost', 'measuring what the state costs in Redis');
     const cost = await measureRedisCost(extra.redis, extra.keyPrefix);
     const metrics = new Metrics(load.bucket);
     for (const part of parts) metrics.merge(part);
@@ -475,7 +493,7 @@ class Orchestration {
       ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
       ...(this.#verifiers.length > 0 && { verifiers: this.#verifiers.length }),
     };
-    this.#stage('checking the history');
+    this.#stage('check', 'checking the history');
     // The verifiers' probes are checked like any verify; they were never in the generators' Metrics, so not in latency, throughput or timeline.
     const historyFiles = [...this.#handles.map((h) => h.historyPath), ...this.#verifiers.map((v) => v.historyPath)];
     const checks = await checkHistory(historyFiles, runInfo);
@@ -542,20 +560,27 @@ class Orchestration {
 
   async #reportProgress(): Promise<void> {
     if (!this.#ctx.onProgress) return;
+    const nowMs = this.#now();
+    // Warm-up ops are not counted: a window reaching back before 0 covers only its measured part.
+    const windowMs = Math.max(0, nowMs - Math.max(0, this.#lastTickMs));
+    this.#lastTickMs = nowMs;
     const windows = await Promise.all(this.#handles.map((h) => h.window().catch(() => undefined)));
     const present = windows.filter((w): w is MetricsSnapshot => w !== undefined);
     const last = this.#nemesis.records.at(-1);
+    const ops = present.reduce((a, w) => a + w.ops, 0);
     this.#ctx.onProgress({
       label: this.#label,
       topology: this.#scenario.topology.kind,
-      elapsedMs: this.#now(),
+      elapsedMs: nowMs,
+      warmupMs: this.#scenario.load.warmup,
       durationMs: this.#scenario.load.duration,
-      opsPerSec: present.reduce((a, w) => a + w.ops, 0),
+      windowMs,
+      opsPerSec: windowMs > 0 ? Math.round((ops * 1000) / windowMs) : 0,
       // The worst thread's p99 bounds the merged p99 from above: enough for a progress line.
       p99Ms: Math.max(0, ...present.map((w) => w.p99Ms)),
       errors: present.reduce((a, w) => a + w.errors, 0),
       degraded: present.reduce((a, w) => a + w.degraded, 0),
-      phase: this.#now() < 0 ? 'warmup' : this.#nemesis.phase,
+      phase: nowMs < 0 ? 'warmup' : this.#nemesis.phase,
       ...(last && { lastFault: `${last.action} ${last.node ?? last.target} @${(last.atMs / 1000).toFixed(1)}s` }),
     });
   }
