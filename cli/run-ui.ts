@@ -135,10 +135,22 @@ function logDisplay(suite: SuiteProgress, firstRun: number, stream: NodeJS.Write
   };
 }
 
+/** Off a terminal by default: a line as each run ends, so a CI log shows the suite moving without a flood. */
+function runsDisplay(suite: SuiteProgress, firstRun: number, stream: NodeJS.WriteStream): ProgressDisplay {
+  const write = (status: Status | undefined) => status && stream.write(`${logLine(status)}\n`);
+  return {
+    onStage: (stage) => write(suite.stage(firstRun + stage.run.index, stage)),
+    onProgress: (progress) => suite.progress(firstRun + progress.run.index, progress),
+    close: (completed) => {
+      if (completed) write(suite.finish());
+    },
+  };
+}
+
 /**
  * Runs a scenario as the CLI shows it (run, decide): Redis installed if it can be, progress on
- * stderr (a line in place on a terminal; with TOKENBENCH_STAGES=1 lines off one; none in CI
- * and with --json), and the reports written beside result.json.
+ * stderr (a line in place on a terminal; off one a line per finished run, or with
+ * TOKENBENCH_STAGES=1 a line per stage; none with --json), and the reports written beside result.json.
  * With `signal` aborted (see catchInterrupts) the load stops, faults are healed and the partial
  * result is written and returned, marked interrupted; undefined only when the signal came while
  * Redis was being installed, before there was anything to write.
@@ -165,7 +177,9 @@ export async function runShown(
     ? liveDisplay(suite, firstRun, process.stderr)
     : process.env[STAGES_ENV] === '1'
       ? logDisplay(suite, firstRun, process.stderr)
-      : undefined;
+      : quiet
+        ? undefined
+        : runsDisplay(suite, firstRun, process.stderr);
   let result: ResultFile | undefined;
   try {
     result = await runScenario(scenario, {

@@ -41,3 +41,11 @@ export function firstStdoutLine(child: ResultPromise): Promise<string> {
     void child.then((r) => reject(new Error(`exited early: ${r.stderr}`)));
   });
 }
+
+/** Off a terminal, a run prints a line as each strategy run ends (cli/run-ui.ts): what is left of stderr besides them. */
+export function stderrBesidesRunLines(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '' && !/^\[[^\]]+\] done in \d+(\.\d+)? s {2}\(run \d+\/\d+ · /.test(line))
+    .join('\n');
+}
