@@ -1,3 +1,4 @@
+import { redactSecrets } from '../core/secrets.ts';
 import { compareResults, DEFAULT_THRESHOLDS, IncompatibleResultsError, parseThresholds, regressions, renderComparison } from '../reports/compare.ts';
 import { loadResult, type ResultFile } from '../result/schema.ts';
 import { COMPARE_HELP, COMPARE_USAGE } from './compare-flags.ts';
@@ -20,6 +21,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) {
     throw new UsageError(`compare: expected two result files, <baseline.json> <current.json>, got ${positionals.length} (see: tokenbench compare --help)`);
   }
+  if (values.json && values.markdown) throw new UsageError('compare: --json and --markdown: choose one');
   const thresholds = values['max-regression'] === undefined ? DEFAULT_THRESHOLDS : parseThresholds(values['max-regression']);
   const baseline = loadResultArgument(positionals[0]!);
   const current = loadResultArgument(positionals[1]!);
@@ -30,6 +32,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
     if (error instanceof IncompatibleResultsError) throw new UsageError(`compare: ${error.message}`);
     throw error;
   }
-  process.stdout.write(renderComparison(comparison, { markdown: values.markdown ?? false }));
-  return regressions(comparison).length > 0 ? 1 : 0;
+  const crossed = regressions(comparison);
+  // Run names can hold a service's URL: never with its password.
+  if (values.json) process.stdout.write(`${JSON.stringify(redactSecrets({ ...comparison, regressions: crossed }), null, 2)}\n`);
+  else process.stdout.write(renderComparison(comparison, { markdown: values.markdown ?? false }));
+  return crossed.length > 0 ? 1 : 0;
 }

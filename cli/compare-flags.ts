@@ -9,10 +9,11 @@ export const COMPARE_FLAGS = {
     help: 'metric=N% pairs: how much worse each may get\n(in percent of the baseline). Metrics: p50, p99, p999, service-p99\n(verify service time, not checked unless named), throughput,\nunavailability, and the correctness counts violations, lost, entry-lost\n(for these any increase from 0 is always a regression; default: any\nincrease at all)',
   },
   markdown: { type: 'boolean', help: 'a GitHub-flavoured Markdown table, e.g. for $GITHUB_STEP_SUMMARY' },
+  json: { type: 'boolean', help: 'the comparison as JSON (every row, the limits, the regressions),\nfor a CI step to read; the same exit codes' },
   help: HELP_FLAG,
 } as const satisfies FlagTable;
 
-export const COMPARE_HELP = `Usage: tokenbench compare <baseline.json> <current.json> [--max-regression <limits>] [--markdown]
+export const COMPARE_HELP = `Usage: tokenbench compare <baseline.json> <current.json> [--max-regression <limits>] [--markdown | --json]
 
 Puts two results of the same scenario side by side. Runs are matched by label and topology kind;
 for each: verify p50, p99, p99.9, verify service-time p99 (uncorrected: from when the op was
@@ -32,6 +33,7 @@ Examples:
   tokenbench compare results/main/result.json results/pr/result.json
   tokenbench compare base.json new.json --max-regression p99=15%,p999=25%,throughput=3%
   tokenbench compare base.json new.json --markdown >> "$GITHUB_STEP_SUMMARY"
+  tokenbench compare base.json new.json --json > comparison.json
 `;
 
 export const COMPARE_USAGE = { command: 'compare', flags: COMPARE_FLAGS, help: COMPARE_HELP } satisfies CommandUsage;

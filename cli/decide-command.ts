@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseDurationMs } from '../core/duration.ts';
 import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { TOKENBENCH_VERSION } from '../core/version.ts';
 import { decide, optionTitle } from '../decide/decide.ts';
 import { extractEvidence, type LoadedResult } from '../decide/evidence.ts';
@@ -107,6 +108,12 @@ export async function decideCommand(argv: string[]): Promise<number> {
   });
   const recordPath = join(outDir, 'decision.md');
   writeFileSync(recordPath, record);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(redactSecrets(decision), null, 2)}\n`);
+    // stdout is the JSON alone; where the record went is still said.
+    process.stderr.write(`decision record: ${recordPath}\n`);
+    return 0;
+  }
   const rec = decision.recommendation;
   process.stdout.write(
     rec

@@ -12,6 +12,7 @@ export const DECIDE_FLAGS = {
     help: 'measured phase of each run, e.g. 3s (longer if a hang needs it)',
   },
   out: { type: 'string', value: '<dir>', default: 'results/decide-<timestamp>', help: 'where decision.md and the runs go' },
+  json: { type: 'boolean', help: 'print the decision as JSON on stdout instead of the summary lines\n(decision.md is written all the same)' },
   help: HELP_FLAG,
 } as const satisfies FlagTable;
 
@@ -107,6 +108,7 @@ Examples:
   tokenbench decide --requirements examples/decide/shop-bans.yaml --duration 3s
   tokenbench decide --requirements examples/decide/bank-immediate.yaml --result results/<ts>/result.json
   tokenbench decide --requirements req.yaml --result a/result.json --result b/result.json --out docs/decision
+  tokenbench decide --requirements req.yaml --result results/<ts>/result.json --json > decision.json
 
 Exit codes: 0 a decision record was written (even when no option qualifies: it says so),
 1 a run failed, 2 bad requirements (a field, or contradictory requirements), flags or result files.

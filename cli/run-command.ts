@@ -4,7 +4,9 @@ import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
 import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
 import { footprintWarning } from '../reports/footprint.ts';
 import { summaryTable } from '../reports/markdown.ts';
+import { parseCiFormats } from '../reports/outputs/formats.ts';
 import { verdictLines } from '../reports/phrases.ts';
+import { writeCiOutputs } from '../reports/write-reports.ts';
 import { isModuleFile } from '../strategies/module.ts';
 import { BACKEND_FLAGS, backendFromFlags, commandLineSecretWarning, passwordsFromEnvironment } from './backend-flags.ts';
 import { type FlagValues, fieldsAt, flagForField, intFlag, parseFlags } from './flags.ts';
@@ -182,6 +184,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
+  // Checked before anything runs: a typo costs no run.
+  const ciFormats = values['ci-outputs'] === undefined ? [] : parseCiFormats(values['ci-outputs']);
   const warning = commandLineSecretWarning(values);
   if (warning) process.stderr.write(warning);
   const outDir = resolve(values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-')));
@@ -189,7 +193,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     const shown = await runShown(scenario, outDir, { quiet: values.json ?? false, signal: interrupts.signal });
     if (!shown) return EXIT_CODES.interrupted;
-    const { result, resultPath, reports } = shown;
+    const { result, resultPath } = shown;
+    const ciOutputs = await writeCiOutputs(result, outDir, ciFormats, (file, error) =>
+      process.stderr.write(`tokenbench: ${file} not written: ${error.message}\n`),
+    );
+    const reports = [...shown.reports, ...ciOutputs];
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } else {

@@ -6,6 +6,7 @@ import { FAULT_ACTIONS } from '../topologies/faults.ts';
 import { TOPOLOGY_KINDS } from '../topologies/options.ts';
 import { BACKEND_FLAGS, BACKEND_HELP, TOPOLOGY_DEFAULTS } from './backend-flags.ts';
 import { type CommandUsage, defaultsOf, type FlagTable, HELP_FLAG, optionsBlock, showDuration } from './flags.ts';
+import { CI_OUTPUT_NAMES } from './report-flags.ts';
 
 /** What --quick sets, before the other flags (which win). */
 const QUICK = { 'load.warmup': '300ms', 'load.duration': '3s', 'workload.users': 500 } as const;
@@ -70,6 +71,11 @@ in .js or .mjs) or module:<package>`,
       .map(([field, value]) => `${field} ${value}`)
       .join(', ')}`,
   },
+  'ci-outputs': {
+    type: 'string',
+    value: '<list>',
+    help: `also write CI outputs beside report.md, comma-separated, or all:\n${CI_OUTPUT_NAMES.join(', ')}\n(each explained in tokenbench report --help)`,
+  },
   json: { type: 'boolean', help: 'print the result as JSON on stdout, no progress' },
   help: HELP_FLAG,
 } as const satisfies FlagTable;
@@ -99,9 +105,11 @@ Examples:
   tokenbench run --sentinels 10.0.0.5:26379,10.0.0.6:26379 --master-name mymaster --strategy blacklist --fault failover:primary@10s
   tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
   tokenbench run --scenario scenarios/default-suite.yaml --quick
+  tokenbench run --scenario scenarios/quick.yaml --threshold violations=0 --ci-outputs junit,summary,benchmark-action
   tokenbench run --topology sentinel --exec 'node server.mjs' --ready-url 'http://127.0.0.1:{{port}}/healthz' --fault kill:primary@10s
 
-Writes <out>/result.json, report.md, report.html, scenario.json and the history files.
+Writes <out>/result.json, report.md, report.html, scenario.json and the history files, and the
+CI outputs --ci-outputs asks for (junit.xml, summary.md, hdr/...).
 `;
 
 export const RUN_USAGE = { command: 'run', flags: { ...BACKEND_FLAGS, ...RUN_FLAGS }, help: RUN_HELP } satisfies CommandUsage;

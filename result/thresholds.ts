@@ -112,7 +112,9 @@ export const thresholdResultSchema = z.strictObject({
 
 export type ThresholdResult = z.infer<typeof thresholdResultSchema>;
 
-const show = (value: number, unit: Unit) => (unit === 'ms' ? `${Math.round(value * 100) / 100} ms` : unit === 'ops/s' ? `${value} ops/s` : String(value));
+/** A threshold's limit or measured value as its sentence says it: `10 ms`, `950 ops/s`, `0`. */
+export const thresholdValueText = (value: number, unit: Unit): string =>
+  unit === 'ms' ? `${Math.round(value * 100) / 100} ms` : unit === 'ops/s' ? `${value} ops/s` : String(value);
 
 /** Each threshold against one run. A value not measured, or only known to be at least something, cannot show a maximum holds. */
 export function evaluateThresholds(
@@ -123,8 +125,8 @@ export function evaluateThresholds(
     const def = metricDef(metric)!;
     const { value, atLeast = false } = def.read(run);
     const ok = value !== null && (def.bound === 'max' ? value <= limit && !atLeast : value >= limit);
-    const measured = value === null ? 'not measured' : `${atLeast ? 'at least ' : ''}${show(value, def.unit)}`;
-    const sentence = `${metric} (${def.what}) ${def.bound === 'max' ? '<=' : '>='} ${show(limit, def.unit)}: ${measured}${ok ? '' : ' (broken)'}`;
+    const measured = value === null ? 'not measured' : `${atLeast ? 'at least ' : ''}${thresholdValueText(value, def.unit)}`;
+    const sentence = `${metric} (${def.what}) ${def.bound === 'max' ? '<=' : '>='} ${thresholdValueText(limit, def.unit)}: ${measured}${ok ? '' : ' (broken)'}`;
     return { metric, limit, unit: def.unit, bound: def.bound, measured: value, ok, sentence };
   });
 }

@@ -54,6 +54,26 @@ describe('tokenbench compare', () => {
     expect(md.stdout).toContain('|---|---|--:|--:|--:|--:|---|---|---|');
   });
 
+  it('--json: the comparison with its regressions listed, the same exit codes', async () => {
+    const slower = structuredClone(loadResult(SENTINEL)) as ResultFile;
+    slower.runs[1]!.load.achievedRate = 400;
+    const current = write('slower-json.json', slower);
+    const r = await tokenbench(['compare', SENTINEL, current, '--json']);
+    expect(r.exitCode).toBe(1);
+    const comparison = JSON.parse(r.stdout) as {
+      baseline: string;
+      rows: { run: string; metric: string }[];
+      regressions: { run: string; metric: string; baseline: number; current: number }[];
+    };
+    expect(comparison.baseline).toBe(SENTINEL);
+    expect(comparison.rows.length).toBeGreaterThan(comparison.regressions.length);
+    expect(comparison.regressions).toEqual([expect.objectContaining({ run: 'whitelist (sentinel)', metric: 'throughput', baseline: 500, current: 400 })]);
+    const same = await tokenbench(['compare', SENTINEL, SENTINEL, '--json']);
+    expect(same.exitCode).toBe(0);
+    expect((JSON.parse(same.stdout) as { regressions: unknown[] }).regressions).toEqual([]);
+    expectOneLineUsageError(await tokenbench(['compare', SENTINEL, SENTINEL, '--json', '--markdown']), 'compare: --json and --markdown: choose one');
+  });
+
   it.each([
     ['a truncated file', () => write('truncated.json', readFileSync(SINGLE, 'utf8').slice(0, 3000)), 'not valid JSON (truncated or hand-edited?)'],
     ['a newer schemaVersion', () => write('newer.json', { ...loadResult(SINGLE), schemaVersion: 99 }), 'written by a newer tokenbench (schemaVersion 99)'],

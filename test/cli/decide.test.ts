@@ -83,6 +83,29 @@ describe('tokenbench decide', () => {
     expect(readFileSync(join(out, 'decision.md'), 'utf8')).toContain('Evidence: 2 result files given with --result.');
   });
 
+  it('--json: the decision as JSON on stdout, the record still written', async () => {
+    const out = join(scratch, 'from-results-json');
+    const r = await tokenbench([
+      'decide',
+      '--requirements',
+      'examples/decide/shop-bans.yaml',
+      '--result',
+      'reports/fixtures/sentinel-kill.json',
+      '--result',
+      'reports/fixtures/single-quick.json',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const decision = JSON.parse(r.stdout) as { recommendation: { scheme: string; topology: string }; options: unknown[]; evidenceFiles: string[] };
+    expect(decision.recommendation).toMatchObject({ scheme: 'double-token', topology: 'sentinel' });
+    expect(decision.options.length).toBeGreaterThan(1);
+    expect(decision.evidenceFiles).toEqual(['reports/fixtures/sentinel-kill.json', 'reports/fixtures/single-quick.json']);
+    expect(r.stderr.trim()).toBe(`decision record: ${join(out, 'decision.md')}`);
+    expect(existsSync(join(out, 'decision.md'))).toBe(true);
+  });
+
   it('kill -9 runs do not make durability met, and open-loop runs do not size Redis', async () => {
     const out = join(scratch, 'bank-kill-only');
     const evidence = 'docs/decisions/evidence/bank-immediate';

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import hdr from 'hdr-histogram-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultFile } from '../../cli/run-command.ts';
 import { isAlive } from '../topologies/suite.ts';
@@ -62,6 +63,8 @@ describe('tokenbench run', () => {
       'verify.all.p99=0.001ms',
       '--threshold',
       'throughput=1',
+      '--ci-outputs',
+      'all',
     ]);
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toMatch(/^verdict: valid: no checker found a violation in the run; thresholds: 1 of 3 broken$/m);
@@ -77,6 +80,32 @@ describe('tokenbench run', () => {
     expect(run!.thresholds[1]!.measured).toBe(run!.latency.verify!.all.p99);
     expect(result.verdict).toMatchObject({ valid: true, thresholdsBroken: 1 });
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Verdict');
+    // --ci-outputs all: every CI output beside report.md, each path printed like the reports'.
+    for (const file of ['junit.xml', 'benchmark-action.json', 'bencher.json', 'metrics.om.txt', 'summary.md', 'hdr/0-blacklist.hlog'])
+      expect(r.stdout.split('\n')).toContain(`report: ${join(out, file)}`);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain(
+      `<failure message="measured ${Math.round(run!.latency.verify!.all.p99 * 100) / 100} ms, limit &lt;= 0 ms" type="AssertionError">verify.all.p99 (verify p99 latency) &lt;= 0 ms:`,
+    );
+    // The interval log, read back by HdrHistogram's reader, counts what the result's histograms do: one from the history files, the other from the generator's own recording.
+    const log = readFileSync(join(out, 'hdr/0-blacklist.hlog'), 'utf8');
+    const reader = new hdr.HistogramLogReader(log);
+    const counted: Record<string, number> = {};
+    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) counted[h.tag] = (counted[h.tag] ?? 0) + h.totalCount;
+    expect(counted).toEqual(Object.fromEntries(Object.entries(run!.latency).map(([op, latency]) => [op, latency.all.count])));
+    // report --format renders the same bytes from result.json alone (hdr-log from the history files beside it).
+    for (const [format, file] of [
+      ['junit', 'junit.xml'],
+      ['summary', 'summary.md'],
+      ['openmetrics', 'metrics.om.txt'],
+    ]) {
+      const again = await tokenbench(['report', join(out, 'result.json'), '--format', format!]);
+      expect(again.exitCode, format).toBe(0);
+      expect(again.stdout, format).toBe(readFileSync(join(out, file!), 'utf8').replace(/\n$/, ''));
+    }
+    const hdrDir = join(scratch, 'thresholds-hdr');
+    const logs = await tokenbench(['report', join(out, 'result.json'), '--format', 'hdr-log', '--out', hdrDir]);
+    expect(logs.stdout).toBe(join(hdrDir, '0-blacklist.hlog'));
+    expect(readFileSync(join(hdrDir, '0-blacklist.hlog'), 'utf8')).toBe(log);
     const kept = await tokenbench([
       'run',
       '--strategy',
@@ -90,6 +119,11 @@ describe('tokenbench run', () => {
       'violations=0',
     ]);
     expect(kept.exitCode).toBe(0);
+    const typo = await tokenbench(['run', '--strategy', 'pure', '--quick', '--ci-outputs', 'junit,junt']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr.trim()).toBe(
+      "tokenbench: --ci-outputs: expected a comma-separated list of junit, benchmark-action, bencher, openmetrics, summary, hdr-log, or all, got 'junt'",
+    );
     const bad = await tokenbench(['run', '--threshold', 'verify.steady.p98=1ms']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--threshold (thresholds): expected a metric among violations');
@@ -184,5 +218,21 @@ describe('tokenbench report', () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain(`${truncated}: not valid JSON`);
+  });
+
+  it('--format for each CI output; hdr-log needs a directory and the history files, each said in one line', async () => {
+    for (const format of ['junit', 'benchmark-action', 'bencher', 'openmetrics', 'summary']) {
+      const r = await tokenbench(['report', 'reports/fixtures/sentinel-kill.json', '--format', format]);
+      expect(r.exitCode, format).toBe(0);
+      expect(r.stdout.length, format).toBeGreaterThan(100);
+    }
+    const noDir = await tokenbench(['report', 'reports/fixtures/sentinel-kill.json', '--format', 'hdr-log']);
+    expect(noDir.exitCode).toBe(2);
+    expect(noDir.stderr.trim()).toBe('tokenbench: report: --format hdr-log writes one file per run: give the directory with --out <dir>');
+    // The fixture was committed without its history files.
+    const noHistory = await tokenbench(['report', 'reports/fixtures/sentinel-kill.json', '--format', 'hdr-log', '--out', join(scratch, 'hdr')]);
+    expect(noHistory.exitCode).toBe(2);
+    expect(noHistory.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noHistory.stderr).toContain("history/history-0-blacklist.ndjson: history file of run 'blacklist on sentinel' not found");
   });
 });

@@ -64,7 +64,7 @@ describe.sequential('no secret in any artefact', () => {
 
   it('in the --redis URL: one warning, the run logs in, and every file says <redacted> with the username kept', async () => {
     const r = await tokenbench(
-      ['run', '--redis', `redis://default:${encodeURIComponent(SECRET)}@127.0.0.1:${port}`, ...RUN, '--out', out('url')],
+      ['run', '--redis', `redis://default:${encodeURIComponent(SECRET)}@127.0.0.1:${port}`, ...RUN, '--ci-outputs', 'all', '--out', out('url')],
       NO_SECRETS_ENV,
     );
     expect(r.exitCode, r.stderr).toBe(0);
@@ -73,7 +73,9 @@ describe.sequential('no secret in any artefact', () => {
     );
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
     const files = expectNoSecretIn(out('url'));
-    expect(files).toEqual(expect.arrayContaining(['report.html', 'report.md', 'result.json', 'scenario.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['report.html', 'report.md', 'result.json', 'scenario.json', 'junit.xml', 'summary.md', 'metrics.om.txt', 'hdr/0-blacklist.hlog']),
+    );
     expect(files.some((f) => /^history-.*\.ndjson$/.test(f))).toBe(true);
     const scenario = readJson<{ topology: { endpoints: string[] } }>(join(out('url'), 'scenario.json'));
     expect(scenario.topology.endpoints).toEqual([`redis://default:<redacted>@127.0.0.1:${port}`]);
@@ -153,8 +155,12 @@ describe.sequential('no secret in any artefact', () => {
       await tokenbench(['report', oldA, '--format', 'html']),
       await tokenbench(['report', oldA, '--format', 'json']),
       await tokenbench(['merge', oldA, oldB]),
+      await tokenbench(['compare', oldA, oldB, '--json']),
+      ...(await Promise.all(
+        ['junit', 'benchmark-action', 'bencher', 'openmetrics', 'summary'].map((format) => tokenbench(['report', oldA, '--format', format])),
+      )),
     ];
-    expect(outputs.map((r) => r.exitCode)).toEqual([0, 2, 0, 0, 0, 0]);
+    expect(outputs.map((r) => r.exitCode)).toEqual([0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(outputs[0]!.stdout).toContain('no threshold crossed');
     for (const r of outputs) expect(leaks(r.stdout + r.stderr)).toEqual([]);
     expect(outputs[2]!.stdout).toContain('"password": "<redacted>"');
