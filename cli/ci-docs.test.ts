@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseThresholds } from '../reports/compare.ts';
+import { CI_FORMATS } from '../reports/outputs/formats.ts';
 import { type CommandUsage, type FlagValues, parseFlags } from './flags.ts';
 import { scenarioFromFlags } from './run-command.ts';
 import type { RUN_USAGE } from './run-flags.ts';
@@ -20,7 +21,7 @@ const GITLAB = 'docs/ci/gitlab-ci.yml';
 const CI_README = 'docs/ci/README.md';
 
 /** What `run --ci-outputs all` writes into the run's --out dir, the files the two CI systems pick up. */
-const CI_OUTPUT_FILES = { junit: 'junit.xml', openmetrics: 'metrics.om.txt', summary: 'summary.md' } as const;
+const CI_OUTPUT_FILES = { junit: CI_FORMATS.junit.file, openmetrics: CI_FORMATS.openmetrics.file, summary: CI_FORMATS.summary.file } as const;
 
 const REDIS_PACKAGES = ['redis-server', 'redis-sentinel', 'redis-tools'];
 
