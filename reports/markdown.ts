@@ -384,6 +384,13 @@ function environmentTable(result: ResultFile): string[] {
   );
 }
 
+/** Each strategy's answer over all its runs, with the note that says what the columns count; empty without runs. */
+export function answersTable(result: ResultFile): string[] {
+  const answers = strategyAnswers(result);
+  if (answers.length === 0) return [];
+  return [...markdownTable(ANSWER_COLUMNS, answers.map(answerCells), { align: ANSWER_COLUMNS.map((_, i) => (i < 2 ? 'left' : 'right')) }), '', ANSWER_NOTE, ''];
+}
+
 /** Long lists (a suite's anomalies) fold away so the answer stays on the first screen. */
 const LINES_SHOWN_OPEN = 6;
 
@@ -391,15 +398,7 @@ const LINES_SHOWN_OPEN = 6;
 function verdictSection(result: ResultFile): string[] {
   const { headline, reasons, thresholds, anomalies } = verdictLines(result);
   const out = ['## Verdict', '', `**${headline}**`, ''];
-  const answers = strategyAnswers(result);
-  if (answers.length > 0) {
-    out.push(
-      ...markdownTable(ANSWER_COLUMNS, answers.map(answerCells), { align: ANSWER_COLUMNS.map((_, i) => (i < 2 ? 'left' : 'right')) }),
-      '',
-      ANSWER_NOTE,
-      '',
-    );
-  }
+  out.push(...answersTable(result));
   for (const [title, lines] of [
     ['Why', reasons],
     ['Thresholds', thresholds.map((t) => t.line)],

@@ -1,19 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { findingsResult, manyRunsResult } from '../../test/support/ci-results.ts';
-import { summaryTable } from '../markdown.ts';
+import { answersTable, summaryTable } from '../markdown.ts';
 import { verdictLines } from '../phrases.ts';
+import { suiteDescription } from '../suite.ts';
 import { renderSummary, SUMMARY_MAX_BYTES } from './summary.ts';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-/** The table rows (not header, not rule) of a Markdown text. */
-const tableRows = (text: string) => text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| strategy |'));
+/** The rows (not header, not rule) of the runs' table: the one whose header names the topology. */
+const tableRows = (text: string) => {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('| strategy | topology |'));
+  if (start === -1) return [];
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith('|'));
+  return lines.slice(start + 2, end === -1 ? undefined : end);
+};
 
 describe('renderSummary', () => {
   it('the verdict and why, the headline table, the thresholds', () => {
     const result = findingsResult();
     const text = renderSummary(result);
     const { headline, reasons, thresholds } = verdictLines(result);
-    expect(text.startsWith(`## tokenbench: scenario\n\n**verdict: ${headline}**\n`)).toBe(true);
+    expect(text.startsWith(`## tokenbench: scenario\n\n${suiteDescription(result)}\n\n**verdict: ${headline}**\n`)).toBe(true);
+    expect(text).toContain(answersTable(result).join('\n'));
     for (const reason of reasons) expect(text).toContain(`- ${reason}\n`);
     expect(text).toContain(summaryTable(result.runs).join('\n'));
     for (const t of thresholds) expect(text).toContain(`- ${t.line}`);

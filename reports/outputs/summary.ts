@@ -1,8 +1,9 @@
 import { escapeCell } from '../../core/markdown.ts';
 import { redactSecrets } from '../../core/secrets.ts';
 import type { ResultFile } from '../../result/schema.ts';
-import { summaryTable } from '../markdown.ts';
+import { answersTable, summaryTable } from '../markdown.ts';
 import { verdictLines } from '../phrases.ts';
+import { suiteDescription, suiteMatrix } from '../suite.ts';
 
 /**
  * GitHub takes at most 1 MiB per step into `$GITHUB_STEP_SUMMARY` and drops the rest with an
@@ -10,6 +11,9 @@ import { verdictLines } from '../phrases.ts';
  * its first ones in every section and says how many more report.md has, never a table cut in two.
  */
 export const SUMMARY_MAX_BYTES = 64 * 1024;
+
+/** The answers table is one row per strategy; past this many it would crowd out the runs' table. */
+const MAX_ANSWER_ROWS = 20;
 
 const moreLine = (n: number) => `… ${n} more run${n === 1 ? '' : 's'} in report.md`;
 
@@ -20,7 +24,10 @@ function summaryWith(result: ResultFile, shown: number): string {
   const all = verdictLines(result);
   const { reasons, thresholds } = verdictLines({ ...result, runs });
   const name = typeof result.scenario.name === 'string' ? result.scenario.name.slice(0, 200) : 'scenario';
-  const out = [`## tokenbench: ${escapeCell(name)}`, '', `**verdict: ${all.headline}**`, ''];
+  const strategies = suiteMatrix(result).strategies.length;
+  // Each strategy's answer is over all its runs: shown whole, or pointed at when a suite has too many strategies to fit.
+  const answers = strategies <= MAX_ANSWER_ROWS ? answersTable(result) : [`Each of the ${strategies} strategies' answers: in report.md.`, ''];
+  const out = [`## tokenbench: ${escapeCell(name)}`, '', suiteDescription(result), '', `**verdict: ${all.headline}**`, '', ...answers];
   if (result.interrupted) out.push('> **Interrupted**: this result is partial (the run was stopped before the end).', '');
   const section = (title: string, lines: readonly string[], of: number) => {
     if (of === 0) return;
