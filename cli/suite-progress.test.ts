@@ -91,7 +91,24 @@ describe('plannedRuns', () => {
       normalizeScenario({ strategies: ['pure', 'blacklist'], load: { warmup: '500ms', duration: '8s' } }),
       normalizeScenario({ strategies: ['blacklist'], topology: { kind: 'sentinel' }, load: { warmup: '500ms', duration: '3s' } }),
     ]);
-    expect(plan).toEqual([run(0, 500, 8000, 0), run(0, 500, 8000, 0), run(0, 500, 3000, 1)]);
+    expect(plan).toEqual([
+      { ...run(0, 500, 8000, 0), priorOverheadMs: 1000 },
+      { ...run(0, 500, 8000, 0), priorOverheadMs: 1000 },
+      { ...run(0, 500, 3000, 1), priorOverheadMs: 3000 },
+    ]);
+  });
+
+  it('guesses each topology its own overhead before any run of it finished, rather than borrowing a single server’s', () => {
+    const plan = plannedRuns([
+      normalizeScenario({
+        strategies: ['blacklist'],
+        topologies: [{ topology: { kind: 'single' } }, { topology: { kind: 'sentinel' }, faults: [{ at: '2s', action: 'kill', target: 'primary' }] }],
+        load: { warmup: '1s', duration: '6s' },
+      }),
+    ]);
+    expect(estimateLeft(plan, [], 0)).toEqual({ leftMs: 7000 + 1000 + 7000 + 13_500, basis: 'borrowed' });
+    // The single run took 8 s: its own entry is learned, the Sentinel run keeps its guess.
+    expect(estimateLeft(plan, [8000], 0)).toEqual({ leftMs: 7000 + 13_500, basis: 'borrowed' });
   });
 });
 
