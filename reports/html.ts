@@ -528,6 +528,8 @@ table.summary thead th { white-space: nowrap; }
 table.summary { width: 100%; }
 table.summary tr.group th { background: #f6f6f3; font-size: 13px; color: #333; padding-top: 10px; white-space: normal; }
 span.service-time { font-size: 11.5px; color: #8a5a00; }
+table.latency thead th { white-space: normal; }
+table.latency tbody th { white-space: normal; }
 table.latency tr.differs td, table.latency tr.differs th { background: #fff7e0; }
 table.answers { width: 100%; margin: 8px 0 4px; font-size: 13px; }
 table.answers th, table.answers td { padding: 5px 8px; }

@@ -14,6 +14,7 @@ const fixture = (name: string) => loadResult(fileURLToPath(new URL(`../../report
 const sentinel = fixture('sentinel-kill.json');
 /** 4 strategies x single / sentinel / cluster, the primary killed at 2 s in the HA ones. */
 const suite = fixture('default-suite.json');
+const example = loadResult(fileURLToPath(new URL('../../docs/examples/default-suite/result.json', import.meta.url)));
 
 /** Generous: two cores shared with other engineers' builds and tests. */
 const BROWSER_TIMEOUT_MS = 90_000;
@@ -186,10 +187,16 @@ function decodeAttribute(value: string): string {
   return value.replace(/&(quot|#39|lt|gt|nbsp|amp);/g, (_, entity: string) => ({ quot: '"', '#39': "'", lt: '<', gt: '>', nbsp: '\u00a0', amp: '&' })[entity]!);
 }
 
-describe.skipIf(chromiumMissing)(`the suite report in headless Chromium at ${PAGE_WIDTH} px`, () => {
-  const screenshot = join(outputDir, 'suite-report.png');
-  const html = renderHtml(suite);
-  const panels = suitePanels(suite);
+// The fixture (12 runs) and the committed example of npm start (15 runs, longer labels): what a reviewer opens.
+const SUITES = [
+  { name: 'the suite fixture', result: suite, screenshotFile: 'suite-report.png' },
+  { name: 'the committed npm start example', result: example, screenshotFile: 'example-report.png' },
+];
+
+describe.skipIf(chromiumMissing).each(SUITES)(`$name in headless Chromium at ${PAGE_WIDTH} px`, ({ result, screenshotFile }) => {
+  const screenshot = join(outputDir, screenshotFile);
+  const html = renderHtml(result);
+  const panels = suitePanels(result);
   let workDir = '';
   let dom = '';
   let stderr = '';
@@ -239,7 +246,7 @@ describe.skipIf(chromiumMissing)(`the suite report in headless Chromium at ${PAG
   });
 
   it('draws every chart inside the page at its natural size, with nothing to scroll', () => {
-    expect(layout.charts.map((c) => c.name)).toEqual(expectedCharts(suite));
+    expect(layout.charts.map((c) => c.name)).toEqual(expectedCharts(result));
     for (const chart of layout.charts) {
       expect(chart.right, chart.name).toBeLessThanOrEqual(PAGE_WIDTH);
       // Shrunk to fit, a chart's 12 px labels would shrink with it.
@@ -257,7 +264,7 @@ describe.skipIf(chromiumMissing)(`the suite report in headless Chromium at ${PAG
   });
 
   it('lists each strategy once in the legend of every chart', () => {
-    const strategies = [...new Set(suite.runs.map(strategyName))];
+    const strategies = [...new Set(result.runs.map(strategyName))];
     expect(layout.legends.map((l) => l.figure)).toEqual([
       'chart-latency-over-time',
       'chart-throughput-over-time',
