@@ -69,7 +69,10 @@ export async function runShown(
   outDir: string,
   { quiet = false, signal }: { quiet?: boolean; signal: AbortSignal },
 ): Promise<ShownRun | undefined> {
-  const processTopology = expandTopologies(scenario).find((part) => part.topology.backend === 'process')?.topology;
+  // Only the default redis-server is ever installed; any other binary runScenario checks, naming its servers entry.
+  const processTopology = expandTopologies(scenario).find(
+    (part) => part.topology.backend === 'process' && part.topology.redisServer === 'redis-server',
+  )?.topology;
   if (processTopology?.backend === 'process') {
     try {
       await ensureRedisServer(processTopology.redisServer, signal);

@@ -1,6 +1,7 @@
 import { formatSeconds } from '../core/format.ts';
 import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { serverText } from '../result/server.ts';
 
 /**
  * A result is a suite: strategies x topologies x faults x servers. Every report describes it the
@@ -48,9 +49,9 @@ export function strategyName(run: Run): string {
   return suffix && run.label.endsWith(suffix) ? run.label.slice(0, -suffix.length) : run.label;
 }
 
-/** The server a run ran on. One per result until a scenario can name servers of its own. */
-export function serverName(_run: Run, result: ResultFile): string {
-  return result.environment.redis;
+/** The server a run ran on, as it reported itself (`valkey 8.0.1`); results written before runs named theirs say it once for all. */
+export function serverName(run: Run, result: ResultFile): string {
+  return run.server ? serverText(run.server) : result.environment.redis;
 }
 
 function unique(values: readonly string[]): string[] {
