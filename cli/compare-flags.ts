@@ -6,7 +6,7 @@ export const COMPARE_FLAGS = {
     value: '<list>',
     // reports/compare.ts's DEFAULT_THRESHOLDS, which --help does not load; cli/flags.test.ts holds them equal.
     default: 'p99=10%,throughput=5%',
-    help: 'metric=N% pairs: how much worse each may get\n(in percent of the baseline). Metrics: p50, p99, p999, service-p99\n(verify service time, not checked unless named), throughput,\nunavailability, and the correctness counts violations, lost, entry-lost\n(for these any increase from 0 is always a regression; default: any\nincrease at all)',
+    help: 'metric=N% pairs: how much worse each may get\n(in percent of the baseline). Metrics: p50, p99, p999, service-p99\n(verify service time), failover (new primary after the first fault)\nand bytes-per-entry (these three checked only when named), throughput,\nunavailability, and the correctness counts violations, lost, entry-lost\n(for these any increase from 0 is always a regression; default: any\nincrease at all)',
   },
   markdown: { type: 'boolean', help: 'a GitHub-flavoured Markdown table, e.g. for $GITHUB_STEP_SUMMARY' },
   json: { type: 'boolean', help: 'the comparison as JSON (every row, the limits, the regressions),\nfor a CI step to read; the same exit codes' },
@@ -18,8 +18,8 @@ export const COMPARE_HELP = `Usage: tokenbench compare <baseline.json> <current.
 Puts two results of the same scenario side by side. Runs are matched by label and topology kind;
 for each: verify p50, p99, p99.9, verify service-time p99 (uncorrected: from when the op was
 sent; n/a where a side did not measure it), throughput, revoked-accepted violations, lost
-revocations, valid-rejected entryLost and the longest unavailability, with the change and a
-verdict (ok / regression / improvement / n/a). Latency changes are also marked within or
+revocations, valid-rejected entryLost, the longest unavailability, the failover time and Redis
+bytes per entry, with the change and a verdict (ok / regression / improvement / n/a). Latency changes are also marked within or
 beyond the run-to-run noise estimated from each run's steady-phase timeline (see the footnote
 it prints).
 

@@ -10,8 +10,9 @@ export const DOCTOR_FLAGS = {
 export const DOCTOR_HELP = `Usage: tokenbench doctor [--redis-server <path>] [--clean] [--json]
 
 Checks what tokenbench needs and what is installed: Node.js, redis-server (and its Sentinel
-mode, tried for real), redis-cli, Docker. Says what is missing and the exact command that
-installs it. Also finds Redis processes, temp dirs and containers left behind by a crashed run.
+mode, tried for real), the other servers a servers matrix can run (redis-sentinel, valkey-server,
+valkey-sentinel, with their versions), redis-cli, Docker. Says what is missing and the exact
+commands that install it here (Valkey on Debian 12: from bookworm-backports). Also finds Redis processes, temp dirs and containers left behind by a crashed run.
 
 Exit code: 0 when the process backend can run, 1 when it cannot.
 

@@ -11,8 +11,12 @@ import { INSTALL_HINT, MIN_REDIS_VERSION, resolveRedisServer, which } from '../t
 import { ServerProcess } from '../topologies/process/server-process.ts';
 import { DOCTOR_HELP, DOCTOR_USAGE } from './doctor-flags.ts';
 import { parseFlags } from './flags.ts';
+import { type InstallContext, installAdvice, readInstallContext, redis8Note, SERVER_BINARIES, type ServerBinary } from './server-install.ts';
 
 export { DOCTOR_HELP } from './doctor-flags.ts';
+
+/** valkey-sentinel, the longest check name. */
+const NAME_WIDTH = 15;
 
 interface Check {
   name: string;
@@ -50,6 +54,40 @@ async function trySentinel(binary: string): Promise<string> {
   }
 }
 
+const SERVER_USE: Record<ServerBinary, string> = {
+  'redis-server': 'Redis runs, --server redis-server',
+  'redis-sentinel': "Debian's Sentinel package; tokenbench starts sentinels as redis-server --sentinel",
+  'valkey-server': 'Valkey runs, --server valkey-server',
+  'valkey-sentinel': "Debian's Sentinel package; tokenbench starts sentinels as valkey-server --sentinel",
+};
+
+/**
+ * The servers besides the one checked above, each with its version: one line each, the way to
+ * install a missing family (Redis, Valkey) on its first missing line, and Redis 8 where this
+ * machine cannot have it.
+ */
+async function serverChecks(checked: string, context: InstallContext): Promise<Check[]> {
+  const found = await Promise.all(SERVER_BINARIES.map(async (name) => ({ name, binary: await resolveRedisServer(name).catch(() => undefined) })));
+  const advised = new Set<string>();
+  const checks: Check[] = found
+    .filter(({ name }) => name !== checked)
+    .map(({ name, binary }) => {
+      const family = name.startsWith('valkey') ? 'valkey' : 'redis';
+      const fix = !binary && !advised.has(family) ? installAdvice(family, context) : undefined;
+      if (fix) advised.add(family);
+      return {
+        name,
+        ok: binary !== undefined,
+        required: false,
+        found: binary ? `${binary.flavor} ${binary.version} (${binary.path})` : `not found (optional: ${SERVER_USE[name]})`,
+        ...(fix && { fix }),
+      };
+    });
+  const note = redis8Note(context, found.find((f) => f.name === 'redis-server')?.binary?.version);
+  if (note) checks.push({ name: 'redis 8', ok: false, required: false, found: note });
+  return checks;
+}
+
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, DOCTOR_USAGE.flags, DOCTOR_USAGE.command);
   if (values.help) {
@@ -75,6 +113,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   } catch (error) {
     checks.push({ name: 'redis-server', ok: false, required: true, found: (error as Error).message, fix: `${INSTALL_HINT}; needs ${MIN_REDIS_VERSION}+` });
   }
+  const serverLines = serverChecks(serverCommand, readInstallContext());
   if (serverPath) {
     try {
       checks.push({ name: 'sentinel mode', ok: true, required: true, found: await trySentinel(serverPath) });
@@ -88,6 +127,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       });
     }
   }
+  checks.push(...(await serverLines));
   const cli = await version('redis-cli', ['--version']);
   checks.push({
     name: 'redis-cli',
@@ -158,12 +198,13 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   for (const c of checks) {
     const mark = c.ok ? 'ok     ' : c.required ? 'MISSING' : 'absent ';
-    process.stdout.write(`${mark} ${c.name.padEnd(14)} ${c.found}\n`);
-    if (!c.ok && c.fix) process.stdout.write(`        ${''.padEnd(14)} fix: ${c.fix}\n`);
+    process.stdout.write(`${mark} ${c.name.padEnd(NAME_WIDTH)} ${c.found}\n`);
+    // A fix of several commands: one per line, under the first.
+    if (!c.ok && c.fix) process.stdout.write(`        ${''.padEnd(NAME_WIDTH)} fix: ${c.fix.split('\n').join(`\n${' '.repeat(NAME_WIDTH + 14)}`)}\n`);
   }
   const total = leftovers.processes.length + leftovers.dirs.length + containers.length + network.tables.length + network.locks.length;
   if (total === 0) {
-    process.stdout.write('ok      leftovers      none from earlier runs\n');
+    process.stdout.write(`ok      ${'leftovers'.padEnd(NAME_WIDTH)} none from earlier runs\n`);
   } else {
     for (const p of leftovers.processes)
       process.stdout.write(`${values.clean ? 'removed' : 'LEFT   '} process ${p.pid}: ${p.title} (owner ${p.ownerPid} is gone)\n`);

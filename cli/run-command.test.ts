@@ -13,3 +13,19 @@ describe('--strategy with a strategy module', () => {
     ]);
   });
 });
+
+describe('--server', () => {
+  it('is a servers matrix of the names given, and replaces the file’s', () => {
+    expect(scenarioFromFlags({ server: 'redis-server, valkey-server' }).servers).toEqual(['redis-server', 'valkey-server']);
+    expect(scenarioFromFlags({}).servers).toBeUndefined();
+    expect(() => scenarioFromFlags({ server: ',' })).toThrow(/^--server \(servers\): expected/);
+  });
+});
+
+describe('--redis-conf', () => {
+  it('adds its lines to every data node of every topology entry, after the file’s', () => {
+    expect(scenarioFromFlags({ 'redis-conf': ['io-threads 2'] }).topology.extraConfig).toEqual(['io-threads 2']);
+    const suite = scenarioFromFlags({ scenario: 'scenarios/default-suite.yaml', 'redis-conf': ['io-threads 2', 'maxmemory 64mb'] });
+    expect(suite.topologies!.map((entry) => entry.topology.extraConfig)).toEqual(Array(3).fill(['io-threads 2', 'maxmemory 64mb']));
+  });
+});

@@ -126,6 +126,22 @@ export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
       .map((s) => s.trim())
       .filter(Boolean)
       .map(strategyFlagEntry);
+  if (values.server !== undefined)
+    base.servers = values.server
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (values['redis-conf'] !== undefined) {
+    // Like --backend: on a matrix, every entry gets the lines.
+    const lines = values['redis-conf'];
+    const withLines = (topology: Record<string, unknown>) => ({
+      ...topology,
+      extraConfig: [...((topology.extraConfig as string[] | undefined) ?? []), ...lines],
+    });
+    if (Array.isArray(base.topologies))
+      for (const entry of base.topologies as { topology?: Record<string, unknown> }[]) entry.topology = withLines(entry.topology ?? {});
+    else base.topology = withLines((base.topology as Record<string, unknown> | undefined) ?? { kind: 'single' });
+  }
   if (values.quick) for (const [path, value] of Object.entries(RUN_FLAGS.quick.sets)) set(path, value);
   set('load.rate', values.rate === undefined ? undefined : Number(values.rate));
   set('load.mode', values.mode);

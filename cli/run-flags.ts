@@ -25,6 +25,18 @@ export const RUN_FLAGS = {
 a strategy module: ./file.mjs (a path: starts with . or /, or ends
 in .js or .mjs) or module:<package>`,
   },
+  server: {
+    type: 'string',
+    value: '<list>',
+    field: 'servers',
+    help: 'run everything once per server, e.g. redis-server,valkey-server\n(comma-separated binaries; images with --backend container)',
+  },
+  'redis-conf': {
+    type: 'multiple',
+    value: '<line>',
+    field: 'topology.extraConfig',
+    help: 'extra redis.conf line for every data node, on every topology entry;\nrepeatable, e.g. --redis-conf "io-threads 2"',
+  },
   rate: { type: 'string', value: '<ops/s>', field: 'load.rate', help: 'open-loop arrival rate' },
   mode: { type: 'string', value: '<open|closed>', field: 'load.mode', help: 'load model' },
   concurrency: { type: 'string', value: '<n>', field: 'load.concurrency', help: 'closed loop: operations in flight' },
@@ -106,6 +118,7 @@ Examples:
   tokenbench run --strategy pure --mode closed --concurrency 64 --engine fast-jwt --alg HS256
   tokenbench run --scenario scenarios/default-suite.yaml --quick
   tokenbench run --scenario scenarios/quick.yaml --threshold violations=0 --ci-outputs junit,summary,benchmark-action
+  tokenbench run --scenario scenarios/default-suite.yaml --server redis-server,valkey-server
   tokenbench run --topology sentinel --exec 'node server.mjs' --ready-url 'http://127.0.0.1:{{port}}/healthz' --fault kill:primary@10s
 
 Writes <out>/result.json, report.md, report.html, scenario.json and the history files, and the

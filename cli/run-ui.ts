@@ -160,7 +160,10 @@ export async function runShown(
   outDir: string,
   { quiet = false, signal, plan }: { quiet?: boolean; signal: AbortSignal; plan?: PlanProgress },
 ): Promise<ShownRun | undefined> {
-  const processTopology = expandTopologies(scenario).find((part) => part.topology.backend === 'process')?.topology;
+  // Only the default redis-server is ever installed; any other binary runScenario checks, naming its servers entry.
+  const processTopology = expandTopologies(scenario).find(
+    (part) => part.topology.backend === 'process' && part.topology.redisServer === 'redis-server',
+  )?.topology;
   if (processTopology?.backend === 'process') {
     try {
       await ensureRedisServer(processTopology.redisServer, signal);

@@ -9,9 +9,9 @@ import { suiteVerdict } from '../result/verdict.ts';
 import { DEFAULT_IMAGE } from '../topologies/container/docker.ts';
 import { isNetworkFault } from '../topologies/faults.ts';
 import { networkFaultSupport } from '../topologies/network/nft.ts';
-import { resolveRedisServer } from '../topologies/process/redis-binary.ts';
+import { type RedisBinary, resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { type ProgressInfo, runStrategy, type StageInfo } from './runner.ts';
-import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput, type ScenarioPart } from './scenario.ts';
+import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput, type ScenarioPart, serverCommand } from './scenario.ts';
 
 export interface RunScenarioOptions {
   /** Where result.json, scenario.json and the history files go; created if missing. */
@@ -52,7 +52,7 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
       platform: `${process.platform} ${process.arch}`,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
-      redis: await describeRedis(parts.map((p) => p.topology)),
+      redis: await describeRedis(parts, scenario.servers),
       // A strategy module's engine is its own, and an HTTP service's unknown: each of their runs names it.
       jwtEngines: [
         ...new Set(
@@ -112,12 +112,21 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
   return result;
 }
 
-/** What served Redis, for the environment: the process backend's binary and version, images, external deployments. */
-async function describeRedis(topologies: readonly Scenario['topology'][]): Promise<string> {
-  const processTopology = topologies.find((t) => t.backend === 'process');
-  const binary = processTopology ? await resolveRedisServer(processTopology.redisServer) : undefined;
+/**
+ * What served Redis, for the environment: every server of the suite (each process binary's name and
+ * version, images, external deployments). Resolving the binaries here also refuses a missing one,
+ * naming its servers entry, before any run starts.
+ */
+async function describeRedis(parts: readonly ScenarioPart[], servers: Scenario['servers']): Promise<string> {
+  const commands = [...new Set(parts.flatMap((p) => (p.topology.backend === 'process' ? [p.topology.redisServer] : [])))];
+  const binaries: RedisBinary[] = [];
+  for (const command of commands) {
+    const index = servers?.findIndex((entry) => serverCommand(entry) === command) ?? -1;
+    binaries.push(await resolveRedisServer(command, index >= 0 ? `servers[${index}]` : undefined));
+  }
+  const topologies = parts.map((p) => p.topology);
   return [
-    ...(binary ? [`${binary.flavor} ${binary.version}`] : []),
+    ...new Set(binaries.map((binary) => `${binary.flavor} ${binary.version}`)),
     ...new Set(topologies.filter((t) => t.backend === 'container').map((t) => `image ${t.image ?? DEFAULT_IMAGE}`)),
     ...(topologies.some((t) => t.backend === 'external') ? ['external deployment'] : []),
   ].join(', ');

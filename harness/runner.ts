@@ -5,6 +5,7 @@ import { InvalidOptionError, StrategyConformanceError } from '../core/errors.ts'
 import { findAnomalies } from '../result/anomalies.ts';
 import { encodeHistogram, type LatencySummary, summarize } from '../result/histogram.ts';
 import type { StrategyRunResult } from '../result/schema.ts';
+import { serverText } from '../result/server.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict } from '../result/verdict.ts';
 import { checkConformance } from '../strategies/conformance.ts';
@@ -13,6 +14,7 @@ import { generateSharedKeys } from '../strategies/jwt/keys.ts';
 import { STRATEGY_NAMES, type StrategyOptionsInput } from '../strategies/options.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../topologies/client-options.ts';
+import { identifyServer, type ServerIdentity } from '../topologies/server-identity.ts';
 import { startTopology } from '../topologies/topology.ts';
 import type { StartedTopology, TopologyKind } from '../topologies/types.ts';
 import { checkHistory } from './checkers/index.ts';
@@ -87,7 +89,10 @@ export interface RunContext {
 export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
   const plan = strategyPlan(scenario, scenario.strategies[entryIndex]!);
   const { spec, failurePolicy, wait } = plan;
-  const stage = (step: RunStep, s: string) => ctx.onStage?.({ label: plan.title, topology: scenario.topology.kind, step, stage: s });
+  // A binary says what it is before it starts; a container or an external server once connected.
+  let server = scenario.topology.backend === 'process' ? await identifyServer(scenario.topology) : undefined;
+  const stage = (step: RunStep, s: string) =>
+    ctx.onStage?.({ label: `${plan.title}${serverSuffix(scenario, server)}`, topology: scenario.topology.kind, step, stage: s });
   // Verifier instances check the generators' tokens: one set of keys for every instance of the run.
   if (scenario.load.verifiers > 0 && !('module' in spec) && spec.name !== 'http' && !spec.jwt?.keys) {
     spec.jwt = { ...spec.jwt, keys: await generateSharedKeys(spec.jwt?.alg ?? scenario.jwt.alg) };
@@ -118,8 +123,9 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       Object.assign(spec, resolveServicePort(spec, service.port, scenario.service.command));
     }
     redis = topology.client(scenario.client);
+    server ??= await identifyServer(scenario.topology, redis);
     strategy = await createRunStrategy(spec, { redis, target: topology.endpoints(), client: scenario.client });
-    const label = plan.label(strategy);
+    const label = `${plan.label(strategy)}${serverSuffix(scenario, server)}`;
     const name = strategy.name.replace(/[^A-Za-z0-9._-]+/g, '-');
     const generators = loadGenerators(scenario, topology);
     const historyPath = (w: number) => join(ctx.outDir, `history-${ctx.index}-${name}${generators.length > 1 ? `-w${w}` : ''}.ndjson`);
@@ -216,6 +222,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
         redis,
         keyPrefix,
         clientGroups,
+        server,
       });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -231,6 +238,13 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
     stage('stop', 'stopping topology');
     await topology.stop();
   }
+}
+
+/** ` · valkey 8.0.1` (or the servers entry's label) on the runs of a servers matrix with more than one entry; nothing otherwise. */
+function serverSuffix(scenario: ScenarioPart, server: ServerIdentity | undefined): string {
+  if (!scenario.server?.inRunLabel) return '';
+  // Before a container has said what it runs: the image it was asked for.
+  return ` · ${scenario.server.label ?? (server ? serverText(server) : (scenario.topology.image ?? scenario.topology.redisServer))}`;
 }
 
 /** What one entry of `strategies` builds in every thread, with the policy and label its run records. */
@@ -415,6 +429,7 @@ class Orchestration {
     redis: Redis | Cluster;
     keyPrefix: string;
     clientGroups: NonNullable<StrategyRunResult['clientGroups']>;
+    server: ServerIdentity | undefined;
   }): Promise<StrategyRunResult> {
     const load = this.#scenario.load;
     const signal = this.#ctx.signal;
@@ -525,6 +540,7 @@ class Orchestration {
         nodes: this.#topology.nodes().map(({ id, role, port, shard }) => ({ id, role, port, ...(shard !== undefined && { shard }) })),
         ...(this.#scenario.topologyLabel !== undefined && { label: this.#scenario.topologyLabel }),
       },
+      ...(extra.server && { server: { ...extra.server, ...(this.#scenario.server?.label !== undefined && { label: this.#scenario.server.label }) } }),
       interrupted: signal.aborted,
       ...(extra.clientGroups.length > 0 && { clientGroups: extra.clientGroups }),
       ...(localState.length > 0 && { localState }),

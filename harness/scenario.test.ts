@@ -119,3 +119,54 @@ describe('strategy modules in a scenario', () => {
     expect(() => normalizeScenario({ strategies: [{ module: './x.mjs', failurePolicy: 'fail-open' }] })).toThrow(/strategies\[0\]/);
   });
 });
+
+describe('a servers matrix', () => {
+  it('runs every topology entry once per server, topologies first; only a matrix of two or more names its server in run labels', () => {
+    const s = normalizeScenario({
+      topologies: [{ topology: { kind: 'single' } }, { topology: { kind: 'sentinel' }, label: 'two sentinels' }],
+      servers: ['redis-server', { server: '/opt/valkey/bin/valkey-server', label: 'valkey nightly' }],
+    });
+    const parts = expandTopologies(s);
+    expect(parts.map((p) => [p.topology.kind, p.topology.redisServer, p.topologyLabel, p.server])).toEqual([
+      ['single', 'redis-server', undefined, { inRunLabel: true }],
+      ['single', '/opt/valkey/bin/valkey-server', undefined, { label: 'valkey nightly', inRunLabel: true }],
+      ['sentinel', 'redis-server', 'two sentinels', { inRunLabel: true }],
+      ['sentinel', '/opt/valkey/bin/valkey-server', 'two sentinels', { label: 'valkey nightly', inRunLabel: true }],
+    ]);
+    expect(parts.every((p) => p.servers === undefined)).toBe(true);
+    expect(expandTopologies(normalizeScenario({ servers: ['valkey-server'] })).map((p) => [p.topology.redisServer, p.server])).toEqual([
+      ['valkey-server', { inRunLabel: false }],
+    ]);
+    // Without one: the scenario as it was, one part, no server choice.
+    expect(expandTopologies(normalizeScenario({})).map((p) => [p.topology.redisServer, p.server])).toEqual([['redis-server', undefined]]);
+  });
+
+  it('on the container backend, plain names and { image } entries are images', () => {
+    const s = normalizeScenario({ topology: { kind: 'cluster', backend: 'container' }, servers: ['redis:7.4', { image: 'valkey/valkey:8' }] });
+    expect(expandTopologies(s).map((p) => [p.topology.image, p.topology.redisServer])).toEqual([
+      ['redis:7.4', 'redis-server'],
+      ['valkey/valkey:8', 'redis-server'],
+    ]);
+  });
+
+  it.each([
+    [{ servers: [] }, /^servers: expected/],
+    [{ servers: [42] }, /^servers\[0\]: expected a server binary \(valkey-server\), \{ server: <binary>, label\? \} or \{ image: <ref>, label\? \}/],
+    [{ servers: [{ server: 'valkey-server', lable: 'x' }] }, /^servers\[0\]\.lable: expected no such field/],
+    [
+      { servers: [{ image: 'valkey/valkey:8' }] },
+      /^servers\[0\]: expected a server binary on the process backend, e.g. \{ server: valkey-server \}.*got 'valkey\/valkey:8'/,
+    ],
+    [
+      { topology: { kind: 'single', backend: 'container' }, servers: [{ server: 'valkey-server' }] },
+      /^servers\[0\]: expected an image on the container backend/,
+    ],
+    [{ topology: { kind: 'single', backend: 'container' }, servers: [{ image: 'Not An Image' }] }, /^servers\[0\]\.image: expected an image reference/],
+    [
+      { topology: { kind: 'single', backend: 'external', endpoints: ['127.0.0.1:6379'] }, servers: ['valkey-server'] },
+      /^servers: expected no servers matrix on the external backend/,
+    ],
+  ])('a bad entry is one error naming it: %j', (input, message) => {
+    expect(() => normalizeScenario(input)).toThrow(message);
+  });
+});

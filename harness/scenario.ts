@@ -10,7 +10,7 @@ import { resolveModuleSpecifier } from '../strategies/module.ts';
 import { jwtSettingsSchema, STRATEGY_ALIASES, STRATEGY_NAMES, waitSchema } from '../strategies/options.ts';
 import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
-import { topologyOptionsSchema } from '../topologies/options.ts';
+import { imageRefSchema, topologyOptionsSchema } from '../topologies/options.ts';
 import { FAULT_KINDS } from './nemesis/kinds.ts';
 
 const duration = durationSchema;
@@ -118,6 +118,28 @@ const faultListSchema = z.array(
     jitter: duration.optional().describe('delay: up to this much more, at random per packet.'),
   }),
 );
+const serverLabelSchema = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('Shown instead of `<name> <version>` (as the server reports itself) in the labels of its runs and in reports.');
+
+const serverEntry = z.union(
+  [
+    z
+      .string()
+      .min(1)
+      .describe('A server binary on the process backend (looked up on PATH: valkey-server), an image on the container backend (valkey/valkey:8).'),
+    z.strictObject({
+      server: z.string().min(1).describe('Process backend: a server binary, looked up on PATH (valkey-server, /opt/redis-8/bin/redis-server).'),
+      label: serverLabelSchema,
+    }),
+    // The reference is checked in normalizeScenario: inside a union, an error would lose its path.
+    z.strictObject({ image: z.string().min(1).describe('Container backend: an image, e.g. valkey/valkey:8.'), label: serverLabelSchema }),
+  ],
+  { error: 'a server binary (valkey-server), { server: <binary>, label? } or { image: <ref>, label? }' },
+);
+
 // Without a default of its own: a matrix entry without faults takes the scenario's (a default
 // would give it an empty list and silently drop them).
 const faultsSchema = faultListSchema.default([]);
@@ -284,6 +306,13 @@ export const scenarioSchema = z.strictObject({
     .describe(
       "A matrix instead of one topology: every strategy runs on each entry, with that entry's faults (the default suite: single without faults, sentinel and cluster with a failover).",
     ),
+  servers: z
+    .array(serverEntry)
+    .min(1)
+    .optional()
+    .describe(
+      "A matrix of servers: every strategy runs on every topology (entry) once per server, e.g. [redis-server, valkey-server], or images on the container backend ([redis:7.4, valkey/valkey:8]). With more than one, each run label names its server. Default: the topology's own (redisServer, image).",
+    ),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -362,11 +391,52 @@ export function normalizeScenario(
     }
   } else check(scenario.faults, scenario.topology, ['faults']);
   scenario.topology = withAddresses(scenario.topology, scenario.faults);
+  if (scenario.servers) checkServers(scenario.servers, scenario.topologies?.map((entry) => entry.topology) ?? [scenario.topology], label);
   // Limits as numbers in their metric's unit (ms for times), so the scenario written beside a result says what was checked.
   scenario.thresholds = Object.fromEntries(
     Object.entries(scenario.thresholds).map(([metric, limit]) => [metric, parseThreshold(metric, limit, label(['thresholds'])).limit]),
   );
   return scenario;
+}
+
+export type ServerEntry = NonNullable<Scenario['servers']>[number];
+
+/** A servers entry must be something its topologies' backend can run: a binary for processes, an image for containers. */
+function checkServers(servers: readonly ServerEntry[], topologies: readonly Scenario['topology'][], label: (path: readonly PropertyKey[]) => string): void {
+  const external = topologies.find((topology) => topology.backend === 'external');
+  if (external)
+    throw new InvalidOptionError(
+      label(['servers']),
+      "no servers matrix on the external backend (its servers are the deployment's)",
+      servers.map(serverCommand).join(', '),
+    );
+  const containers = topologies.some((topology) => topology.backend === 'container');
+  const processes = topologies.some((topology) => topology.backend === 'process');
+  for (const [i, entry] of servers.entries()) {
+    if (typeof entry === 'object' && 'server' in entry && containers)
+      throw new InvalidOptionError(
+        label(['servers', i]),
+        'an image on the container backend, e.g. { image: valkey/valkey:8 } (a server binary is for the process backend)',
+        entry.server,
+      );
+    if (typeof entry === 'object' && 'image' in entry && processes)
+      throw new InvalidOptionError(
+        label(['servers', i]),
+        'a server binary on the process backend, e.g. { server: valkey-server } (an image is for --backend container)',
+        entry.image,
+      );
+    if (containers && !imageRefSchema.safeParse(serverCommand(entry)).success)
+      throw new InvalidOptionError(
+        label(typeof entry === 'string' ? ['servers', i] : ['servers', i, 'image']),
+        'an image reference such as valkey/valkey:8',
+        serverCommand(entry),
+      );
+  }
+}
+
+/** What a servers entry runs: the binary or the image, as written. */
+export function serverCommand(entry: ServerEntry): string {
+  return typeof entry === 'string' ? entry : 'server' in entry ? entry.server : entry.image;
 }
 
 /** The scenario's thresholds, parsed (normalizeScenario leaves them as numbers in their unit). */
@@ -381,7 +451,7 @@ export function thresholdsOf(scenario: Scenario): Record<string, number> {
  */
 export function scenarioWarnings(scenario: Scenario): string[] {
   const warnings: string[] = [];
-  for (const [index, part] of expandTopologies(scenario).entries()) {
+  for (const [index, part] of topologyParts(scenario).entries()) {
     const where = scenario.topologies ? `topologies[${index}] (${part.topology.kind})` : part.topology.kind;
     for (const [i, fault] of part.faults.entries()) {
       const estimate = FAULT_KINDS[fault.action].recoveryEstimateMs?.(part.topology, fault.for);
@@ -396,11 +466,26 @@ export function scenarioWarnings(scenario: Scenario): string[] {
   return warnings;
 }
 
-/** One entry of a topology matrix as a scenario of its own, with the label its runs carry. */
-export type ScenarioPart = Scenario & { topologyLabel?: string };
+/** A servers matrix entry, as the parts made of it carry it (the binary or image itself is in their topology). */
+export interface ServerChoice {
+  /** The entry's own label, shown instead of `<name> <version>`. */
+  label?: string;
+  /** More than one server in the matrix: each run's label says which (one entry changes no label). */
+  inRunLabel: boolean;
+}
 
-/** One scenario per topology entry: what a single `runStrategy` call runs. */
+/** One entry of a topology matrix (on one server of a servers matrix) as a scenario of its own, with the label its runs carry. */
+export type ScenarioPart = Scenario & { topologyLabel?: string; server?: ServerChoice };
+
+/** One scenario per topology entry and server, topologies first: what a single `runStrategy` call runs. */
 export function expandTopologies(scenario: Scenario): ScenarioPart[] {
+  const parts = topologyParts(scenario);
+  const servers = scenario.servers;
+  if (!servers) return parts;
+  return parts.flatMap((part) => servers.map((entry) => onServer(part, entry, servers.length > 1)));
+}
+
+function topologyParts(scenario: Scenario): ScenarioPart[] {
   if (!scenario.topologies) return [scenario];
   return scenario.topologies.map((entry) => ({
     ...scenario,
@@ -410,6 +495,15 @@ export function expandTopologies(scenario: Scenario): ScenarioPart[] {
     ...(entry.label !== undefined && { topologyLabel: entry.label }),
     topologies: undefined,
   }));
+}
+
+function onServer(part: ScenarioPart, entry: ServerEntry, inRunLabel: boolean): ScenarioPart {
+  const command = serverCommand(entry);
+  const topology = (
+    part.topology.backend === 'container' ? { ...part.topology, image: command } : { ...part.topology, redisServer: command }
+  ) as Scenario['topology'];
+  const label = typeof entry === 'string' ? undefined : entry.label;
+  return { ...part, topology, servers: undefined, server: { ...(label !== undefined && { label }), inRunLabel } };
 }
 
 export type StrategyEntry = Scenario['strategies'][number];

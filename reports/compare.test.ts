@@ -104,9 +104,21 @@ describe('estimateNoise', () => {
 describe('compareResults', () => {
   it('a result against itself: every metric ok, nothing crossed', () => {
     const c = compareResults(side(single, 'a.json'), side(copy(single), 'b.json'));
-    expect(c.rows).toHaveLength(4 * 10);
-    // The fixtures were written before service time was measured: that row is n/a, every other ok.
-    expect(c.rows.every((r) => r.verdict === (r.metric === 'service-p99' ? 'n/a' : 'ok'))).toBe(true);
+    expect(c.rows).toHaveLength(4 * 12);
+    // The fixtures were written before service time was measured, a single server has no failover and
+    // a pure JWT no entries: those rows are n/a, every other ok.
+    expect(c.rows.every((r) => r.verdict === (r.baseline === null ? 'n/a' : 'ok'))).toBe(true);
+    expect(c.rows.filter((r) => r.verdict === 'n/a').map((r) => r.metric)).toEqual([
+      'service-p99',
+      'failover',
+      'bytes-per-entry',
+      'service-p99',
+      'failover',
+      'service-p99',
+      'failover',
+      'service-p99',
+      'failover',
+    ]);
     expect(regressions(c)).toEqual([]);
     expect(c.thresholds).toEqual(DEFAULT_THRESHOLDS);
   });
@@ -276,7 +288,8 @@ describe('renderComparison', () => {
     // Right-aligned numbers: the baseline column ends at the same place on every row.
     const end = header.indexOf('baseline') + 'baseline'.length;
     const rows = lines.filter((l) => / (ok|regression|improvement|n\/a)$/.test(l) && !l.includes('checker verdict') && !l.includes('service-time'));
-    expect(rows).toHaveLength(16);
+    // 2 runs x (p50, p99, p99.9, throughput, violations, lost, entry-lost, unavailability, failover, bytes per entry).
+    expect(rows).toHaveLength(20);
     // Not measured in these fixtures: shown as such, not as 0.
     expect(lines.filter((l) => /verify service-time p99 ms\s+-\s+-\s+-\s+-\s+-\s+n\/a$/.test(l))).toHaveLength(2);
     expect(lines.filter((l) => /checker verdict\s+valid\s+valid/.test(l))).toHaveLength(2);
@@ -303,5 +316,22 @@ describe('renderComparison', () => {
   it('says when nothing crossed', () => {
     expect(renderComparison(compareResults(side(single, 'a'), side(single, 'b')))).toContain('\nno threshold crossed\n');
     expect(renderComparison(compareResults(side(single, 'a'), side(single, 'b')), { markdown: true })).toMatch(/^### tokenbench compare: ok\n/);
+  });
+});
+
+describe('comparing servers', () => {
+  it('names each side’s server when they differ, and prints the failover time and bytes per entry', () => {
+    const valkey = copy(sentinel);
+    valkey.environment.redis = 'valkey 8.0.1';
+    const comparison = compareResults(side(sentinel, 'redis.json'), side(valkey, 'valkey.json'));
+    expect(comparison.servers).toEqual({ baseline: sentinel.environment.redis, current: 'valkey 8.0.1' });
+    const text = renderComparison(comparison);
+    expect(text).toContain(`baseline: redis.json (${sentinel.environment.redis})`);
+    expect(text).toContain('current:  valkey.json (valkey 8.0.1)');
+    expect(text).toContain(`note: servers differ: ${sentinel.environment.redis} vs valkey 8.0.1`);
+    const failover = comparison.rows.find((r) => r.metric === 'failover' && r.run.startsWith('blacklist'))!;
+    expect(failover.baseline).toBeGreaterThan(0);
+    expect(failover.verdict).toBe('ok');
+    expect(renderComparison(compareResults(side(sentinel, 'a.json'), side(copy(sentinel), 'b.json')))).not.toContain('servers differ');
   });
 });

@@ -3,6 +3,7 @@ import { escapeCell, markdownTable } from '../core/markdown.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { injectedFaults, newPrimaryAfterMs } from './suite.ts';
 
 /**
  * Two results are only comparable when they ran the same scenario and were written by the same
@@ -87,7 +88,19 @@ export function runKeys(runs: readonly StrategyRunResult[]): Map<string, Strateg
   return keys;
 }
 
-export type MetricId = 'verdict' | 'p50' | 'p99' | 'p999' | 'service-p99' | 'throughput' | 'violations' | 'lost' | 'entry-lost' | 'unavailability';
+export type MetricId =
+  | 'verdict'
+  | 'p50'
+  | 'p99'
+  | 'p999'
+  | 'service-p99'
+  | 'throughput'
+  | 'violations'
+  | 'lost'
+  | 'entry-lost'
+  | 'unavailability'
+  | 'failover'
+  | 'bytes-per-entry';
 export const METRIC_IDS: readonly MetricId[] = [
   'verdict',
   'p50',
@@ -99,6 +112,8 @@ export const METRIC_IDS: readonly MetricId[] = [
   'lost',
   'entry-lost',
   'unavailability',
+  'failover',
+  'bytes-per-entry',
 ];
 
 /** Largest allowed change for the worse, in percent of the baseline. */
@@ -160,6 +175,19 @@ export const METRICS: readonly MetricDef[] = [
     correctness: false,
     read: (r) => headlineFigures(r).longestUnavailabilityMs,
   },
+  // What differs between servers (Redis, Valkey, versions) under the same failover: printed, checked only when named.
+  {
+    id: 'failover',
+    name: 'new primary after the first fault ms',
+    unit: 'ms',
+    better: 'lower',
+    correctness: false,
+    read: (r) => {
+      const first = injectedFaults(r)[0];
+      return first ? newPrimaryAfterMs(r, first) : null;
+    },
+  },
+  { id: 'bytes-per-entry', name: 'Redis bytes per entry', unit: 'count', better: 'lower', correctness: false, read: (r) => r.redis.bytesPerEntry },
 ];
 
 const METRIC_ALIASES: Record<string, MetricId> = {
@@ -264,6 +292,8 @@ export interface MetricRow {
 export interface Comparison {
   baseline: string;
   current: string;
+  /** What served each side (`environment.redis`): a comparison of servers says so in its heading. */
+  servers: { baseline: string; current: string };
   thresholds: Thresholds;
   rows: MetricRow[];
   onlyInBaseline: string[];
@@ -347,6 +377,7 @@ export function compareResults(
   return {
     baseline: baseline.source,
     current: current.source,
+    servers: { baseline: baseline.result.environment.redis, current: current.result.environment.redis },
     thresholds,
     rows,
     onlyInBaseline: [...a.keys()].filter((k) => !b.has(k)),
@@ -455,12 +486,19 @@ export function renderComparison(comparison: Comparison, options: { markdown?: b
       : []),
   ];
   const verdictLine = crossed.length === 0 ? 'no threshold crossed' : `${crossed.length} threshold${crossed.length === 1 ? '' : 's'} crossed`;
+  const { servers } = comparison;
+  const serversDiffer = servers.baseline !== servers.current;
+  const on = (side: 'baseline' | 'current') => (serversDiffer ? ` (${servers[side]})` : '');
+  if (serversDiffer)
+    notes.unshift(
+      `servers differ: ${servers.baseline} vs ${servers.current}; a difference marked beyond noise is the servers' (or the run's), not noise. Failover time and bytes per entry are printed, checked only when named in --max-regression.`,
+    );
 
   if (markdown) {
     const lines = [
       `### tokenbench compare: ${crossed.length === 0 ? 'ok' : 'regression'}`,
       '',
-      `baseline \`${escapeCell(comparison.baseline)}\`, current \`${escapeCell(comparison.current)}\`: ${verdictLine}`,
+      `baseline \`${escapeCell(comparison.baseline)}\`${escapeCell(on('baseline'))}, current \`${escapeCell(comparison.current)}\`${escapeCell(on('current'))}: ${verdictLine}`,
       '',
       ...markdownTable(
         header,
@@ -481,8 +519,8 @@ export function renderComparison(comparison: Comparison, options: { markdown?: b
       .join('  ')
       .trimEnd();
   const lines = [
-    `baseline: ${comparison.baseline}`,
-    `current:  ${comparison.current}`,
+    `baseline: ${comparison.baseline}${on('baseline')}`,
+    `current:  ${comparison.current}${on('current')}`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

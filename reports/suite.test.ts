@@ -50,3 +50,24 @@ describe('a result as a suite', () => {
     expect(strategyColours(other.runs)(run)).toBe(strategyColours(other.runs)(suite.runs[5]!));
   });
 });
+
+describe('a suite on two servers', () => {
+  it('keeps one strategy across servers, and gives each server its panels', () => {
+    const twoServers = structuredClone(suite);
+    const valkeyRuns = structuredClone(suite.runs).map((run) => ({
+      ...run,
+      label: `${run.label} · valkey 8.0.1`,
+      server: { name: 'valkey', version: '8.0.1' },
+    }));
+    twoServers.runs = [
+      ...suite.runs.map((run) => ({ ...run, label: `${run.label} · redis 7.0.15`, server: { name: 'redis', version: '7.0.15' } })),
+      ...valkeyRuns,
+    ];
+    const matrix = suiteMatrix(twoServers);
+    expect(matrix.strategies).toEqual(['pure', 'blacklist', 'whitelist', 'double-token']);
+    expect(matrix.servers).toEqual(['redis 7.0.15', 'valkey 8.0.1']);
+    expect(suitePanels(twoServers).map((p) => panelTitle(p, matrix))).toContain('sentinel · kill primary (redis-0) at 2.00 s · valkey 8.0.1');
+    const colourOf = strategyColours(twoServers.runs);
+    expect(colourOf(twoServers.runs[5]!)).toBe(colourOf(valkeyRuns[5]!));
+  });
+});

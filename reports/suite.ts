@@ -2,6 +2,7 @@ import { formatSeconds } from '../core/format.ts';
 import type { FaultFigures } from '../result/checks.ts';
 import { isNetworkFault, networkFaultLabel } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
+import { serverText } from '../result/server.ts';
 
 /**
  * A result is a suite: strategies x topologies x faults x servers. Every report describes it the
@@ -51,13 +52,14 @@ export function topologyName(run: Run): string {
 
 /** The strategy as the scenario named it (label, WAIT, policy), without the topology entry's label the run label carries. */
 export function strategyName(run: Run): string {
-  const suffix = run.topology.label ? ` · ${run.topology.label}` : '';
-  return suffix && run.label.endsWith(suffix) ? run.label.slice(0, -suffix.length) : run.label;
+  const without = (label: string, suffix: string | undefined) => (suffix && label.endsWith(` · ${suffix}`) ? label.slice(0, -` · ${suffix}`.length) : label);
+  // The runner appends the topology entry's label, then (in a servers matrix) the server's.
+  return without(without(run.label, run.server && serverText(run.server)), run.topology.label);
 }
 
-/** The server a run ran on. One per result until a scenario can name servers of its own. */
-export function serverName(_run: Run, result: ResultFile): string {
-  return result.environment.redis;
+/** The server a run ran on, as it reported itself (`valkey 8.0.1`); results written before runs named theirs say it once for all. */
+export function serverName(run: Run, result: ResultFile): string {
+  return run.server ? serverText(run.server) : result.environment.redis;
 }
 
 function unique(values: readonly string[]): string[] {

@@ -7,6 +7,7 @@ import { anomalySchema } from './anomalies.ts';
 import { checksSchema, OP_FUNCTIONS, PHASES } from './checks.ts';
 import { footprintSchema } from './footprint.ts';
 import { migrateToCurrent } from './migrations.ts';
+import { runServerSchema } from './server.ts';
 import { thresholdResultSchema } from './thresholds.ts';
 import { suiteVerdictSchema, verdictSchema } from './verdict.ts';
 
@@ -100,6 +101,8 @@ export const strategyRunSchema = z.strictObject({
     /** The matrix entry's `label` (scenario `topologies[].label`), also appended to the run's label; absent without one. */
     label: z.string().optional(),
   }),
+  /** The server the topology ran (result/server.ts). Absent in results written before it, and for an external deployment that would not answer INFO. */
+  server: runServerSchema.optional(),
   interrupted: z.boolean(),
   /**
    * Load generators that sent from their own loopback address (client groups), by the `worker`

@@ -37,6 +37,9 @@ export const DEFAULT_TOPOLOGY_OPTIONS = {
 const D = DEFAULT_TOPOLOGY_OPTIONS;
 const count = (min: number, what: string) => z.number().int().min(min, `an integer >= ${min} (${what})`);
 
+/** An image reference, as the container backend takes it (also a scenario's `servers:` entry). */
+export const imageRefSchema = z.string().regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4');
+
 /** `host:port`, `[v6]:port`, or a redis:// / rediss:// URL. */
 const endpointSchema = z.string().regex(/^(rediss?:\/\/\S+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[A-Za-z0-9._-]+:\d{1,5})$/, 'host:port or a redis:// URL');
 
@@ -63,11 +66,7 @@ const commonShape = {
     .default(false)
     .describe('External backend: run on a database that already holds keys (tokenbench then touches only its own prefix).'),
   redisServer: z.string().min(1).default(D.redisServer),
-  image: z
-    .string()
-    .regex(/^[a-z0-9][\w./:@-]*$/i, 'an image reference such as redis:7.4')
-    .optional()
-    .describe('Container backend only: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local.'),
+  image: imageRefSchema.optional().describe('Container backend only: the image to run. Offline, `tokenbench image build` makes tokenbench/redis:local.'),
   persistence: z.enum(['none', 'rdb', 'aof']).default(D.persistence),
   minReplicasToWrite: count(0, 'replicas that must acknowledge within the lag for a write to be accepted').default(D.minReplicasToWrite),
   minReplicasMaxLag: count(1, 'seconds').default(D.minReplicasMaxLag),

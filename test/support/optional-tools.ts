@@ -30,6 +30,7 @@ const OPTIONAL_TOOLS: OptionalTool[] = [
     },
   },
   { name: '`nft` from nftables', skips: 'the network-fault tests', missing: async () => !which('nft') },
+  { name: 'valkey-server', skips: 'the Valkey topology tests and the servers matrix run', missing: async () => !which('valkey-server') },
 ];
 
 /** One line naming what is missing and what that skips, or undefined when everything is here. */

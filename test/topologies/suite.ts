@@ -9,7 +9,7 @@ import type { StartedTopology, TopologyEvent } from '../../topologies/types.ts';
 
 /** Generous: a failover on a loaded 2-core machine. We wait on events, never on the clock. */
 // A loaded 2-core machine can put Sentinel in TILT mode, which suspends failovers for 30 s.
-const EVENT_DEADLINE_MS = 60_000;
+export const EVENT_DEADLINE_MS = 60_000;
 
 const networkUnsupported = await networkFaultSupport({});
 if (networkUnsupported) console.warn(`SKIPPED: the network-fault topology tests (${networkUnsupported})`);
@@ -60,7 +60,7 @@ export async function stopAndExpectNothingLeft(t: StartedTopology): Promise<void
   if (t.dataDir) expect(existsSync(t.dataDir)).toBe(false);
 }
 
-async function roundTrip(t: StartedTopology, key: string): Promise<string | null> {
+export async function roundTrip(t: StartedTopology, key: string): Promise<string | null> {
   const client = t.client();
   try {
     await client.set(key, 'v');
@@ -70,11 +70,11 @@ async function roundTrip(t: StartedTopology, key: string): Promise<string | null
   }
 }
 
-function promotionAfter(t: StartedTopology, ns: bigint, what = 'a replica promoted'): Promise<TopologyEvent> {
+export function promotionAfter(t: StartedTopology, ns: bigint, what = 'a replica promoted'): Promise<TopologyEvent> {
   return waitForEvent(t, what, (e) => e.type === 'role-change' && e.detail === 'replica -> primary', EVENT_DEADLINE_MS, ns);
 }
 
-function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<TopologyEvent> {
+export function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<TopologyEvent> {
   return waitForEvent(
     t,
     `${node} demoted to replica`,
@@ -84,7 +84,7 @@ function demotionOf(t: StartedTopology, node: string, ns: bigint): Promise<Topol
   );
 }
 
-async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record<string, string>> {
+export async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record<string, string>> {
   const node = t.nodes().find((n) => n.id === nodeId)!;
   const { Redis } = await import('ioredis');
   const probe = new Redis({ host: node.host, port: node.port, lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -102,7 +102,7 @@ async function replicaLinkUp(t: StartedTopology, nodeId: string): Promise<Record
  * (every 10 s), which on a loaded machine took longer than the topology's own 30 s default once.
  * A failure shows the last events, so the next one can be understood instead of retried.
  */
-async function ready(t: StartedTopology): Promise<void> {
+export async function ready(t: StartedTopology): Promise<void> {
   try {
     // Each step starts the next fault: wait for the sentinels' own views too (see waitUntilSettled).
     await t.waitUntilSettled(EVENT_DEADLINE_MS);
@@ -120,7 +120,7 @@ function withRecentEvents(error: unknown, t: StartedTopology, sinceNs = 0n): Err
   return new Error(`${(error as Error).message}\nlast events (ms after the fault):\n  ${tail.join('\n  ')}`);
 }
 
-async function waitForEvent(
+export async function waitForEvent(
   t: StartedTopology,
   what: string,
   predicate: (e: TopologyEvent) => boolean,

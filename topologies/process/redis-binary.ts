@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { RedisUnavailableError } from '../../core/errors.ts';
 
@@ -14,6 +14,14 @@ export const MIN_REDIS_VERSION = '6.2.0';
 
 export const INSTALL_HINT =
   'install it with `apt-get install -y redis-server redis-sentinel redis-tools` (Debian/Ubuntu) or `brew install redis` (macOS), or pass --redis-server <path>';
+
+/** Debian 12 has Valkey only in bookworm-backports, which these machines do not list: doctor derives the source from the machine's own. */
+export const VALKEY_INSTALL_HINT =
+  '`tokenbench doctor` prints the commands that install it here (Debian 12: from bookworm-backports, as scripts/install-valkey.sh does; Debian 13: `apt-get install -y valkey-server valkey-sentinel`; macOS: `brew install valkey`)';
+
+function installHint(command: string): string {
+  return basename(command).startsWith('valkey') ? VALKEY_INSTALL_HINT : INSTALL_HINT;
+}
 
 export function which(command: string): string | undefined {
   if (command.includes('/')) {
@@ -56,31 +64,35 @@ export function parseServerVersion(output: string): { flavor: 'redis' | 'valkey'
 
 const cache = new Map<string, Promise<RedisBinary>>();
 
-/** Finds and checks the server binary once per process. */
-export function resolveRedisServer(command: string): Promise<RedisBinary> {
+/** Finds and checks the server binary once per process; a problem is named as `field`'s (the flag or scenario field that gave it). */
+export async function resolveRedisServer(command: string, field = '--redis-server'): Promise<RedisBinary> {
   let found = cache.get(command);
   if (!found) {
     found = probe(command);
     cache.set(command, found);
     found.catch(() => cache.delete(command));
   }
-  return found;
+  try {
+    return await found;
+  } catch (error) {
+    throw error instanceof RedisUnavailableError ? new RedisUnavailableError(`${field}: ${error.message}`) : error;
+  }
 }
 
 async function probe(command: string): Promise<RedisBinary> {
   const path = which(command);
   if (!path) {
     const where = command.includes('/') ? 'does not exist or is not executable' : 'was not found on PATH';
-    throw new RedisUnavailableError(`--redis-server: '${command}' ${where}; ${INSTALL_HINT}`);
+    throw new RedisUnavailableError(`'${command}' ${where}; ${installHint(command)}`);
   }
   const result = await execa(path, ['--version'], { reject: false, timeout: 5000 });
   const parsed = parseServerVersion(result.stdout);
   if (!parsed) {
-    throw new RedisUnavailableError(`--redis-server: '${path}' did not answer --version like a Redis server (got '${result.stdout.slice(0, 80)}')`);
+    throw new RedisUnavailableError(`'${path}' did not answer --version like a Redis server (got '${result.stdout.slice(0, 80)}')`);
   }
   // Valkey forked from Redis 7.2, so every Valkey release is new enough.
   if (parsed.flavor === 'redis' && compareVersions(parsed.version, MIN_REDIS_VERSION) < 0) {
-    throw new RedisUnavailableError(`--redis-server: '${path}' is Redis ${parsed.version}; tokenbench needs ${MIN_REDIS_VERSION} or newer: ${INSTALL_HINT}`);
+    throw new RedisUnavailableError(`'${path}' is Redis ${parsed.version}; tokenbench needs ${MIN_REDIS_VERSION} or newer: ${INSTALL_HINT}`);
   }
   return { path, ...parsed };
 }
