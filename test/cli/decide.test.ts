@@ -11,8 +11,13 @@ describe('tokenbench decide', () => {
   it('runs the schemes the requirements allow on a single node, then writes the decision record', async () => {
     const requirements = join(scratch, 'req.yaml');
     // Immediate revocation on one node rules out pure and double-token by design; an assumed
-    // per-node rate skips the capacity probe: three short runs in all.
-    writeFileSync(requirements, 'name: e2e\nrevocation: { mode: immediate }\nredis: { topologies: [single] }\nassumptions: { redisOpsPerNode: 10000 }\n');
+    // per-node rate skips the capacity probe: three short runs in all. A latency budget a loaded
+    // 2-core machine meets (the default 50 ms p99 is not, when other work shares the cores), so the
+    // recommendation does not depend on the machine's load.
+    writeFileSync(
+      requirements,
+      'name: e2e\nrevocation: { mode: immediate }\nlatency: { verifyP99: 2s }\nredis: { topologies: [single] }\nassumptions: { redisOpsPerNode: 10000 }\n',
+    );
     const out = join(scratch, 'out');
     const r = await tokenbench(['decide', '--requirements', requirements, '--duration', '1s', '--out', out]);
     expect(r.exitCode).toBe(0);
@@ -36,7 +41,7 @@ describe('tokenbench decide', () => {
     expect(record).toMatch(/\*\*Use (compact )?blacklist on single Redis\.\*\*/);
     expect(record).toContain('ASSUMPTION (requirements: assumptions.redisOpsPerNode)');
     // Met or not depends on this machine's load; that the cell carries the measured figure does not.
-    const p99Row = record.split('\n').find((line) => line.startsWith('| verify p99 ≤ 50 ms |'));
+    const p99Row = record.split('\n').find((line) => line.startsWith('| verify p99 ≤ 2 s |'));
     expect(p99Row?.split(' | ')[2]).toMatch(/^\*\*(met|not met)\*\*: [\d.,]+ m?s steady at 500 ops\/s/);
   }, 90_000);
 
