@@ -9,3 +9,5 @@ const fromSources = import.meta.url.endsWith('.ts');
 export const ENGINE_WORKER_URL = new URL(fromSources ? './engine-worker-entry.js' : './engine-worker.js', import.meta.url);
 
 export const VERIFIER_WORKER_URL = new URL(fromSources ? './verifier-worker-entry.js' : './verifier-worker.js', import.meta.url);
+
+export const HISTORY_WRITER_URL = new URL(fromSources ? './history-writer-worker-entry.js' : './history-writer-worker.js', import.meta.url);

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import type { LocalState, Strategy } from '../strategies/types.ts';
 import type { Op, OpType, Phase } from './history.ts';
-import { HistoryWriter } from './history-file.ts';
+import { ThreadedHistoryWriter } from './history-file.ts';
 import { runClosedLoop, runOpenLoop } from './load.ts';
 import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
 import type { ProbeRequest } from './probe.ts';
@@ -66,7 +66,7 @@ export class LoadEngine implements EngineApi {
   readonly #o: EngineOptions;
   readonly #workload: Workload;
   readonly metrics: Metrics;
-  readonly #history: HistoryWriter;
+  readonly #history: ThreadedHistoryWriter;
   #origin: Origin = { absoluteMs: performance.timeOrigin + performance.now(), wallMs: Date.now() };
   /** The origin on this thread's performance.now() clock: reading timeOrigin per op allocated. */
   #originPerfMs = this.#origin.absoluteMs - performance.timeOrigin;
@@ -87,7 +87,7 @@ export class LoadEngine implements EngineApi {
     this.#o = options;
     this.#workload = new Workload(options.scenario.workload, { hasRefresh: typeof options.strategy.refresh === 'function', userPrefix: options.userPrefix });
     this.metrics = new Metrics(options.scenario.load.bucket);
-    this.#history = new HistoryWriter(options.historyPath);
+    this.#history = new ThreadedHistoryWriter(options.historyPath);
   }
 
   setOrigin(origin: Origin): void {

@@ -1,8 +1,13 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { TokenbenchError } from '../core/errors.ts';
+import { HISTORY_WRITER_URL } from './engine-worker-url.ts';
 import type { Op } from './history.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
+import { createRingBuffers, RingProducer } from './history-ring.ts';
+import type { HistoryWriterData, HistoryWriterReply } from './history-writer-worker.ts';
 
 const CHUNK_BYTES = 65_536;
 
@@ -53,6 +58,67 @@ export class HistoryWriter {
       this.#flush();
       this.#stream.end();
       if (!this.#stream.closed) await once(this.#stream, 'close');
+    })();
+    return this.#closed;
+  }
+}
+
+/**
+ * The same file as HistoryWriter writes, with the encoding and the writes on a thread of their own
+ * (history-writer-worker.ts): `append` puts the op's fields into a shared ring (history-ring.ts) and
+ * returns. For the load engine, where the JSON line was the largest share of its own cost per op.
+ * When the writer falls a whole ring behind, `append` blocks until it catches up: no op is dropped
+ * and memory stays bounded. `close` returns once every op appended is in the file and the thread has
+ * exited; a writer that failed (the file could not be written) rejects it with the reason.
+ */
+export class ThreadedHistoryWriter {
+  readonly path: string;
+  count = 0;
+  readonly #producer: RingProducer;
+  readonly #worker: Worker;
+  readonly #large: MessagePort;
+  readonly #exited: Promise<unknown>;
+  #failure: string | undefined;
+
+  constructor(path: string, ringBytes?: number) {
+    this.path = path;
+    const buffers = createRingBuffers(ringBytes);
+    const { port1, port2 } = new MessageChannel();
+    this.#large = port1;
+    const data: HistoryWriterData = { path, buffers, large: port2 };
+    this.#worker = new Worker(HISTORY_WRITER_URL, { workerData: data, transferList: [port2] });
+    this.#worker.on('message', (reply: HistoryWriterReply) => {
+      if (reply.type === 'failed') this.#failure = reply.error;
+    });
+    this.#worker.on('error', (error) => {
+      this.#failure ??= error.message;
+    });
+    this.#exited = once(this.#worker, 'exit');
+    // Not what keeps a process alive: close() does, until the file is complete.
+    this.#worker.unref();
+    this.#producer = new RingProducer(buffers, (op) => port1.postMessage(op));
+  }
+
+  append(op: Op): void {
+    this.count++;
+    this.#producer.append(op);
+  }
+
+  /** How often `append` had to wait for the writer thread. */
+  get waits(): number {
+    return this.#producer.waits;
+  }
+
+  #closed: Promise<void> | undefined;
+
+  /** Idempotent: the runner closes on success and again in its cleanup. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#worker.ref();
+      this.#producer.close();
+      await this.#exited;
+      this.#large.close();
+      if (this.#failure !== undefined) throw new TokenbenchError('ERR_HISTORY_FILE', `history file ${this.path} could not be written: ${this.#failure}`);
     })();
     return this.#closed;
   }

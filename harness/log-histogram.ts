@@ -19,7 +19,8 @@ export class LogHistogram {
     this.#logRatio = Math.log(ratio);
   }
 
-  #binOf(value: number): number {
+  /** The bin `add` puts `value` in: computed once, it serves every sketch of the same ratio and smallest value (`addAt`). */
+  binOf(value: number): number {
     return value <= this.#smallest ? 0 : Math.ceil(Math.log(value / this.#smallest) / this.#logRatio);
   }
 
@@ -42,7 +43,11 @@ export class LogHistogram {
   }
 
   add(value: number): void {
-    this.#addToBin(this.#binOf(value), 1);
+    this.addAt(this.binOf(value), value);
+  }
+
+  addAt(bin: number, value: number): void {
+    this.#addToBin(bin, 1);
     if (value > this.max) this.max = value;
   }
 

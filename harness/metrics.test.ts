@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../result/histogram.ts';
+import { encodeHistogram, newHistogram, summarize } from '../result/histogram.ts';
 import { op } from '../test/support/history.ts';
 import type { Op } from './history.ts';
-import { Metrics } from './metrics.ts';
+import { countsIndex, Metrics, recordAt } from './metrics.ts';
+import { seededRandom } from './workload.ts';
 
 /** Nearest rank, as HdrHistogram reads a percentile; exact here: every value is under 2048 us, which 3 significant digits hold exactly. */
 function percentileUs(sortedUs: readonly number[], p: number): number {
@@ -70,5 +71,23 @@ describe('Metrics: service time beside the corrected latency', () => {
       expect(summarize(merged.serviceByOp.get(f)!)).toEqual(summarize(metrics.serviceByOp.get(f)!));
       expect(summarize(merged.byOp.get(f)!)).toEqual(summarize(metrics.byOp.get(f)!));
     }
+  });
+});
+
+describe('the HdrHistogram fast path', () => {
+  it('records exactly what recordValue records, for every magnitude, beyond the trackable range included', () => {
+    const random = seededRandom(5);
+    const fast = newHistogram();
+    const reference = newHistogram();
+    const values = [1, 2, 2047, 2048, 2049, 4095, 4096, 65_535, 1_000_000, 2 ** 31 - 1, 2 ** 31, 3_600_000_000, 2 ** 32 - 1, 2 ** 32, 5e9, 7e12];
+    for (let i = 0; i < 50_000; i++) values.push(Math.max(1, Math.round(2 ** (random() * 36))));
+    for (const value of values) {
+      recordAt(fast, countsIndex(fast, value), value);
+      reference.recordValue(value);
+    }
+    expect(fast.totalCount).toBe(reference.totalCount);
+    expect(fast.maxValue).toBe(reference.maxValue);
+    expect(fast.minNonZeroValue).toBe(reference.minNonZeroValue);
+    expect(encodeHistogram(fast)).toBe(encodeHistogram(reference));
   });
 });

@@ -1,0 +1,162 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
+import type { Op } from './history.ts';
+import { HistoryWriter, ThreadedHistoryWriter } from './history-file.ts';
+import { encodeOpLine, opLineBound } from './history-line.ts';
+import { createRingBuffers, type LineSink, RingConsumer, RingProducer } from './history-ring.ts';
+import { seededRandom } from './workload.ts';
+
+function line(op: Op): string {
+  const buf = Buffer.alloc(opLineBound(op));
+  return buf.subarray(0, encodeOpLine(op, buf, 0)).toString('utf8');
+}
+
+/** Ops of every shape: each optional field present or not, odd strings, numbers of every kind. */
+function randomOps(count: number, seed: number): Op[] {
+  const random = seededRandom(seed);
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+  const maybe = () => random() < 0.5;
+  const strings = ['w0-user-17', 'qQxAXJcO2xiaIraPtbd32w', 'say "no"', 'back\\slash', 'two\nlines', 'accents éü', 'emoji 🔑', 'lone \ud800', ''];
+  const numbers = [0, -0, 7, -7, 0.1 + 0.2, -507.25, 1234.5104660000002, 999_999_999.9999996, 2_000_000_000, 1e12, -3.5e15, Number.NaN];
+  const number = () => (random() < 0.5 ? pick(numbers) : (random() - 0.3) * 10 ** Math.floor(random() * 8));
+  return Array.from({ length: count }, (_, id) => {
+    const op: Op = {
+      id,
+      f: pick(OP_FUNCTIONS),
+      worker: Math.floor(random() * 4),
+      phase: pick(PHASES),
+      subject: pick(strings),
+      intendedMs: number(),
+      invokeMs: number(),
+      completeMs: number(),
+      type: pick(OP_TYPES),
+    };
+    if (maybe()) op.jti = pick(strings);
+    if (maybe()) op.family = pick(strings);
+    if (maybe()) op.tokenIssuedMs = number();
+    if (maybe()) op.tokenExpiresMs = number();
+    if (maybe()) op.accepted = maybe();
+    if (maybe()) op.code = pick(strings);
+    if (maybe()) op.degraded = maybe();
+    if (maybe()) op.replay = maybe();
+    if (maybe()) op.replicasAcked = Math.floor(random() * 3);
+    if (maybe()) op.replicasRequested = Math.floor(random() * 3);
+    if (maybe()) op.ackedByPort = 30_000 + Math.floor(random() * 30_000);
+    if (maybe()) op.error = pick(strings);
+    if (maybe()) op.probe = maybe();
+    return op;
+  });
+}
+
+/** Lines collected in memory, in chunks as small as the writer thread's are large, to cross chunk edges often. */
+function memorySink(bytes = 4096): LineSink & { text(): string } {
+  const parts: Buffer[] = [];
+  return {
+    buffer: Buffer.alloc(bytes),
+    used: 0,
+    flush() {
+      parts.push(Buffer.from(this.buffer.subarray(0, this.used)));
+      this.used = 0;
+    },
+    writeLine: (l) => parts.push(Buffer.from(l)),
+    text() {
+      this.flush();
+      return Buffer.concat(parts).toString('utf8');
+    },
+  };
+}
+
+describe('history ring', () => {
+  it('gives back, in order, the very line encodeOpLine writes for each op, across many wrap-arounds of a small ring', () => {
+    const buffers = createRingBuffers(4096);
+    const large: Op[] = [];
+    const producer = new RingProducer(buffers, (op) => large.push(op));
+    const consumer = new RingConsumer(buffers, () => large.shift()!);
+    const sink = memorySink(1024);
+    const ops = randomOps(5000, 11);
+    let drained = 0;
+    // A few ops at a time: a ring this small holds ~20, so its end is crossed every few batches.
+    for (let i = 0; i < ops.length; i += 7) {
+      for (const op of ops.slice(i, i + 7)) producer.append(op);
+      drained += consumer.drain(sink, 0);
+    }
+    expect(drained).toBe(ops.length);
+    expect(sink.text()).toBe(ops.map(line).join(''));
+    expect(producer.waits).toBe(0);
+  });
+
+  it('sends an op too long for the ring beside it, in its place in the order', () => {
+    const buffers = createRingBuffers(4096);
+    const large: Op[] = [];
+    const producer = new RingProducer(buffers, (op) => large.push(op));
+    const consumer = new RingConsumer(buffers, () => large.shift()!);
+    const sink = memorySink(1024);
+    const ops = randomOps(30, 12);
+    ops[10]!.error = 'x'.repeat(70_000);
+    ops[11]!.error = 'y'.repeat(300);
+    for (const op of ops) {
+      producer.append(op);
+      consumer.drain(sink, 0);
+    }
+    expect(sink.text()).toBe(ops.map(line).join(''));
+    expect(large).toEqual([]);
+  });
+});
+
+describe('ThreadedHistoryWriter', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenbench-ring-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the same file as HistoryWriter, byte for byte, every op flushed on close', async () => {
+    const dir = tempDir();
+    const ops = randomOps(20_000, 13);
+    ops[500]!.error = 'z'.repeat(70_000);
+    const threaded = new ThreadedHistoryWriter(join(dir, 'threaded.ndjson'));
+    const inThread = new HistoryWriter(join(dir, 'in-thread.ndjson'));
+    for (const op of ops) {
+      threaded.append(op);
+      inThread.append(op);
+    }
+    await Promise.all([threaded.close(), inThread.close()]);
+    // Idempotent, as the runner closes twice.
+    await threaded.close();
+    const written = readFileSync(threaded.path, 'utf8');
+    expect(written.split('\n').length - 1).toBe(ops.length);
+    expect(written).toBe(ops.map(line).join(''));
+    // HistoryWriter writes a line longer than its buffer with JSON.stringify (times unrounded, the op's
+    // key order); the writer thread with encodeOpLine, as every other line: only that line differs.
+    const reference = readFileSync(inThread.path, 'utf8').split('\n');
+    const lines = written.split('\n');
+    expect(lines.length).toBe(reference.length);
+    const differing = lines.flatMap((l, i) => (l === reference[i] ? [] : [i]));
+    expect(differing).toEqual([500]);
+    expect(Object.keys(JSON.parse(lines[500]!)).sort()).toEqual(Object.keys(JSON.parse(reference[500]!)).sort());
+  });
+
+  it('blocks rather than drops when the writer falls behind: a ring far smaller than the history', async () => {
+    const dir = tempDir();
+    const ops = randomOps(50_000, 14);
+    const writer = new ThreadedHistoryWriter(join(dir, 'h.ndjson'), 4096);
+    // The thread is still starting: the ring is full after ~20 ops, and append waits for it.
+    for (const op of ops) writer.append(op);
+    await writer.close();
+    expect(writer.waits).toBeGreaterThan(0);
+    expect(readFileSync(writer.path, 'utf8')).toBe(ops.map(line).join(''));
+  });
+
+  it('a file that cannot be written fails close with the reason, and append does not hang meanwhile', async () => {
+    const writer = new ThreadedHistoryWriter(join(tempDir(), 'missing-dir', 'h.ndjson'), 4096);
+    for (const op of randomOps(5000, 15)) writer.append(op);
+    await expect(writer.close()).rejects.toMatchObject({ code: 'ERR_HISTORY_FILE', message: expect.stringContaining('missing-dir') });
+  });
+});

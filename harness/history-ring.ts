@@ -1,0 +1,424 @@
+import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
+import type { Op } from './history.ts';
+import { encodeOpLine, enumRuns, FALSE_BYTES, K, lineBound, num, opLineBound, raw, strUnits, TRUE_BYTES } from './history-line.ts';
+
+/**
+ * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
+ * records in a single-producer single-consumer ring in a SharedArrayBuffer. Writing a record costs the
+ * engine a few stores (numbers as float64, strings as UTF-16 code units); the JSON line is encoded and
+ * written by the other thread. The record is a transport, not a file format: the history on disk is
+ * the NDJSON it always was.
+ *
+ * Positions are byte counts since the start, kept as int32 that wrap at 2^32: with a power-of-two
+ * capacity `position & (capacity - 1)` is the offset and `(head - tail) >>> 0` the bytes in use.
+ * A record never straddles the end: a WRAP header fills the rest and the record starts at 0.
+ */
+
+/** Int32 slots of the control block. */
+const HEAD = 0;
+const TAIL = 1;
+/** The producer will write no more: the consumer drains what is left and stops. */
+const CLOSED = 2;
+/** Set by a side before it waits, so the other side notifies only when someone sleeps. */
+const CONSUMER_SLEEPING = 3;
+const PRODUCER_WAITING = 4;
+/** Set by the consumer when it failed (its error goes to the writer's owner by message). */
+const FAILED = 5;
+const CONTROL_SLOTS = 8;
+
+/** Record header, two uint32: the record's length in bytes (8-aligned, header included) and its flag bits. */
+const HEADER_BYTES = 8;
+/** A header with this length: the rest of the ring up to its end is padding. */
+const WRAP = 0;
+/** A header with this length: the op is too long for the ring and comes by message (see `RingProducer`). */
+const OUT_OF_BAND = 1;
+/** Numbers of an op, as float64 after the header; absent optional ones are flagged, not written differently. */
+const NUMBERS = 10;
+const STRINGS_AT = HEADER_BYTES + NUMBERS * 8;
+
+/** Flag bits: the enums as indexes (3 bits each), then one bit per optional field, and the booleans' values. */
+const F_SHIFT = 0;
+const PHASE_SHIFT = 3;
+const TYPE_SHIFT = 6;
+const ENUM_MASK = 0b111;
+const HAS_JTI = 1 << 9;
+const HAS_FAMILY = 1 << 10;
+const HAS_TOKEN_ISSUED = 1 << 11;
+const HAS_TOKEN_EXPIRES = 1 << 12;
+const HAS_ACCEPTED = 1 << 13;
+const ACCEPTED = 1 << 14;
+const HAS_CODE = 1 << 15;
+const HAS_DEGRADED = 1 << 16;
+const DEGRADED = 1 << 17;
+const HAS_REPLAY = 1 << 18;
+const REPLAY = 1 << 19;
+const HAS_REPLICAS_ACKED = 1 << 20;
+const HAS_REPLICAS_REQUESTED = 1 << 21;
+const HAS_ACKED_BY_PORT = 1 << 22;
+const HAS_ERROR = 1 << 23;
+const HAS_PROBE = 1 << 24;
+const PROBE = 1 << 25;
+
+const F_INDEX = new Map<string, number>(OP_FUNCTIONS.map((f, i) => [f, i]));
+const PHASE_INDEX = new Map<string, number>(PHASES.map((p, i) => [p, i]));
+const TYPE_INDEX = new Map<string, number>(OP_TYPES.map((t, i) => [t, i]));
+
+/**
+ * 16 MiB: ~90,000 verifies; seconds at a real run's rate, ~50 ms at the no-op ceiling. 4 MiB made the
+ * engine wait for the writer whenever a loaded 2-core machine took the writer's core for a time slice.
+ */
+export const DEFAULT_RING_BYTES = 16 * 1024 * 1024;
+/** Ops whose record would be larger (a very long error message) go by message instead. */
+const LARGEST_RECORD_SHARE = 16;
+
+/** What both threads need: the control block and the ring's bytes. Goes to the writer thread in workerData. */
+export interface RingBuffers {
+  control: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+}
+
+export function createRingBuffers(bytes = DEFAULT_RING_BYTES): RingBuffers {
+  if (bytes < 4096 || (bytes & (bytes - 1)) !== 0) throw new RangeError(`ring size must be a power of two >= 4096, got ${bytes}`);
+  return { control: new SharedArrayBuffer(CONTROL_SLOTS * 4), data: new SharedArrayBuffer(bytes) };
+}
+
+/** Strings need 4 bytes of length and 2 per UTF-16 code unit, kept 4-aligned. */
+function stringBytes(s: string): number {
+  return 4 + ((s.length * 2 + 3) & ~3);
+}
+
+function recordBytes(op: Op): number {
+  let n = STRINGS_AT + stringBytes(op.subject);
+  if (op.jti !== undefined) n += stringBytes(op.jti);
+  if (op.family !== undefined) n += stringBytes(op.family);
+  if (op.code !== undefined) n += stringBytes(op.code);
+  if (op.error !== undefined) n += stringBytes(op.error);
+  return (n + 7) & ~7;
+}
+
+/**
+ * The engine's side. `append` never drops an op: when the writer has fallen a whole ring behind, it
+ * blocks (Atomics.wait, in 50 ms slices) until the writer has made room, so memory stays bounded and a
+ * writer that cannot keep up shows as a lower rate rather than as a growing heap.
+ */
+export class RingProducer {
+  readonly #control: Int32Array;
+  readonly #bytes: number;
+  readonly #mask: number;
+  readonly #u32: Uint32Array;
+  readonly #u16: Uint16Array;
+  readonly #f64: Float64Array;
+  /** Ops that go by message, and how they are sent: the consumer reads them when it meets their header. */
+  readonly #sendLarge: (op: Op) => void;
+  #head = 0;
+  /** The consumer's position as last read: refreshed only when the ring looks full. */
+  #tail = 0;
+  /** Notify the consumer once the ring is this full (below it, it wakes on its own poll). */
+  readonly #wakeAt: number;
+  /** How often append had to wait for the writer. */
+  waits = 0;
+
+  constructor(buffers: RingBuffers, sendLarge: (op: Op) => void) {
+    this.#control = new Int32Array(buffers.control);
+    this.#bytes = buffers.data.byteLength;
+    this.#mask = this.#bytes - 1;
+    this.#u32 = new Uint32Array(buffers.data);
+    this.#u16 = new Uint16Array(buffers.data);
+    this.#f64 = new Float64Array(buffers.data);
+    this.#sendLarge = sendLarge;
+    this.#wakeAt = this.#bytes / 4;
+  }
+
+  get failed(): boolean {
+    return Atomics.load(this.#control, FAILED) !== 0;
+  }
+
+  append(op: Op): void {
+    const size = recordBytes(op);
+    if (size > this.#bytes / LARGEST_RECORD_SHARE) {
+      // Sent before its header is published, so it is there when the consumer meets the header.
+      this.#sendLarge(op);
+      const at = this.#reserve(HEADER_BYTES);
+      if (at < 0) return;
+      this.#u32[at >>> 2] = OUT_OF_BAND;
+      this.#publish(HEADER_BYTES);
+      return;
+    }
+    const at = this.#reserve(size);
+    if (at < 0) return;
+    const u32 = this.#u32;
+    const f64 = this.#f64;
+    const w = at >>> 2;
+    const d = at >>> 3;
+    let flags = (F_INDEX.get(op.f)! << F_SHIFT) | (PHASE_INDEX.get(op.phase)! << PHASE_SHIFT) | (TYPE_INDEX.get(op.type)! << TYPE_SHIFT);
+    f64[d + 1] = op.id;
+    f64[d + 2] = op.worker;
+    f64[d + 3] = op.intendedMs;
+    f64[d + 4] = op.invokeMs;
+    f64[d + 5] = op.completeMs;
+    if (op.tokenIssuedMs !== undefined) {
+      flags |= HAS_TOKEN_ISSUED;
+      f64[d + 6] = op.tokenIssuedMs;
+    }
+    if (op.tokenExpiresMs !== undefined) {
+      flags |= HAS_TOKEN_EXPIRES;
+      f64[d + 7] = op.tokenExpiresMs;
+    }
+    if (op.replicasAcked !== undefined) {
+      flags |= HAS_REPLICAS_ACKED;
+      f64[d + 8] = op.replicasAcked;
+    }
+    if (op.replicasRequested !== undefined) {
+      flags |= HAS_REPLICAS_REQUESTED;
+      f64[d + 9] = op.replicasRequested;
+    }
+    if (op.ackedByPort !== undefined) {
+      flags |= HAS_ACKED_BY_PORT;
+      f64[d + 10] = op.ackedByPort;
+    }
+    if (op.accepted !== undefined) flags |= op.accepted ? HAS_ACCEPTED | ACCEPTED : HAS_ACCEPTED;
+    if (op.degraded !== undefined) flags |= op.degraded ? HAS_DEGRADED | DEGRADED : HAS_DEGRADED;
+    if (op.replay !== undefined) flags |= op.replay ? HAS_REPLAY | REPLAY : HAS_REPLAY;
+    if (op.probe !== undefined) flags |= op.probe ? HAS_PROBE | PROBE : HAS_PROBE;
+    let s = at + STRINGS_AT;
+    s = this.#string(s, op.subject);
+    if (op.jti !== undefined) {
+      flags |= HAS_JTI;
+      s = this.#string(s, op.jti);
+    }
+    if (op.family !== undefined) {
+      flags |= HAS_FAMILY;
+      s = this.#string(s, op.family);
+    }
+    if (op.code !== undefined) {
+      flags |= HAS_CODE;
+      s = this.#string(s, op.code);
+    }
+    if (op.error !== undefined) {
+      flags |= HAS_ERROR;
+      this.#string(s, op.error);
+    }
+    u32[w] = size;
+    u32[w + 1] = flags;
+    this.#publish(size);
+  }
+
+  #string(at: number, s: string): number {
+    const n = s.length;
+    this.#u32[at >>> 2] = n;
+    const u16 = this.#u16;
+    const c = (at + 4) >>> 1;
+    for (let i = 0; i < n; i++) u16[c + i] = s.charCodeAt(i);
+    return at + stringBytes(s);
+  }
+
+  /** The offset where `size` bytes may be written, waiting for room if need be; -1: the writer failed (its error surfaces at close). */
+  #reserve(size: number): number {
+    let offset = this.#head & this.#mask;
+    const padding = offset + size > this.#bytes ? this.#bytes - offset : 0;
+    const need = padding + size;
+    if (this.#bytes - ((this.#head - this.#tail) >>> 0) < need) {
+      this.#tail = Atomics.load(this.#control, TAIL);
+      while (this.#bytes - ((this.#head - this.#tail) >>> 0) < need) {
+        if (this.failed) return -1;
+        this.waits++;
+        Atomics.store(this.#control, PRODUCER_WAITING, 1);
+        this.#wakeConsumer();
+        Atomics.wait(this.#control, TAIL, this.#tail, 50);
+        Atomics.store(this.#control, PRODUCER_WAITING, 0);
+        this.#tail = Atomics.load(this.#control, TAIL);
+      }
+    }
+    if (padding > 0) {
+      this.#u32[offset >>> 2] = WRAP;
+      this.#head = (this.#head + padding) | 0;
+      offset = 0;
+    }
+    return offset;
+  }
+
+  #publish(size: number): void {
+    this.#head = (this.#head + size) | 0;
+    Atomics.store(this.#control, HEAD, this.#head);
+    if ((this.#head - this.#tail) >>> 0 >= this.#wakeAt) {
+      this.#tail = Atomics.load(this.#control, TAIL);
+      if ((this.#head - this.#tail) >>> 0 >= this.#wakeAt) this.#wakeConsumer();
+    }
+  }
+
+  #wakeConsumer(): void {
+    if (Atomics.load(this.#control, CONSUMER_SLEEPING) !== 0) Atomics.notify(this.#control, HEAD);
+  }
+
+  /** No more ops: the consumer drains the ring and stops. */
+  close(): void {
+    Atomics.store(this.#control, CLOSED, 1);
+    Atomics.notify(this.#control, HEAD);
+  }
+}
+
+/** Where the consumer puts lines: a chunk buffer it fills from `used`, and the writes behind it. */
+export interface LineSink {
+  buffer: Buffer;
+  used: number;
+  /** Writes buffer[0, used) and sets `used` to 0. */
+  flush(): void;
+  /** A line longer than the buffer, written on its own (the buffer was flushed just before). */
+  writeLine(line: Buffer): void;
+}
+
+/** The constant runs of a line with the enums in them: `,"f":"verify","worker":` and so on. */
+const F_RUNS = enumRuns(K.f, OP_FUNCTIONS, K.worker);
+const PHASE_RUNS = enumRuns(K.phase, PHASES, K.subject);
+const TYPE_RUNS = enumRuns(K.type, OP_TYPES);
+const ACCEPTED_RUNS = [Uint8Array.from([...K.accepted, ...FALSE_BYTES]), Uint8Array.from([...K.accepted, ...TRUE_BYTES])];
+/** The longest enum values' code units together, for the line's bound. */
+const ENUM_UNITS = Math.max(...OP_FUNCTIONS.map((f) => f.length)) + Math.max(...PHASES.map((p) => p.length)) + Math.max(...OP_TYPES.map((t) => t.length));
+
+/**
+ * The writer thread's side: turns records back into the NDJSON lines `encodeOpLine` writes for the
+ * same op (history-line.ts: the same keys, number format and string escaping, byte for byte),
+ * straight from the shared bytes, with no op object in between.
+ */
+export class RingConsumer {
+  readonly #control: Int32Array;
+  readonly #bytes: number;
+  readonly #mask: number;
+  readonly #u32: Uint32Array;
+  readonly #u16: Uint16Array;
+  readonly #f64: Float64Array;
+  readonly #receiveLarge: () => Op;
+  #tail = 0;
+
+  constructor(buffers: RingBuffers, receiveLarge: () => Op) {
+    this.#control = new Int32Array(buffers.control);
+    this.#bytes = buffers.data.byteLength;
+    this.#mask = this.#bytes - 1;
+    this.#u32 = new Uint32Array(buffers.data);
+    this.#u16 = new Uint16Array(buffers.data);
+    this.#f64 = new Float64Array(buffers.data);
+    this.#receiveLarge = receiveLarge;
+  }
+
+  /**
+   * Writes the line of every op published so far into `sink`, in the order appended, freeing the
+   * ring as it goes; returns how many. `idleMs`: when there is none, wait up to this long first.
+   */
+  drain(sink: LineSink, idleMs: number): number {
+    let head = Atomics.load(this.#control, HEAD);
+    if (head === this.#tail && idleMs > 0 && Atomics.load(this.#control, CLOSED) === 0) {
+      Atomics.store(this.#control, CONSUMER_SLEEPING, 1);
+      Atomics.wait(this.#control, HEAD, this.#tail, idleMs);
+      Atomics.store(this.#control, CONSUMER_SLEEPING, 0);
+      head = Atomics.load(this.#control, HEAD);
+    }
+    let count = 0;
+    // Room is handed back every 64 KiB, not only at the end: a producer waiting for it resumes sooner.
+    let freedAt = this.#tail;
+    while (this.#tail !== head) {
+      const at = this.#tail & this.#mask;
+      const size = this.#u32[at >>> 2]!;
+      if (size === WRAP) {
+        this.#tail = (this.#tail + (this.#bytes - at)) | 0;
+        continue;
+      }
+      if (size === OUT_OF_BAND) {
+        const op = this.#receiveLarge();
+        this.#line(sink, opLineBound(op), (buf, a) => encodeOpLine(op, buf, a));
+        this.#tail = (this.#tail + HEADER_BYTES) | 0;
+      } else {
+        // Strings take 2 bytes per code unit in the record: half its size bounds their units.
+        const bound = lineBound((size >>> 1) + ENUM_UNITS);
+        if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
+        else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
+        this.#tail = (this.#tail + size) | 0;
+      }
+      count++;
+      if ((this.#tail - freedAt) >>> 0 >= 65_536) {
+        this.#free();
+        freedAt = this.#tail;
+      }
+    }
+    this.#free();
+    return count;
+  }
+
+  /** The slow way in: after a flush, into the buffer, or into a buffer of its own when longer. */
+  #line(sink: LineSink, bound: number, encode: (buf: Buffer, at: number) => number): void {
+    if (sink.used + bound > sink.buffer.length) sink.flush();
+    if (bound <= sink.buffer.length) {
+      sink.used = encode(sink.buffer, sink.used);
+      return;
+    }
+    const line = Buffer.allocUnsafe(bound);
+    sink.writeLine(line.subarray(0, encode(line, 0)));
+  }
+
+  #free(): void {
+    Atomics.store(this.#control, TAIL, this.#tail);
+    if (Atomics.load(this.#control, PRODUCER_WAITING) !== 0) Atomics.notify(this.#control, TAIL);
+  }
+
+  /** The producer closed and everything it published has been drained. */
+  get finished(): boolean {
+    return Atomics.load(this.#control, CLOSED) !== 0 && Atomics.load(this.#control, HEAD) === this.#tail;
+  }
+
+  /** The producer stops waiting for room and drops what it would append: the writer's error ends the run instead. */
+  fail(): void {
+    Atomics.store(this.#control, FAILED, 1);
+    Atomics.notify(this.#control, TAIL);
+  }
+
+  /** `encodeOpLine`, field for field, reading the record at `at`. */
+  #encode(at: number, buf: Buffer, start: number): number {
+    const u32 = this.#u32;
+    const u16 = this.#u16;
+    const f64 = this.#f64;
+    const flags = u32[(at >>> 2) + 1]!;
+    const d = at >>> 3;
+    let s = at + STRINGS_AT;
+    let n = 0;
+    let a = raw(buf, start, K.id);
+    a = num(buf, a, f64[d + 1]!);
+    a = num(buf, raw(buf, a, F_RUNS[(flags >>> F_SHIFT) & ENUM_MASK]!), f64[d + 2]!);
+    n = u32[s >>> 2]!;
+    a = strUnits(buf, raw(buf, a, PHASE_RUNS[(flags >>> PHASE_SHIFT) & ENUM_MASK]!), u16, (s + 4) >>> 1, n);
+    s += 4 + ((n * 2 + 3) & ~3);
+    if (flags & HAS_JTI) {
+      n = u32[s >>> 2]!;
+      a = strUnits(buf, raw(buf, a, K.jti), u16, (s + 4) >>> 1, n);
+      s += 4 + ((n * 2 + 3) & ~3);
+    }
+    if (flags & HAS_FAMILY) {
+      n = u32[s >>> 2]!;
+      a = strUnits(buf, raw(buf, a, K.family), u16, (s + 4) >>> 1, n);
+      s += 4 + ((n * 2 + 3) & ~3);
+    }
+    if (flags & HAS_TOKEN_ISSUED) a = num(buf, raw(buf, a, K.tokenIssuedMs), f64[d + 6]!);
+    if (flags & HAS_TOKEN_EXPIRES) a = num(buf, raw(buf, a, K.tokenExpiresMs), f64[d + 7]!);
+    a = num(buf, raw(buf, a, K.intendedMs), f64[d + 3]!);
+    a = num(buf, raw(buf, a, K.invokeMs), f64[d + 4]!);
+    a = num(buf, raw(buf, a, K.completeMs), f64[d + 5]!);
+    a = raw(buf, a, TYPE_RUNS[(flags >>> TYPE_SHIFT) & ENUM_MASK]!);
+    if (flags & HAS_ACCEPTED) a = raw(buf, a, ACCEPTED_RUNS[flags & ACCEPTED ? 1 : 0]!);
+    if (flags & HAS_CODE) {
+      n = u32[s >>> 2]!;
+      a = strUnits(buf, raw(buf, a, K.code), u16, (s + 4) >>> 1, n);
+      s += 4 + ((n * 2 + 3) & ~3);
+    }
+    if (flags & HAS_DEGRADED) a = raw(buf, raw(buf, a, K.degraded), flags & DEGRADED ? TRUE_BYTES : FALSE_BYTES);
+    if (flags & HAS_REPLAY) a = raw(buf, raw(buf, a, K.replay), flags & REPLAY ? TRUE_BYTES : FALSE_BYTES);
+    if (flags & HAS_REPLICAS_ACKED) a = num(buf, raw(buf, a, K.replicasAcked), f64[d + 8]!);
+    if (flags & HAS_REPLICAS_REQUESTED) a = num(buf, raw(buf, a, K.replicasRequested), f64[d + 9]!);
+    if (flags & HAS_ACKED_BY_PORT) a = num(buf, raw(buf, a, K.ackedByPort), f64[d + 10]!);
+    if (flags & HAS_ERROR) {
+      n = u32[s >>> 2]!;
+      a = strUnits(buf, raw(buf, a, K.error), u16, (s + 4) >>> 1, n);
+    }
+    if (flags & HAS_PROBE) a = raw(buf, raw(buf, a, K.probe), flags & PROBE ? TRUE_BYTES : FALSE_BYTES);
+    buf[a++] = 0x7d;
+    buf[a++] = 0x0a;
+    return a;
+  }
+}
