@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { COARSE_MARGIN_MS, COARSE_WAIT_MS, FINAL_SPIN_MS, type LoadHooks, type OpenLoopScheduler, planWait, runClosedLoop, runOpenLoop } from './load.ts';
+import { FINAL_SPIN_MS, type LoadHooks, type OpenLoopScheduler, planWait, runClosedLoop, runOpenLoop, THREAD_MIN_INTERVAL_MS } from './load.ts';
 import { TimerThread } from './timer-thread.ts';
 
 const SCHEDULERS: readonly OpenLoopScheduler[] = ['spin', 'timer', 'thread'];
@@ -96,20 +96,18 @@ describe('open loop wait plan', () => {
     expect(planWait(-1, 'timer', false)).toEqual({ via: 'timeout', delayMs: 0 });
   });
 
-  it('thread: a coarse timer for far waits, the thread for the last stretch, a bounded spin for the last microseconds', () => {
-    expect(planWait(COARSE_WAIT_MS + 1, 'thread', true)).toEqual({ via: 'timeout', delayMs: COARSE_WAIT_MS + 1 - COARSE_MARGIN_MS });
-    expect(planWait(COARSE_WAIT_MS, 'thread', true)).toEqual({ via: 'thread' });
-    expect(planWait(0.5, 'thread', true)).toEqual({ via: 'thread' });
-    expect(planWait(FINAL_SPIN_MS + 0.001, 'thread', true)).toEqual({ via: 'thread' });
+  it('thread: nothing to schedule (the tick at the due time comes), but a bounded spin for the last microseconds', () => {
+    expect(planWait(1000, 'thread', true)).toEqual({ via: 'tick' });
+    expect(planWait(0.5, 'thread', true)).toEqual({ via: 'tick' });
+    expect(planWait(FINAL_SPIN_MS + 0.001, 'thread', true)).toEqual({ via: 'tick' });
     expect(planWait(FINAL_SPIN_MS, 'thread', true)).toEqual({ via: 'immediate' });
     expect(planWait(-1, 'thread', true)).toEqual({ via: 'immediate' });
     expect(FINAL_SPIN_MS).toBeLessThanOrEqual(0.05);
   });
 
-  it('thread, while the thread is starting: waits as the spin does', () => {
+  it('thread, while the thread is starting or without one: waits as the spin does', () => {
     expect(planWait(0.5, 'thread', false)).toEqual({ via: 'immediate' });
     expect(planWait(5, 'thread', false)).toEqual({ via: 'timeout', delayMs: 4 });
-    expect(planWait(COARSE_WAIT_MS + 1, 'thread', false)).toEqual({ via: 'timeout', delayMs: COARSE_WAIT_MS + 1 - COARSE_MARGIN_MS });
   });
 });
 
@@ -216,18 +214,32 @@ describe.each(SCHEDULERS)('open loop, %s scheduler', (scheduler) => {
 });
 
 describe('open loop, thread scheduler', () => {
-  it('is woken by the timer thread once it is up, one deadline per wait', async () => {
-    const wakeAt = vi.spyOn(TimerThread.prototype, 'wakeAt');
+  it('is woken by the timer thread once it is up, at most one tick per op', async () => {
+    const close = vi.spyOn(TimerThread.prototype, 'close');
     try {
       const now = realClock();
       let launched = 0;
-      // 300 ops over 1.5 s: the thread is up within ~0.1 s (0.3 s on a loaded machine); from then on each wait is the thread's.
+      // 300 ops over 1.5 s: the thread is up within ~0.1 s (0.3 s on a loaded machine); from then on each op has its tick.
       await runOpenLoop(200, 0, 1500, { launch: async () => void launched++, now, signal: new AbortController().signal }, () => {}, 'thread');
       expect(launched).toBe(300);
-      expect(wakeAt.mock.calls.length).toBeGreaterThan(75);
-      expect(wakeAt.mock.calls.length).toBeLessThanOrEqual(300);
+      expect(close).toHaveBeenCalledTimes(1);
+      const thread = close.mock.contexts[0] as TimerThread;
+      expect(thread.ticks).toBeGreaterThan(75);
+      expect(thread.ticks).toBeLessThanOrEqual(300);
     } finally {
-      wakeAt.mockRestore();
+      close.mockRestore();
+    }
+  });
+
+  it('starts no thread above 10,000 ops/s: it spins there', async () => {
+    const close = vi.spyOn(TimerThread.prototype, 'close');
+    try {
+      const now = realClock();
+      const rate = 1000 / THREAD_MIN_INTERVAL_MS + 1;
+      await runOpenLoop(rate, 0, 50, { launch: async () => {}, now, signal: new AbortController().signal }, () => {}, 'thread');
+      expect(close).not.toHaveBeenCalled();
+    } finally {
+      close.mockRestore();
     }
   });
 

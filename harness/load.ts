@@ -13,36 +13,44 @@ export interface LoadHooks {
 }
 
 /**
- * How the open loop waits for the next due time. `thread` (the default): a timer thread wakes it
- * (timer-thread.ts), to within ~0.1 ms, without keeping the event loop busy. `spin`: it yields to I/O
- * with setImmediate whenever the next op is due within 2 ms: on time, but a core busy from a few
- * hundred ops/s up. `timer`: a setTimeout to each due time, ~1 ms late. An engine option, for
- * measurement (`npm run bench -- engine`), not a scenario field.
+ * How the open loop waits for the next due time. `spin` (the default): it yields to I/O with
+ * setImmediate whenever the next op is due within 2 ms: on time, but a core busy from a few hundred
+ * ops/s up. `thread`: a timer thread ticks at each due time (timer-thread.ts) and wakes it, ~0.1 ms
+ * late at the median, without keeping the event loop busy. `timer`: a setTimeout to each due time,
+ * ~0.7 ms late. An engine option, for measurement (`npm run bench -- engine`), not a scenario field.
  */
 export type OpenLoopScheduler = 'spin' | 'timer' | 'thread';
 
-export const DEFAULT_OPEN_LOOP_SCHEDULER: OpenLoopScheduler = 'thread';
+/**
+ * `thread` uses a quarter of spin's CPU at 1,000 ops/s but missed the p99 slip target of issue 21
+ * (<= 0.5 ms) on this 2-core VM, 1.6-2.9 ms when shared: a sleeping CPU can take milliseconds to
+ * wake. It becomes the default once it meets the targets (BENCHMARKS.md, `npm run bench -- engine`).
+ */
+export const DEFAULT_OPEN_LOOP_SCHEDULER: OpenLoopScheduler = 'spin';
 
 /**
- * Waits this short are spun out with setImmediate, even with a timer thread: a thread's wake-up
- * takes longer (its timer slack, ~50 us, then the hop to this thread), so above ~20,000 ops/s the
- * thread would make every op late and cost more than the spin it saves.
+ * Waits this short are spun out with setImmediate, even with a timer thread: its tick comes later
+ * than that (its timer slack, ~50 us, then the hop to this thread).
  */
 export const FINAL_SPIN_MS = 0.05;
-/** Waits longer than this start with a libuv timer, to end COARSE_MARGIN_MS before the due time; the timer thread does the rest. */
-export const COARSE_WAIT_MS = 10;
-/** libuv timers fire a millisecond or more late, several on a loaded machine. */
-export const COARSE_MARGIN_MS = 5;
+/**
+ * Above 10,000 ops/s the `thread` scheduler spins as `spin` does: every tick would come after the
+ * next op was due, and the generator is busy with the ops themselves by then.
+ */
+export const THREAD_MIN_INTERVAL_MS = 0.1;
 
-/** How one turn of the open loop waits for the next: a setImmediate, a setTimeout of `delayMs`, or the timer thread. */
-export type WaitPlan = { via: 'immediate' } | { via: 'timeout'; delayMs: number } | { via: 'thread' };
+/**
+ * How one turn of the open loop waits for the next: a setImmediate, a setTimeout of `delayMs`, or
+ * nothing (the timer thread's tick at the next due time).
+ */
+export type WaitPlan = { via: 'immediate' } | { via: 'timeout'; delayMs: number } | { via: 'tick' };
 
 // Shared, not allocated per turn: close to the due time the loop turns over several times per op.
 const IMMEDIATE: WaitPlan = { via: 'immediate' };
-const THREAD: WaitPlan = { via: 'thread' };
+const TICK: WaitPlan = { via: 'tick' };
 
-/** `waitMs`: until the next op is due (<= 0: due already). `threadReady`: the timer thread is up (it takes some milliseconds to start). */
-export function planWait(waitMs: number, scheduler: OpenLoopScheduler, threadReady: boolean): WaitPlan {
+/** `waitMs`: until the next op is due (<= 0: due already). `ticking`: a timer thread is up and ticks at every due time. */
+export function planWait(waitMs: number, scheduler: OpenLoopScheduler, ticking: boolean): WaitPlan {
   switch (scheduler) {
     case 'spin':
       // setTimeout wakes a millisecond or more late; close to the due time, yield to I/O instead.
@@ -50,10 +58,9 @@ export function planWait(waitMs: number, scheduler: OpenLoopScheduler, threadRea
     case 'timer':
       return { via: 'timeout', delayMs: Math.max(0, waitMs) };
     case 'thread':
-      if (waitMs > COARSE_WAIT_MS) return { via: 'timeout', delayMs: waitMs - COARSE_MARGIN_MS };
-      if (waitMs <= FINAL_SPIN_MS) return IMMEDIATE;
-      // Until the thread is up, wait as the spin does.
-      return threadReady ? THREAD : planWait(waitMs, 'spin', false);
+      // Until the thread is up (or without one, above 10,000 ops/s), wait as the spin does.
+      if (!ticking) return planWait(waitMs, 'spin', false);
+      return waitMs <= FINAL_SPIN_MS ? IMMEDIATE : TICK;
   }
 }
 
@@ -101,8 +108,6 @@ export function runOpenLoop(
     };
     const onAbort = () => settle();
     const turn = () => {
-      timeout = undefined;
-      immediate = undefined;
       if (settled) return;
       try {
         if (hooks.signal.aborted || next >= untilMs) return settle();
@@ -117,19 +122,27 @@ export function runOpenLoop(
         }
         if (next >= untilMs) return settle();
         const plan = planWait(next - hooks.now(), scheduler, thread?.ready ?? false);
-        if (plan.via === 'immediate') immediate = setImmediate(turn);
-        else if (plan.via === 'timeout') timeout = setTimeout(turn, plan.delayMs);
-        else thread!.wakeAt(next + toMonotonicMs);
+        // A tick can start a turn while a setImmediate or setTimeout is pending (as the thread comes
+        // up, or a tick for a due time a spin already served): that one turns soon enough, and a
+        // second would make two chains of turns.
+        if (plan.via === 'immediate') immediate ??= setImmediate(afterImmediate);
+        else if (plan.via === 'timeout') timeout ??= setTimeout(afterTimeout, plan.delayMs);
       } catch (error) {
         settle(error);
       }
     };
-    let toMonotonicMs = 0;
+    const afterImmediate = () => {
+      immediate = undefined;
+      turn();
+    };
+    const afterTimeout = () => {
+      timeout = undefined;
+      turn();
+    };
     try {
       hooks.signal.addEventListener('abort', onAbort, { once: true });
-      if (scheduler === 'thread') {
-        toMonotonicMs = monotonicMs() - hooks.now();
-        thread = new TimerThread(turn, settle);
+      if (scheduler === 'thread' && interval >= THREAD_MIN_INTERVAL_MS && fromMs < untilMs && !hooks.signal.aborted) {
+        thread = new TimerThread(fromMs + (monotonicMs() - hooks.now()), interval, turn, settle);
       }
     } catch (error) {
       return settle(error);

@@ -3,13 +3,11 @@
 import { readlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 
-const { shared, port } = workerData;
-const control = new Int32Array(shared, 0, 3);
-const deadline = new Float64Array(shared, 16, 1);
+const { shared, port, firstDueMs, intervalMs } = workerData;
+const control = new Int32Array(shared, 0, 2);
 // Slots of `control`, shared with timer-thread.ts.
-const SEQUENCE = 0;
-const STOP = 1;
-const OS_THREAD_ID = 2;
+const STOP = 0;
+const OS_THREAD_ID = 1;
 
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -19,24 +17,26 @@ try {
   osThreadId = Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
 } catch {}
 Atomics.store(control, OS_THREAD_ID, osThreadId);
+
+// The first due time from now on, counted before saying ready: an op the loop waits for once it
+// knows the thread is up is due after this, so it gets its tick.
+let tick = Math.max(0, Math.ceil((monotonicMs() - firstDueMs) / intervalMs));
 port.postMessage('ready');
 
-// Atomics.wait blocks this thread only: it sleeps in the kernel until the deadline (sub-millisecond
-// timeouts, unlike libuv's millisecond timers) or until the load loop moves the deadline (a new
-// sequence number), and fires each sequence number at most once.
-let firedSequence = -1;
+// Atomics.wait blocks this thread only: it sleeps in the kernel until the due time, to within the
+// timer slack (~50 us on Linux), where libuv's timers count whole milliseconds. Only a stop wakes it
+// earlier.
 while (Atomics.load(control, STOP) === 0) {
-  const sequence = Atomics.load(control, SEQUENCE);
-  if (sequence === firedSequence) {
-    Atomics.wait(control, SEQUENCE, sequence);
-    continue;
-  }
-  const remainingMs = deadline[0] - monotonicMs();
+  const now = monotonicMs();
+  const remainingMs = firstDueMs + tick * intervalMs - now;
   if (remainingMs > 0) {
-    Atomics.wait(control, SEQUENCE, sequence, remainingMs);
+    Atomics.wait(control, STOP, 0, remainingMs);
     continue;
   }
-  firedSequence = sequence;
-  port.postMessage(sequence);
+  port.postMessage(tick);
+  // Woken after later due times too (descheduled): this one tick, sent after all of them, stands for
+  // them all (the load loop launches whatever is due). Counted from `now`, not from after the post,
+  // or a due time passing during the post would get no tick.
+  tick = Math.max(tick + 1, Math.floor((now - firstDueMs) / intervalMs) + 1);
 }
 port.close();
