@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { LocalState, Strategy } from '../strategies/types.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { ThreadedHistoryWriter } from './history-file.ts';
-import { runClosedLoop, runOpenLoop } from './load.ts';
+import { type OpenLoopScheduler, runClosedLoop, runOpenLoop } from './load.ts';
 import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
 import type { ProbeRequest } from './probe.ts';
 import type { Scenario } from './scenario.ts';
@@ -51,6 +51,8 @@ export interface EngineOptions {
   signal: AbortSignal;
   /** One per verifier instance (load.verifiers): each acknowledged revoke is handed to all of them, thread to thread. */
   probePorts?: readonly MessagePort[];
+  /** How the open loop waits for due times; the default unless set (for measurement: bench/load-engine.ts). */
+  scheduler?: OpenLoopScheduler;
 }
 
 function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
@@ -139,7 +141,8 @@ export class LoadEngine implements EngineApi {
       signal: this.#o.signal,
       launch: (intendedMs: number) => this.#execute(this.#workload.next(), intendedMs, intendedMs < 0 ? 'warmup' : this.phase),
     };
-    if (load.mode === 'open') await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip));
+    if (load.mode === 'open')
+      await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip), this.#o.scheduler);
     else await runClosedLoop(this.#o.concurrency, untilMs, hooks);
     const pending = this.#inFlight;
     if (pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve));

@@ -23,6 +23,7 @@ import { type EngineHandle, localHandle, workerHandle } from './engine-handle.ts
 import { ENGINE_WORKER_URL, VERIFIER_WORKER_URL } from './engine-worker-url.ts';
 import { FootprintSampler } from './footprint.ts';
 import type { EventRecord, Phase, RunInfo } from './history.ts';
+import { effectiveScheduler } from './load.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { Nemesis } from './nemesis/nemesis.ts';
 import { PROBE_WORKER_BASE } from './probe.ts';
@@ -554,6 +555,7 @@ class Orchestration {
         completedOps: metrics.completed,
         achievedRate: measuredMs > 0 ? Math.round((metrics.completed / measuredMs) * 1000) : 0,
         inFlightAtEnd,
+        ...(load.mode === 'open' && { scheduler: effectiveScheduler(load.rate / this.#handles.length) }),
       },
       latency,
       slip: load.mode === 'open' ? summarize(metrics.slip) : null,

@@ -97,7 +97,8 @@ export function footprintWarning(runs: readonly Run[]): FootprintWarning | undef
   const generator = short.filter((s) => s.f.generatorShort);
   if (generator.length > 0) {
     const share = max(generator.map((s) => s.f.busiestGeneratorCoreShare ?? s.f.tokenbenchCoreShare));
-    const polls = generator.some((s) => s.run.load.mode === 'open');
+    // Results written before the scheduler was recorded spun too.
+    const polls = generator.some((s) => s.run.load.mode === 'open' && (s.run.load.scheduler ?? 'spin') === 'spin');
     clauses.push(
       `the load generator's busiest thread used up to ${ofCore(share)}${polls ? ' (the open loop busy-waits close to each due time, so part of that is waiting; the schedule slip says whether it launched late)' : ''}`,
     );

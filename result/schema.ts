@@ -140,6 +140,12 @@ export const strategyRunSchema = z.strictObject({
     achievedRate: z.number(),
     /** Ops still running when the measured phase ended (waited for, then counted). */
     inFlightAtEnd: z.number(),
+    /**
+     * How the open loop waited between ops (harness/load.ts): `spin` yields with setImmediate close to
+     * each due time (a busy core), `thread` sleeps on a timer thread, `timer` on setTimeout. Absent:
+     * a closed loop, or a result written before it was recorded (those spun).
+     */
+    scheduler: z.enum(['spin', 'timer', 'thread']).optional(),
   }),
   /**
    * Per op type: all phases, then per phase. Milliseconds; `histogram` is HdrHistogram (us), compressed base64.

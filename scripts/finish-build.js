@@ -30,4 +30,4 @@ try {
 if (info !== previous) writeFileSync(BUILD_INFO_FILE, info);
 
 // 3. Files the library runs that are not TypeScript, beside the JS that finds them by import.meta.url.
-for (const file of ['topologies/network/delay-holder.py']) copyFileSync(join(packageDir, file), join(dist, file));
+for (const file of ['topologies/network/delay-holder.py', 'harness/timer-thread-worker.js']) copyFileSync(join(packageDir, file), join(dist, file));

@@ -51,6 +51,7 @@ describe('npm package', () => {
       'dist/harness/engine-worker.js',
       'dist/harness/verifier-worker.js',
       'dist/topologies/network/delay-holder.py',
+      'dist/harness/timer-thread-worker.js',
       'dist/build-info.json',
       'scenarios/quick.yaml',
       'README.md',
