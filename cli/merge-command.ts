@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { EXIT_CODES } from '../core/errors.ts';
 import { IncompatibleResultsError } from '../reports/compare.ts';
 import { mergeResults } from '../reports/merge.ts';
+import { verdictLines } from '../reports/phrases.ts';
 import { loadResultArgument } from './compare-command.ts';
 import { parseFlags } from './flags.ts';
 import { MERGE_HELP, MERGE_USAGE } from './merge-flags.ts';
@@ -25,12 +27,23 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     if (error instanceof IncompatibleResultsError) throw new UsageError(`merge: ${error.message}`);
     throw error;
   }
+  const shards = merged.mergedFrom.shards;
+  for (const warning of shards?.warnings ?? []) process.stderr.write(`tokenbench: warning: ${warning}\n`);
   const json = `${JSON.stringify(merged, null, 2)}\n`;
+  const { headline, reasons, thresholds } = verdictLines(merged);
+  // With the JSON on stdout, what a CI log should show goes to stderr.
+  const say = values.out !== undefined ? (line: string) => process.stdout.write(`${line}\n`) : (line: string) => process.stderr.write(`${line}\n`);
   if (values.out !== undefined) {
     writeFileSync(values.out, json);
-    process.stdout.write(`merged ${inputs.length} results (${merged.runs.length} run${merged.runs.length === 1 ? '' : 's'}) into ${values.out}\n`);
+    const what = shards ? `${shards.count} shards of one run` : `${inputs.length} results`;
+    say(`merged ${what} (${merged.runs.length} run${merged.runs.length === 1 ? '' : 's'}) into ${values.out}`);
   } else {
     process.stdout.write(json);
   }
-  return 0;
+  // The merged verdict and thresholds are the run's own when it was split across shards: what CI gates on.
+  if (shards || thresholds.length > 0) {
+    say(`verdict: ${headline}`);
+    for (const line of [...reasons, ...thresholds.map((t) => t.line)]) say(`  ${line}`);
+  }
+  return merged.verdict.thresholdsBroken > 0 ? EXIT_CODES.thresholdsBroken : EXIT_CODES.ok;
 }

@@ -29,3 +29,26 @@ describe('--redis-conf', () => {
     expect(suite.topologies!.map((entry) => entry.topology.extraConfig)).toEqual(Array(3).fill(['io-threads 2', 'maxmemory 64mb']));
   });
 });
+
+describe('--shard and --start-at', () => {
+  const redis = { redis: '127.0.0.1:6379' };
+  const startAt = new Date(Date.now() + 60_000).toISOString();
+
+  it('set load.shard and load.startAt', () => {
+    const scenario = scenarioFromFlags({ ...redis, shard: '1/4', 'start-at': startAt });
+    expect(scenario.load.shard).toEqual({ index: 1, count: 4 });
+    expect(scenario.load.startAt).toBe(startAt);
+  });
+
+  it('a value that is not i/N, or out of range, is one line naming the flag', () => {
+    expect(() => scenarioFromFlags({ ...redis, shard: 'two', 'start-at': startAt })).toThrow(
+      "--shard: expected <index>/<count> with the index from 0, e.g. 0/4, got 'two'",
+    );
+    expect(() => scenarioFromFlags({ ...redis, shard: '4/4', 'start-at': startAt })).toThrow(
+      '--shard (load.shard.index): expected an index from 0 to 3, got 4',
+    );
+    expect(() => scenarioFromFlags({ ...redis, shard: '0/2' })).toThrow(/^--start-at \(load\.startAt\): expected the shared start time/);
+    expect(() => scenarioFromFlags({ shard: '0/2', 'start-at': startAt })).toThrow(/^--shard \(load\.shard\): expected the external backend/);
+    expect(() => scenarioFromFlags({ ...redis, shard: '0/2', 'start-at': 'soon' })).toThrow(/^--start-at \(load\.startAt\): expected an ISO 8601 time/);
+  });
+});

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { parseDurationMs } from '../core/duration.ts';
 import { EXIT_CODES, InvalidOptionError } from '../core/errors.ts';
+import { formatMs, formatSignedMs } from '../core/format.ts';
 import { loadScenarioFile, normalizeScenario, type Scenario, scenarioLabel } from '../harness/scenario.ts';
+import { refuseStartInPast } from '../harness/shard.ts';
 import { footprintWarning } from '../reports/footprint.ts';
 import { summaryTable } from '../reports/markdown.ts';
 import { parseCiFormats } from '../reports/outputs/formats.ts';
@@ -73,6 +75,13 @@ export function parseFaultFlag(text: string): FaultFlag {
     if (split[2] === '<') flag.direction = 'inbound';
   } else if (sides) flag.target = sides;
   return flag;
+}
+
+/** `--shard 2/4` -> { index: 2, count: 4 }; the schema then checks the numbers. */
+export function parseShardFlag(text: string): { index: number; count: number } {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!match) throw new InvalidOptionError('--shard', '<index>/<count> with the index from 0, e.g. 0/4', text);
+  return { index: Number(match[1]), count: Number(match[2]) };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -148,6 +157,8 @@ export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
   set('load.concurrency', intFlag(values.concurrency, '--concurrency', 1));
   set('load.duration', values.duration);
   set('load.warmup', values.warmup);
+  set('load.shard', values.shard === undefined ? undefined : parseShardFlag(values.shard));
+  set('load.startAt', values['start-at']);
   set('jwt.engine', values.engine);
   set('jwt.alg', values.alg);
   set('workload.users', intFlag(values.users, '--users', 1));
@@ -190,7 +201,24 @@ export function scenarioFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
   });
 }
 
+import type { ResultFile } from '../result/schema.ts';
+
 export type { ResultFile } from '../result/schema.ts';
+
+/** A shard's run says where its measured phase began, and that its thresholds wait for the merge. */
+function shardLines(result: ResultFile): string[] {
+  return result.runs.flatMap(({ shard }) => {
+    if (!shard) return [];
+    const clock =
+      shard.clockOffsetMs === null
+        ? 'not measured (Redis TIME refused)'
+        : `${formatSignedMs(shard.clockOffsetMs)} ms (within ${formatMs(shard.clockOffsetUncertaintyMs)} ms)`;
+    return [
+      `shard ${shard.index}/${shard.count}: measured phase from ${shard.startAt}, ${formatSignedMs(shard.startedAtWallMs - Date.parse(shard.startAt))} ms on this clock; this clock against Redis TIME ${clock}`,
+      `  thresholds: checked by tokenbench merge on the merged result of all ${shard.count} shards`,
+    ];
+  });
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, RUN_USAGE.flags, RUN_USAGE.command);
@@ -200,6 +228,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`run: unexpected argument '${positionals[0]}' (a scenario file goes after --scenario)`);
   const scenario = scenarioFromFlags(values);
+  refuseStartInPast(scenario, values['start-at'] === undefined ? 'load.startAt' : '--start-at (load.startAt)');
   // Checked before anything runs: a typo costs no run.
   const ciFormats = values['ci-outputs'] === undefined ? [] : parseCiFormats(values['ci-outputs']);
   const warning = commandLineSecretWarning(values);
@@ -221,6 +250,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const { headline, reasons, thresholds, anomalies } = verdictLines(result);
       process.stdout.write(`verdict: ${headline}\n`);
       for (const line of [...reasons, ...thresholds.filter((t) => !t.ok).map((t) => t.line), ...anomalies]) process.stdout.write(`  ${line}\n`);
+      for (const line of shardLines(result)) process.stdout.write(`${line}\n`);
       const shortOfCpu = footprintWarning(result.runs);
       if (shortOfCpu) process.stdout.write(`\n${shortOfCpu.title}: ${shortOfCpu.text}\n`);
       process.stdout.write(`\nresult: ${resultPath}${result.interrupted ? ' (interrupted: partial)' : ''}\n`);

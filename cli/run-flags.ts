@@ -42,6 +42,18 @@ in .js or .mjs) or module:<package>`,
   concurrency: { type: 'string', value: '<n>', field: 'load.concurrency', help: 'closed loop: operations in flight' },
   duration: { type: 'string', value: '<d>', field: 'load.duration', show: showDuration, help: 'measured phase, e.g. 30s' },
   warmup: { type: 'string', value: '<d>', field: 'load.warmup', show: showDuration, help: 'unmeasured load before it' },
+  shard: {
+    type: 'string',
+    value: '<i/N>',
+    field: 'load.shard',
+    help: "this generator's part of one run split across N (i from 0): a slice\nof the users, 1/N of the rate; the same scenario on every generator,\nagainst one external deployment (--redis / --sentinels / --cluster);\ntokenbench merge adds the N results and checks the thresholds",
+  },
+  'start-at': {
+    type: 'string',
+    value: '<ISO time>',
+    field: 'load.startAt',
+    help: 'with --shard: when every generator starts its measured phase, e.g.\n2026-12-01T10:00:00Z (each warms up just before it)',
+  },
   fault: {
     type: 'multiple',
     value: '<spec>',
@@ -120,6 +132,7 @@ Examples:
   tokenbench run --scenario scenarios/quick.yaml --threshold violations=0 --ci-outputs junit,summary,benchmark-action
   tokenbench run --scenario scenarios/default-suite.yaml --server redis-server,valkey-server
   tokenbench run --topology sentinel --exec 'node server.mjs' --ready-url 'http://127.0.0.1:{{port}}/healthz' --fault kill:primary@10s
+  tokenbench run --redis redis://10.0.0.5:6379 --rate 20000 --shard 0/4 --start-at 2026-12-01T10:00:00Z --out results/shard-0
 
 Writes <out>/result.json, report.md, report.html, scenario.json and the history files, and the
 CI outputs --ci-outputs asks for (junit.xml, summary.md, hdr/...).

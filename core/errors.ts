@@ -26,6 +26,7 @@ export const ERROR_EXIT_CODES = {
   ERR_SERVICE: 1,
   ERR_STRATEGY_MODULE: 1,
   ERR_STRATEGY_CONFORMANCE: 1,
+  ERR_LATE_START: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_EXIT_CODES;

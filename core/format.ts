@@ -12,6 +12,12 @@ export function formatMs(value: Maybe): string {
   return value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0);
 }
 
+/** A difference in ms, its sign always shown, digits as formatMs: `+0.32`, `-80.0`. */
+export function formatSignedMs(value: Maybe): string {
+  if (missing(value)) return '-';
+  return `${value < 0 ? '-' : '+'}${formatMs(Math.abs(value))}`;
+}
+
 /** Milliseconds as seconds with two decimals: `2.38 s`. */
 export function formatSeconds(valueMs: Maybe): string {
   return missing(valueMs) ? '-' : `${(valueMs / 1000).toFixed(2)} s`;

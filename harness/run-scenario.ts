@@ -12,6 +12,7 @@ import { networkFaultSupport } from '../topologies/network/nft.ts';
 import { type RedisBinary, resolveRedisServer } from '../topologies/process/redis-binary.ts';
 import { type ProgressInfo, runStrategy, type StageInfo } from './runner.ts';
 import { expandTopologies, normalizeScenario, type Scenario, type ScenarioInput, type ScenarioPart, serverCommand } from './scenario.ts';
+import { refuseStartInPast } from './shard.ts';
 
 export interface RunScenarioOptions {
   /** Where result.json, scenario.json and the history files go; created if missing. */
@@ -32,6 +33,7 @@ export interface RunScenarioOptions {
  */
 export async function runScenario(input: Scenario | ScenarioInput, options: RunScenarioOptions): Promise<ResultFile> {
   const scenario = normalizeScenario(input);
+  refuseStartInPast(scenario);
   assertSecretsGiven(scenario);
   // Result files get attached to reviews: what is written and returned never holds a secret.
   const written = redactSecrets(scenario);

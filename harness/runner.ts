@@ -1,4 +1,5 @@
 import { basename, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError, StrategyConformanceError } from '../core/errors.ts';
@@ -39,7 +40,9 @@ import {
   thresholdsOf,
 } from './scenario.ts';
 import { type RunningService, resolveServicePort, startService } from './service.ts';
+import { measureClockOffset, plannedStart, readWallClockIn, shardRecord, shardSlice } from './shard.ts';
 import { startVerifier, type VerifierHandle } from './verifier-handle.ts';
+import type { WorkloadPart } from './workload.ts';
 
 /** Which of a scenario's runs an event is about: `index` from 0, of `count` in all (every strategy on every topology). */
 export interface RunPosition {
@@ -87,7 +90,9 @@ export interface RunContext {
 }
 
 /** One strategy on a fresh topology: log in, warm up, measured load with faults, settle, reconciliation, checks. */
-export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
+export async function runStrategy(whole: ScenarioPart, entryIndex: number, ctx: RunContext): Promise<StrategyRunResult> {
+  // One generator of a run split across several runs its slice of it (harness/shard.ts).
+  const scenario = shardSlice(whole);
   const plan = strategyPlan(scenario, scenario.strategies[entryIndex]!);
   const { spec, failurePolicy, wait } = plan;
   // A binary says what it is before it starts; a container or an external server once connected.
@@ -139,10 +144,12 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
       generators.map((g) => g.share),
     );
     // Users are split, not shared: each generator owns its users' sessions, so no token is in two places.
-    const partScenario = (w: number): Scenario => ({
-      ...scenario,
-      workload: { ...scenario.workload, users: Math.max(1, users[w]!), seed: scenario.workload.seed + w },
-    });
+    // A shard's threads name theirs as one generator would, so that all shards' users are one generator's.
+    const partScenario = (w: number): Scenario => {
+      const workload: WorkloadPart = { ...scenario.workload, users: Math.max(1, users[w]!), seed: scenario.workload.seed + w };
+      if (scenario.load.shard) workload.firstUser = ((scenario.workload as WorkloadPart).firstUser ?? 0) + users.slice(0, w).reduce((a, b) => a + b, 0);
+      return { ...scenario, workload };
+    };
     // A port per generator-verifier pair: acknowledged revocations go thread to thread.
     const channels = Array.from({ length: generators.length }, () => Array.from({ length: scenario.load.verifiers }, () => new MessageChannel()));
     const probePorts = (w: number): { probePorts?: MessagePort[] } => (scenario.load.verifiers > 0 ? { probePorts: channels[w]!.map((c) => c.port1) } : {});
@@ -197,7 +204,7 @@ export async function runStrategy(scenario: ScenarioPart, entryIndex: number, ct
                 worker: w,
                 rate: scenario.load.rate * generator.share,
                 concurrency: Math.max(1, concurrency[w]!),
-                userPrefix: `w${w}-user`,
+                userPrefix: scenario.load.shard ? 'user' : `w${w}-user`,
                 ...probePorts(w),
               },
             },
@@ -442,12 +449,20 @@ class Orchestration {
     // Time zero is the planned start of the measured phase, for ops, faults and topology events
     // alike. Warm-up runs just before it, in one continuous load (no burst at the switch), and its
     // ops go to the history too: a token revoked in the warm-up and replayed later must be known.
-    this.#origin = { absoluteMs: performance.timeOrigin + performance.now() + load.warmup, wallMs: Date.now() + load.warmup };
-    this.#originNs = process.hrtime.bigint() + BigInt(Math.round(load.warmup * 1e6));
+    // A shard's time zero is the shared start time, held against the Redis clock all shards share.
+    const clock = load.shard ? await measureClockOffset(extra.redis) : null;
+    const start = plannedStart(load);
+    this.#origin = { absoluteMs: performance.timeOrigin + performance.now() + start.inMs, wallMs: Date.now() + start.inMs };
+    this.#originNs = process.hrtime.bigint() + BigInt(Math.round(start.inMs * 1e6));
     for (const v of this.#verifiers) v.setOrigin(this.#origin);
     await Promise.all(this.#handles.map((h) => h.setOrigin(this.#origin)));
-    this.#stage('load', `warming up for ${load.warmup} ms, then measuring for ${load.duration} ms`);
-    this.#nemesis.start(this.#scenario.faults, load.warmup);
+    if (start.fromMs > this.#now()) {
+      this.#stage('load', `waiting for the shared start at ${load.startAt} (in ${Math.round(-this.#now() / 1000)} s)`);
+      await delay(start.fromMs - this.#now(), undefined, { signal });
+    }
+    const startedAtWallMs = load.shard ? readWallClockIn(-this.#now()) : undefined;
+    this.#stage('load', `warming up for ${Math.round(-start.fromMs)} ms, then measuring for ${load.duration} ms`);
+    this.#nemesis.start(this.#scenario.faults, -this.#now());
     // The footprint covers the measured phase only: settling and reconciliation load the machine
     // differently (healing, waiting, a burst of verifies) and no latency figure is measured there.
     footprint.startIn(-this.#now());
@@ -455,7 +470,7 @@ class Orchestration {
     progress.unref();
     let inFlightAtEnd = 0;
     try {
-      const pending = await Promise.all(this.#handles.map((h) => h.drive(-load.warmup, load.duration)));
+      const pending = await Promise.all(this.#handles.map((h) => h.drive(start.fromMs, load.duration)));
       inFlightAtEnd = pending.reduce((a, b) => a + b, 0);
     } finally {
       clearInterval(progress);
@@ -550,7 +565,7 @@ class Orchestration {
         targetRate: load.mode === 'open' ? load.rate : null,
         concurrency: load.mode === 'closed' ? load.concurrency : null,
         workers: this.#handles.length,
-        warmupMs: load.warmup,
+        warmupMs: Math.round(-start.fromMs),
         durationMs: Math.round(measuredMs),
         completedOps: metrics.completed,
         achievedRate: measuredMs > 0 ? Math.round((metrics.completed / measuredMs) * 1000) : 0,
@@ -571,9 +586,12 @@ class Orchestration {
       historyFiles,
       reconciledTokens: reconciled,
       footprint: footprint.result(),
+      ...(load.shard && { shard: shardRecord(load, (await startedAtWallMs)!, clock) }),
     };
     // What the checkers prove, the limits the scenario set, and what the ground truth shows that nobody asked for.
-    return { ...run, verdict: runVerdict(checks), thresholds: evaluateThresholds(run, thresholdsOf(this.#scenario)), anomalies: findAnomalies(run) };
+    // A shard's limits are the whole run's: `tokenbench merge` checks them on the merged result.
+    const thresholds = load.shard ? [] : evaluateThresholds(run, thresholdsOf(this.#scenario));
+    return { ...run, verdict: runVerdict(checks), thresholds, anomalies: findAnomalies(run) };
   }
 
   async #reportProgress(): Promise<void> {

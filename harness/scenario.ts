@@ -12,6 +12,7 @@ import { clientOptionsSchema } from '../topologies/client-options.ts';
 import { FAULT_ACTIONS, isNetworkFault, LINK_DIRECTIONS } from '../topologies/faults.ts';
 import { imageRefSchema, topologyOptionsSchema } from '../topologies/options.ts';
 import { FAULT_KINDS } from './nemesis/kinds.ts';
+import { checkShard } from './shard.ts';
 
 const duration = durationSchema;
 
@@ -22,6 +23,8 @@ const SIDE_TERM = String.raw`(primary|replicas?|sentinels?|rest|shard-primary:\d
 const CLIENT_SIDE_PATTERN = new RegExp(`^${SIDE_TERM}(\\+${SIDE_TERM})*$`);
 const SCENARIO_SIDE_TEXT = 'terms joined by +: primary, replica(s), sentinel(s), shard-primary:<n>, a node id, clients:<group>, rest';
 const share = z.number().min(0).max(1);
+/** A moment every machine reads alike: a date, a time and a zone (`Z` or an offset). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const strategyEntry = z.union(
   [
@@ -232,6 +235,18 @@ export const scenarioSchema = z.strictObject({
         .describe(
           'Load generators that send from their own loopback address, so a network fault can put them on either side (`clients:<name>` in a fault). The rest of the load (1 - the shares) sends from 127.0.0.1, outside every fault.',
         ),
+      shard: z
+        .strictObject({ index: z.number().int().min(0), count: z.number().int().min(2).max(1000) })
+        .optional()
+        .describe(
+          "This generator's part of a run split across `count` generators (`run --shard <index>/<count>`, harness/shard.ts): a slice of the users, 1/count of the rate and concurrency, its own seeds; every generator runs the same scenario against the same external deployment, and `tokenbench merge` adds their results.",
+        ),
+      startAt: z
+        .string()
+        .regex(ISO_TIME, 'an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z')
+        .refine((text) => Number.isFinite(Date.parse(text)), 'a time that exists, e.g. 2026-12-01T10:00:00Z')
+        .optional()
+        .describe('With `shard`: the wall-clock time (ISO 8601) every generator starts its measured phase at, after its warm-up (`run --start-at`).'),
     })
     .prefault({})
     .describe('How hard and how long.'),
@@ -390,6 +405,7 @@ export function normalizeScenario(
       entry.topology = withAddresses(entry.topology, entry.faults ?? scenario.faults);
     }
   } else check(scenario.faults, scenario.topology, ['faults']);
+  checkShard(scenario, label);
   scenario.topology = withAddresses(scenario.topology, scenario.faults);
   if (scenario.servers) checkServers(scenario.servers, scenario.topologies?.map((entry) => entry.topology) ?? [scenario.topology], label);
   // Limits as numbers in their metric's unit (ms for times), so the scenario written beside a result says what was checked.

@@ -64,6 +64,13 @@ export interface PlannedOp {
 const REVOKED_KEPT = 10_000;
 
 /**
+ * A generator's part of the scenario's workload: `users` of them from `firstUser` on, so that the
+ * parts of a run split across generators (`load.shard`) are, together, exactly the users one
+ * generator would have (`user-0` .. `user-<users - 1>`). Not a scenario field: the runner sets it.
+ */
+export type WorkloadPart = Scenario['workload'] & { firstUser?: number };
+
+/**
  * Chooses what happens next (which op, which user, which token) and keeps the pool of live and
  * revoked sessions up to date as results come in. Memory: users x sessions, plus a bounded ring of
  * revoked tokens to replay.
@@ -79,9 +86,10 @@ export class Workload {
   readonly #replayShare: number;
   readonly #maxSessions: number;
 
-  constructor(workload: Scenario['workload'], options: { hasRefresh: boolean; userPrefix?: string }) {
+  constructor(workload: WorkloadPart, options: { hasRefresh: boolean; userPrefix?: string }) {
     this.#random = seededRandom(workload.seed);
-    this.users = Array.from({ length: workload.users }, (_, i) => `${options.userPrefix ?? 'user'}-${i}`);
+    const first = workload.firstUser ?? 0;
+    this.users = Array.from({ length: workload.users }, (_, i) => `${options.userPrefix ?? 'user'}-${first + i}`);
     const zipf = workload.distribution === 'zipf' ? new ZipfSampler(workload.users, workload.zipfExponent, this.#random) : undefined;
     this.#pickUser = zipf ? () => zipf.next() : () => Math.floor(this.#random() * workload.users);
     const mix = { ...workload.mix };

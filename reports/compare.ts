@@ -58,13 +58,17 @@ export function scenarioDifferences(a: unknown, b: unknown, ignore: readonly str
 }
 
 /** Throws IncompatibleResultsError naming the first differing fields when two results cannot be put side by side. */
-export function assertComparable(a: { source: string; result: ResultFile }, b: { source: string; result: ResultFile }): void {
+export function assertComparable(
+  a: { source: string; result: ResultFile },
+  b: { source: string; result: ResultFile },
+  mayDiffer: readonly string[] = SCENARIO_FIELDS_ALLOWED_TO_DIFFER,
+): void {
   if (a.result.schemaVersion !== b.result.schemaVersion) {
     throw new IncompatibleResultsError(
       `${a.source} has schemaVersion ${a.result.schemaVersion}, ${b.source} has ${b.result.schemaVersion}: re-run one so both use the same`,
     );
   }
-  const diffs = scenarioDifferences(a.result.scenario, b.result.scenario);
+  const diffs = scenarioDifferences(a.result.scenario, b.result.scenario, mayDiffer);
   if (diffs.length > 0) {
     const shown = diffs.slice(0, 5).join('; ');
     const more = diffs.length > 5 ? ` (and ${diffs.length - 5} more)` : '';

@@ -5,7 +5,7 @@ import { decodeHistogram, encodeHistogram, newHistogram, summarize } from '../re
 import { loadResult, parseResult, type ResultFile } from '../result/schema.ts';
 import { footprintWith } from '../test/support/footprint.ts';
 import { IncompatibleResultsError } from './compare.ts';
-import { MAX_EXAMPLES, MERGE_NOTE, mergeResults } from './merge.ts';
+import { MAX_EXAMPLES, MERGE_NOTE, mergeResults, SHARDS_NOTE } from './merge.ts';
 
 const SENTINEL = new URL('./fixtures/sentinel-kill.json', import.meta.url).pathname;
 const SINGLE = new URL('./fixtures/single-quick.json', import.meta.url).pathname;
@@ -63,7 +63,7 @@ describe('mergeResults: histograms', () => {
     expect(verify.all.count).toBe(8000);
   });
 
-  it('every op is added, byPhase is dropped (not re-derivable) and the note says so', () => {
+  it('every op is added; byPhase is the merged all where every input measured the op in one phase only (no faults), and the note says so', () => {
     const merged = mergeResults([
       { source: 'a.json', result: single },
       { source: 'b.json', result: single },
@@ -76,11 +76,22 @@ describe('mergeResults: histograms', () => {
         expect(entry.all.count).toBe(2 * before.all.count);
         // Doubling every count leaves the percentiles where they were.
         expect(entry.all.p99).toBe(summarize(decodeHistogram(before.histogram)).p99);
-        expect(entry.byPhase).toEqual({});
+        expect(Object.keys(before.byPhase)).toEqual(['steady']);
+        expect(entry.byPhase).toEqual({ steady: entry.all });
       }
     }
     expect(merged.mergedFrom).toEqual({ files: ['a.json', 'b.json'], note: MERGE_NOTE });
     expect(MERGE_NOTE).toContain('byPhase dropped');
+  });
+
+  it('byPhase is dropped where an input measured the op in several phases (not re-derivable without per-phase histograms)', () => {
+    const merged = mergeResults([
+      { source: 'a.json', result: sentinel },
+      { source: 'b.json', result: sentinel },
+    ]);
+    const before = sentinel.runs[0]!.latency.verify!;
+    expect(Object.keys(before.byPhase).length).toBeGreaterThan(1);
+    expect(merged.runs[0]!.latency.verify!.byPhase).toEqual({});
   });
 
   it('an op only one generator measured is kept as it is', () => {
@@ -296,5 +307,115 @@ describe('mergeResults: unusable input', () => {
         { source: 'b.json', result: other },
       ]),
     ).toThrow(/^b\.json: field runs\[2\]\.latency\.revoke\.histogram is not a valid HdrHistogram/);
+  });
+});
+
+describe('mergeResults: the shards of one run', () => {
+  const START = '2026-12-01T10:00:00.000Z';
+  type ShardRecord = NonNullable<ResultFile['runs'][number]['shard']>;
+
+  /** Shard `index` of `count`: the fixture's blacklist run at its part of the rate, with what a shard records. */
+  function shard(index: number, count: number, record: Partial<ShardRecord> = {}): ResultFile {
+    const r = copy(single);
+    r.runs = [r.runs[1]!];
+    const load = r.scenario.load as Record<string, unknown>;
+    r.scenario = { ...r.scenario, load: { ...load, shard: { index, count }, startAt: START } };
+    r.runs[0]!.load.targetRate = 500 / count;
+    r.runs[0]!.shard = {
+      index,
+      count,
+      startAt: START,
+      startedAtWallMs: Date.parse(START) + 0.4,
+      clockOffsetMs: 0.1 * index,
+      clockOffsetUncertaintyMs: 0.3,
+      ...record,
+    };
+    return r;
+  }
+  const named = (results: ResultFile[]) => results.map((result, i) => ({ source: `shard-${i}.json`, result }));
+
+  it('a complete set in any order merges into the whole run: counts add, the scenario is the one-generator scenario, the shards recorded', () => {
+    const parts = [shard(2, 3), shard(0, 3), shard(1, 3)];
+    const merged = mergeResults(named(parts));
+    const run = merged.runs[0]!;
+    expect(run.load.completedOps).toBe(3 * single.runs[1]!.load.completedOps);
+    expect(run.load.targetRate).toBeCloseTo(500, 9);
+    expect(run.latency.verify!.all.count).toBe(3 * single.runs[1]!.latency.verify!.all.count);
+    expect(run.shard).toBeUndefined();
+    expect(run.redis).toMatchObject({ keys: 3 * 58, entries: 3 * 58, bytesPerEntry: 83.6 });
+    expect((merged.scenario.load as Record<string, unknown>).shard).toBeUndefined();
+    expect((merged.scenario.load as Record<string, unknown>).startAt).toBeUndefined();
+    expect(merged.scenario).toEqual(single.scenario);
+    expect(merged.mergedFrom.note).toBe(`${MERGE_NOTE}; ${SHARDS_NOTE}`);
+    expect(merged.mergedFrom.shards).toEqual({
+      count: 3,
+      startAt: START,
+      clockOffsetSpreadMs: 0.2,
+      startSpreadMs: 0.2,
+      members: [
+        { index: 0, file: 'shard-1.json', startedAtWallMs: Date.parse(START) + 0.4, clockOffsetMs: 0, clockOffsetUncertaintyMs: 0.3 },
+        { index: 1, file: 'shard-2.json', startedAtWallMs: Date.parse(START) + 0.4, clockOffsetMs: 0.1, clockOffsetUncertaintyMs: 0.3 },
+        { index: 2, file: 'shard-0.json', startedAtWallMs: Date.parse(START) + 0.4, clockOffsetMs: 0.2, clockOffsetUncertaintyMs: 0.3 },
+      ],
+      warnings: [],
+    });
+    expect(() => parseResult(JSON.parse(JSON.stringify(merged)), 'merged')).not.toThrow();
+  });
+
+  it("the scenario's thresholds are checked on the merged run, which a shard alone could not pass", () => {
+    const parts = [shard(0, 2), shard(1, 2)].map((r) => {
+      r.scenario.thresholds = { throughput: 900, 'verify.steady.p99': 1000 };
+      return r;
+    });
+    const merged = mergeResults(named(parts));
+    expect(merged.runs[0]!.thresholds.map((t) => [t.metric, t.measured, t.ok])).toEqual([
+      ['throughput', 1000, true],
+      ['verify.steady.p99', merged.runs[0]!.latency.verify!.all.p99, true],
+    ]);
+    (parts[1]!.scenario.thresholds as Record<string, number>).throughput = 1500;
+    (parts[0]!.scenario.thresholds as Record<string, number>).throughput = 1500;
+    const broken = mergeResults(named(parts));
+    expect(broken.verdict.thresholdsBroken).toBe(1);
+  });
+
+  it('a missing, repeated or foreign shard is one line naming it', () => {
+    expect(() => mergeResults(named([shard(0, 3), shard(2, 3)]))).toThrow(
+      new IncompatibleResultsError(
+        "shard 1/3 is missing (have 0 from shard-0.json, 2 from shard-1.json): a merge needs every shard's result, or its counts are short of the run's",
+      ),
+    );
+    expect(() => mergeResults(named([shard(0, 2), shard(0, 2)]))).toThrow(
+      new IncompatibleResultsError('shard 0/2 is in both shard-0.json and shard-1.json: each shard once'),
+    );
+    expect(() => mergeResults(named([shard(0, 2), shard(1, 3)]))).toThrow(
+      'shard-0.json is shard 0/2 and shard-1.json is shard 1/3: the shards of one run all have the same count',
+    );
+    expect(() => mergeResults(named([shard(0, 2), shard(1, 2, { startAt: '2026-12-01T11:00:00.000Z' })]))).toThrow(
+      'shard-0.json started at 2026-12-01T10:00:00.000Z and shard-1.json at 2026-12-01T11:00:00.000Z: the shards of one run share one --start-at',
+    );
+    const whole = copy(single);
+    whole.runs = [whole.runs[1]!];
+    expect(() => mergeResults([...named([shard(0, 2)]), { source: 'whole.json', result: whole }])).toThrow(
+      'whole.json is a whole run and shard-0.json is shard 0/2: merge the shards of one run, or whole runs, not both',
+    );
+  });
+
+  it('warns when the shards began more than 50 ms apart on the Redis clock, and says when a clock was not measured', () => {
+    const skewed = mergeResults(named([shard(0, 2), shard(1, 2, { clockOffsetMs: -80 })])).mergedFrom.shards!;
+    expect(skewed.clockOffsetSpreadMs).toBe(80);
+    // Both read START on their own clock; the one 80 ms behind began 80 ms later on the Redis clock.
+    expect(skewed.startSpreadMs).toBe(80);
+    expect(skewed.warnings).toEqual([
+      "the shards' measured phases began up to 80.0 ms apart on the Redis clock, over 50 ms (their clocks against Redis TIME: 0: +0.00 ms, 1: -80.0 ms; spread 80.0 ms): the merged timeline is smeared by as much (counts and latency histograms are exact); synchronise the generators' clocks (NTP, chrony)",
+    ]);
+    // Clocks 80 ms apart, each started when its clock said so: the late one was in step after all.
+    const late = mergeResults(named([shard(0, 2), shard(1, 2, { clockOffsetMs: 80, startedAtWallMs: Date.parse(START) + 80.4 })])).mergedFrom.shards!;
+    expect(late.startSpreadMs).toBe(0);
+    expect(late.warnings).toHaveLength(1);
+    const unmeasured = mergeResults(named([shard(0, 2), shard(1, 2, { clockOffsetMs: null, clockOffsetUncertaintyMs: null })])).mergedFrom.shards!;
+    expect(unmeasured.clockOffsetSpreadMs).toBeNull();
+    expect(unmeasured.warnings).toEqual([
+      "the clock offset of shard 1 was not measured (Redis TIME refused): how far apart the shards' measured phases began is not known, only that their own clocks read 0.00 ms apart",
+    ]);
   });
 });

@@ -1,12 +1,13 @@
 import { ResultFileError } from '../core/errors.ts';
+import { formatMs, formatSignedMs } from '../core/format.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import { findAnomalies } from '../result/anomalies.ts';
 import { type Checks, checksSchema, type FaultFigures, OP_FUNCTIONS, type OpFunction } from '../result/checks.ts';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from '../result/histogram.ts';
-import type { LatencySummary, MergedFrom, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
+import type { LatencySummary, MergedFrom, MergedShards, ResultFile, StrategyRunResult, TimelineBucket } from '../result/schema.ts';
 import { evaluateThresholds } from '../result/thresholds.ts';
 import { runVerdict, suiteVerdict } from '../result/verdict.ts';
-import { assertComparable, IncompatibleResultsError, runKeys } from './compare.ts';
+import { assertComparable, IncompatibleResultsError, runKeys, SCENARIO_FIELDS_ALLOWED_TO_DIFFER } from './compare.ts';
 
 /** Any checker's result, as the merge sees it: counts, figures and examples of the same shape in every input. */
 interface AnyCheck {
@@ -32,14 +33,23 @@ export const MERGE_NOTE =
   'merged by tokenbench merge from results of several load generators against one topology: ' +
   'latency histograms added and latency[op].all recomputed from them (exact); ' +
   'latency[op].serviceTime likewise where every input that measured the op has it, else left out; ' +
-  'latency[op].byPhase dropped (the inputs carry no per-phase histograms, so per-phase percentiles cannot be re-derived); ' +
+  'latency[op].byPhase dropped (the inputs carry no per-phase histograms, so per-phase percentiles cannot be re-derived), ' +
+  'except where every input measured the op in one phase only (a run without faults: all steady), whose figures are then latency[op].all; ' +
   'load.completedOps, achievedRate, targetRate, concurrency, workers and inFlightAtEnd summed; ' +
   'timeline buckets added by index, their p50/p99/max and the slip percentiles are the max of the inputs (an upper bound, not a percentile of the union); ' +
   'check counts and distinct lost revocations summed (each generator has its own users), *Ms figures the max, other figures summed (notApplicable kept as a flag), examples concatenated (at most 5); ' +
   'faults, events, environment and redis cost from the first file (one shared topology); verdicts, thresholds and anomalies computed again on the merged runs; ' +
   "footprint dropped (each generator measured its own machine's CPU: see the inputs).";
 
+/** Added to the note when the inputs were the shards of one run (`run --shard`). */
+export const SHARDS_NOTE =
+  'the inputs were the complete set of shards of one run (every index once, the same count, start and scenario): ' +
+  "users and rate were split between them, so their sum is the whole run; redis keys and entries summed (each shard wrote under its own prefix), bytesPerEntry weighted by entries; the shards' own records in mergedFrom.shards.";
+
 export const MAX_EXAMPLES = 5;
+
+/** Shards whose measured phases began further apart than this smear the merged timeline: bucket i of one is not quite bucket i of another. */
+export const START_SPREAD_WARNING_MS = 50;
 
 function decodeOrThrow(encoded: string, source: string, field: string): Histogram {
   try {
@@ -239,9 +249,39 @@ function mergeServiceTime(parts: readonly RunPart[], op: OpFunction): { serviceT
   return { serviceTime: { all: summarize(h), histogram: encodeHistogram(h) } };
 }
 
-function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
+type LatencyEntry = NonNullable<StrategyRunResult['latency'][OpFunction]>;
+
+/**
+ * Per-phase histograms are not in the result, so per-phase percentiles of several inputs cannot be
+ * re-derived, except where every input measured the op in one and the same phase only (a run
+ * without faults: all of it steady): that phase's figures are then the op's `all`, and so are
+ * those of their sum.
+ */
+function mergedByPhase(parts: readonly RunPart[], op: OpFunction, all: LatencySummary): LatencyEntry['byPhase'] {
+  const measured = parts.flatMap((p) => p.run.latency[op] ?? []);
+  const phase = Object.keys(measured[0]?.byPhase ?? {})[0] as keyof LatencyEntry['byPhase'] | undefined;
+  if (phase === undefined) return {};
+  const onlyThere = measured.every((e) => Object.keys(e.byPhase).length === 1 && e.byPhase[phase]?.count === e.all.count);
+  return onlyThere ? { [phase]: all } : {};
+}
+
+/** Each shard measured its own key prefix: the deployment held them all. */
+function shardsRedisCost(runs: readonly StrategyRunResult[]): Pick<StrategyRunResult['redis'], 'keys' | 'entries' | 'bytesPerEntry'> {
+  const entries = sumNullable(runs.map((r) => r.redis.entries));
+  const weighted = runs.filter((r) => r.redis.bytesPerEntry !== null && r.redis.entries !== null && r.redis.entries > 0);
+  const weight = sum(weighted.map((r) => r.redis.entries!));
+  return {
+    keys: sumNullable(runs.map((r) => r.redis.keys)),
+    entries,
+    bytesPerEntry:
+      weight > 0 ? Math.round((sum(weighted.map((r) => r.redis.bytesPerEntry! * r.redis.entries!)) / weight) * 10) / 10 : runs[0]!.redis.bytesPerEntry,
+  };
+}
+
+function mergeRun(parts: readonly RunPart[], shards: boolean): StrategyRunResult {
   const runs = parts.map((p) => p.run);
   const merged = structuredClone(runs[0]!);
+  delete merged.shard;
 
   const latency: StrategyRunResult['latency'] = {};
   for (const op of OP_FUNCTIONS.filter((f) => runs.some((r) => r.latency[f] !== undefined))) {
@@ -250,7 +290,8 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
       return entry ? [decodeOrThrow(entry.histogram, p.source, `runs[${p.index}].latency.${op}.histogram`)] : [];
     });
     const h = addHistograms(histograms);
-    latency[op] = { all: summarize(h), byPhase: {}, histogram: encodeHistogram(h), ...mergeServiceTime(parts, op) };
+    const all = summarize(h);
+    latency[op] = { all, byPhase: mergedByPhase(parts, op, all), histogram: encodeHistogram(h), ...mergeServiceTime(parts, op) };
   }
   merged.latency = latency;
   merged.slip = mergeSummaries(runs.map((r) => r.slip));
@@ -275,6 +316,7 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
   if (weighted.length > 0) {
     merged.redis.roundTripsPerVerify = weight === 0 ? weighted[0]!.rtt : Math.round((sum(weighted.map((w) => w.rtt * w.n)) / weight) * 1000) / 1000;
   }
+  if (shards) Object.assign(merged.redis, shardsRedisCost(runs));
 
   merged.timeline = mergeTimelines(runs.map((r) => r.timeline));
   merged.checks = mergeChecks(runs.map((r) => r.checks));
@@ -294,7 +336,9 @@ function mergeRun(parts: readonly RunPart[]): StrategyRunResult {
 export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
   const first = inputs[0];
   if (!first) throw new IncompatibleResultsError('nothing to merge');
-  for (const other of inputs.slice(1)) assertComparable(first, other);
+  const shards = shardSet(inputs);
+  // Each shard's scenario names its own index; everything else must be the same run.
+  for (const other of inputs.slice(1)) assertComparable(first, other, [...SCENARIO_FIELDS_ALLOWED_TO_DIFFER, 'load.shard.index']);
 
   const keyed = inputs.map((input) => runKeys(input.result.runs));
   const firstKeys = keyed[0]!;
@@ -316,6 +360,7 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
           const run = keyed[i]!.get(key)!;
           return { source: input.source, index: input.result.runs.indexOf(run), run };
         }),
+        shards !== null,
       ),
     )
     .map((run) => ({ ...run, thresholds: evaluateThresholds(run, thresholds), anomalies: findAnomalies(run) }));
@@ -328,9 +373,115 @@ export function mergeResults(inputs: readonly MergeInput[]): MergedResult {
     createdAt: inputs.map((i) => i.result.createdAt).sort()[0]!,
     interrupted: inputs.some((i) => i.result.interrupted),
     environment: structuredClone(first.result.environment),
-    scenario: redactSecrets(first.result.scenario),
+    scenario: shards ? wholeRunScenario(first.result.scenario) : redactSecrets(first.result.scenario),
     runs,
     verdict: suiteVerdict(runs),
-    mergedFrom: { files: inputs.map((i) => i.source), note: MERGE_NOTE },
+    mergedFrom: { files: inputs.map((i) => i.source), note: shards ? `${MERGE_NOTE}; ${SHARDS_NOTE}` : MERGE_NOTE, ...(shards && { shards }) },
   };
+}
+
+/** The merged shards are the whole run: its scenario is the one-generator scenario (`tokenbench compare` holds it against a run of one generator). */
+function wholeRunScenario(scenario: ResultFile['scenario']): ResultFile['scenario'] {
+  const whole = redactSecrets(scenario);
+  const load = whole.load as Record<string, unknown> | undefined;
+  if (load) {
+    delete load.shard;
+    delete load.startAt;
+  }
+  return whole;
+}
+
+type ShardRecord = NonNullable<StrategyRunResult['shard']>;
+
+const shardName = (shard: Pick<ShardRecord, 'index' | 'count'>) => `shard ${shard.index}/${shard.count}`;
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The shard a result file is, from its runs (every run of a shard carries the same record); null for a whole run. */
+function shardOf(input: MergeInput): ShardRecord | null {
+  const records = input.result.runs.map((r) => r.shard);
+  const first = records[0];
+  if (!first) {
+    if (records.some((r) => r !== undefined)) throw new IncompatibleResultsError(`${input.source}: its runs are not all of one shard`);
+    return null;
+  }
+  if (records.some((r) => r === undefined || r.index !== first.index || r.count !== first.count || r.startAt !== first.startAt))
+    throw new IncompatibleResultsError(`${input.source}: its runs are not all of one shard`);
+  return first;
+}
+
+/**
+ * The inputs as the shards of one run, checked complete and non-overlapping (the same count and
+ * start, every index once), with how far apart their clocks and starts were; null when no input
+ * is a shard. A set short of one shard would merge into counts short of the run's, so it is refused.
+ */
+export function shardSet(inputs: readonly MergeInput[]): MergedShards | null {
+  const records = inputs.map((input) => ({ input, shard: shardOf(input) }));
+  const some = records.find((r) => r.shard !== null);
+  if (!some) return null;
+  const reference = some.shard!;
+  const byIndex = new Map<number, { input: MergeInput; shard: ShardRecord }>();
+  for (const { input, shard } of records) {
+    if (shard === null)
+      throw new IncompatibleResultsError(
+        `${input.source} is a whole run and ${some.input.source} is ${shardName(reference)}: merge the shards of one run, or whole runs, not both`,
+      );
+    if (shard.count !== reference.count)
+      throw new IncompatibleResultsError(
+        `${some.input.source} is ${shardName(reference)} and ${input.source} is ${shardName(shard)}: the shards of one run all have the same count`,
+      );
+    if (shard.startAt !== reference.startAt)
+      throw new IncompatibleResultsError(
+        `${some.input.source} started at ${reference.startAt} and ${input.source} at ${shard.startAt}: the shards of one run share one --start-at`,
+      );
+    const twin = byIndex.get(shard.index);
+    if (twin) throw new IncompatibleResultsError(`${shardName(shard)} is in both ${twin.input.source} and ${input.source}: each shard once`);
+    byIndex.set(shard.index, { input, shard });
+  }
+  const missing = Array.from({ length: reference.count }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) {
+    const have = [...byIndex.values()]
+      .sort((a, b) => a.shard.index - b.shard.index)
+      .map(({ input, shard }) => `${shard.index} from ${input.source}`)
+      .join(', ');
+    throw new IncompatibleResultsError(
+      `${missing.map((i) => shardName({ index: i, count: reference.count })).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (have ${have}): a merge needs every shard's result, or its counts are short of the run's`,
+    );
+  }
+  const members = [...byIndex.values()]
+    .sort((a, b) => a.shard.index - b.shard.index)
+    .map(({ input, shard }) => ({
+      index: shard.index,
+      file: input.source,
+      startedAtWallMs: shard.startedAtWallMs,
+      clockOffsetMs: shard.clockOffsetMs,
+      clockOffsetUncertaintyMs: shard.clockOffsetUncertaintyMs,
+    }));
+  const offsets = members.map((m) => m.clockOffsetMs);
+  const known = offsets.every((o): o is number => o !== null);
+  const spread = (values: readonly number[]) => round3(Math.max(...values) - Math.min(...values));
+  const clockOffsetSpreadMs = known ? spread(offsets) : null;
+  // On the one clock every shard was held against where each was; on their own clocks otherwise.
+  const startSpreadMs = spread(members.map((m) => m.startedAtWallMs - (known ? m.clockOffsetMs! : 0)));
+  return {
+    count: reference.count,
+    startAt: reference.startAt,
+    clockOffsetSpreadMs,
+    startSpreadMs,
+    members,
+    warnings: shardWarnings(members, clockOffsetSpreadMs, startSpreadMs),
+  };
+}
+
+function shardWarnings(members: MergedShards['members'], clockOffsetSpreadMs: number | null, startSpreadMs: number): string[] {
+  const unmeasured = members.filter((m) => m.clockOffsetMs === null).map((m) => m.index);
+  if (unmeasured.length > 0)
+    return [
+      `the clock offset of shard ${unmeasured.join(', ')} was not measured (Redis TIME refused): how far apart the shards' measured phases began is not known, only that their own clocks read ${formatMs(startSpreadMs)} ms apart`,
+    ];
+  const widest = Math.max(clockOffsetSpreadMs ?? 0, startSpreadMs);
+  if (widest <= START_SPREAD_WARNING_MS) return [];
+  const offsets = members.map((m) => `${m.index}: ${formatSignedMs(m.clockOffsetMs)} ms`).join(', ');
+  return [
+    `the shards' measured phases began up to ${formatMs(startSpreadMs)} ms apart on the Redis clock, over ${START_SPREAD_WARNING_MS} ms (their clocks against Redis TIME: ${offsets}; spread ${formatMs(clockOffsetSpreadMs)} ms): the merged timeline is smeared by as much (counts and latency histograms are exact); synchronise the generators' clocks (NTP, chrony)`,
+  ];
 }

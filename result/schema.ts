@@ -186,10 +186,51 @@ export const strategyRunSchema = z.strictObject({
   reconciledTokens: z.number(),
   /** CPU used by the generator, the Redis servers and the machine during the measured phase (result/footprint.ts); null when not measured: before schemaVersion 3, a run stopped in its warm-up, a merged result. */
   footprint: footprintSchema.nullable(),
+  /**
+   * One generator's part of a run split across several (`run --shard`, harness/shard.ts): which
+   * part, the shared start of the measured phase (`startAt`, ISO), this machine's wall clock when
+   * its measured phase began (a timer: its own lateness included), and its clock against the Redis
+   * server's TIME (`clockOffsetMs`: local minus server, within `clockOffsetUncertaintyMs`; null:
+   * TIME refused). Absent: not a shard (and in a merged result, whose `mergedFrom.shards` has them).
+   */
+  shard: z
+    .strictObject({
+      index: z.number(),
+      count: z.number(),
+      startAt: z.string(),
+      startedAtWallMs: z.number(),
+      clockOffsetMs: z.number().nullable(),
+      clockOffsetUncertaintyMs: z.number().nullable(),
+    })
+    .optional(),
 });
 
-/** Set by `tokenbench merge`: the files a result was merged from, and how its figures were combined. */
-export const mergedFromSchema = z.strictObject({ files: z.array(z.string()).min(1), note: z.string() });
+/**
+ * A merge of a complete set of shards (`run --shard`): the shared start, each shard's clock as it
+ * recorded it, and how far apart their measured phases really began. `clockOffsetSpreadMs`: the
+ * largest minus the smallest clock offset against Redis TIME (null: one was not measured);
+ * `startSpreadMs`: the same of each shard's start on the Redis clock (its startedAtWallMs minus its
+ * offset; on its own clock where an offset is missing). `warnings`: what the merge printed about them.
+ */
+export const mergedShardsSchema = z.strictObject({
+  count: z.number(),
+  startAt: z.string(),
+  clockOffsetSpreadMs: z.number().nullable(),
+  startSpreadMs: z.number(),
+  members: z.array(
+    z.strictObject({
+      index: z.number(),
+      file: z.string(),
+      startedAtWallMs: z.number(),
+      clockOffsetMs: z.number().nullable(),
+      clockOffsetUncertaintyMs: z.number().nullable(),
+    }),
+  ),
+  warnings: z.array(z.string()),
+});
+
+/** Set by `tokenbench merge`: the files a result was merged from, and how its figures were combined; `shards` when they were the shards of one run. */
+export const mergedFromSchema = z.strictObject({ files: z.array(z.string()).min(1), note: z.string(), shards: mergedShardsSchema.optional() });
 
 export const resultSchema = z.strictObject({
   tool: z.literal('tokenbench'),
@@ -223,6 +264,7 @@ export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type StrategyRunResult = z.infer<typeof strategyRunSchema>;
 export type ClientGroup = NonNullable<StrategyRunResult['clientGroups']>[number];
 export type MergedFrom = z.infer<typeof mergedFromSchema>;
+export type MergedShards = z.infer<typeof mergedShardsSchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
 
 /**

@@ -57,7 +57,9 @@ async function runLog(result: ResultFile, run: StrategyRunResult, name: string, 
   const tags = OP_FUNCTIONS.filter((op) => run.latency[op] !== undefined);
   const histograms = new Map<OpFunction, Histogram>();
   for (const tag of tags) histograms.set(tag, newHistogram());
-  const created = Date.parse(result.createdAt);
+  // The shards of one run know when their measured phase began, all at once: their logs line up.
+  const sharedStart = run.shard?.startAt ?? result.mergedFrom?.shards?.startAt;
+  const created = Date.parse(sharedStart ?? result.createdAt);
   const startMs = Number.isFinite(created) ? created : 0;
   const lines: string[] = [];
   const writer = new hdr.HistogramLogWriter((text: string) => lines.push(text));
@@ -65,7 +67,9 @@ async function runLog(result: ResultFile, run: StrategyRunResult, name: string, 
     `[tokenbench ${result.tokenbenchVersion}: ${redactUrls(name).replace(/\s+/g, ' ')}; corrected latency (completion - intended start) in microseconds, one interval a second by completion, measured phase only; Interval_Max in ms]`,
   );
   writer.outputComment(
-    "[Timestamps are seconds from the start of the run's measured phase; StartTime and BaseTime are when the result was created (before the run: the result holds no wall-clock start per run)]",
+    sharedStart
+      ? "[Timestamps are seconds from the start of the run's measured phase; StartTime and BaseTime are that start, the shared --start-at of the run's shards]"
+      : "[Timestamps are seconds from the start of the run's measured phase; StartTime and BaseTime are when the result was created (before the run: the result holds no wall-clock start per run)]",
   );
   writer.outputLogFormatVersion();
   writer.outputComment(`[StartTime: ${(startMs / 1000).toFixed(3)} (seconds since epoch), ${new Date(startMs).toUTCString()}]`);

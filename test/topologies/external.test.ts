@@ -109,6 +109,17 @@ describe('external: data safety', () => {
     await client.flushall();
   });
 
+  it("another run's keys (tb:<8 hex>:, the other generators of a split run) do not count as data in use; one key of someone else's among them does", async () => {
+    const url = `redis://127.0.0.1:${owned.nodes()[0]!.port}`;
+    for (let i = 0; i < 1500; i++) await client.set(`tb:0123abcd:k${i}`, 'x');
+    const beside = await startTopology({ kind: 'single', backend: 'external', endpoints: [url] });
+    await beside.stop();
+    expect(await client.dbsize()).toBe(1500);
+    await client.set('theirs', 'precious');
+    await expect(startTopology({ kind: 'single', backend: 'external', endpoints: [url] })).rejects.toThrow(/already holds 1501 keys/);
+    await client.flushall();
+  });
+
   it('bad addresses and misplaced options are one clear error each', async () => {
     await expect(startTopology({ kind: 'single', backend: 'external' })).rejects.toThrow(/endpoints: expected the addresses of the deployment/);
     await expect(startTopology({ kind: 'single', backend: 'external', endpoints: ['nowhere'] })).rejects.toThrow(

@@ -211,7 +211,8 @@ export class ExternalTopology implements StartedTopology {
     const primaries = this.#data.filter((n) => n.role === 'primary');
     let keys = 0;
     for (const node of primaries) keys += Number(await node.admin.dbsize());
-    if (keys > 0 && !this.options.allowExistingData) {
+    // Another tokenbench run's keys are no one's data: the other generators of a run split across several (`run --shard`) write theirs meanwhile.
+    if (keys > 0 && !this.options.allowExistingData && !(await onlyRunKeys(primaries.map((n) => n.admin)))) {
       throw new ExistingDataError(
         `the external Redis already holds ${keys} key${keys === 1 ? '' : 's'} (${primaries.map((n) => `${n.host}:${n.port}`).join(', ')}); tokenbench will not write into a database in use. Point it at an empty one, or pass --allow-existing-data: it then writes only keys under ${this.keyPrefix} and removes them at the end`,
       );
@@ -465,6 +466,22 @@ export class ExternalTopology implements StartedTopology {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** Every key of a run starts with its own prefix, `tb:<8 hex>:`. */
+const RUN_KEY = /^tb:[0-9a-f]{8}:/;
+
+/** Whether every key the nodes hold is a tokenbench run's; SCAN stops at the first that is not. */
+async function onlyRunKeys(admins: readonly RedisClient[]): Promise<boolean> {
+  for (const admin of admins) {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await admin.scan(cursor, 'COUNT', 1000)) as [string, string[]];
+      cursor = next;
+      if (keys.some((key) => !RUN_KEY.test(key))) return false;
+    } while (cursor !== '0');
+  }
+  return true;
 }
 
 /**
