@@ -36,6 +36,12 @@ const LOAD = [
 const THRESHOLDS = ['--threshold', `throughput=${RATE * 0.95}`, '--threshold', 'verify.steady.p99=2s', '--threshold', 'violations=0'];
 /** Two generators and Redis, each on a core of its own: see p99OutsideNoise. */
 const CORES_FOR_LATENCY = 4;
+if (availableParallelism() < CORES_FOR_LATENCY) {
+  // Shards on one machine share its cores: on fewer than 4 they compete for CPU and their merged p99 is the machine's, not the split's.
+  console.warn(
+    `SKIPPED: the merged-p99-vs-one-process check of test/cli/shards.test.ts did not run: this machine has ${availableParallelism()} cores, it needs ${CORES_FOR_LATENCY} (counts, users and thresholds are still checked)`,
+  );
+}
 /** Long enough for two node processes on 2 cores to connect and log their users in before it. */
 const START_IN_MS = 6000;
 
