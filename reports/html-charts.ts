@@ -18,7 +18,7 @@ import { type Panel, suiteMatrix, suitePanels } from './suite.ts';
 import { decadeDomain, escapeXml as esc, formatNumber, linearScale, linePath, logScale, noDataNote, round, type SvgChart, xAxis, yAxis } from './svg.ts';
 
 export { CHART_STYLE } from './html-panels.ts';
-export { FAILOVER_EVENTS, fmtOffset } from './html-time-axis.ts';
+export { fmtOffset } from './html-time-axis.ts';
 
 /**
  * The charts of the HTML report, as small multiples of the suite's panels (reports/suite.ts):

@@ -2,7 +2,7 @@ import { formatSeconds as fmtSeconds } from '../core/format.ts';
 import { isNetworkFault } from '../result/network-faults.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { networkWindowOf } from './phrases.ts';
-import { faultLabel, injectedFaults } from './suite.ts';
+import { faultLabel, firstFailoverAfter, injectedFaults } from './suite.ts';
 import { decimate, escapeXml as esc, linearScale, linearTicks, linePath, minOf, niceStep, type PlotArea, round, type Scale, textWidth } from './svg.ts';
 
 /**
@@ -15,8 +15,6 @@ type Fault = Run['faults'][number];
 
 export const FAULT_COLOUR = '#d62728';
 export const INK = '#555';
-/** Events that end a fault window: a new primary took over. */
-export const FAILOVER_EVENTS = new Set(['+switch-master', 'role-change']);
 /** A fault with neither a heal nor a failover event still gets a visible band, marked as a guess. */
 const UNKNOWN_FAULT_WINDOW_MS = 1000;
 const DEFAULT_BUCKET_MS = 100;
@@ -137,11 +135,6 @@ export interface FaultWindow {
 }
 
 const GUESSED_END = '1 s marker (no heal or failover seen)';
-
-/** The first new primary after a fault: the end of a fault window that was not healed. */
-export function firstFailoverAfter(run: Run, atMs: number): Run['events'][number] | undefined {
-  return run.events.filter((e) => e.atMs >= atMs && FAILOVER_EVENTS.has(e.type)).sort((a, b) => a.atMs - b.atMs)[0];
-}
 
 export function windowOf(fault: Fault, run: Run): FaultWindow {
   const label = faultLabel(fault, run);

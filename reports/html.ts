@@ -5,7 +5,7 @@ import { headlineFigures } from '../result/figures.ts';
 import type { ResultFile, StrategyRunResult } from '../result/schema.ts';
 import { verdictWord } from '../result/verdict.ts';
 import { FOOTPRINT_COLUMNS, FOOTPRINT_INTRO, footprintMissingReason, footprintRow, footprintSuiteSummary, footprintWarning } from './footprint.ts';
-import { CHART_STYLE, chartsSection, FAILOVER_EVENTS, fmtOffset } from './html-charts.ts';
+import { CHART_STYLE, chartsSection, fmtOffset } from './html-charts.ts';
 import { LATENCY_COLUMNS, LATENCY_DIFFERS_RULE, LATENCY_INTRO, latencyRows, serviceTimeNote } from './latency.ts';
 import {
   acrossInstancesText,
@@ -20,7 +20,19 @@ import {
 } from './phrases.ts';
 import { SERVER_FIGURE_NAMES, SERVER_FIGURES, SERVERS_NOTE, serverCellText, serverComparison } from './servers.ts';
 import { ANSWER_COLUMNS, ANSWER_NOTE, answerCells, type StrategyAnswer, strategyAnswers } from './strategy-answers.ts';
-import { faultLabel, injectedFaults, panelTitle, strategyColours, strategyName, suiteDescription, suiteMatrix, suitePanels, topologyName } from './suite.ts';
+import {
+  FAILOVER_EVENTS,
+  faultLabel,
+  injectedFaults,
+  panelTitle,
+  perFaultFigures,
+  strategyColours,
+  strategyName,
+  suiteDescription,
+  suiteMatrix,
+  suitePanels,
+  topologyName,
+} from './suite.ts';
 import { escapeXml as esc, formatNumber } from './svg.ts';
 
 type Run = StrategyRunResult;
@@ -272,12 +284,6 @@ ${latencyDetails(result.runs, colourOf)}
 // ---------------------------------------------------------------------------------------------
 // Faults and the ground truth that followed
 
-/** perFault is ordered by time, not by the fault list: match on the injection time. */
-function perFaultFor(run: Run, fault: Fault, index: number): FaultFigures | undefined {
-  const all = run.checks.unavailability.perFault ?? [];
-  return all.find((f) => Math.abs(f.atMs - fault.atMs) < 0.5) ?? all[index];
-}
-
 function figureValue(value: number | string | null | undefined, missing: string): string {
   return typeof value === 'number' ? `${fmtMs(value)} ms` : `<span class="muted">${missing}</span>`;
 }
@@ -324,14 +330,14 @@ function anomaliesIn(run: Run, fromMs: number, untilMs: number): string {
   return found.length === 0 ? '' : `<ul class="anomalies">${found.map((a) => `<li><strong>${esc(a.kind)}</strong>: ${esc(a.sentence)}</li>`).join('')}</ul>`;
 }
 
-function faultArticle(run: Run, colour: string, fault: Fault, index: number, nextAtMs: number): string {
+function faultArticle(run: Run, colour: string, fault: Fault, nextAtMs: number): string {
   const healed = fault.healedAtMs === undefined ? '' : `, healed at ${fmtSeconds(fault.healedAtMs)}`;
   const error = fault.error ? `<p class="warning">The fault could not be applied: ${esc(fault.error)}</p>` : '';
   // Folded: a suite has one per run and fault, each with dozens of events; the comparison above is the headline.
   return `<details class="fault"${fault.error ? ' open' : ''}>
 <summary>${swatch(colour)}<strong>${esc(strategyName(run))}</strong>: ${esc(faultLabel(fault, run))} at ${fmtSeconds(fault.atMs)}${esc(healed)}: figures and the ground truth</summary>
 ${error}
-${faultFigures(perFaultFor(run, fault, index))}
+${faultFigures(perFaultFigures(run, fault))}
 ${anomaliesIn(run, fault.atMs, nextAtMs)}
 <h4>Ground-truth events after the fault</h4>
 ${eventsTable(run, fault, nextAtMs)}
@@ -340,7 +346,7 @@ ${eventsTable(run, fault, nextAtMs)}
 
 function runFaults(run: Run, colour: string): string {
   const faults = injectedFaults(run);
-  const articles = faults.map((fault, i) => faultArticle(run, colour, fault, i, faults[i + 1]?.atMs ?? Infinity));
+  const articles = faults.map((fault, i) => faultArticle(run, colour, fault, faults[i + 1]?.atMs ?? Infinity));
   const settle = run.faults.filter((f) => f.action === 'settle' && f.error);
   const settleNotes = settle.map((f) => `<p class="warning">${esc(run.label)}: after the load stopped, the topology did not settle: ${esc(f.error ?? '')}</p>`);
   return [...articles, ...settleNotes].join('\n');

@@ -3,7 +3,7 @@ import type { FaultFigures } from '../result/checks.ts';
 import { headlineFigures, worstSideUnavailability } from '../result/figures.ts';
 import { clientGroupSideText, type NetworkFaultWindow, networkFaultWindows } from '../result/network-faults.ts';
 import type { FaultRecord, ResultFile, StrategyRunResult } from '../result/schema.ts';
-import { faultLabel, injectedFaults, newPrimaryAfterMs, strategyName } from './suite.ts';
+import { faultLabel, injectedFaults, newPrimaryAfterMs, perFaultFigures, strategyName } from './suite.ts';
 
 /** How figures read in words, the same in every report. */
 
@@ -219,7 +219,7 @@ function faultComparisonRows(runs: readonly Run[]): string[][] {
   const after = (value: number | null | undefined, missing: string) => (typeof value === 'number' ? `+${seconds(value)}` : missing);
   return runs.flatMap((run) =>
     injectedFaults(run).map((fault) => {
-      const figures = (run.checks.unavailability.perFault ?? []).find((f) => Math.abs(f.atMs - fault.atMs) < 0.5);
+      const figures = perFaultFigures(run, fault);
       return [
         strategyName(run),
         `${faultLabel(fault, run)} at ${seconds(fault.atMs)}`,

@@ -169,8 +169,13 @@ export function panelTitle(panel: Panel, matrix: SuiteMatrix): string {
 /** The topology events that end a failover: the moment a new primary exists. */
 export const FAILOVER_EVENTS: ReadonlySet<string> = new Set(['+switch-master', 'role-change']);
 
+/** The first new primary at or after `atMs`: the end of a failover. */
+export function firstFailoverAfter(run: Run, atMs: number): Run['events'][number] | undefined {
+  return run.events.filter((e) => e.atMs >= atMs && FAILOVER_EVENTS.has(e.type)).sort((a, b) => a.atMs - b.atMs)[0];
+}
+
 /** How long after the fault a new primary took over (the first failover event), or null when none was seen. */
 export function newPrimaryAfterMs(run: Run, fault: Fault): number | null {
-  const first = run.events.filter((e) => e.atMs >= fault.atMs && FAILOVER_EVENTS.has(e.type)).sort((a, b) => a.atMs - b.atMs)[0];
+  const first = firstFailoverAfter(run, fault.atMs);
   return first ? first.atMs - fault.atMs : null;
 }
