@@ -83,6 +83,13 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
     `${JSON.stringify(written, null, 2)}
 `,
   );
+  // Marked on disk the moment the signal comes: a second signal quits at once (process.exit), and
+  // the file it leaves must not claim a complete suite.
+  const markInterrupted = () => {
+    result.interrupted = true;
+    save();
+  };
+  signal.addEventListener('abort', markInterrupted, { once: true });
   try {
     let index = 0;
     const count = parts.reduce((n, part) => n + part.strategies.length, 0);
@@ -98,7 +105,7 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
           ...(onStage && { onStage: (stage) => onStage({ run: position, ...stage }) }),
         });
         result.runs.push(run);
-        result.interrupted = run.interrupted;
+        result.interrupted ||= run.interrupted;
         save();
       }
     }
@@ -108,6 +115,7 @@ export async function runScenario(input: Scenario | ScenarioInput, options: RunS
     // propagates even when it coincides with a Ctrl-C (result.json is saved all the same).
     if (!(signal.aborted && isAbortError(error))) throw error;
   } finally {
+    signal.removeEventListener('abort', markInterrupted);
     result.interrupted ||= signal.aborted;
     save();
   }

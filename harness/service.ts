@@ -206,6 +206,7 @@ class Service implements RunningService {
     const pattern = new RegExp(this.#options.portPattern);
     const needsPort = url.includes(PORT_PLACEHOLDER);
     let lastSeen = needsPort ? `no line matching /${pattern.source}/ in its output yet` : 'no answer yet';
+    let lastAnswered = false;
     let delay = FIRST_PROBE_DELAY_MS;
     for (;;) {
       signal?.throwIfAborted();
@@ -213,10 +214,13 @@ class Service implements RunningService {
       this.#port ??= findPort(this.logPath, pattern);
       if (!needsPort || this.#port !== undefined) {
         const target = url.replaceAll(PORT_PLACEHOLDER, String(this.#port));
-        const left = deadline - performance.now();
-        const answer = await probe(target, Math.max(1, Math.min(PROBE_TIMEOUT_MS, left)));
+        const probeTimeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - performance.now()));
+        const answer = await probe(target, probeTimeout);
         if (answer.ok) return;
-        lastSeen = `${target}: ${answer.seen}`;
+        // A last probe cut short by the deadline says less than an answer seen before it.
+        const cutShort = answer.timedOut && probeTimeout < PROBE_TIMEOUT_MS && lastAnswered;
+        if (!cutShort) lastSeen = `${target}: ${answer.seen}`;
+        lastAnswered ||= !answer.timedOut;
       }
       const left = deadline - performance.now();
       if (left <= 0) throw this.#fail(`was not ready after ${timeout} ms; the readiness probe last saw: ${lastSeen}`);
@@ -300,21 +304,25 @@ export function logTail(logPath: string, lines = LOG_TAIL_LINES): string {
 }
 
 /** One GET on a fresh connection: 2xx is ready; anything else is what the error says the probe last saw. */
-function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; seen: string }> {
+function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; seen: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     let request: ReturnType<typeof httpRequest>;
     try {
       request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'GET', agent: false, timeout: timeoutMs }, (response) => {
         response.resume();
         const status = response.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 300, seen: `HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}` });
+        resolve({ ok: status >= 200 && status < 300, seen: `HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`, timedOut: false });
       });
     } catch (error) {
-      resolve({ ok: false, seen: (error as Error).message });
+      resolve({ ok: false, seen: (error as Error).message, timedOut: false });
       return;
     }
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, seen: error.code ?? error.message }));
+    let timedOut = false;
+    request.on('timeout', () => {
+      timedOut = true;
+      request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, seen: error.code ?? error.message, timedOut }));
     request.end();
   });
 }

@@ -15,7 +15,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'tokenbench-servers-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe.skipIf(missing)('a servers matrix', () => {
-  it('the quick default suite on redis-server and valkey-server: every entry once per server, each run naming its server, valid', async () => {
+  it('the quick default suite on redis-server and valkey-server: every entry once per server, each run naming its server and judged', async () => {
     // The default suite's single and cluster entries (the cluster's failover included), one strategy:
     // the whole suite on Redis is test/cli/run.test.ts's main job, and the Sentinel failover
     // on Valkey is test/topologies/valkey.test's (a Sentinel run here waits out its 10 s demotion twice).
@@ -38,7 +38,14 @@ describe.skipIf(missing)('a servers matrix', () => {
     for (const run of result.runs) expect(run.label).toBe(`blacklist · ${run.server!.name} ${run.server!.version}`);
     // Whether the cluster fails over before the heal at the end of --quick's 3 s restarts the node is a race, on either server.
     for (const run of result.runs.filter((x) => x.topology.kind === 'cluster')) expect(run.faults[0]).toMatchObject({ action: 'kill', target: 'primary' });
-    expect(result.verdict).toMatchObject({ valid: true, runs: { valid: 4, invalid: 0, unknown: 0 } });
+    for (const run of result.runs.filter((x) => x.topology.kind === 'single')) expect(run.verdict).toEqual({ valid: true, reasons: [] });
+    // A kill -9 may take with it a revocation acknowledged but not yet replicated (on a loaded
+    // machine the replication lags more): the checkers catching that is the tool working, on either
+    // server. What must not happen is any other kind of violation, or a run left unjudged.
+    for (const run of result.runs.filter((x) => x.topology.kind === 'cluster')) {
+      expect(run.verdict.valid).not.toBe('unknown');
+      for (const reason of run.verdict.reasons) expect(reason).toMatch(/^(lost-revocations|revoked-accepted): /);
+    }
   }, 300_000);
 
   it('a server that is not installed is one line naming its entry, before anything runs', async () => {
