@@ -69,6 +69,8 @@ export interface GeneratorCpu {
   timerThreadCores: number | null;
   /** Timer threads running at the end of the phase (none: spin, timer, or thread above 10,000 ops/s). */
   timerThreads: number;
+  /** The history writer thread; null without /proc or when it was not up at 0. */
+  historyWriterCores: number | null;
   /** The machine's 1-minute load average at the end of the phase; null without /proc. */
   loadAverage1m: number | null;
   /** What the rest of the machine used meanwhile (busy + steal in /proc/stat, less this process), in cores; null without /proc. */
@@ -113,6 +115,8 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
         const cpu = process.cpuUsage();
         const mainTicks = threadTicks(main);
         const timerTicks = new Map(TimerThread.runningOsThreadIds().map((tid) => [tid, threadTicks(tid)]));
+        const writer = engine.helperThreads().find((h) => h.thread === 'history writer')?.tid;
+        const writerTicks = writer === undefined ? undefined : threadTicks(writer);
         const system = systemStat();
         setTimeout(
           () => {
@@ -121,6 +125,7 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
             const systemEnd = systemStat();
             const cores = (ticks: number | undefined) => (ticks === undefined ? null : ticks / USER_HZ / seconds);
             const mainEnd = threadTicks(main);
+            const writerEnd = writer === undefined ? undefined : threadTicks(writer);
             const timers = TimerThread.runningOsThreadIds();
             // A timer thread not yet up at 0 counts from its start.
             const timerUsed = timers.map((tid) => {
@@ -135,6 +140,7 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
               timerThreadCores: timers.length === 0 || timerUsed.includes(undefined) ? null : cores(timerUsed.reduce((a, t) => a! + t!, 0)),
               loadAverage1m: loadAverage(),
               timerThreads: timers.length,
+              historyWriterCores: writerTicks === undefined || writerEnd === undefined ? null : cores(writerEnd - writerTicks),
               otherCores: machineTicks === undefined ? null : Math.max(0, machineTicks / USER_HZ / seconds - processCores),
             });
           },
@@ -253,7 +259,7 @@ function schedulerRow(name: string, { engine, cpu, gc }: Driven, durationMs: num
     p50Ms: slip.getValueAtPercentile(50) / 1000,
     p99Ms: slip.getValueAtPercentile(99) / 1000,
     note:
-      `p50 / p99 = schedule slip, max ${ms(slip.maxValue)} ms; generator CPU ${cores(cpu.processCores)} core (process; main thread ${cores(cpu.mainThreadCores)}, ${cpu.timerThreads > 0 ? `timer thread ${cores(cpu.timerThreadCores)}` : 'no timer thread'});` +
+      `p50 / p99 = schedule slip, max ${ms(slip.maxValue)} ms; generator CPU ${cores(cpu.processCores)} core (process; main thread ${cores(cpu.mainThreadCores)}, ${cpu.timerThreads > 0 ? `timer thread ${cores(cpu.timerThreadCores)}` : 'no timer thread'}, history writer ${cores(cpu.historyWriterCores)});` +
       `${latency}${roundTrips} ${gc.count} GC pauses, longest ${gc.maxMs.toFixed(1)} ms; other processes ${cores(cpu.otherCores)} core, load average ${cpu.loadAverage1m ?? 'not measured'}`,
   };
 }

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { StrategySpec } from '../strategies/create.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { EngineApi, EngineOptions, LoadEngine } from './engine.ts';
+import { createHelperThreadIds, type HelperThread, runningHelperThreads } from './helper-threads.ts';
 import type { Phase } from './history.ts';
 import { currentOsThreadId } from './proc-stat.ts';
 import type { Scenario } from './scenario.ts';
@@ -14,6 +15,8 @@ export type EngineHandle = { readonly [M in Method]: Async<EngineApi[M]> } & {
   readonly historyPath: string;
   /** The OS thread the engine runs on, for its CPU time in the footprint; undefined without /proc. */
   readonly osThreadId: number | undefined;
+  /** The engine's helper threads running now (timer thread, history writer), read without a round trip to its thread. */
+  helperThreads(): HelperThread[];
   /** Stops the load at once (Ctrl-C); the engine still answers close(). */
   abort(): void;
 };
@@ -51,14 +54,18 @@ const METHODS = Object.keys(EVERY_METHOD) as Method[];
 
 /** The engine in this thread; abort is its signal's, owned by the caller. */
 export function localHandle(engine: LoadEngine, historyPath: string): EngineHandle {
-  const handle = { historyPath, osThreadId: currentOsThreadId(), abort: () => {} } as Record<string, unknown>;
+  const handle = { historyPath, osThreadId: currentOsThreadId(), helperThreads: () => engine.helperThreads(), abort: () => {} } as Record<string, unknown>;
   for (const method of METHODS) handle[method] = async (...args: unknown[]) => (engine[method] as (...a: unknown[]) => unknown).apply(engine, args);
   return handle as EngineHandle;
 }
 
 /** An engine in a worker thread of its own, started and ready. */
 export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<EngineHandle> {
-  const worker = new Worker(entry, { workerData: data, transferList: [...(data.engine.probePorts ?? [])] });
+  // Shared memory the worker's helper threads write their ids into: the footprint reads it at each
+  // sampling, and the helpers come and go without telling this thread.
+  const helperThreadIds = createHelperThreadIds();
+  const workerData: EngineWorkerData = { ...data, engine: { ...data.engine, helperThreadIds } };
+  const worker = new Worker(entry, { workerData, transferList: [...(data.engine.probePorts ?? [])] });
   const label = `load worker ${data.engine.worker}`;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
@@ -97,6 +104,7 @@ export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<
   const handle = {
     historyPath: data.engine.historyPath,
     osThreadId,
+    helperThreads: () => runningHelperThreads(helperThreadIds),
     abort: () => {
       if (!exited) worker.postMessage({ type: 'abort' } satisfies EngineRequest);
     },

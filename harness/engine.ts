@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import type { LocalState, Strategy } from '../strategies/types.ts';
+import { createHelperThreadIds, type HelperThread, helperThreadSlot, publishOsThreadId, runningHelperThreads } from './helper-threads.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { ThreadedHistoryWriter } from './history-file.ts';
 import { type OpenLoopScheduler, runClosedLoop, runOpenLoop } from './load.ts';
@@ -53,6 +54,8 @@ export interface EngineOptions {
   probePorts?: readonly MessagePort[];
   /** How the open loop waits for due times; the default unless set (for measurement: bench/load-engine.ts). */
   scheduler?: OpenLoopScheduler;
+  /** Where its helper threads publish their OS ids (helper-threads.ts): given by a worker's handle, which reads them; one of its own by default. */
+  helperThreadIds?: SharedArrayBuffer;
 }
 
 function opTypeOfAck(ack: { ok: boolean; indeterminate?: boolean }): OpType {
@@ -69,6 +72,7 @@ export class LoadEngine implements EngineApi {
   readonly #workload: Workload;
   readonly metrics: Metrics;
   readonly #history: ThreadedHistoryWriter;
+  readonly #helperThreadIds: SharedArrayBuffer;
   #origin: Origin = { absoluteMs: performance.timeOrigin + performance.now(), wallMs: Date.now() };
   /** The origin on this thread's performance.now() clock: reading timeOrigin per op allocated. */
   #originPerfMs = this.#origin.absoluteMs - performance.timeOrigin;
@@ -89,7 +93,13 @@ export class LoadEngine implements EngineApi {
     this.#o = options;
     this.#workload = new Workload(options.scenario.workload, { hasRefresh: typeof options.strategy.refresh === 'function', userPrefix: options.userPrefix });
     this.metrics = new Metrics(options.scenario.load.bucket);
-    this.#history = new ThreadedHistoryWriter(options.historyPath);
+    this.#helperThreadIds = options.helperThreadIds ?? createHelperThreadIds();
+    this.#history = new ThreadedHistoryWriter(options.historyPath, undefined, helperThreadSlot(this.#helperThreadIds, 'history writer'));
+  }
+
+  /** Its helper threads running now (the open loop's timer thread, the history writer), for the footprint. */
+  helperThreads(): HelperThread[] {
+    return runningHelperThreads(this.#helperThreadIds);
   }
 
   setOrigin(origin: Origin): void {
@@ -140,6 +150,7 @@ export class LoadEngine implements EngineApi {
       now: () => this.now(),
       signal: this.#o.signal,
       launch: (intendedMs: number) => this.#execute(this.#workload.next(), intendedMs, intendedMs < 0 ? 'warmup' : this.phase),
+      onTimerThread: (tid: number | undefined) => publishOsThreadId(helperThreadSlot(this.#helperThreadIds, 'timer thread'), tid),
     };
     if (load.mode === 'open')
       await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip), this.#o.scheduler);

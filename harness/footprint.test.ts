@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, NodeRole, RedisNode } from '../topologies/types.ts';
 import { FootprintSampler } from './footprint.ts';
+import type { HelperThreadKind } from './helper-threads.ts';
 import type { ProcFiles } from './proc-stat.ts';
 
 /** /proc/<pid>/stat with the fields the sampler reads (utime, stime, cutime, cstime, starttime); the rest plausible filler. */
@@ -220,12 +221,17 @@ describe('footprint sampler', () => {
     m.files.set('/proc/loadavg', '0.50 0.40 0.30 2/300 999\n');
     m.files.set('/proc/stat', systemStat(1000, 0, 1000));
     for (const tid of [11, 21, 22]) m.files.set(threadStat(tid), stat(tid, { user: 10, start: 50 }));
-    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [{ osThreadId: 11 } as never], [{ osThreadId: 21 }, { osThreadId: 22 }], {
-      proc: m.proc,
-      now: () => m.nowMs,
-      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
-      intervalMs: 60_000,
-    });
+    const sampler = FootprintSampler.forRun(
+      { backend: 'external', nodes: () => [] },
+      [{ osThreadId: 11, helperThreads: () => [] } as never],
+      [{ osThreadId: 21 }, { osThreadId: 22 }],
+      {
+        proc: m.proc,
+        now: () => m.nowMs,
+        cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
+        intervalMs: 60_000,
+      },
+    );
     sampler.start();
     m.nowMs = 1000;
     m.files.set('/proc/stat', systemStat(1100, 0, 1100));
@@ -239,5 +245,71 @@ describe('footprint sampler', () => {
       { thread: 'verifier 0', cpuSeconds: 0.02 },
       { thread: 'verifier 1', cpuSeconds: 0.04 },
     ]);
+    expect(tokenbench.helperThreads).toEqual([]);
+  });
+
+  it("samples each generator's helper threads as they come and go, a lower bound for those not seen throughout", () => {
+    const m = new FakeMachine();
+    // The phase starts at 100,000 ticks since boot.
+    m.files.set('/proc/uptime', '1000.00 1500.00\n');
+    m.files.set('/proc/loadavg', '0.50 0.40 0.30 2/300 999\n');
+    m.files.set('/proc/stat', systemStat(1000, 0, 1000));
+    const running: { thread: HelperThreadKind; tid: number }[][] = [
+      [
+        { thread: 'timer thread', tid: 31 },
+        { thread: 'history writer', tid: 32 },
+      ],
+      [],
+    ];
+    const handles = running.map((helpers, w) => ({ osThreadId: 10 + w, helperThreads: () => helpers }));
+    for (const tid of [10, 11]) m.files.set(threadStat(tid), stat(tid, { user: 0, start: 50 }));
+    m.files.set(threadStat(31), stat(31, { user: 5, start: 99_990 }));
+    m.files.set(threadStat(32), stat(32, { user: 10, start: 99_980 }));
+    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, handles as never, [], {
+      proc: m.proc,
+      now: () => m.nowMs,
+      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
+      intervalMs: 60_000,
+    });
+    sampler.start();
+
+    m.nowMs = 1000;
+    m.files.set(threadStat(31), stat(31, { user: 25, start: 99_990 }));
+    // Worker 1's helpers are first seen now: its history writer started during the phase (all its
+    // CPU counts), its timer thread before it (only what it uses from now on can be counted).
+    running[1]!.push({ thread: 'timer thread', tid: 42 }, { thread: 'history writer', tid: 41 });
+    m.files.set(threadStat(42), stat(42, { user: 50, start: 99_000 }));
+    m.files.set(threadStat(41), stat(41, { user: 4, start: 100_050 }));
+    sampler.sampleNow();
+
+    // Worker 0's open loop ended: its timer thread is gone, with what it used since the last reading.
+    running[0]!.shift();
+    m.files.delete(threadStat(31));
+    m.nowMs = 2000;
+    m.files.set(threadStat(32), stat(32, { user: 30, start: 99_980 }));
+    m.files.set(threadStat(42), stat(42, { user: 60, start: 99_000 }));
+    m.files.set(threadStat(41), stat(41, { user: 14, start: 100_050 }));
+    m.files.set('/proc/stat', systemStat(1100, 0, 1100));
+    sampler.stop();
+    expect(sampler.result()!.tokenbench.helperThreads).toEqual([
+      { thread: 'timer thread (worker 0)', cpuSeconds: 0.2, lowerBound: true },
+      { thread: 'history writer (worker 0)', cpuSeconds: 0.2 },
+      { thread: 'timer thread (worker 1)', cpuSeconds: 0.1, lowerBound: true },
+      { thread: 'history writer (worker 1)', cpuSeconds: 0.14 },
+    ]);
+  });
+
+  it('without /proc, helper threads are not measured', () => {
+    const m = new FakeMachine();
+    const handle = { osThreadId: undefined, helperThreads: () => [] };
+    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [handle as never], [], {
+      proc: m.proc,
+      now: () => m.nowMs,
+      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
+    });
+    sampler.start();
+    m.nowMs = 1000;
+    sampler.stop();
+    expect(sampler.result()!.tokenbench.helperThreads).toBeNull();
   });
 });

@@ -1,10 +1,9 @@
-import type { Footprint } from '../result/footprint.ts';
+import { type Footprint, helperThreadName } from '../result/footprint.ts';
 import { containerRuntime } from '../topologies/container/docker.ts';
 import type { Backend, RedisNode } from '../topologies/types.ts';
 import type { EngineHandle } from './engine-handle.ts';
 import {
   cgroupNamesContainer,
-  type ProcessStat,
   type ProcFiles,
   parseLoadAverage1m,
   parseProcessStat,
@@ -31,6 +30,11 @@ export interface FootprintSubjects {
   generatorThreads: readonly { thread: string; tid: number | undefined }[];
   /** Verifier instances' threads (load.verifiers), sampled the same way. */
   verifierThreads?: readonly { thread: string; tid: number | undefined }[];
+  /**
+   * The generators' helper threads running now, by name (result/footprint.ts helperThreadName):
+   * asked at every reading, since they start and end during the phase. Absent: not measured.
+   */
+  helperThreads?: () => readonly { thread: string; tid: number }[];
 }
 
 export interface SamplerOptions {
@@ -52,42 +56,44 @@ interface Reading {
   loadAverage1m: number | undefined;
 }
 
-/** One life of a server process: a kill fault ends it, a restart begins another under a new pid. */
+/** One life of a server process (a kill fault ends it, a restart begins another under a new pid) or of a helper thread. */
 interface Incarnation {
-  pid: number;
+  id: number;
   startTicks: number;
   baseTicks: number;
   lastTicks: number;
   ended: boolean;
 }
 
-/** A server's CPU over the phase, summed over its incarnations. */
-class ServerCpu {
+/** A server's or a helper thread's CPU over the phase, summed over its incarnations. */
+class TaskCpu {
   readonly incarnations: Incarnation[] = [];
   lowerBound = false;
 
-  /** `bornAfterTicks`: the phase's start on the clock of ProcessStat.startTicks. */
-  observe(pid: number | undefined, stat: ProcessStat | undefined, first: boolean, bornAfterTicks: number | undefined): void {
+  /**
+   * `id`: its pid or tid, undefined when it is not running; `ticks`: its CPU so far, undefined when
+   * its stat could not be read. `bornAfterTicks`: the phase's start on the clock of ProcessStat.startTicks.
+   */
+  observe(id: number | undefined, ticks: number | undefined, startTicks: number, first: boolean, bornAfterTicks: number | undefined): void {
     const current = this.incarnations.at(-1);
     const alive = current && !current.ended ? current : undefined;
-    if (pid === undefined || stat === undefined) {
+    if (id === undefined || ticks === undefined) {
       if (alive) this.#end(alive);
       return;
     }
-    const total = stat.ownTicks + stat.childrenTicks;
-    if (alive && alive.pid === pid && alive.startTicks === stat.startTicks) {
-      alive.lastTicks = total;
+    if (alive && alive.id === id && alive.startTicks === startTicks) {
+      alive.lastTicks = ticks;
       return;
     }
     if (alive) this.#end(alive);
     // Started during the phase: all its CPU is the phase's. Already running but first seen now
-    // (its pid was not known at the start): only what it uses from now on can be counted.
-    const bornDuring = !first && bornAfterTicks !== undefined && stat.startTicks >= bornAfterTicks;
+    // (its id was not known at the start): only what it uses from now on can be counted.
+    const bornDuring = !first && bornAfterTicks !== undefined && startTicks >= bornAfterTicks;
     if (!first && !bornDuring) this.lowerBound = true;
-    this.incarnations.push({ pid, startTicks: stat.startTicks, baseTicks: bornDuring ? 0 : total, lastTicks: total, ended: false });
+    this.incarnations.push({ id, startTicks, baseTicks: bornDuring ? 0 : ticks, lastTicks: ticks, ended: false });
   }
 
-  /** Its CPU after the last reading is lost with it: the kernel hands it to the parent that reaps it. */
+  /** Its CPU after the last reading is lost with it (a process's goes to the parent that reaps it, a thread's to the process total). */
   #end(incarnation: Incarnation): void {
     incarnation.ended = true;
     this.lowerBound = true;
@@ -101,7 +107,8 @@ class ServerCpu {
 
 /**
  * The measurement's own footprint over the measured phase: CPU of the tokenbench process and of
- * each load-generator thread, of each Redis server, and of the machine (busy, steal, idle, load).
+ * each load-generator thread and its helper threads, of each Redis server, and of the machine (busy,
+ * steal, idle, load).
  * Reads at the start, about once a second, and at the end; nothing per operation.
  */
 export class FootprintSampler {
@@ -120,7 +127,9 @@ export class FootprintSampler {
   #peakCoreShare = 0;
   #peakNotIdleShare = 0;
   #peakSeen = false;
-  readonly #servers = new Map<string, ServerCpu>();
+  readonly #servers = new Map<string, TaskCpu>();
+  /** By name, in the order first seen. */
+  readonly #helpers = new Map<string, TaskCpu>();
   /** Container id -> verified host pid of its main process. */
   readonly #containerPids = new Map<string, number>();
   readonly #resolving = new Set<string>();
@@ -144,10 +153,19 @@ export class FootprintSampler {
     verifiers: readonly { osThreadId: number | undefined }[] = [],
     options?: SamplerOptions,
   ): FootprintSampler {
-    const generatorThreads = handles.map((h, i) => ({ thread: handles.length === 1 ? 'main' : `worker ${i}`, tid: h.osThreadId }));
+    const generatorName = (i: number) => (handles.length === 1 ? 'main' : `worker ${i}`);
+    const generatorThreads = handles.map((h, i) => ({ thread: generatorName(i), tid: h.osThreadId }));
     const verifierThreads = verifiers.map((v, k) => ({ thread: `verifier ${k}`, tid: v.osThreadId }));
+    const helperThreads = () =>
+      handles.flatMap((h, i) => h.helperThreads().map(({ thread, tid }) => ({ thread: helperThreadName(thread, generatorName(i)), tid })));
     return new FootprintSampler(
-      { backend: topology.backend, nodes: () => topology.nodes(), generatorThreads, ...(verifierThreads.length > 0 && { verifierThreads }) },
+      {
+        backend: topology.backend,
+        nodes: () => topology.nodes(),
+        generatorThreads,
+        ...(verifierThreads.length > 0 && { verifierThreads }),
+        helperThreads,
+      },
       options,
     );
   }
@@ -217,6 +235,7 @@ export class FootprintSampler {
       return stat?.ownTicks;
     });
     if (this.#subjects.backend !== 'external') this.#readServers(first);
+    this.#readHelpers(first);
     return {
       atMs,
       cpu,
@@ -228,13 +247,30 @@ export class FootprintSampler {
 
   #readServers(first: boolean): void {
     for (const node of this.#subjects.nodes()) {
-      const server = this.#servers.get(node.id) ?? new ServerCpu();
+      const server = this.#servers.get(node.id) ?? new TaskCpu();
       this.#servers.set(node.id, server);
       const pid = this.#pidOf(node);
       const stat = pid === undefined ? undefined : parseOr(this.#proc.read(`/proc/${pid}/stat`), parseProcessStat);
       if (stat === undefined && node.containerId && node.state !== 'killed') void this.#resolveContainer(node.containerId);
-      server.observe(pid, stat, first, this.#bootTicksAtStart);
+      server.observe(pid, stat && stat.ownTicks + stat.childrenTicks, stat?.startTicks ?? 0, first, this.#bootTicksAtStart);
     }
+  }
+
+  /**
+   * A helper first seen after the phase began counts from 0 if its stat says it started since (all
+   * its CPU is the phase's), else from that reading, as a lower bound; one gone before the end
+   * keeps what its last reading saw, as a lower bound (TaskCpu's rules, as for a server's process).
+   */
+  #readHelpers(first: boolean): void {
+    const running = new Set<string>();
+    for (const { thread, tid } of this.#subjects.helperThreads?.() ?? []) {
+      running.add(thread);
+      const cpu = this.#helpers.get(thread) ?? new TaskCpu();
+      this.#helpers.set(thread, cpu);
+      const stat = parseOr(this.#proc.read(`/proc/${process.pid}/task/${tid}/stat`), parseProcessStat);
+      cpu.observe(tid, stat?.ownTicks, stat?.startTicks ?? 0, first, this.#bootTicksAtStart);
+    }
+    for (const [thread, cpu] of this.#helpers) if (!running.has(thread)) cpu.observe(undefined, undefined, 0, first, this.#bootTicksAtStart);
   }
 
   #pidOf(node: RedisNode): number | undefined {
@@ -295,6 +331,7 @@ export class FootprintSampler {
         peakCoreShare: round(this.#peakSeen ? this.#peakCoreShare : averageCoreShare, 3),
         generatorThreads: known(threads),
         ...(verifierThreads !== undefined && { verifierThreads }),
+        ...(this.#subjects.helperThreads && { helperThreads: this.#helperThreadsCpu() }),
       },
       redis: this.#redis(),
       machine:
@@ -309,6 +346,14 @@ export class FootprintSampler {
             }
           : null,
     };
+  }
+
+  #helperThreadsCpu(): NonNullable<Footprint['tokenbench']['helperThreads']> | null {
+    if (this.#procUnavailable) return null;
+    return [...this.#helpers].flatMap(([thread, cpu]) => {
+      const cpuSeconds = cpu.cpuSeconds;
+      return cpuSeconds === null ? [] : [{ thread, cpuSeconds: round(cpuSeconds, 2), ...(cpu.lowerBound && { lowerBound: true }) }];
+    });
   }
 
   #redis(): Footprint['redis'] {

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { TokenbenchError } from '../core/errors.ts';
 import { HISTORY_WRITER_URL } from './engine-worker-url.ts';
+import { type OsThreadIdSlot, readOsThreadId } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
 import { createRingBuffers, RingProducer } from './history-ring.ts';
@@ -78,14 +79,17 @@ export class ThreadedHistoryWriter {
   readonly #worker: Worker;
   readonly #large: MessagePort;
   readonly #exited: Promise<unknown>;
+  readonly #osThreadId: OsThreadIdSlot;
   #failure: string | undefined;
 
-  constructor(path: string, ringBytes?: number) {
+  /** `osThreadId`: where the thread publishes its OS id (an engine's helper ids, helper-threads.ts); a slot of its own by default. */
+  constructor(path: string, ringBytes?: number, osThreadId: OsThreadIdSlot = { buffer: new SharedArrayBuffer(4), index: 0 }) {
     this.path = path;
+    this.#osThreadId = osThreadId;
     const buffers = createRingBuffers(ringBytes);
     const { port1, port2 } = new MessageChannel();
     this.#large = port1;
-    const data: HistoryWriterData = { path, buffers, large: port2 };
+    const data: HistoryWriterData = { path, buffers, large: port2, osThreadId };
     this.#worker = new Worker(HISTORY_WRITER_URL, { workerData: data, transferList: [port2] });
     this.#worker.on('message', (reply: HistoryWriterReply) => {
       if (reply.type === 'failed') this.#failure = reply.error;
@@ -102,6 +106,11 @@ export class ThreadedHistoryWriter {
   append(op: Op): void {
     this.count++;
     this.#producer.append(op);
+  }
+
+  /** The writer thread's OS id, for its CPU time in /proc/self/task/<tid>/stat; undefined until it runs, once it has exited, or without /proc. */
+  get osThreadId(): number | undefined {
+    return readOsThreadId(this.#osThreadId);
   }
 
   /** How often `append` had to wait for the writer thread. */

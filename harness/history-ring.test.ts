@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
+import { createHelperThreadIds, helperThreadSlot, runningHelperThreads } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { HistoryWriter, ThreadedHistoryWriter } from './history-file.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
@@ -152,6 +154,23 @@ describe('ThreadedHistoryWriter', () => {
     await writer.close();
     expect(writer.waits).toBeGreaterThan(0);
     expect(readFileSync(writer.path, 'utf8')).toBe(ops.map(line).join(''));
+  });
+
+  it('publishes its OS thread id while it runs, for its CPU time in the footprint', async () => {
+    const ids = createHelperThreadIds();
+    const writer = new ThreadedHistoryWriter(join(tempDir(), 'h.ndjson'), 4096, helperThreadSlot(ids, 'history writer'));
+    // Starting a thread (and, from sources, its TypeScript loader) takes tens of milliseconds, more on a loaded machine.
+    const deadline = performance.now() + 20_000;
+    if (existsSync('/proc/thread-self')) {
+      while (writer.osThreadId === undefined && performance.now() < deadline) await sleep(5);
+      expect(writer.osThreadId).toBeGreaterThan(0);
+      expect(writer.osThreadId).not.toBe(process.pid);
+      expect(existsSync(`/proc/self/task/${writer.osThreadId}/stat`)).toBe(true);
+      expect(runningHelperThreads(ids)).toEqual([{ thread: 'history writer', tid: writer.osThreadId }]);
+    }
+    await writer.close();
+    expect(writer.osThreadId).toBeUndefined();
+    expect(runningHelperThreads(ids)).toEqual([]);
   });
 
   it('a file that cannot be written fails close with the reason, and append does not hang meanwhile', async () => {

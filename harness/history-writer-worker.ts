@@ -1,7 +1,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { type OsThreadIdSlot, publishOsThreadId } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { type LineSink, type RingBuffers, RingConsumer } from './history-ring.ts';
+import { currentOsThreadId } from './proc-stat.ts';
 
 /** What ThreadedHistoryWriter (history-file.ts) starts this thread with. */
 export interface HistoryWriterData {
@@ -9,6 +11,8 @@ export interface HistoryWriterData {
   buffers: RingBuffers;
   /** Ops too long for the ring, in the order their headers come. */
   large: MessagePort;
+  /** Where this thread publishes its OS id while it runs, for its CPU time in the footprint. */
+  osThreadId: OsThreadIdSlot;
 }
 
 export type HistoryWriterReply = { type: 'done'; count: number } | { type: 'failed'; error: string };
@@ -25,6 +29,7 @@ const IDLE_MS = 10;
  */
 function main(): void {
   const data = workerData as HistoryWriterData;
+  publishOsThreadId(data.osThreadId, currentOsThreadId());
   const consumer = new RingConsumer(data.buffers, () => receiveLarge(data.large));
   let fd: number | undefined;
   let count = 0;
@@ -62,6 +67,7 @@ function main(): void {
     parentPort!.postMessage({ type: 'failed', error: (error as Error).message } satisfies HistoryWriterReply);
   } finally {
     data.large.close();
+    publishOsThreadId(data.osThreadId, undefined);
   }
 }
 

@@ -10,6 +10,8 @@ export interface LoadHooks {
   /** The current run clock in ms. */
   now(): number;
   signal: AbortSignal;
+  /** The open loop's timer thread is up (its OS id; undefined without /proc), then gone (undefined): for the footprint. */
+  onTimerThread?: (osThreadId: number | undefined) => void;
 }
 
 /**
@@ -149,7 +151,7 @@ export function runOpenLoop(
     try {
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       if (scheduler === 'thread' && interval >= THREAD_MIN_INTERVAL_MS && fromMs < untilMs && !hooks.signal.aborted) {
-        thread = new TimerThread(fromMs + (monotonicMs() - hooks.now()), interval, turn, settle);
+        thread = new TimerThread(fromMs + (monotonicMs() - hooks.now()), interval, turn, settle, hooks.onTimerThread);
       }
     } catch (error) {
       return settle(error);

@@ -51,8 +51,15 @@ describe('timer thread', () => {
     }
   });
 
-  it('knows its OS thread (for its CPU time), which is not this one', async () => {
-    const thread = new TimerThread(monotonicMs(), 10, () => {}, failOnError);
+  it('knows its OS thread (for its CPU time), which is not this one, and tells its owner while it runs', async () => {
+    const told: (number | undefined)[] = [];
+    const thread = new TimerThread(
+      monotonicMs(),
+      10,
+      () => {},
+      failOnError,
+      (tid) => told.push(tid),
+    );
     try {
       await untilReady(thread);
       if (process.platform === 'linux') {
@@ -60,11 +67,14 @@ describe('timer thread', () => {
         expect(thread.osThreadId).not.toBe(process.pid);
         expect(TimerThread.runningOsThreadIds()).toEqual([thread.osThreadId]);
       }
+      expect(told).toEqual([thread.osThreadId]);
     } finally {
       await thread.close();
     }
     expect(thread.ready).toBe(false);
     expect(TimerThread.runningOsThreadIds()).toEqual([]);
+    expect(told.at(-1)).toBeUndefined();
+    expect(told).toHaveLength(2);
   });
 
   it('close() stops the ticks and leaves nothing behind, whether it is still starting or waiting, and may be called twice', async () => {

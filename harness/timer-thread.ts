@@ -37,21 +37,32 @@ export class TimerThread {
   readonly #control: Int32Array;
   #ready = false;
   #closed: Promise<void> | undefined;
+  readonly #onRunning: ((osThreadId: number | undefined) => void) | undefined;
   /** Ticks received so far. */
   ticks = 0;
 
   /**
    * `onTick`: a due time has passed (one tick for several when the thread was late for them).
    * `onError`: the thread failed or exited before close().
+   * `onRunning`: the thread is up (its OS id; undefined without /proc), then closed (undefined): for the footprint, as osThreadId.
    */
-  constructor(firstDueMs: number, intervalMs: number, onTick: () => void, onError: (error: Error) => void) {
+  constructor(
+    firstDueMs: number,
+    intervalMs: number,
+    onTick: () => void,
+    onError: (error: Error) => void,
+    onRunning?: (osThreadId: number | undefined) => void,
+  ) {
+    this.#onRunning = onRunning;
     const shared = new SharedArrayBuffer(8);
     this.#control = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     port1.on('message', (message: number | typeof READY) => {
-      if (message === READY) this.#ready = true;
-      else if (!this.#closed) {
+      if (message === READY) {
+        this.#ready = true;
+        if (!this.#closed) this.#onRunning?.(this.osThreadId);
+      } else if (!this.#closed) {
         this.ticks++;
         onTick();
       }
@@ -89,6 +100,7 @@ export class TimerThread {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       TimerThread.#open.delete(this);
+      if (this.#ready) this.#onRunning?.(undefined);
       Atomics.store(this.#control, STOP, 1);
       Atomics.notify(this.#control, STOP);
       // A port closes on a later turn of the event loop: wait for it too, so that nothing of ours is left once this resolves.

@@ -39,7 +39,8 @@ export function footprintRow(run: Run, footprint: Footprint): string[] {
     f.busiestGeneratorCoreShare === null
       ? notMeasured(footprint)
       : `${ofCore(f.busiestGeneratorCoreShare)}${threads && threads.length > 1 ? ` (of ${threads.length} threads)` : ''}`;
-  const process = `${ofCore(f.tokenbenchCoreShare)}${f.tokenbenchMachineShare === null ? '' : `, ${pct(f.tokenbenchMachineShare)} of ${machine!.cpus} CPUs`} (peak ${pct(footprint.tokenbench.peakCoreShare)})`;
+  const helpers = f.helperThreadShares?.length ? `; ${f.helperThreadShares.map(helperText).join(', ')}` : '';
+  const process = `${ofCore(f.tokenbenchCoreShare)}${f.tokenbenchMachineShare === null ? '' : `, ${pct(f.tokenbenchMachineShare)} of ${machine!.cpus} CPUs`} (peak ${pct(footprint.tokenbench.peakCoreShare)}${helpers})`;
   return [
     runName(run),
     generator,
@@ -51,6 +52,12 @@ export function footprintRow(run: Run, footprint: Footprint): string[] {
     // Two decimals, as uptime and top print it.
     machine ? `${machine.loadAverage1m.start.toFixed(2)} → ${machine.loadAverage1m.end.toFixed(2)}` : notMeasured(footprint),
   ];
+}
+
+/** `timer thread 3%`, `2 history writers ≥1%` (of a core, as the cell's other figures; ≥: one ended or was first seen during the phase). */
+function helperText(helper: NonNullable<FootprintFigures['helperThreadShares']>[number]): string {
+  const what = helper.threads === 1 ? helper.kind : `${helper.threads} ${helper.kind}s`;
+  return `${what} ${helper.lowerBound ? '≥' : ''}${pct(helper.coreShare)}`;
 }
 
 function redisCell(footprint: Footprint, f: FootprintFigures): string {

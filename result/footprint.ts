@@ -16,6 +16,20 @@ const threadCpuSchema = z.strictObject({
   cpuSeconds: z.number(),
 });
 
+const helperThreadCpuSchema = z.strictObject({
+  /** What it does and whose it is, helperThreadName: `timer thread (main)`, `history writer (worker 1)`. */
+  thread: z.string(),
+  /** CPU seconds, user + system, of this thread alone, over the part of the phase it ran in. */
+  cpuSeconds: z.number(),
+  /**
+   * It ended before the phase's last reading, or was first seen after the phase began although it
+   * started before: the CPU of the time between readings it was unseen in is missing (at most one
+   * sampling interval, about a second, of that thread's CPU). The timer thread ends with the load
+   * loop, just before the last reading, so it is usually marked. Absent: exact.
+   */
+  lowerBound: z.literal(true).optional(),
+});
+
 const serverCpuSchema = z.strictObject({
   /** The node's id, as in topology.nodes (`redis-0`, `sentinel-1`). */
   id: z.string(),
@@ -51,6 +65,15 @@ export const footprintSchema = z.strictObject({
     generatorThreads: z.array(threadCpuSchema).nullable(),
     /** Runs with verifier instances (load.verifiers): each instance's thread, `verifier <k>`; null without /proc. Absent: none. */
     verifierThreads: z.array(threadCpuSchema).nullable().optional(),
+    /**
+     * The threads each load generator starts beside its own: the open loop's timer thread (open
+     * loops with the thread scheduler, up to 10,000 ops/s per generator) and the history writer.
+     * Their CPU is already in cpuSeconds (the whole process); listed so that a reader sees what the
+     * generator's own machinery cost, and a generator starved by its helpers shows. Those of engines
+     * in worker threads (load.workers > 1) are listed too. Null without /proc; absent in results
+     * written before they were measured.
+     */
+    helperThreads: z.array(helperThreadCpuSchema).nullable().optional(),
   }),
   redis: z.strictObject({
     /** Why the servers' CPU is not known (an external deployment, no /proc, a Docker engine whose processes are not visible here); null when measured. */
@@ -79,6 +102,16 @@ export const footprintSchema = z.strictObject({
 
 export type Footprint = z.infer<typeof footprintSchema>;
 
+/** A helper thread's name in a result: what it is, then whose (`main`, `worker <n>`, as generatorThreads). */
+export function helperThreadName(kind: string, generator: string): string {
+  return `${kind} (${generator})`;
+}
+
+/** What a helper thread is, without whose: `timer thread (worker 1)` is a `timer thread`. */
+export function helperThreadKind(name: string): string {
+  return name.replace(/ \([^()]*\)$/, '');
+}
+
 /**
  * When a report says a run was short of CPU. The generator is one JavaScript thread per worker:
  * above 90% of a core it has no headroom left to launch the next operation on time, and its
@@ -96,6 +129,11 @@ export interface FootprintFigures {
   tokenbenchMachineShare: number | null;
   /** The busiest load-generator thread, as a share of one core; null without per-thread figures. */
   busiestGeneratorCoreShare: number | null;
+  /**
+   * The generators' helper threads by kind (helperThreadKind), in the order first listed: each kind
+   * summed over the generators, as a share of one core. Null when not measured (no /proc, an older result).
+   */
+  helperThreadShares: { kind: string; threads: number; coreShare: number; lowerBound: boolean }[] | null;
   /** Every Redis server together, as a share of one core; null when not measured. */
   redisCoreShare: number | null;
   /** Everything that is neither tokenbench nor its Redis servers (other users' processes, the kernel), as a share of the machine; null without /proc or Redis figures. */
@@ -116,6 +154,8 @@ export function footprintFigures(footprint: Footprint, generators: number): Foot
   const tokenbenchCoreShare = perCore(footprint.tokenbench.cpuSeconds);
   const threads = footprint.tokenbench.generatorThreads;
   const busiestGeneratorCoreShare = threads && threads.length > 0 ? Math.max(...threads.map((t) => perCore(t.cpuSeconds))) : null;
+  const helpers = footprint.tokenbench.helperThreads;
+  const helperThreadShares = helpers ? helperSharesByKind(helpers, perCore) : null;
   const servers = footprint.redis.servers;
   const redisCoreShare =
     footprint.redis.unmeasured === null && servers.some((s) => s.cpuSeconds !== null) ? perCore(servers.reduce((a, s) => a + (s.cpuSeconds ?? 0), 0)) : null;
@@ -127,6 +167,7 @@ export function footprintFigures(footprint: Footprint, generators: number): Foot
     tokenbenchCoreShare,
     tokenbenchMachineShare: machine ? tokenbenchCoreShare / machine.cpus : null,
     busiestGeneratorCoreShare,
+    helperThreadShares,
     redisCoreShare,
     // Per-process ticks and /proc/stat jiffies round differently: a small negative remainder is rounding, not a figure.
     otherMachineShare: machine && redisCoreShare !== null ? Math.max(0, machine.busyShare - (tokenbenchCoreShare + redisCoreShare) / machine.cpus) : null,
@@ -135,4 +176,20 @@ export function footprintFigures(footprint: Footprint, generators: number): Foot
     generatorShort: generatorShare >= SHORT_OF_CPU.generatorCoreShare,
     machineShort: notIdleShare !== null && notIdleShare >= SHORT_OF_CPU.machineNotIdleShare,
   };
+}
+
+function helperSharesByKind(
+  helpers: NonNullable<Footprint['tokenbench']['helperThreads']>,
+  perCore: (cpuSeconds: number) => number,
+): NonNullable<FootprintFigures['helperThreadShares']> {
+  const byKind = new Map<string, { kind: string; threads: number; coreShare: number; lowerBound: boolean }>();
+  for (const helper of helpers) {
+    const kind = helperThreadKind(helper.thread);
+    const sum = byKind.get(kind) ?? { kind, threads: 0, coreShare: 0, lowerBound: false };
+    sum.threads++;
+    sum.coreShare += perCore(helper.cpuSeconds);
+    sum.lowerBound ||= helper.lowerBound === true;
+    byKind.set(kind, sum);
+  }
+  return [...byKind.values()];
 }

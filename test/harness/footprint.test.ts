@@ -50,6 +50,14 @@ describe('the measurement footprint of a real run', () => {
     expect(main!.cpuSeconds).toBeGreaterThan(0);
     // One thread of the process: never more than the whole (two ticks of rounding).
     expect(main!.cpuSeconds).toBeLessThanOrEqual(footprint.tokenbench.cpuSeconds + 0.02);
+    // The open loop's timer thread (the default thread scheduler at 500 ops/s) and the history
+    // writer, each listed only when found by the OS id it published.
+    const helpers = footprint.tokenbench.helperThreads!;
+    expect(helpers.map((h) => h.thread).sort()).toEqual(['history writer (main)', 'timer thread (main)']);
+    for (const helper of helpers) {
+      expect(helper.cpuSeconds).toBeGreaterThanOrEqual(0);
+      expect(helper.cpuSeconds).toBeLessThanOrEqual(footprint.tokenbench.cpuSeconds);
+    }
     expect(footprint.redis.unmeasured).toBeNull();
     expect(footprint.redis.servers.map((s) => s.id)).toEqual(result.runs[0]!.topology.nodes.map((n) => n.id));
     for (const server of footprint.redis.servers) {
@@ -64,7 +72,9 @@ describe('the measurement footprint of a real run', () => {
 
     const md = renderMarkdown(result);
     expect(md).toContain('**Measurement footprint.**');
-    expect(md).toMatch(/\| blacklist on single \| \d+% of a core \| \d+% of a core, \d+% of \d+ CPUs \(peak \d+%\) \| \d+% of a core, 1 server \|/);
+    expect(md).toMatch(
+      /\| blacklist on single \| \d+% of a core \| \d+% of a core, \d+% of \d+ CPUs \(peak \d+%; timer thread ≥?\d+%, history writer ≥?\d+%\) \| \d+% of a core, 1 server \|/,
+    );
     expect(renderHtml(result)).toContain('<summary>Measurement footprint: load generator');
   });
 
@@ -83,6 +93,9 @@ describe('the measurement footprint of a real run', () => {
     const threads = footprint.tokenbench.generatorThreads!;
     expect(threads.map((t) => t.thread)).toEqual(['worker 0', 'worker 1']);
     for (const t of threads) expect(t.cpuSeconds).toBeGreaterThan(0);
+    // The helpers of engines in worker threads, found through their handles.
+    const helpers = footprint.tokenbench.helperThreads!.map((h) => h.thread).sort();
+    expect(helpers).toEqual(['history writer (worker 0)', 'history writer (worker 1)', 'timer thread (worker 0)', 'timer thread (worker 1)']);
     // Two threads of the one process.
     expect(threads[0]!.cpuSeconds + threads[1]!.cpuSeconds).toBeLessThanOrEqual(footprint.tokenbench.cpuSeconds + 0.04);
   });
