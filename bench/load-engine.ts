@@ -5,7 +5,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { LoadEngine } from '../harness/engine.ts';
 import { DEFAULT_OPEN_LOOP_SCHEDULER, type OpenLoopScheduler } from '../harness/load.ts';
-import { currentOsThreadId, parseLoadAverage1m, parseProcessStat, parseSystemStat, type SystemStat, USER_HZ } from '../harness/proc-stat.ts';
+import { currentOsThreadId, osThreadTicks, parseLoadAverage1m, parseSystemStat, type SystemStat, USER_HZ } from '../harness/proc-stat.ts';
 import { normalizeScenario } from '../harness/scenario.ts';
 import { TimerThread } from '../harness/timer-thread.ts';
 import { createStrategy } from '../strategies/create.ts';
@@ -85,15 +85,6 @@ function systemStat(): SystemStat | undefined {
   }
 }
 
-function threadTicks(tid: number | undefined): number | undefined {
-  if (tid === undefined) return undefined;
-  try {
-    return parseProcessStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))?.ownTicks;
-  } catch {
-    return undefined;
-  }
-}
-
 function loadAverage(): number | null {
   try {
     return parseLoadAverage1m(readFileSync('/proc/loadavg', 'utf8')) ?? null;
@@ -113,10 +104,10 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
       () => {
         const startedMs = performance.now();
         const cpu = process.cpuUsage();
-        const mainTicks = threadTicks(main);
-        const timerTicks = new Map(TimerThread.runningOsThreadIds().map((tid) => [tid, threadTicks(tid)]));
-        const writer = engine.helperThreads().find((h) => h.thread === 'history writer')?.tid;
-        const writerTicks = writer === undefined ? undefined : threadTicks(writer);
+        const mainTicks = osThreadTicks(main);
+        const timerTicks = new Map(TimerThread.runningOsThreadIds().map((tid) => [tid, osThreadTicks(tid)]));
+        const writer = engine.helperThreads().running.find((h) => h.thread === 'history writer')?.tid;
+        const writerTicks = writer === undefined ? undefined : osThreadTicks(writer);
         const system = systemStat();
         setTimeout(
           () => {
@@ -124,12 +115,12 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
             const used = process.cpuUsage(cpu);
             const systemEnd = systemStat();
             const cores = (ticks: number | undefined) => (ticks === undefined ? null : ticks / USER_HZ / seconds);
-            const mainEnd = threadTicks(main);
-            const writerEnd = writer === undefined ? undefined : threadTicks(writer);
+            const mainEnd = osThreadTicks(main);
+            const writerEnd = writer === undefined ? undefined : osThreadTicks(writer);
             const timers = TimerThread.runningOsThreadIds();
             // A timer thread not yet up at 0 counts from its start.
             const timerUsed = timers.map((tid) => {
-              const end = threadTicks(tid);
+              const end = osThreadTicks(tid);
               return end === undefined ? undefined : end - (timerTicks.get(tid) ?? 0);
             });
             const processCores = (used.user + used.system) / 1e6 / seconds;

@@ -1,13 +1,23 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import type { LocalState, Strategy } from '../strategies/types.ts';
-import { createHelperThreadIds, type HelperThread, helperThreadSlot, publishOsThreadId, runningHelperThreads } from './helper-threads.ts';
+import {
+  createHelperThreadIds,
+  type EndedHelperThread,
+  endedHelperThreads,
+  type HelperThread,
+  helperThreadSlot,
+  publishEnded,
+  publishOsThreadId,
+  runningHelperThreads,
+} from './helper-threads.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { ThreadedHistoryWriter } from './history-file.ts';
 import { type OpenLoopScheduler, runClosedLoop, runOpenLoop } from './load.ts';
 import { Metrics, type MetricsSnapshot, type SerializedMetrics } from './metrics.ts';
 import type { ProbeRequest } from './probe.ts';
 import type { Scenario } from './scenario.ts';
+import type { OnHelperRunning } from './timer-thread.ts';
 import { type PlannedOp, type Session, Workload } from './workload.ts';
 
 /** Kept for the final reconciliation: the most recent acknowledged revocations, and all of those made near faults. */
@@ -98,8 +108,8 @@ export class LoadEngine implements EngineApi {
   }
 
   /** Its helper threads running now (the open loop's timer thread, the history writer), for the footprint. */
-  helperThreads(): HelperThread[] {
-    return runningHelperThreads(this.#helperThreadIds);
+  helperThreads(): { running: HelperThread[]; ended: EndedHelperThread[] } {
+    return { running: runningHelperThreads(this.#helperThreadIds), ended: endedHelperThreads(this.#helperThreadIds) };
   }
 
   setOrigin(origin: Origin): void {
@@ -150,7 +160,11 @@ export class LoadEngine implements EngineApi {
       now: () => this.now(),
       signal: this.#o.signal,
       launch: (intendedMs: number) => this.#execute(this.#workload.next(), intendedMs, intendedMs < 0 ? 'warmup' : this.phase),
-      onTimerThread: (tid: number | undefined) => publishOsThreadId(helperThreadSlot(this.#helperThreadIds, 'timer thread'), tid),
+      onTimerThread: ((tid, ended) => {
+        const slot = helperThreadSlot(this.#helperThreadIds, 'timer thread');
+        if (ended) publishEnded(slot, ended.tid, ended.finalTicks);
+        else publishOsThreadId(slot, tid);
+      }) satisfies OnHelperRunning,
     };
     if (load.mode === 'open')
       await runOpenLoop(this.#o.rate, fromMs, untilMs, hooks, (slip, intendedMs) => intendedMs >= 0 && this.metrics.recordSlip(slip), this.#o.scheduler);

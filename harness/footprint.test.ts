@@ -223,7 +223,7 @@ describe('footprint sampler', () => {
     for (const tid of [11, 21, 22]) m.files.set(threadStat(tid), stat(tid, { user: 10, start: 50 }));
     const sampler = FootprintSampler.forRun(
       { backend: 'external', nodes: () => [] },
-      [{ osThreadId: 11, helperThreads: () => [] } as never],
+      [{ osThreadId: 11, helperThreads: () => ({ running: [], ended: [] }) } as never],
       [{ osThreadId: 21 }, { osThreadId: 22 }],
       {
         proc: m.proc,
@@ -261,7 +261,7 @@ describe('footprint sampler', () => {
       ],
       [],
     ];
-    const handles = running.map((helpers, w) => ({ osThreadId: 10 + w, helperThreads: () => helpers }));
+    const handles = running.map((helpers, w) => ({ osThreadId: 10 + w, helperThreads: () => ({ running: helpers, ended: [] }) }));
     for (const tid of [10, 11]) m.files.set(threadStat(tid), stat(tid, { user: 0, start: 50 }));
     m.files.set(threadStat(31), stat(31, { user: 5, start: 99_990 }));
     m.files.set(threadStat(32), stat(32, { user: 10, start: 99_980 }));
@@ -282,7 +282,7 @@ describe('footprint sampler', () => {
     m.files.set(threadStat(41), stat(41, { user: 4, start: 100_050 }));
     sampler.sampleNow();
 
-    // Worker 0's open loop ended: its timer thread is gone, with what it used since the last reading.
+    // Worker 0's timer thread is gone without leaving its last ticks: what it used since the last reading is lost.
     running[0]!.shift();
     m.files.delete(threadStat(31));
     m.nowMs = 2000;
@@ -299,9 +299,37 @@ describe('footprint sampler', () => {
     ]);
   });
 
+  it('a helper that ended leaving its CPU as it ended is counted up to its end, not as a lower bound', () => {
+    const m = new FakeMachine();
+    m.files.set('/proc/uptime', '1000.00 1500.00\n');
+    m.files.set('/proc/loadavg', '0.50 0.40 0.30 2/300 999\n');
+    m.files.set('/proc/stat', systemStat(1000, 0, 1000));
+    m.files.set(threadStat(10), stat(10, { user: 0, start: 50 }));
+    m.files.set(threadStat(31), stat(31, { user: 5, start: 99_990 }));
+    const helpers = { running: [{ thread: 'timer thread' as const, tid: 31 }], ended: [] as { thread: HelperThreadKind; tid: number; finalTicks: number }[] };
+    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [{ osThreadId: 10, helperThreads: () => helpers }] as never, [], {
+      proc: m.proc,
+      now: () => m.nowMs,
+      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
+      intervalMs: 60_000,
+    });
+    sampler.start();
+    m.nowMs = 1000;
+    m.files.set(threadStat(31), stat(31, { user: 25, start: 99_990 }));
+    sampler.sampleNow();
+    // The open loop closed its timer thread after reading its ticks (40): 15 more than the last reading saw.
+    helpers.running = [];
+    helpers.ended = [{ thread: 'timer thread', tid: 31, finalTicks: 40 }];
+    m.files.delete(threadStat(31));
+    m.nowMs = 2000;
+    m.files.set('/proc/stat', systemStat(1100, 0, 1100));
+    sampler.stop();
+    expect(sampler.result()!.tokenbench.helperThreads).toEqual([{ thread: 'timer thread (main)', cpuSeconds: 0.35 }]);
+  });
+
   it('without /proc, helper threads are not measured', () => {
     const m = new FakeMachine();
-    const handle = { osThreadId: undefined, helperThreads: () => [] };
+    const handle = { osThreadId: undefined, helperThreads: () => ({ running: [], ended: [] }) };
     const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [handle as never], [], {
       proc: m.proc,
       now: () => m.nowMs,

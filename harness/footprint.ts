@@ -31,10 +31,11 @@ export interface FootprintSubjects {
   /** Verifier instances' threads (load.verifiers), sampled the same way. */
   verifierThreads?: readonly { thread: string; tid: number | undefined }[];
   /**
-   * The generators' helper threads running now, by name (result/footprint.ts helperThreadName):
-   * asked at every reading, since they start and end during the phase. Absent: not measured.
+   * The generators' helper threads, by name (result/footprint.ts helperThreadName): those running
+   * now, and the last of each that ended with its CPU ticks as it ended (`finalTicks`). Asked at
+   * every reading, since they start and end during the phase. Absent: not measured.
    */
-  helperThreads?: () => readonly { thread: string; tid: number }[];
+  helperThreads?: () => readonly { thread: string; tid: number; finalTicks?: number }[];
 }
 
 export interface SamplerOptions {
@@ -91,6 +92,14 @@ class TaskCpu {
     const bornDuring = !first && bornAfterTicks !== undefined && startTicks >= bornAfterTicks;
     if (!first && !bornDuring) this.lowerBound = true;
     this.incarnations.push({ id, startTicks, baseTicks: bornDuring ? 0 : ticks, lastTicks: ticks, ended: false });
+  }
+
+  /** It ended as `id`, with `ticks` of CPU read as it ended: its count is exact up to its end (a helper thread that says so). */
+  endedWith(id: number, ticks: number): void {
+    const current = this.incarnations.at(-1);
+    if (!current || current.ended || current.id !== id) return;
+    current.lastTicks = Math.max(current.lastTicks, ticks);
+    current.ended = true;
   }
 
   /** Its CPU after the last reading is lost with it (a process's goes to the parent that reaps it, a thread's to the process total). */
@@ -157,7 +166,11 @@ export class FootprintSampler {
     const generatorThreads = handles.map((h, i) => ({ thread: generatorName(i), tid: h.osThreadId }));
     const verifierThreads = verifiers.map((v, k) => ({ thread: `verifier ${k}`, tid: v.osThreadId }));
     const helperThreads = () =>
-      handles.flatMap((h, i) => h.helperThreads().map(({ thread, tid }) => ({ thread: helperThreadName(thread, generatorName(i)), tid })));
+      handles.flatMap((h, i) => {
+        const { running, ended } = h.helperThreads();
+        // Ended first: a helper of the same name may already run again under another id.
+        return [...ended, ...running].map((helper) => ({ ...helper, thread: helperThreadName(helper.thread, generatorName(i)) }));
+      });
     return new FootprintSampler(
       {
         backend: topology.backend,
@@ -259,11 +272,16 @@ export class FootprintSampler {
   /**
    * A helper first seen after the phase began counts from 0 if its stat says it started since (all
    * its CPU is the phase's), else from that reading, as a lower bound; one gone before the end
-   * keeps what its last reading saw, as a lower bound (TaskCpu's rules, as for a server's process).
+   * counts up to the ticks it left as it ended, or else keeps what its last reading saw, as a lower
+   * bound (TaskCpu's rules, as for a server's process).
    */
   #readHelpers(first: boolean): void {
     const running = new Set<string>();
-    for (const { thread, tid } of this.#subjects.helperThreads?.() ?? []) {
+    for (const { thread, tid, finalTicks } of this.#subjects.helperThreads?.() ?? []) {
+      if (finalTicks !== undefined) {
+        this.#helpers.get(thread)?.endedWith(tid, finalTicks);
+        continue;
+      }
       running.add(thread);
       const cpu = this.#helpers.get(thread) ?? new TaskCpu();
       this.#helpers.set(thread, cpu);

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { TokenbenchError } from '../core/errors.ts';
 import { HISTORY_WRITER_URL } from './engine-worker-url.ts';
-import { type OsThreadIdSlot, readOsThreadId } from './helper-threads.ts';
+import { type OsThreadIdSlot, ownHelperSlot, readOsThreadId } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
 import { createRingBuffers, RingProducer } from './history-ring.ts';
@@ -83,7 +83,7 @@ export class ThreadedHistoryWriter {
   #failure: string | undefined;
 
   /** `osThreadId`: where the thread publishes its OS id (an engine's helper ids, helper-threads.ts); a slot of its own by default. */
-  constructor(path: string, ringBytes?: number, osThreadId: OsThreadIdSlot = { buffer: new SharedArrayBuffer(4), index: 0 }) {
+  constructor(path: string, ringBytes?: number, osThreadId: OsThreadIdSlot = ownHelperSlot()) {
     this.path = path;
     this.#osThreadId = osThreadId;
     const buffers = createRingBuffers(ringBytes);

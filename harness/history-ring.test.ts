@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
-import { createHelperThreadIds, helperThreadSlot, runningHelperThreads } from './helper-threads.ts';
+import { createHelperThreadIds, endedHelperThreads, helperThreadSlot, runningHelperThreads } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { HistoryWriter, ThreadedHistoryWriter } from './history-file.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
@@ -156,7 +156,7 @@ describe('ThreadedHistoryWriter', () => {
     expect(readFileSync(writer.path, 'utf8')).toBe(ops.map(line).join(''));
   });
 
-  it('publishes its OS thread id while it runs, for its CPU time in the footprint', async () => {
+  it('publishes its OS thread id while it runs, and its CPU as it ends, for the footprint', async () => {
     const ids = createHelperThreadIds();
     const writer = new ThreadedHistoryWriter(join(tempDir(), 'h.ndjson'), 4096, helperThreadSlot(ids, 'history writer'));
     // Starting a thread (and, from sources, its TypeScript loader) takes tens of milliseconds, more on a loaded machine.
@@ -168,9 +168,11 @@ describe('ThreadedHistoryWriter', () => {
       expect(existsSync(`/proc/self/task/${writer.osThreadId}/stat`)).toBe(true);
       expect(runningHelperThreads(ids)).toEqual([{ thread: 'history writer', tid: writer.osThreadId }]);
     }
+    const tid = writer.osThreadId;
     await writer.close();
     expect(writer.osThreadId).toBeUndefined();
     expect(runningHelperThreads(ids)).toEqual([]);
+    if (tid !== undefined) expect(endedHelperThreads(ids)).toEqual([{ thread: 'history writer', tid, finalTicks: expect.any(Number) }]);
   });
 
   it('a file that cannot be written fails close with the reason, and append does not hang meanwhile', async () => {

@@ -1,9 +1,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { type OsThreadIdSlot, publishOsThreadId } from './helper-threads.ts';
+import { type OsThreadIdSlot, publishEnded, publishOsThreadId } from './helper-threads.ts';
 import type { Op } from './history.ts';
 import { type LineSink, type RingBuffers, RingConsumer } from './history-ring.ts';
-import { currentOsThreadId } from './proc-stat.ts';
+import { currentOsThreadId, osThreadTicks } from './proc-stat.ts';
 
 /** What ThreadedHistoryWriter (history-file.ts) starts this thread with. */
 export interface HistoryWriterData {
@@ -29,7 +29,8 @@ const IDLE_MS = 10;
  */
 function main(): void {
   const data = workerData as HistoryWriterData;
-  publishOsThreadId(data.osThreadId, currentOsThreadId());
+  const tid = currentOsThreadId();
+  publishOsThreadId(data.osThreadId, tid);
   const consumer = new RingConsumer(data.buffers, () => receiveLarge(data.large));
   let fd: number | undefined;
   let count = 0;
@@ -67,7 +68,7 @@ function main(): void {
     parentPort!.postMessage({ type: 'failed', error: (error as Error).message } satisfies HistoryWriterReply);
   } finally {
     data.large.close();
-    publishOsThreadId(data.osThreadId, undefined);
+    publishEnded(data.osThreadId, tid, osThreadTicks(tid));
   }
 }
 

@@ -1,4 +1,4 @@
-import { monotonicMs, TimerThread } from './timer-thread.ts';
+import { monotonicMs, type OnHelperRunning, TimerThread } from './timer-thread.ts';
 
 export interface LoadHooks {
   /**
@@ -11,7 +11,7 @@ export interface LoadHooks {
   now(): number;
   signal: AbortSignal;
   /** The open loop's timer thread is up (its OS id; undefined without /proc), then gone (undefined): for the footprint. */
-  onTimerThread?: (osThreadId: number | undefined) => void;
+  onTimerThread?: OnHelperRunning;
 }
 
 /**

@@ -118,3 +118,13 @@ export function currentOsThreadId(): number | undefined {
     return undefined;
   }
 }
+
+/** A thread of this process's CPU so far (utime + stime, in USER_HZ ticks); undefined without /proc or once it is gone. */
+export function osThreadTicks(tid: number | undefined): number | undefined {
+  if (tid === undefined) return undefined;
+  try {
+    return parseProcessStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))?.ownTicks;
+  } catch {
+    return undefined;
+  }
+}

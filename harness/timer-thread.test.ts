@@ -51,14 +51,18 @@ describe('timer thread', () => {
     }
   });
 
-  it('knows its OS thread (for its CPU time), which is not this one, and tells its owner while it runs', async () => {
+  it('knows its OS thread (for its CPU time), which is not this one, and tells its owner while it runs and, with its CPU, as it stops', async () => {
     const told: (number | undefined)[] = [];
+    const ended: { tid: number | undefined; finalTicks: number | undefined }[] = [];
     const thread = new TimerThread(
       monotonicMs(),
       10,
       () => {},
       failOnError,
-      (tid) => told.push(tid),
+      (tid, end) => {
+        told.push(tid);
+        if (end) ended.push(end);
+      },
     );
     try {
       await untilReady(thread);
@@ -75,6 +79,7 @@ describe('timer thread', () => {
     expect(TimerThread.runningOsThreadIds()).toEqual([]);
     expect(told.at(-1)).toBeUndefined();
     expect(told).toHaveLength(2);
+    expect(ended).toEqual([{ tid: told[0], finalTicks: process.platform === 'linux' ? expect.any(Number) : undefined }]);
   });
 
   it('close() stops the ticks and leaves nothing behind, whether it is still starting or waiting, and may be called twice', async () => {

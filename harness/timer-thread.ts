@@ -1,5 +1,9 @@
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { osThreadTicks } from './proc-stat.ts';
+
+/** A helper thread is up (its OS id), or has ended (undefined, with its id and CPU ticks as it ended). */
+export type OnHelperRunning = (osThreadId: number | undefined, ended?: { tid: number | undefined; finalTicks: number | undefined }) => void;
 
 /** The worker's source: plain JavaScript, the same file from sources and from dist (the build copies it). */
 const WORKER_URL = new URL('./timer-thread-worker.js', import.meta.url);
@@ -37,22 +41,17 @@ export class TimerThread {
   readonly #control: Int32Array;
   #ready = false;
   #closed: Promise<void> | undefined;
-  readonly #onRunning: ((osThreadId: number | undefined) => void) | undefined;
+  readonly #onRunning: OnHelperRunning | undefined;
   /** Ticks received so far. */
   ticks = 0;
 
   /**
    * `onTick`: a due time has passed (one tick for several when the thread was late for them).
    * `onError`: the thread failed or exited before close().
-   * `onRunning`: the thread is up (its OS id; undefined without /proc), then closed (undefined): for the footprint, as osThreadId.
+   * `onRunning`: the thread is up (its OS id; undefined without /proc), then closed (undefined, with
+   * its id and CPU ticks as it stopped): for the footprint, as osThreadId.
    */
-  constructor(
-    firstDueMs: number,
-    intervalMs: number,
-    onTick: () => void,
-    onError: (error: Error) => void,
-    onRunning?: (osThreadId: number | undefined) => void,
-  ) {
+  constructor(firstDueMs: number, intervalMs: number, onTick: () => void, onError: (error: Error) => void, onRunning?: OnHelperRunning) {
     this.#onRunning = onRunning;
     const shared = new SharedArrayBuffer(8);
     this.#control = new Int32Array(shared);
@@ -100,7 +99,11 @@ export class TimerThread {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       TimerThread.#open.delete(this);
-      if (this.#ready) this.#onRunning?.(undefined);
+      if (this.#ready) {
+        // Read before it stops: once gone, its CPU is only in the process total.
+        const tid = this.osThreadId;
+        this.#onRunning?.(undefined, { tid, finalTicks: osThreadTicks(tid) });
+      }
       Atomics.store(this.#control, STOP, 1);
       Atomics.notify(this.#control, STOP);
       // A port closes on a later turn of the event loop: wait for it too, so that nothing of ours is left once this resolves.

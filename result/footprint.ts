@@ -24,8 +24,9 @@ const helperThreadCpuSchema = z.strictObject({
   /**
    * It ended before the phase's last reading, or was first seen after the phase began although it
    * started before: the CPU of the time between readings it was unseen in is missing (at most one
-   * sampling interval, about a second, of that thread's CPU). The timer thread ends with the load
-   * loop, just before the last reading, so it is usually marked. Absent: exact.
+   * sampling interval, about a second, of that thread's CPU). A helper that leaves its CPU as it
+   * ends (the timer thread, closed with the load loop just before the last reading; the history
+   * writer) is exact up to its end. Absent: exact.
    */
   lowerBound: z.literal(true).optional(),
 });
