@@ -21,6 +21,16 @@ class FakeMachine {
   readonly nodes: { id: string; role: NodeRole; pid?: number; containerId?: string; state: RedisNode['state'] }[] = [];
   readonly proc: ProcFiles = { read: (path) => this.files.get(path) };
 
+  /** The sampler a run builds for its engines (an external deployment: no servers), on this machine. */
+  runSampler(handles: readonly unknown[], verifiers: readonly { osThreadId: number | undefined }[] = [], intervalMs: number | undefined = 60_000) {
+    return FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, handles as never, verifiers, {
+      proc: this.proc,
+      now: () => this.nowMs,
+      cpuUsage: () => ({ user: this.cpuMicros, system: 0 }),
+      ...(intervalMs !== undefined && { intervalMs }),
+    });
+  }
+
   sampler(backend: Backend, generatorThreads: { thread: string; tid: number | undefined }[], containerPid?: (id: string) => Promise<number | undefined>) {
     return new FootprintSampler(
       { backend, nodes: () => this.nodes.map((n) => ({ ...n, host: '127.0.0.1', port: 7000 })), generatorThreads },
@@ -221,17 +231,7 @@ describe('footprint sampler', () => {
     m.files.set('/proc/loadavg', '0.50 0.40 0.30 2/300 999\n');
     m.files.set('/proc/stat', systemStat(1000, 0, 1000));
     for (const tid of [11, 21, 22]) m.files.set(threadStat(tid), stat(tid, { user: 10, start: 50 }));
-    const sampler = FootprintSampler.forRun(
-      { backend: 'external', nodes: () => [] },
-      [{ osThreadId: 11, helperThreads: () => ({ running: [], ended: [] }) } as never],
-      [{ osThreadId: 21 }, { osThreadId: 22 }],
-      {
-        proc: m.proc,
-        now: () => m.nowMs,
-        cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
-        intervalMs: 60_000,
-      },
-    );
+    const sampler = m.runSampler([{ osThreadId: 11, helperThreads: () => ({ running: [], ended: [] }) }], [{ osThreadId: 21 }, { osThreadId: 22 }]);
     sampler.start();
     m.nowMs = 1000;
     m.files.set('/proc/stat', systemStat(1100, 0, 1100));
@@ -265,12 +265,7 @@ describe('footprint sampler', () => {
     for (const tid of [10, 11]) m.files.set(threadStat(tid), stat(tid, { user: 0, start: 50 }));
     m.files.set(threadStat(31), stat(31, { user: 5, start: 99_990 }));
     m.files.set(threadStat(32), stat(32, { user: 10, start: 99_980 }));
-    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, handles as never, [], {
-      proc: m.proc,
-      now: () => m.nowMs,
-      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
-      intervalMs: 60_000,
-    });
+    const sampler = m.runSampler(handles);
     sampler.start();
 
     m.nowMs = 1000;
@@ -307,12 +302,7 @@ describe('footprint sampler', () => {
     m.files.set(threadStat(10), stat(10, { user: 0, start: 50 }));
     m.files.set(threadStat(31), stat(31, { user: 5, start: 99_990 }));
     const helpers = { running: [{ thread: 'timer thread' as const, tid: 31 }], ended: [] as { thread: HelperThreadKind; tid: number; finalTicks: number }[] };
-    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [{ osThreadId: 10, helperThreads: () => helpers }] as never, [], {
-      proc: m.proc,
-      now: () => m.nowMs,
-      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
-      intervalMs: 60_000,
-    });
+    const sampler = m.runSampler([{ osThreadId: 10, helperThreads: () => helpers }]);
     sampler.start();
     m.nowMs = 1000;
     m.files.set(threadStat(31), stat(31, { user: 25, start: 99_990 }));
@@ -330,11 +320,7 @@ describe('footprint sampler', () => {
   it('without /proc, helper threads are not measured', () => {
     const m = new FakeMachine();
     const handle = { osThreadId: undefined, helperThreads: () => ({ running: [], ended: [] }) };
-    const sampler = FootprintSampler.forRun({ backend: 'external', nodes: () => [] }, [handle as never], [], {
-      proc: m.proc,
-      now: () => m.nowMs,
-      cpuUsage: () => ({ user: m.cpuMicros, system: 0 }),
-    });
+    const sampler = m.runSampler([handle], [], undefined);
     sampler.start();
     m.nowMs = 1000;
     sampler.stop();
