@@ -449,16 +449,21 @@ export class ExternalTopology implements StartedTopology {
     return this.#stopping;
   }
 
-  /** Unpause whatever we paused, remove every key under our prefix (on each primary), disconnect. */
+  /** Unpause whatever we paused, remove every key under our prefix (on each node that says it is a primary), disconnect. */
   async #stop(): Promise<void> {
     this.#rolePoller.stop();
     for (const sub of this.#subscribers) sub.disconnect();
     this.eventLog.close();
     await this.heal().catch(() => {});
-    const primaries = await this.primaries().catch(() => []);
-    for (const primary of primaries) {
-      const node = this.#data.find((n) => n.id === primary.id);
-      if (node) await removeKeys(node.admin, `${this.keyPrefix}*`).catch(() => {});
+    // Each node's own ROLE, not one node's view of the others: just after a failover that view can
+    // still name the old primary (a replica now, refusing the UNLINKs) and not the new one.
+    for (const node of this.#data) {
+      if (node.state !== 'running') continue;
+      const role = await node.admin.call('ROLE').then(
+        (r) => String((r as unknown[])[0]),
+        () => undefined,
+      );
+      if (role === 'master') await removeKeys(node.admin, `${this.keyPrefix}*`).catch(() => {});
     }
     for (const node of [...this.#data, ...this.#sentinels]) node.admin.disconnect();
   }
