@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { StrategySpec } from '../strategies/create.ts';
 import type { ClientOptions, ClientTarget } from '../topologies/client.ts';
 import type { EngineApi, EngineOptions, LoadEngine } from './engine.ts';
-import { createHelperThreadIds, type EndedHelperThread, endedHelperThreads, type HelperThread, runningHelperThreads } from './helper-threads.ts';
+import { createHelperThreadIds, type HelperThreads, helperThreadsOf } from './helper-threads.ts';
 import type { Phase } from './history.ts';
 import { currentOsThreadId } from './proc-stat.ts';
 import type { Scenario } from './scenario.ts';
@@ -16,7 +16,7 @@ export type EngineHandle = { readonly [M in Method]: Async<EngineApi[M]> } & {
   /** The OS thread the engine runs on, for its CPU time in the footprint; undefined without /proc. */
   readonly osThreadId: number | undefined;
   /** The engine's helper threads running now (timer thread, history writer), read without a round trip to its thread. */
-  helperThreads(): { running: HelperThread[]; ended: EndedHelperThread[] };
+  helperThreads(): HelperThreads;
   /** Stops the load at once (Ctrl-C); the engine still answers close(). */
   abort(): void;
 };
@@ -104,7 +104,7 @@ export async function workerHandle(data: EngineWorkerData, entry: URL): Promise<
   const handle = {
     historyPath: data.engine.historyPath,
     osThreadId,
-    helperThreads: () => ({ running: runningHelperThreads(helperThreadIds), ended: endedHelperThreads(helperThreadIds) }),
+    helperThreads: () => helperThreadsOf(helperThreadIds),
     abort: () => {
       if (!exited) worker.postMessage({ type: 'abort' } satisfies EngineRequest);
     },

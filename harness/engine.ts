@@ -1,16 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Cluster, Redis } from 'ioredis';
 import type { LocalState, Strategy } from '../strategies/types.ts';
-import {
-  createHelperThreadIds,
-  type EndedHelperThread,
-  endedHelperThreads,
-  type HelperThread,
-  helperThreadSlot,
-  publishEnded,
-  publishOsThreadId,
-  runningHelperThreads,
-} from './helper-threads.ts';
+import { createHelperThreadIds, type HelperThreads, helperThreadSlot, helperThreadsOf, publishEnded, publishOsThreadId } from './helper-threads.ts';
 import type { Op, OpType, Phase } from './history.ts';
 import { ThreadedHistoryWriter } from './history-file.ts';
 import { type OpenLoopScheduler, runClosedLoop, runOpenLoop } from './load.ts';
@@ -108,8 +99,8 @@ export class LoadEngine implements EngineApi {
   }
 
   /** Its helper threads running now (the open loop's timer thread, the history writer), for the footprint. */
-  helperThreads(): { running: HelperThread[]; ended: EndedHelperThread[] } {
-    return { running: runningHelperThreads(this.#helperThreadIds), ended: endedHelperThreads(this.#helperThreadIds) };
+  helperThreads(): HelperThreads {
+    return helperThreadsOf(this.#helperThreadIds);
   }
 
   setOrigin(origin: Origin): void {

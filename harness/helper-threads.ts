@@ -86,3 +86,13 @@ export function endedHelperThreads(buffer: SharedArrayBuffer): EndedHelperThread
     return tid === 0 ? [] : [{ thread, tid, finalTicks: Atomics.load(ints, index + ENDED_TICKS) }];
   });
 }
+
+/** What the footprint asks of an engine at each reading: its helpers running now and the last of each that ended. */
+export interface HelperThreads {
+  running: HelperThread[];
+  ended: EndedHelperThread[];
+}
+
+export function helperThreadsOf(buffer: SharedArrayBuffer): HelperThreads {
+  return { running: runningHelperThreads(buffer), ended: endedHelperThreads(buffer) };
+}
