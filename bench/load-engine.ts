@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { LoadEngine } from '../harness/engine.ts';
-import { DEFAULT_OPEN_LOOP_SCHEDULER, type OpenLoopScheduler } from '../harness/load.ts';
+import { DEFAULT_OPEN_LOOP_SCHEDULER, type OpenLoopScheduler, runOpenLoop } from '../harness/load.ts';
 import { currentOsThreadId, osThreadTicks, parseLoadAverage1m, parseSystemStat, type SystemStat, USER_HZ } from '../harness/proc-stat.ts';
 import { normalizeScenario } from '../harness/scenario.ts';
 import { TimerThread } from '../harness/timer-thread.ts';
+import { newHistogram } from '../result/histogram.ts';
 import { createStrategy } from '../strategies/create.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { startTopology } from '../topologies/topology.ts';
@@ -235,6 +236,69 @@ async function schedulersAtOneThousand(): Promise<AtOneThousand> {
   }
 }
 
+/** What the scheduler alone costs and how late it is, with nothing launched: the floor under the rows that launch ops. */
+interface SchedulerFloor {
+  processCores: number;
+  slipP99Ms: number;
+  slipMaxMs: number;
+  otherCores: number | null;
+}
+
+/**
+ * The open loop driven on its own (runOpenLoop, no engine, no op, no history): every due time is
+ * only recorded as slip. What this machine charges for waking a thread `rate` times a second, and
+ * how late it wakes, before any work of the harness or of the op is added.
+ */
+async function schedulerFloor(rate: number, scheduler: OpenLoopScheduler, durationMs: number): Promise<SchedulerFloor> {
+  const warmupMs = 500;
+  const slip = newHistogram();
+  const originMs = performance.now() + warmupMs;
+  const done = Promise.resolve();
+  let system: SystemStat | undefined;
+  let cpu = process.cpuUsage();
+  let startedMs = performance.now();
+  let measuring = false;
+  await runOpenLoop(
+    rate,
+    -warmupMs,
+    durationMs,
+    {
+      now: () => performance.now() - originMs,
+      signal: new AbortController().signal,
+      launch: (intendedMs) => {
+        if (intendedMs >= 0 && !measuring) {
+          measuring = true;
+          system = systemStat();
+          cpu = process.cpuUsage();
+          startedMs = performance.now();
+        }
+        return done;
+      },
+    },
+    (ms, intendedMs) => intendedMs >= 0 && slip.recordValue(Math.max(1, Math.round(ms * 1000))),
+    scheduler,
+  );
+  const seconds = (performance.now() - startedMs) / 1000;
+  const used = process.cpuUsage(cpu);
+  const processCores = (used.user + used.system) / 1e6 / seconds;
+  const systemEnd = systemStat();
+  const machineTicks = system && systemEnd ? systemEnd.busyTicks + systemEnd.stealTicks - system.busyTicks - system.stealTicks : undefined;
+  return {
+    processCores,
+    slipP99Ms: slip.getValueAtPercentile(99) / 1000,
+    slipMaxMs: slip.maxValue / 1000,
+    otherCores: machineTicks === undefined ? null : Math.max(0, machineTicks / USER_HZ / seconds - processCores),
+  };
+}
+
+function floorRow(name: string, floor: SchedulerFloor): SectionResult['rows'][number] {
+  return {
+    name,
+    p99Ms: floor.slipP99Ms,
+    note: `p99 = schedule slip, max ${floor.slipMaxMs.toFixed(3)} ms; ${floor.processCores.toFixed(3)} core (process); other processes ${floor.otherCores?.toFixed(3) ?? 'not measured'} core`,
+  };
+}
+
 function schedulerRow(name: string, { engine, cpu, gc }: Driven, durationMs: number): SectionResult['rows'][number] {
   const slip = engine.metrics.slip;
   const ms = (us: number) => (us / 1000).toFixed(3);
@@ -255,11 +319,41 @@ function schedulerRow(name: string, { engine, cpu, gc }: Driven, durationMs: num
   };
 }
 
+/**
+ * Splits the generator's CPU at 1,000 ops/s into what waking 1,000 times a second costs with
+ * nothing to do, what the ops cost when never idle, and the rest: the ops' own wake-ups.
+ */
+function oneThousandCpuWhy(
+  threadCores: number,
+  floor: SchedulerFloor,
+  work: AtOneThousand['work'],
+  timerCores: number,
+  timerThreadCores: number | null,
+): string {
+  const opsCores = (work.cpuUsPerOp * 1000) / 1e6;
+  const wakeUps = Math.max(0, threadCores - floor.processCores - opsCores);
+  return (
+    `${floor.processCores.toFixed(3)} core is the timer thread waking 1,000 times a second with nothing to launch (the first row); ` +
+    `${opsCores.toFixed(3)} core is the ops themselves (${work.cpuUsPerOp.toFixed(0)} us of CPU each when never idle, the closed loop above); ` +
+    `the other ${wakeUps.toFixed(3)} core (${(wakeUps * 1000).toFixed(0)} us per op) is each op waking sleeping threads (WebCrypto's thread pool, the loop for its result and for the Redis reply), which costs this much on this machine: plain timers, which add one wake-up per op and nothing else, use ${timerCores.toFixed(3)} core. ` +
+    `The timer thread itself used ${timerThreadCores?.toFixed(3) ?? 'not measured'} core.`
+  );
+}
+
 /** The load engine driving a no-op: its ceiling, its timing accuracy, and its memory over a longer run. */
 export async function benchLoadEngine(): Promise<SectionResult> {
   const rows: SectionResult['rows'] = [];
   const targets: SectionResult['targets'] = [];
 
+  // The schedulers alone first: what this machine charges for waking (and how late it wakes) before any op or bookkeeping.
+  const floors = {
+    thread1k: await schedulerFloor(1000, 'thread', 5_000),
+    timer1k: await schedulerFloor(1000, 'timer', 5_000),
+    spin50k: await schedulerFloor(50_000, 'spin', 5_000),
+  };
+  rows.push(floorRow('the timer thread alone at 1,000 due times/s, nothing launched (the floor under the rows below)', floors.thread1k));
+  rows.push(floorRow('plain timers alone at 1,000 due times/s, nothing launched', floors.timer1k));
+  rows.push(floorRow('the spin alone at 50,000 due times/s, nothing launched', floors.spin50k));
   // Each open-loop scheduler on the same two loads: CPU and slip side by side in one run.
   const { driven: at1k, work } = await schedulersAtOneThousand();
   const at50k: Record<OpenLoopScheduler, Driven> = {} as Record<OpenLoopScheduler, Driven>;
@@ -288,7 +382,7 @@ export async function benchLoadEngine(): Promise<SectionResult> {
     threshold: '<= 0.2 core',
     met: threadCores <= 0.2,
     ...(threadCores > 0.2 && {
-      why: `the ops cost most of it themselves: ${work.cpuUsPerOp.toFixed(0)} us of CPU each when never idle (the closed loop above), ${((work.cpuUsPerOp * 1000) / 1e6).toFixed(3)} core at 1,000 ops/s, and more when each op wakes sleeping threads (WebCrypto's thread pool, the loop for its result and for the Redis reply): plain timers, which add one wake-up per op and nothing else, use ${at1k.timer.cpu.processCores.toFixed(3)} core. The timer thread itself used ${thread.cpu.timerThreadCores?.toFixed(3) ?? 'not measured'} core.`,
+      why: oneThousandCpuWhy(threadCores, floors.thread1k, work, at1k.timer.cpu.processCores, thread.cpu.timerThreadCores),
     }),
   });
   targets.push({
@@ -298,7 +392,10 @@ export async function benchLoadEngine(): Promise<SectionResult> {
     threshold: '<= 0.5 ms',
     met: threadSlipP99 <= 0.5,
     ...(threadSlipP99 > 0.5 && {
-      why: `a sleeping thread is late when its CPU takes long to wake: other processes used ${thread.cpu.otherCores?.toFixed(2) ?? 'an unmeasured share'} of the 2 cores meanwhile (load average ${thread.cpu.loadAverage1m ?? 'not measured'}), and two sleepers wake in a row (the timer thread, then the loop). Spin never sleeps (its p99 above, at ${spinAt1k.cpu.processCores.toFixed(2)} core).`,
+      why:
+        `the timer thread alone, with nothing to launch, was late by ${floors.thread1k.slipP99Ms.toFixed(3)} ms at p99 on this machine (the first row): ` +
+        (floors.thread1k.slipP99Ms > 0.5 ? 'no scheduler that sleeps between due times can be on time here, whatever the harness does. ' : '') +
+        `A sleeping thread is late when its CPU takes long to wake: other processes used ${thread.cpu.otherCores?.toFixed(2) ?? 'an unmeasured share'} of the 2 cores meanwhile (load average ${thread.cpu.loadAverage1m ?? 'not measured'}), and two sleepers wake in a row (the timer thread, then the loop). Spin never sleeps (its p99 above, at ${spinAt1k.cpu.processCores.toFixed(2)} core).`,
     }),
   });
   const spinCores50k = at50k.spin.cpu.processCores;
@@ -341,7 +438,7 @@ export async function benchLoadEngine(): Promise<SectionResult> {
     threshold: '< 1 ms',
     met: slipP99 < 1,
     ...(slipP99 >= 1 && {
-      why: `ops due during a GC pause leave late, as one burst (${open.gc.count} pauses, longest ${open.gc.maxMs.toFixed(1)} ms). Pauses grow with what survives a young-generation GC; the engine keeps per-op garbage short-lived (no object spreads, history lines encoded straight into a buffer, no promise per loop turn).`,
+      why: `the spin alone, launching nothing, was late by ${floors.spin50k.slipP99Ms.toFixed(3)} ms at p99 here (the third row): the rest is the engine's. Ops due during a GC pause leave late, as one burst (${open.gc.count} pauses, longest ${open.gc.maxMs.toFixed(1)} ms). Pauses grow with what survives a young-generation GC; the engine keeps per-op garbage short-lived (no object spreads, history lines encoded on their own thread, no promise per loop turn).`,
     }),
   });
 
@@ -375,7 +472,7 @@ export async function benchLoadEngine(): Promise<SectionResult> {
   return {
     title: "The load engine's own capacity",
     method:
-      'LoadEngine (scheduler, HdrHistograms, timeline, NDJSON history to disk) driving a strategy whose every call resolves at once, one thread; and each open-loop scheduler at 1,000 ops/s of blacklist verifies (jose ES256, a single Redis node) and at 50,000 ops/s of no-ops, 5 s each. Generator CPU: process.cpuUsage over the measured phase (all threads of the process), the main and timer threads from /proc/self/task/<tid>/stat.',
+      'First each open-loop scheduler alone (runOpenLoop with nothing launched, no engine): what this machine charges for waking, and how late it wakes. Then LoadEngine (scheduler, HdrHistograms, timeline, NDJSON history to disk) driving a strategy whose every call resolves at once, one thread; and each open-loop scheduler at 1,000 ops/s of blacklist verifies (jose ES256, a single Redis node) and at 50,000 ops/s of no-ops, 5 s each. Generator CPU: process.cpuUsage over the measured phase (all threads of the process), the main and timer threads from /proc/self/task/<tid>/stat.',
     rows,
     targets,
   };
