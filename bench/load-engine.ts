@@ -394,7 +394,10 @@ export async function benchLoadEngine(): Promise<SectionResult> {
     ...(threadSlipP99 > 0.5 && {
       why:
         `the timer thread alone, with nothing to launch, was late by ${floors.thread1k.slipP99Ms.toFixed(3)} ms at p99 on this machine (the first row): ` +
-        (floors.thread1k.slipP99Ms > 0.5 ? 'no scheduler that sleeps between due times can be on time here, whatever the harness does. ' : '') +
+        (floors.thread1k.slipP99Ms > 0.5 ? 'a thread that sleeps between due times is late here by itself, before any op or bookkeeping. ' : '') +
+        (floors.thread1k.slipP99Ms > threadSlipP99
+          ? 'An idle CPU wakes slowest: the run with ops, whose CPUs sleep less, came out less late than the empty loop. '
+          : '') +
         `A sleeping thread is late when its CPU takes long to wake: other processes used ${thread.cpu.otherCores?.toFixed(2) ?? 'an unmeasured share'} of the 2 cores meanwhile (load average ${thread.cpu.loadAverage1m ?? 'not measured'}), and two sleepers wake in a row (the timer thread, then the loop). Spin never sleeps (its p99 above, at ${spinAt1k.cpu.processCores.toFixed(2)} core).`,
     }),
   });
