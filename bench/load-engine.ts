@@ -86,6 +86,13 @@ function systemStat(): SystemStat | undefined {
   }
 }
 
+/** What the rest of the machine used between two /proc/stat readings (busy + steal, less this process), in cores; null without /proc. */
+function otherCores(start: SystemStat | undefined, end: SystemStat | undefined, seconds: number, processCores: number): number | null {
+  if (!start || !end) return null;
+  const machineTicks = end.busyTicks + end.stealTicks - start.busyTicks - start.stealTicks;
+  return Math.max(0, machineTicks / USER_HZ / seconds - processCores);
+}
+
 function loadAverage(): number | null {
   try {
     return parseLoadAverage1m(readFileSync('/proc/loadavg', 'utf8')) ?? null;
@@ -125,7 +132,6 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
               return end === undefined ? undefined : end - (timerTicks.get(tid) ?? 0);
             });
             const processCores = (used.user + used.system) / 1e6 / seconds;
-            const machineTicks = system && systemEnd ? systemEnd.busyTicks + systemEnd.stealTicks - system.busyTicks - system.stealTicks : undefined;
             resolve({
               processCores,
               mainThreadCores: mainEnd === undefined || mainTicks === undefined ? null : cores(mainEnd - mainTicks),
@@ -133,7 +139,7 @@ function measureCpu(engine: LoadEngine, endMs: number): Promise<GeneratorCpu> {
               loadAverage1m: loadAverage(),
               timerThreads: timers.length,
               historyWriterCores: writerTicks === undefined || writerEnd === undefined ? null : cores(writerEnd - writerTicks),
-              otherCores: machineTicks === undefined ? null : Math.max(0, machineTicks / USER_HZ / seconds - processCores),
+              otherCores: otherCores(system, systemEnd, seconds, processCores),
             });
           },
           Math.max(0, endMs - engine.now()),
@@ -282,12 +288,11 @@ async function schedulerFloor(rate: number, scheduler: OpenLoopScheduler, durati
   const used = process.cpuUsage(cpu);
   const processCores = (used.user + used.system) / 1e6 / seconds;
   const systemEnd = systemStat();
-  const machineTicks = system && systemEnd ? systemEnd.busyTicks + systemEnd.stealTicks - system.busyTicks - system.stealTicks : undefined;
   return {
     processCores,
     slipP99Ms: slip.getValueAtPercentile(99) / 1000,
     slipMaxMs: slip.maxValue / 1000,
-    otherCores: machineTicks === undefined ? null : Math.max(0, machineTicks / USER_HZ / seconds - processCores),
+    otherCores: otherCores(system, systemEnd, seconds, processCores),
   };
 }
 
