@@ -7,7 +7,7 @@ import { type Access, accessOptions, type ClientOptions, type ClientTarget, crea
 import { EventLog } from '../events.ts';
 import { checkFaultSpec, type FaultSpec, type InjectedFault } from '../faults.ts';
 import type { TopologyOptions } from '../options.ts';
-import { pairsToObject, parseClusterNodes, parseInfo } from '../redis/replies.ts';
+import { pairsToObject, parseClusterNodes, parseInfo, parseRoleReply } from '../redis/replies.ts';
 import { RolePoller } from '../redis/role-poller.ts';
 import { majorityPort, portInSentinelMessage, SENTINEL_EVENTS } from '../redis/sentinel-messages.ts';
 import { ADMIN_CONNECTION } from '../server.ts';
@@ -460,10 +460,10 @@ export class ExternalTopology implements StartedTopology {
     for (const node of this.#data) {
       if (node.state !== 'running') continue;
       const role = await node.admin.call('ROLE').then(
-        (r) => String((r as unknown[])[0]),
+        (reply) => parseRoleReply(reply).role,
         () => undefined,
       );
-      if (role === 'master') await removeKeys(node.admin, `${this.keyPrefix}*`).catch(() => {});
+      if (role === 'primary') await removeKeys(node.admin, `${this.keyPrefix}*`).catch(() => {});
     }
     for (const node of [...this.#data, ...this.#sentinels]) node.admin.disconnect();
   }
