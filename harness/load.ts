@@ -5,6 +5,7 @@ export interface LoadHooks {
    * Start one operation intended at `intendedMs` (run ms). Must not throw; resolves when it completes.
    * The open loop does not wait for it: the caller counts what is in flight, because a `finally` and a
    * set entry per op were a visible share of the garbage (and so of the GC pauses) at 50k ops/s.
+   * `launchedMs`: `now()` read just before this launch, nothing else run since; the op's send time.
    */
   launch(intendedMs: number, launchedMs: number): Promise<void>;
   /** The current run clock in ms. */
@@ -122,12 +123,16 @@ export function runOpenLoop(
         if (hooks.signal.aborted || next >= untilMs) return settle();
         const now = hooks.now();
         // Launch everything due (nothing before the first due time); a late turn launches a batch,
-        // each keeping its own due time.
+        // each keeping its own due time. The turn's reading is the first op's send time; each later
+        // one in the batch leaves after the ones before it ran, and reads the clock again: its slip
+        // and its send time are when it left.
+        let launchedMs = now;
         while (next <= now && next < untilMs) {
-          onSlip(now - next, next);
-          void hooks.launch(next, now);
+          onSlip(launchedMs - next, next);
+          void hooks.launch(next, launchedMs);
           launched++;
           next += interval;
+          if (next <= now) launchedMs = hooks.now();
         }
         if (next >= untilMs) return settle();
         const plan = planWait(next - hooks.now(), scheduler, thread?.ready ?? false);
@@ -164,8 +169,8 @@ export function runOpenLoop(
 export async function runClosedLoop(concurrency: number, untilMs: number, hooks: LoadHooks): Promise<void> {
   const client = async () => {
     let sinceYield = 0;
-    while (hooks.now() < untilMs && !hooks.signal.aborted) {
-      const start = hooks.now();
+    // One clock reading per op: the loop's end test and the op's due and send time.
+    for (let start = hooks.now(); start < untilMs && !hooks.signal.aborted; start = hooks.now()) {
       await hooks.launch(start, start);
       // An op that never waits on I/O resolves in a microtask: yield now and then, or timers
       // (faults, progress, the end of the run) would starve.
