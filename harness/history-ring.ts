@@ -117,6 +117,10 @@ export class RingProducer {
   readonly #wakeAt: number;
   /** How often append had to wait for the writer. */
   waits = 0;
+  #lastF = '';
+  #lastPhase = '';
+  #lastType = '';
+  #lastEnumBits = 0;
 
   constructor(buffers: RingBuffers, sendLarge: (op: Op) => void) {
     this.#control = new Int32Array(buffers.control);
@@ -150,7 +154,7 @@ export class RingProducer {
     const f64 = this.#f64;
     const w = at >>> 2;
     const d = at >>> 3;
-    let flags = (F_INDEX.get(op.f)! << F_SHIFT) | (PHASE_INDEX.get(op.phase)! << PHASE_SHIFT) | (TYPE_INDEX.get(op.type)! << TYPE_SHIFT);
+    let flags = this.#enumBits(op);
     f64[d + 1] = op.id;
     f64[d + 2] = op.worker;
     f64[d + 3] = op.intendedMs;
@@ -201,6 +205,20 @@ export class RingProducer {
     u32[w] = size;
     u32[w + 1] = flags;
     this.#publish(size);
+  }
+
+  /**
+   * The enums' flag bits, kept from the last op while its function, phase and type stay the same:
+   * three comparisons of the same strings where three map lookups were a tenth of `append`.
+   */
+  #enumBits(op: Op): number {
+    if (op.f !== this.#lastF || op.phase !== this.#lastPhase || op.type !== this.#lastType) {
+      this.#lastF = op.f;
+      this.#lastPhase = op.phase;
+      this.#lastType = op.type;
+      this.#lastEnumBits = (F_INDEX.get(op.f)! << F_SHIFT) | (PHASE_INDEX.get(op.phase)! << PHASE_SHIFT) | (TYPE_INDEX.get(op.type)! << TYPE_SHIFT);
+    }
+    return this.#lastEnumBits;
   }
 
   #string(at: number, s: string): number {

@@ -72,6 +72,25 @@ describe('Metrics: service time beside the corrected latency', () => {
       expect(summarize(merged.byOp.get(f)!)).toEqual(summarize(metrics.byOp.get(f)!));
     }
   });
+
+  it('records into the histograms a merge made, in every phase: one set of histograms per op, not a second beside it', () => {
+    const phases = ['steady', 'fault', 'recovery'] as const;
+    const phased = history.map((o, i) => ({ ...o, phase: phases[Math.floor((i * 3) / history.length)]! }));
+    const whole = new Metrics(100);
+    for (const o of phased) whole.record(o, 1);
+    const half = Math.floor(phased.length / 2);
+    const first = new Metrics(100);
+    for (const o of phased.slice(0, half)) first.record(o, 1);
+    const continued = new Metrics(100);
+    continued.merge(first.serialize());
+    for (const o of phased.slice(half)) continued.record(o, 1);
+    for (const f of ['verify', 'revoke'] as const) {
+      expect(summarize(continued.byOp.get(f)!)).toEqual(summarize(whole.byOp.get(f)!));
+      expect(summarize(continued.serviceByOp.get(f)!)).toEqual(summarize(whole.serviceByOp.get(f)!));
+      expect([...continued.byOpPhase.get(f)!.keys()].sort()).toEqual([...phases].sort());
+      for (const [phase, h] of whole.byOpPhase.get(f)!) expect(summarize(continued.byOpPhase.get(f)!.get(phase)!)).toEqual(summarize(h));
+    }
+  });
 });
 
 describe('the HdrHistogram fast path', () => {
