@@ -200,10 +200,13 @@ async function drive(
   }
 }
 
-/** The load engine's own cost per verify: a closed loop of no-op verifies at `concurrency` in flight, in ops/s. */
-export async function noopCeiling(concurrency: number, durationMs: number): Promise<number> {
+/**
+ * The load engine's own cost per verify: a closed loop of no-op verifies at `concurrency` in flight,
+ * in ops/s; and how often its history append waited for the writer thread (then the writer bound it).
+ */
+export async function noopCeiling(concurrency: number, durationMs: number): Promise<{ opsPerSec: number; historyWaits: number }> {
   const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY });
-  return (engine.metrics.completed / durationMs) * 1000;
+  return { opsPerSec: (engine.metrics.completed / durationMs) * 1000, historyWaits: engine.historyWaits };
 }
 
 const SCHEDULERS: readonly OpenLoopScheduler[] = ['spin', 'timer', 'thread'];

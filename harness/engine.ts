@@ -106,6 +106,11 @@ export class LoadEngine implements EngineApi {
     return helperThreadsOf(this.#helperThreadIds);
   }
 
+  /** How often appending to the history waited for its writer thread: the writer, not this thread, was the bound then. */
+  get historyWaits(): number {
+    return this.#history.waits;
+  }
+
   setOrigin(origin: Origin): void {
     this.#origin = origin;
     this.#originPerfMs = origin.absoluteMs - performance.timeOrigin;
