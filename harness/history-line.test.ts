@@ -121,6 +121,19 @@ describe('history line encoding', () => {
     }
   });
 
+  it('writes every number to the millionth, as rounding by hand reads it, with no trailing zero', () => {
+    const random = seededRandom(11);
+    for (let i = 0; i < 20_000; i++) {
+      // Every magnitude from 1e-7 to 1e9, both signs, and whole numbers of every width.
+      const magnitude = 10 ** Math.floor(random() * 17 - 7);
+      const value = i % 4 === 0 ? Math.floor(random() * 2 ** 31) : (random() - 0.5) * 2 * magnitude;
+      const text = /"completeMs":([^,}]*)/.exec(line({ ...everyField, completeMs: value }))![1]!;
+      const byHand = Math.round(Math.abs(value) * 1e6) / 1e6;
+      expect(Number(text), `${value} written as ${text}`).toBe(byHand === 0 ? 0 : Math.sign(value) * byHand);
+      expect(text, String(value)).toMatch(/^(0|-?[1-9]\d*(\.\d{0,5}[1-9])?|-?0\.\d{0,5}[1-9])$/);
+    }
+  });
+
   it('never writes more than its bound, whatever the strings', () => {
     const random = seededRandom(7);
     const pick = () => String.fromCharCode(Math.floor(random() * 0x10000));

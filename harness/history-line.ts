@@ -127,6 +127,37 @@ export function raw(buf: Buffer, at: number, src: Uint8Array): number {
   return at + n;
 }
 
+/**
+ * A constant run of at least 4 bytes as little-endian int32 words, for `putRun`: the last word ends
+ * where the run does (overlapping the one before it when the length is not a multiple of 4).
+ */
+export interface ConstantRun {
+  readonly length: number;
+  readonly words: Int32Array;
+}
+
+export function constantRun(bytes: Uint8Array): ConstantRun {
+  if (bytes.length < 4) throw new RangeError(`a constant run needs at least 4 bytes, got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  for (let k = 0; k < words.length - 1; k++) words[k] = view.getInt32(4 * k, true);
+  words[words.length - 1] = view.getInt32(bytes.length - 4, true);
+  return { length: bytes.length, words };
+}
+
+/**
+ * Writes `run` at `at` through `view` (a DataView of the buffer written): four bytes per store,
+ * inlined by the compiler. A `set` per run was a builtin call of ~40 ns, and the runs are half of a line.
+ */
+export function putRun(view: DataView, at: number, run: ConstantRun): number {
+  const words = run.words;
+  const last = words.length - 1;
+  for (let k = 0; k < last; k++) view.setInt32(at + 4 * k, words[k]!, true);
+  const end = at + run.length;
+  view.setInt32(end - 4, words[last]!, true);
+  return end;
+}
+
 /** Printable ASCII without `"` or `\` is copied as is (every string the harness makes); anything else goes through JSON.stringify. */
 export function str(buf: Buffer, at: number, s: string): number {
   let a = at;
@@ -185,31 +216,50 @@ export function num(buf: Buffer, at: number, x: number): number {
   if (x < 0) buf[a++] = MINUS;
   const whole = Math.floor(micro / 1e6);
   a = digits(buf, a, whole);
-  let fraction = (micro - whole * 1e6) | 0;
+  const fraction = (micro - whole * 1e6) | 0;
   if (fraction === 0) return a;
-  buf[a++] = DOT;
-  let width = 6;
-  while (fraction % 10 === 0) {
-    fraction = (fraction / 10) | 0;
-    width--;
-  }
-  for (let i = a + width - 1; i >= a; i--) {
-    const q = (fraction / 10) | 0;
-    buf[i] = ZERO + (fraction - q * 10);
-    fraction = q;
-  }
-  return a + width;
+  buf[a] = DOT;
+  return fractionDigits(buf, a + 1, fraction);
 }
+
+/** "00" to "99" as their two character codes: two digits per division, where one each was most of a number's cost. */
+const TENS = Uint8Array.from({ length: 100 }, (_, i) => ZERO + Math.floor(i / 10));
+const ONES = Uint8Array.from({ length: 100 }, (_, i) => ZERO + (i % 10));
 
 /** A non-negative integer's decimal digits (below 2^31). */
 function digits(buf: Buffer, at: number, n: number): number {
   let width = 1;
   for (let p = 10; p <= n; p *= 10) width++;
   let rest = n | 0;
-  for (let i = at + width - 1; i >= at; i--) {
-    const q = (rest / 10) | 0;
-    buf[i] = ZERO + (rest - q * 10);
+  let i = at + width;
+  while (rest >= 100) {
+    const q = (rest / 100) | 0;
+    const pair = rest - q * 100;
+    buf[--i] = ONES[pair]!;
+    buf[--i] = TENS[pair]!;
     rest = q;
   }
+  if (rest >= 10) {
+    buf[--i] = ONES[rest]!;
+    buf[--i] = TENS[rest]!;
+  } else buf[--i] = ZERO + rest;
   return at + width;
+}
+
+/** Six digits of a fraction (1 to 999,999 millionths) after the point, trailing zeros dropped. */
+function fractionDigits(buf: Buffer, at: number, millionths: number): number {
+  const high = (millionths / 10_000) | 0;
+  const rest = millionths - high * 10_000;
+  const middle = (rest / 100) | 0;
+  const low = rest - middle * 100;
+  buf[at] = TENS[high]!;
+  buf[at + 1] = ONES[high]!;
+  buf[at + 2] = TENS[middle]!;
+  buf[at + 3] = ONES[middle]!;
+  buf[at + 4] = TENS[low]!;
+  buf[at + 5] = ONES[low]!;
+  // Not zero, so a digit other than 0 stops this before the point.
+  let end = at + 6;
+  while (buf[end - 1] === ZERO) end--;
+  return end;
 }

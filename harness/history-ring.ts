@@ -1,6 +1,19 @@
 import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
 import type { Op } from './history.ts';
-import { encodeOpLine, enumRuns, FALSE_BYTES, K, lineBound, num, opLineBound, raw, strUnits, TRUE_BYTES } from './history-line.ts';
+import {
+  type ConstantRun,
+  constantRun,
+  encodeOpLine,
+  enumRuns,
+  FALSE_BYTES,
+  K,
+  lineBound,
+  num,
+  opLineBound,
+  putRun,
+  strUnits,
+  TRUE_BYTES,
+} from './history-line.ts';
 
 /**
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
@@ -286,10 +299,17 @@ export interface LineSink {
 }
 
 /** The constant runs of a line with the enums in them: `,"f":"verify","worker":` and so on. */
-const F_RUNS = enumRuns(K.f, OP_FUNCTIONS, K.worker);
-const PHASE_RUNS = enumRuns(K.phase, PHASES, K.subject);
-const TYPE_RUNS = enumRuns(K.type, OP_TYPES);
-const ACCEPTED_RUNS = [Uint8Array.from([...K.accepted, ...FALSE_BYTES]), Uint8Array.from([...K.accepted, ...TRUE_BYTES])];
+const F_RUNS = enumRuns(K.f, OP_FUNCTIONS, K.worker).map(constantRun);
+const PHASE_RUNS = enumRuns(K.phase, PHASES, K.subject).map(constantRun);
+const TYPE_RUNS = enumRuns(K.type, OP_TYPES).map(constantRun);
+/** A boolean field's key and value together: [false, true]. */
+const booleanRuns = (key: Uint8Array) => [FALSE_BYTES, TRUE_BYTES].map((value) => constantRun(Uint8Array.from([...key, ...value])));
+const ACCEPTED_RUNS = booleanRuns(K.accepted);
+const DEGRADED_RUNS = booleanRuns(K.degraded);
+const REPLAY_RUNS = booleanRuns(K.replay);
+const PROBE_RUNS = booleanRuns(K.probe);
+/** The other keys, each a run of its own. */
+const R = Object.fromEntries(Object.entries(K).map(([name, bytes]) => [name, constantRun(bytes)])) as { [name in keyof typeof K]: ConstantRun };
 /** The longest enum values' code units together, for the line's bound. */
 const ENUM_UNITS = Math.max(...OP_FUNCTIONS.map((f) => f.length)) + Math.max(...PHASES.map((p) => p.length)) + Math.max(...OP_TYPES.map((t) => t.length));
 
@@ -391,53 +411,66 @@ export class RingConsumer {
     Atomics.notify(this.#control, TAIL);
   }
 
+  /** A DataView of the buffer being written, for `putRun`: made again only when the buffer changes. */
+  #view: DataView | undefined;
+  #viewOf: Buffer | undefined;
+
+  #viewFor(buf: Buffer): DataView {
+    if (buf !== this.#viewOf) {
+      this.#viewOf = buf;
+      this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.#view!;
+  }
+
   /** `encodeOpLine`, field for field, reading the record at `at`. */
   #encode(at: number, buf: Buffer, start: number): number {
     const u32 = this.#u32;
     const u16 = this.#u16;
     const f64 = this.#f64;
+    const view = this.#viewFor(buf);
     const flags = u32[(at >>> 2) + 1]!;
     const d = at >>> 3;
     let s = at + STRINGS_AT;
     let n = 0;
-    let a = raw(buf, start, K.id);
+    let a = putRun(view, start, R.id);
     a = num(buf, a, f64[d + 1]!);
-    a = num(buf, raw(buf, a, F_RUNS[(flags >>> F_SHIFT) & ENUM_MASK]!), f64[d + 2]!);
+    a = num(buf, putRun(view, a, F_RUNS[(flags >>> F_SHIFT) & ENUM_MASK]!), f64[d + 2]!);
     n = u32[s >>> 2]!;
-    a = strUnits(buf, raw(buf, a, PHASE_RUNS[(flags >>> PHASE_SHIFT) & ENUM_MASK]!), u16, (s + 4) >>> 1, n);
+    a = strUnits(buf, putRun(view, a, PHASE_RUNS[(flags >>> PHASE_SHIFT) & ENUM_MASK]!), u16, (s + 4) >>> 1, n);
     s += 4 + ((n * 2 + 3) & ~3);
     if (flags & HAS_JTI) {
       n = u32[s >>> 2]!;
-      a = strUnits(buf, raw(buf, a, K.jti), u16, (s + 4) >>> 1, n);
+      a = strUnits(buf, putRun(view, a, R.jti), u16, (s + 4) >>> 1, n);
       s += 4 + ((n * 2 + 3) & ~3);
     }
     if (flags & HAS_FAMILY) {
       n = u32[s >>> 2]!;
-      a = strUnits(buf, raw(buf, a, K.family), u16, (s + 4) >>> 1, n);
+      a = strUnits(buf, putRun(view, a, R.family), u16, (s + 4) >>> 1, n);
       s += 4 + ((n * 2 + 3) & ~3);
     }
-    if (flags & HAS_TOKEN_ISSUED) a = num(buf, raw(buf, a, K.tokenIssuedMs), f64[d + 6]!);
-    if (flags & HAS_TOKEN_EXPIRES) a = num(buf, raw(buf, a, K.tokenExpiresMs), f64[d + 7]!);
-    a = num(buf, raw(buf, a, K.intendedMs), f64[d + 3]!);
-    a = num(buf, raw(buf, a, K.invokeMs), f64[d + 4]!);
-    a = num(buf, raw(buf, a, K.completeMs), f64[d + 5]!);
-    a = raw(buf, a, TYPE_RUNS[(flags >>> TYPE_SHIFT) & ENUM_MASK]!);
-    if (flags & HAS_ACCEPTED) a = raw(buf, a, ACCEPTED_RUNS[flags & ACCEPTED ? 1 : 0]!);
+    if (flags & HAS_TOKEN_ISSUED) a = num(buf, putRun(view, a, R.tokenIssuedMs), f64[d + 6]!);
+    if (flags & HAS_TOKEN_EXPIRES) a = num(buf, putRun(view, a, R.tokenExpiresMs), f64[d + 7]!);
+    a = num(buf, putRun(view, a, R.intendedMs), f64[d + 3]!);
+    a = num(buf, putRun(view, a, R.invokeMs), f64[d + 4]!);
+    a = num(buf, putRun(view, a, R.completeMs), f64[d + 5]!);
+    a = putRun(view, a, TYPE_RUNS[(flags >>> TYPE_SHIFT) & ENUM_MASK]!);
+    if (flags & HAS_ACCEPTED) a = putRun(view, a, ACCEPTED_RUNS[flags & ACCEPTED ? 1 : 0]!);
     if (flags & HAS_CODE) {
       n = u32[s >>> 2]!;
-      a = strUnits(buf, raw(buf, a, K.code), u16, (s + 4) >>> 1, n);
+      a = strUnits(buf, putRun(view, a, R.code), u16, (s + 4) >>> 1, n);
       s += 4 + ((n * 2 + 3) & ~3);
     }
-    if (flags & HAS_DEGRADED) a = raw(buf, raw(buf, a, K.degraded), flags & DEGRADED ? TRUE_BYTES : FALSE_BYTES);
-    if (flags & HAS_REPLAY) a = raw(buf, raw(buf, a, K.replay), flags & REPLAY ? TRUE_BYTES : FALSE_BYTES);
-    if (flags & HAS_REPLICAS_ACKED) a = num(buf, raw(buf, a, K.replicasAcked), f64[d + 8]!);
-    if (flags & HAS_REPLICAS_REQUESTED) a = num(buf, raw(buf, a, K.replicasRequested), f64[d + 9]!);
-    if (flags & HAS_ACKED_BY_PORT) a = num(buf, raw(buf, a, K.ackedByPort), f64[d + 10]!);
+    if (flags & HAS_DEGRADED) a = putRun(view, a, DEGRADED_RUNS[flags & DEGRADED ? 1 : 0]!);
+    if (flags & HAS_REPLAY) a = putRun(view, a, REPLAY_RUNS[flags & REPLAY ? 1 : 0]!);
+    if (flags & HAS_REPLICAS_ACKED) a = num(buf, putRun(view, a, R.replicasAcked), f64[d + 8]!);
+    if (flags & HAS_REPLICAS_REQUESTED) a = num(buf, putRun(view, a, R.replicasRequested), f64[d + 9]!);
+    if (flags & HAS_ACKED_BY_PORT) a = num(buf, putRun(view, a, R.ackedByPort), f64[d + 10]!);
     if (flags & HAS_ERROR) {
       n = u32[s >>> 2]!;
-      a = strUnits(buf, raw(buf, a, K.error), u16, (s + 4) >>> 1, n);
+      a = strUnits(buf, putRun(view, a, R.error), u16, (s + 4) >>> 1, n);
     }
-    if (flags & HAS_PROBE) a = raw(buf, raw(buf, a, K.probe), flags & PROBE ? TRUE_BYTES : FALSE_BYTES);
+    if (flags & HAS_PROBE) a = putRun(view, a, PROBE_RUNS[flags & PROBE ? 1 : 0]!);
     buf[a++] = 0x7d;
     buf[a++] = 0x0a;
     return a;
