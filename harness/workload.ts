@@ -3,9 +3,11 @@ import type { Scenario } from './scenario.ts';
 
 /** mulberry32: small, fast, seedable; the same seed replays the same workload. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
+  // Kept as int32 (the same bits as uint32): a uint32 above 2^31 is no small integer, and every
+  // draw boxed the state anew in a heap number, behind a write barrier.
+  let a = seed | 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
+    a = (a + 0x6d2b79f5) | 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -120,9 +122,10 @@ export class Workload {
   next(): PlannedOp {
     const r = this.#random();
     let f: OpFunction = 'verify';
-    for (const [candidate, edge] of this.#cumulative) {
-      if (r < edge) {
-        f = candidate;
+    const cumulative = this.#cumulative;
+    for (let i = 0; i < cumulative.length; i++) {
+      if (r < cumulative[i]![1]) {
+        f = cumulative[i]![0];
         break;
       }
     }
