@@ -278,3 +278,43 @@ describe('iatLeewayMs and lifetimeLeewayMs', () => {
     expect(jwtSettingsSchema.parse({})).not.toHaveProperty('iatLeewayMs');
   });
 });
+
+describe('the payload segment is base64url exactly when the alphabet says so', () => {
+  // The check reads this off the decoded bytes rather than a regex over the text: a character the
+  // decoder skips, or reads from standard base64, must still make the token malformed. (A dot is
+  // not among them: it makes a fourth segment, malformed for that.)
+  const ALPHABET = /^[A-Za-z0-9_-]+$/;
+  const odd = ['+', '/', '=', ' ', '\n', '\t', '%', '~', '\\', '\0', '\u00e9', '\u00ff', '\u0100', '\u00a0', '\u2028', '\ufeff', '\ud83d\udd11'];
+  const segment = fc
+    .array(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') },
+        { weight: 1, arbitrary: fc.constantFrom(...odd) },
+      ),
+      {
+        maxLength: 40,
+      },
+    )
+    .map((chars) => chars.join(''));
+  // One odd character in a segment of 4k + 1: the one length where a skipped character leaves as many bytes.
+  const oneOdd = fc
+    .tuple(fc.string({ unit: fc.constantFrom(...'AZaz09-_'), minLength: 0, maxLength: 9 }), fc.constantFrom(...odd), fc.nat())
+    .map(([base, c, at]) => {
+      const valid = base.repeat(4);
+      const i = at % (valid.length + 1);
+      return valid.slice(0, i) + c + valid.slice(i);
+    });
+  it.each(JWT_ENGINES)('%s', async (engine) => {
+    const tokens = service(engine, 'HS256');
+    const { token } = await tokens.sign('access', { sub: 'alice' });
+    const [header, , signature] = token.split('.');
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(segment, oneOdd), async (payload) => {
+        const check = await tokens.check(`${header}.${payload}.${signature}`, 'access');
+        const notBase64url = !check.ok && check.detail === 'payload or signature is not base64url';
+        expect(notBase64url, JSON.stringify(payload)).toBe(!ALPHABET.test(payload));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
