@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import { createHelperThreadIds, endedHelperThreads, helperThreadSlot, runningHel
 import type { Op } from './history.ts';
 import { HistoryWriter, ThreadedHistoryWriter } from './history-file.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
-import { createRingBuffers, type LineSink, RingConsumer, RingProducer } from './history-ring.ts';
+import { createRingBuffers, type LineSink, RingConsumer, RingProducer, type SpillSink } from './history-ring.ts';
 import { seededRandom } from './workload.ts';
 
 function line(op: Op): string {
@@ -71,21 +71,43 @@ function memorySink(bytes = 4096): LineSink & { text(): string } {
   };
 }
 
+/** What the writer thread does with a spill file, in memory: the bytes `spill` copies, and the lines of the ops too long for the ring. */
+function memorySpill(): SpillSink & { replay(ringBytes: number, sink: LineSink): number } {
+  const parts: Buffer[] = [];
+  const largeLines: Buffer[] = [];
+  return {
+    write: (bytes, from, to) => parts.push(Buffer.from(bytes.subarray(from, to))),
+    large: (op) => largeLines.push(Buffer.from(line(op))),
+    replay(ringBytes, sink) {
+      const copy = Buffer.concat(parts);
+      let at = 0;
+      const read = (into: Uint8Array) => {
+        const n = copy.copy(into, 0, at, Math.min(copy.length, at + into.length));
+        at += n;
+        return n;
+      };
+      return new RingConsumer(createRingBuffers(ringBytes), () => ({}) as Op).replay(read, () => largeLines.shift()!, sink);
+    },
+  };
+}
+
 describe('history ring', () => {
-  it('gives back, in order, the very line encodeOpLine writes for each op, across many wrap-arounds of a small ring', () => {
+  it('gives back, in order, the very line encodeOpLine writes for each op, from a copy of the ring taken across many wrap-arounds of a small one', () => {
     const buffers = createRingBuffers(4096);
     const large: Op[] = [];
     const producer = new RingProducer(buffers, (op) => large.push(op));
     const consumer = new RingConsumer(buffers, () => large.shift()!);
-    const sink = memorySink(1024);
+    const spill = memorySpill();
     const ops = randomOps(5000, 11);
-    let drained = 0;
+    let spilled = 0;
     // A few ops at a time: a ring this small holds ~20, so its end is crossed every few batches.
     for (let i = 0; i < ops.length; i += 7) {
       for (const op of ops.slice(i, i + 7)) producer.append(op);
-      drained += consumer.drain(sink, 0);
+      spilled += consumer.spill(spill, 0);
     }
-    expect(drained).toBe(ops.length);
+    expect(spilled).toBe(ops.length);
+    const sink = memorySink(1024);
+    expect(spill.replay(4096, sink)).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
     expect(producer.waits).toBe(0);
   });
@@ -95,14 +117,16 @@ describe('history ring', () => {
     const large: Op[] = [];
     const producer = new RingProducer(buffers, (op) => large.push(op));
     const consumer = new RingConsumer(buffers, () => large.shift()!);
-    const sink = memorySink(1024);
+    const spill = memorySpill();
     const ops = randomOps(30, 12);
     ops[10]!.error = 'x'.repeat(70_000);
     ops[11]!.error = 'y'.repeat(300);
     for (const op of ops) {
       producer.append(op);
-      consumer.drain(sink, 0);
+      consumer.spill(spill, 0);
     }
+    const sink = memorySink(1024);
+    expect(spill.replay(4096, sink)).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
     expect(large).toEqual([]);
   });
@@ -154,6 +178,17 @@ describe('ThreadedHistoryWriter', () => {
     await writer.close();
     expect(writer.waits).toBeGreaterThan(0);
     expect(readFileSync(writer.path, 'utf8')).toBe(ops.map(line).join(''));
+  });
+
+  it('keeps ops too long for the ring in their place, and leaves only the history behind', async () => {
+    const dir = tempDir();
+    const ops = randomOps(3000, 16);
+    for (const i of [0, 999, 1000, 2999]) ops[i]!.error = `${i}:${'e'.repeat(5000)}`;
+    const writer = new ThreadedHistoryWriter(join(dir, 'h.ndjson'), 4096);
+    for (const op of ops) writer.append(op);
+    await writer.close();
+    expect(readFileSync(writer.path, 'utf8')).toBe(ops.map(line).join(''));
+    expect(readdirSync(dir)).toEqual(['h.ndjson']);
   });
 
   it('publishes its OS thread id while it runs, and its CPU as it ends, for the footprint', async () => {

@@ -3,13 +3,11 @@ import type { Op } from './history.ts';
 import {
   type ConstantRun,
   constantRun,
-  encodeOpLine,
   enumRuns,
   FALSE_BYTES,
   K,
   lineBound,
   num,
-  opLineBound,
   putRun,
   strUnits,
   TRUE_BYTES,
@@ -19,8 +17,8 @@ import {
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
  * records in a single-producer single-consumer ring in a SharedArrayBuffer. Writing a record costs the
  * engine a few stores (numbers as float64, strings as UTF-16 code units); the JSON line is encoded and
- * written by the other thread. The record is a transport, not a file format: the history on disk is
- * the NDJSON it always was.
+ * written by the other thread, after the run (RingConsumer). The record is a transport, not a file
+ * format: the history on disk is the NDJSON it always was.
  *
  * Positions are byte counts since the start, kept as int32 that wrap at 2^32: with a power-of-two
  * capacity `position & (capacity - 1)` is the offset and `(head - tail) >>> 0` the bytes in use.
@@ -323,14 +321,32 @@ const R = Object.fromEntries(Object.entries(K).map(([name, bytes]) => [name, con
 const ENUM_UNITS = Math.max(...OP_FUNCTIONS.map((f) => f.length)) + Math.max(...PHASES.map((p) => p.length)) + Math.max(...OP_TYPES.map((t) => t.length));
 
 /**
- * The writer thread's side: turns records back into the NDJSON lines `encodeOpLine` writes for the
- * same op (history-line.ts: the same keys, number format and string escaping, byte for byte),
- * straight from the shared bytes, with no op object in between.
+ * Where the consumer copies the ring during a run: its bytes appended in order, just as they lay in
+ * it (padding included, so that a file offset modulo the ring's size is where the byte was).
+ */
+export interface SpillSink {
+  /** Appends bytes[from, to) of the ring. */
+  write(bytes: Uint8Array, from: number, to: number): void;
+  /** An op too long for the ring, in its place in the order (its header is among the bytes). */
+  large(op: Op): void;
+}
+
+/** How far the consumer copies before it hands the room back: a producer waiting for it resumes sooner. */
+const FREE_EVERY_BYTES = 65_536;
+
+/**
+ * The writer thread's side. During a run it copies records out of the ring as they are (`spill`),
+ * which costs a walk over their headers and a write per 64 KiB; after it, it turns the copy into the
+ * NDJSON lines `encodeOpLine` writes for the same ops (`replay`: the same keys, number format and
+ * string escaping, byte for byte), straight from the bytes, with no op object in between. Encoding a
+ * line costs about what the engine spends on the whole op: done as the ops came, it made the writer
+ * the bound of the engine's rate and took a core the topology under test needed.
  */
 export class RingConsumer {
   readonly #control: Int32Array;
   readonly #bytes: number;
   readonly #mask: number;
+  readonly #u8: Uint8Array;
   readonly #u32: Uint32Array;
   readonly #u16: Uint16Array;
   readonly #f64: Float64Array;
@@ -341,6 +357,7 @@ export class RingConsumer {
     this.#control = new Int32Array(buffers.control);
     this.#bytes = buffers.data.byteLength;
     this.#mask = this.#bytes - 1;
+    this.#u8 = new Uint8Array(buffers.data);
     this.#u32 = new Uint32Array(buffers.data);
     this.#u16 = new Uint16Array(buffers.data);
     this.#f64 = new Float64Array(buffers.data);
@@ -348,10 +365,10 @@ export class RingConsumer {
   }
 
   /**
-   * Writes the line of every op published so far into `sink`, in the order appended, freeing the
-   * ring as it goes; returns how many. `idleMs`: when there is none, wait up to this long first.
+   * Copies every record published so far into `out`, in the order appended, freeing the ring as it
+   * goes; returns how many ops. `idleMs`: when there is none, wait up to this long first.
    */
-  drain(sink: LineSink, idleMs: number): number {
+  spill(out: SpillSink, idleMs: number): number {
     let head = Atomics.load(this.#control, HEAD);
     if (head === this.#tail && idleMs > 0 && Atomics.load(this.#control, CLOSED) === 0) {
       Atomics.store(this.#control, CONSUMER_SLEEPING, 1);
@@ -360,16 +377,16 @@ export class RingConsumer {
       head = Atomics.load(this.#control, HEAD);
     }
     let count = 0;
-    // Room is handed back every 64 KiB, not only at the end: a producer waiting for it resumes sooner.
-    // Through one call site, the loop's, at the end too: a loop this long is compiled on the stack
-    // (OSR) before its exit has ever run, and a second site after the loop, with no type feedback
-    // yet, threw the compiled code away at every call's end (~1,900 deopts in a 1.5 s run).
-    let freedAt = this.#tail;
+    let from = this.#tail;
+    // One call site for the copy, the loop's, at the end too: a loop this long is compiled on the
+    // stack (OSR) before its exit has ever run, and a second site after the loop, with no type
+    // feedback yet, threw the compiled code away at every call's end (~1,900 deopts in a 1.5 s run).
     for (;;) {
       const ended = this.#tail === head;
-      if (ended || (this.#tail - freedAt) >>> 0 >= 65_536) {
-        this.#free();
-        freedAt = this.#tail;
+      // A copy never crosses the ring's end: it stops there, and every 64 KiB.
+      if (ended || (this.#tail & this.#mask) === 0 || (this.#tail - from) >>> 0 >= FREE_EVERY_BYTES) {
+        this.#copy(out, from);
+        from = this.#tail;
         if (ended) return count;
       }
       const at = this.#tail & this.#mask;
@@ -379,17 +396,50 @@ export class RingConsumer {
         continue;
       }
       if (size === OUT_OF_BAND) {
-        const op = this.#receiveLarge();
-        this.#line(sink, opLineBound(op), (buf, a) => encodeOpLine(op, buf, a));
+        out.large(this.#receiveLarge());
         this.#tail = (this.#tail + HEADER_BYTES) | 0;
-      } else {
-        // Strings take 2 bytes per code unit in the record: half its size bounds their units.
-        const bound = lineBound((size >>> 1) + ENUM_UNITS);
-        if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
-        else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
-        this.#tail = (this.#tail + size) | 0;
-      }
+      } else this.#tail = (this.#tail + size) | 0;
       count++;
+    }
+  }
+
+  /** Ring bytes from position `from` up to the tail into `out`, and their room back to the producer. */
+  #copy(out: SpillSink, from: number): void {
+    if (from === this.#tail) return;
+    const start = from & this.#mask;
+    out.write(this.#u8, start, start + ((this.#tail - from) >>> 0));
+    this.#free();
+  }
+
+  /**
+   * The NDJSON lines of what `spill` copied, into `sink`, in order; returns how many ops. `read`
+   * fills its argument from the copy, from where the last call stopped, and returns how many bytes
+   * it gave (fewer only at the end); `largeLine`: the next op too long for the ring, as its line.
+   * Call on a consumer of its own (the ring's size the same as the one copied): it reads the copy
+   * into its buffer one ring's length at a time, so a record sits where it sat in the ring.
+   */
+  replay(read: (into: Uint8Array) => number, largeLine: () => Buffer, sink: LineSink): number {
+    let count = 0;
+    for (;;) {
+      const end = read(this.#u8);
+      let at = 0;
+      while (at < end) {
+        const size = this.#u32[at >>> 2]!;
+        if (size === WRAP) break;
+        if (size === OUT_OF_BAND) {
+          const line = largeLine();
+          this.#line(sink, line.length, (buf, a) => a + line.copy(buf, a));
+          at += HEADER_BYTES;
+        } else {
+          // Strings take 2 bytes per code unit in the record: half its size bounds their units.
+          const bound = lineBound((size >>> 1) + ENUM_UNITS);
+          if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
+          else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
+          at += size;
+        }
+        count++;
+      }
+      if (end < this.#bytes) return count;
     }
   }
 
