@@ -113,7 +113,7 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   rows.push({
     name: `no-op strategy under the load engine, closed loop ${CONCURRENCY}`,
     opsPerSec: Math.round(noop.opsPerSec),
-    note: `${harnessUs.toFixed(2)} us of harness work per op; the history append waited for its writer thread ${noop.historyWaits} times`,
+    note: `${harnessUs.toFixed(3)} us of harness work per op; the history append waited for its writer thread ${noop.historyWaits} times`,
   });
   // The bare fast-jwt verify's cost, kept for the harness-work target below: its scale on this machine.
   let bareFastJwtUs = Number.NaN;
@@ -177,11 +177,11 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   targets.push({
     id: 'harness-work-per-op',
     description: "the load engine's own work per op (no-op strategy, closed loop 16: choosing the op, HdrHistograms, timeline, history record)",
-    measured: `${harnessUs.toFixed(2)} us (${harnessUsAgain.toFixed(2)} us measured again after the rounds; ${((100 * harnessUs) / bareFastJwtUs).toFixed(0)}% of a bare fast-jwt HS256 verify here, ${bareFastJwtUs.toFixed(1)} us)`,
+    measured: `${harnessUs.toFixed(3)} us (${harnessUsAgain.toFixed(3)} us measured again after the rounds; ${((100 * harnessUs) / bareFastJwtUs).toFixed(0)}% of a bare fast-jwt HS256 verify here, ${bareFastJwtUs.toFixed(1)} us)`,
     threshold: '<= 0.6 us',
     met: harnessUs <= 0.6,
     ...(harnessUs > 0.6 && {
-      why: `a figure in microseconds moves with the machine: a bare fast-jwt HS256 verify takes ${bareFastJwtUs.toFixed(1)} us here, and the same no-op ceiling read ${harnessUs.toFixed(2)} and ${harnessUsAgain.toFixed(2)} us a minute apart in this run. What is left on this thread is the op's own bookkeeping (histograms, timeline, the ring record), two clock reads and its promises. The history writer thread only copies the records out during the load (the append waited for it ${noop.historyWaits} and ${noopAgain.historyWaits} times in the two readings: it was not the bound); their NDJSON lines, about as costly again per op, are encoded after the load, as the history closes, outside this figure.`,
+      why: `a figure in microseconds moves with the machine: a bare fast-jwt HS256 verify takes ${bareFastJwtUs.toFixed(1)} us here, and the same no-op ceiling read ${harnessUs.toFixed(3)} and ${harnessUsAgain.toFixed(3)} us a minute apart in this run. What is left on this thread is the op's own bookkeeping (histograms, timeline, the ring record), two clock reads and its promises. The history writer thread only copies the records out during the load (the append waited for it ${noop.historyWaits} and ${noopAgain.historyWaits} times in the two readings: it was not the bound); their NDJSON lines, about as costly again per op, are encoded after the load, as the history closes, outside this figure.`,
     }),
   });
   for (const strategy of ['pure', 'blacklist', 'whitelist', 'double-token']) {
