@@ -1,17 +1,6 @@
 import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
 import type { Op } from './history.ts';
-import {
-  type ConstantRun,
-  constantRun,
-  enumRuns,
-  FALSE_BYTES,
-  K,
-  lineBound,
-  num,
-  putRun,
-  strUnits,
-  TRUE_BYTES,
-} from './history-line.ts';
+import { type ConstantRun, constantRun, enumRuns, FALSE_BYTES, K, lineBound, num, putRun, strUnits, TRUE_BYTES } from './history-line.ts';
 
 /**
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
