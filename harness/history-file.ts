@@ -67,8 +67,8 @@ export class HistoryWriter {
 /**
  * The same file as HistoryWriter writes, with the encoding and the writes on a thread of their own
  * (history-writer-worker.ts): `append` puts the op's fields into a shared ring (history-ring.ts) and
- * returns; the thread copies the ring to a spill file as the ops come and encodes the lines on
- * `close`. For the load engine, where the JSON line was the largest share of its own cost per op.
+ * returns (HistoryDrain, history-ring.ts, says what the thread does while it is behind). For the
+ * load engine, where the JSON line was the largest share of its own cost per op.
  * When the writer falls a whole ring behind, `append` blocks until it catches up: no op is dropped
  * and memory stays bounded. `close` returns once every op appended is in the file and the thread has
  * exited; a writer that failed (the file could not be written) rejects it with the reason.

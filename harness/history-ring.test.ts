@@ -8,7 +8,7 @@ import { createHelperThreadIds, endedHelperThreads, helperThreadSlot, runningHel
 import type { Op } from './history.ts';
 import { HistoryWriter, ThreadedHistoryWriter } from './history-file.ts';
 import { encodeOpLine, opLineBound } from './history-line.ts';
-import { createRingBuffers, type LineSink, RingConsumer, RingProducer, type SpillSink } from './history-ring.ts';
+import { createRingBuffers, HistoryDrain, type LineSink, RingConsumer, RingProducer, type SpillStore } from './history-ring.ts';
 import { seededRandom } from './workload.ts';
 
 function line(op: Op): string {
@@ -71,43 +71,42 @@ function memorySink(bytes = 4096): LineSink & { text(): string } {
   };
 }
 
-/** What the writer thread does with a spill file, in memory: the bytes `spill` copies, and the lines of the ops too long for the ring. */
-function memorySpill(): SpillSink & { replay(ringBytes: number, sink: LineSink): number } {
-  const parts: Buffer[] = [];
-  const largeLines: Buffer[] = [];
+/** A spill store in memory that counts its use. */
+function memoryStore(): SpillStore & { writes: number; clears: number } {
+  let bytes = Buffer.alloc(0);
   return {
-    write: (bytes, from, to) => parts.push(Buffer.from(bytes.subarray(from, to))),
-    large: (op) => largeLines.push(Buffer.from(line(op))),
-    replay(ringBytes, sink) {
-      const copy = Buffer.concat(parts);
-      let at = 0;
-      const read = (into: Uint8Array) => {
-        const n = copy.copy(into, 0, at, Math.min(copy.length, at + into.length));
-        at += n;
-        return n;
-      };
-      return new RingConsumer(createRingBuffers(ringBytes), () => ({}) as Op).replay(read, () => largeLines.shift()!, sink);
+    writes: 0,
+    clears: 0,
+    write(from8, from, to, position) {
+      this.writes++;
+      if (bytes.length < position + (to - from)) bytes = Buffer.concat([bytes, Buffer.alloc(position + (to - from) - bytes.length)]);
+      bytes.set(from8.subarray(from, to), position);
+    },
+    read(into, from, to, position) {
+      into.set(bytes.subarray(position, position + (to - from)), from);
+    },
+    clear() {
+      this.clears++;
+      bytes = Buffer.alloc(0);
     },
   };
 }
 
 describe('history ring', () => {
-  it('gives back, in order, the very line encodeOpLine writes for each op, from a copy of the ring taken across many wrap-arounds of a small one', () => {
+  it('gives back, in order, the very line encodeOpLine writes for each op, across many wrap-arounds of a small ring', () => {
     const buffers = createRingBuffers(4096);
     const large: Op[] = [];
     const producer = new RingProducer(buffers, (op) => large.push(op));
     const consumer = new RingConsumer(buffers, () => large.shift()!);
-    const spill = memorySpill();
+    const sink = memorySink(1024);
     const ops = randomOps(5000, 11);
-    let spilled = 0;
+    let drained = 0;
     // A few ops at a time: a ring this small holds ~20, so its end is crossed every few batches.
     for (let i = 0; i < ops.length; i += 7) {
       for (const op of ops.slice(i, i + 7)) producer.append(op);
-      spilled += consumer.spill(spill, 0);
+      drained += consumer.drain(sink, 0);
     }
-    expect(spilled).toBe(ops.length);
-    const sink = memorySink(1024);
-    expect(spill.replay(4096, sink)).toBe(ops.length);
+    expect(drained).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
     expect(producer.waits).toBe(0);
   });
@@ -117,17 +116,44 @@ describe('history ring', () => {
     const large: Op[] = [];
     const producer = new RingProducer(buffers, (op) => large.push(op));
     const consumer = new RingConsumer(buffers, () => large.shift()!);
-    const spill = memorySpill();
+    const sink = memorySink(1024);
     const ops = randomOps(30, 12);
     ops[10]!.error = 'x'.repeat(70_000);
     ops[11]!.error = 'y'.repeat(300);
     for (const op of ops) {
       producer.append(op);
-      consumer.spill(spill, 0);
+      consumer.drain(sink, 0);
     }
-    const sink = memorySink(1024);
-    expect(spill.replay(4096, sink)).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
+    expect(large).toEqual([]);
+  });
+
+  it('copies records out while behind and encodes the copy later, every line in its place, across wrap-arounds and large ops', () => {
+    const buffers = createRingBuffers(4096);
+    const large: Op[] = [];
+    const producer = new RingProducer(buffers, (op) => large.push(op));
+    const store = memoryStore();
+    const sink = memorySink(1024);
+    // A catch-up slice of a few records: the copy is still being encoded when the next burst comes.
+    const drain = new HistoryDrain(buffers, () => large.shift()!, store, sink, { catchUpSliceBytes: 300 });
+    const ops = randomOps(6000, 17);
+    for (const i of [5, 400, 401, 3000]) ops[i]!.error = `${i}:${'e'.repeat(5000)}`;
+    const random = seededRandom(18);
+    for (let i = 0; i < ops.length; ) {
+      // Bursts of up to 12 ops (the ring holds ~15 of these): past an eighth of the ring the drain copies.
+      const burst = 1 + Math.floor(random() * 12);
+      for (const op of ops.slice(i, i + burst)) producer.append(op);
+      i += burst;
+      const steps = 1 + Math.floor(random() * 2);
+      for (let k = 0; k < steps; k++) drain.step(0);
+    }
+    producer.close();
+    while (drain.step(0) >= 0);
+    expect(drain.taken).toBe(ops.length);
+    expect(drain.written).toBe(ops.length);
+    expect(sink.text()).toBe(ops.map(line).join(''));
+    expect(store.writes).toBeGreaterThan(100);
+    expect(store.clears).toBeGreaterThan(10);
     expect(large).toEqual([]);
   });
 });

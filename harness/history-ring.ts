@@ -1,13 +1,26 @@
 import { OP_FUNCTIONS, OP_TYPES, PHASES } from '../result/checks.ts';
 import type { Op } from './history.ts';
-import { type ConstantRun, constantRun, enumRuns, FALSE_BYTES, K, lineBound, num, putRun, strUnits, TRUE_BYTES } from './history-line.ts';
+import {
+  type ConstantRun,
+  constantRun,
+  encodeOpLine,
+  enumRuns,
+  FALSE_BYTES,
+  K,
+  lineBound,
+  num,
+  opLineBound,
+  putRun,
+  strUnits,
+  TRUE_BYTES,
+} from './history-line.ts';
 
 /**
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
  * records in a single-producer single-consumer ring in a SharedArrayBuffer. Writing a record costs the
  * engine a few stores (numbers as float64, strings as UTF-16 code units); the JSON line is encoded and
- * written by the other thread, after the run (RingConsumer). The record is a transport, not a file
- * format: the history on disk is the NDJSON it always was.
+ * written by the other thread (HistoryDrain). The record is a transport, not a file format: the
+ * history on disk is the NDJSON it always was.
  *
  * Positions are byte counts since the start, kept as int32 that wrap at 2^32: with a power-of-two
  * capacity `position & (capacity - 1)` is the offset and `(head - tail) >>> 0` the bytes in use.
@@ -313,7 +326,7 @@ const ENUM_UNITS = Math.max(...OP_FUNCTIONS.map((f) => f.length)) + Math.max(...
  * Where the consumer copies the ring during a run: its bytes appended in order, just as they lay in
  * it (padding included, so that a file offset modulo the ring's size is where the byte was).
  */
-export interface SpillSink {
+interface SpillSink {
   /** Appends bytes[from, to) of the ring. */
   write(bytes: Uint8Array, from: number, to: number): void;
   /** An op too long for the ring, in its place in the order (its header is among the bytes). */
@@ -324,12 +337,10 @@ export interface SpillSink {
 const FREE_EVERY_BYTES = 65_536;
 
 /**
- * The writer thread's side. During a run it copies records out of the ring as they are (`spill`),
- * which costs a walk over their headers and a write per 64 KiB; after it, it turns the copy into the
- * NDJSON lines `encodeOpLine` writes for the same ops (`replay`: the same keys, number format and
- * string escaping, byte for byte), straight from the bytes, with no op object in between. Encoding a
- * line costs about what the engine spends on the whole op: done as the ops came, it made the writer
- * the bound of the engine's rate and took a core the topology under test needed.
+ * The writer thread's side: turns records back into the NDJSON lines `encodeOpLine` writes for the
+ * same op (history-line.ts: the same keys, number format and string escaping, byte for byte),
+ * straight from the shared bytes, with no op object in between (`drain`); or, while it is behind,
+ * copies them out as they are (`spill`), to be encoded later from the copy (`encodeRecords`).
  */
 export class RingConsumer {
   readonly #control: Int32Array;
@@ -341,6 +352,8 @@ export class RingConsumer {
   readonly #f64: Float64Array;
   readonly #receiveLarge: () => Op;
   #tail = 0;
+  /** Ops `encodeRecords` has written. */
+  encoded = 0;
 
   constructor(buffers: RingBuffers, receiveLarge: () => Op) {
     this.#control = new Int32Array(buffers.control);
@@ -354,10 +367,10 @@ export class RingConsumer {
   }
 
   /**
-   * Copies every record published so far into `out`, in the order appended, freeing the ring as it
-   * goes; returns how many ops. `idleMs`: when there is none, wait up to this long first.
+   * Writes the line of every op published so far into `sink`, in the order appended, freeing the
+   * ring as it goes; returns how many. `idleMs`: when there is none, wait up to this long first.
    */
-  spill(out: SpillSink, idleMs: number): number {
+  drain(sink: LineSink, idleMs: number): number {
     let head = Atomics.load(this.#control, HEAD);
     if (head === this.#tail && idleMs > 0 && Atomics.load(this.#control, CLOSED) === 0) {
       Atomics.store(this.#control, CONSUMER_SLEEPING, 1);
@@ -365,6 +378,56 @@ export class RingConsumer {
       Atomics.store(this.#control, CONSUMER_SLEEPING, 0);
       head = Atomics.load(this.#control, HEAD);
     }
+    let count = 0;
+    // Room is handed back every 64 KiB, not only at the end: a producer waiting for it resumes sooner.
+    // Through one call site, the loop's, at the end too: a loop this long is compiled on the stack
+    // (OSR) before its exit has ever run, and a second site after the loop, with no type feedback
+    // yet, threw the compiled code away at every call's end (~1,900 deopts in a 1.5 s run).
+    let freedAt = this.#tail;
+    for (;;) {
+      const ended = this.#tail === head;
+      if (ended || (this.#tail - freedAt) >>> 0 >= 65_536) {
+        this.#free();
+        freedAt = this.#tail;
+        if (ended) return count;
+      }
+      const at = this.#tail & this.#mask;
+      const size = this.#u32[at >>> 2]!;
+      if (size === WRAP) {
+        this.#tail = (this.#tail + (this.#bytes - at)) | 0;
+        continue;
+      }
+      if (size === OUT_OF_BAND) {
+        const op = this.#receiveLarge();
+        this.#line(sink, opLineBound(op), (buf, a) => encodeOpLine(op, buf, a));
+        this.#tail = (this.#tail + HEADER_BYTES) | 0;
+      } else {
+        // Strings take 2 bytes per code unit in the record: half its size bounds their units.
+        const bound = lineBound((size >>> 1) + ENUM_UNITS);
+        if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
+        else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
+        this.#tail = (this.#tail + size) | 0;
+      }
+      count++;
+    }
+  }
+
+  /** Bytes published and not yet taken. */
+  get pending(): number {
+    return (Atomics.load(this.#control, HEAD) - this.#tail) >>> 0;
+  }
+
+  /** Where the next record will be read, as an offset in the ring. */
+  get tailOffset(): number {
+    return this.#tail & this.#mask;
+  }
+
+  /**
+   * Copies every record published so far into `out`, in the order appended, freeing the ring as it
+   * goes; returns how many ops.
+   */
+  spill(out: SpillSink): number {
+    const head = Atomics.load(this.#control, HEAD);
     let count = 0;
     let from = this.#tail;
     // One call site for the copy, the loop's, at the end too: a loop this long is compiled on the
@@ -401,35 +464,34 @@ export class RingConsumer {
   }
 
   /**
-   * The NDJSON lines of what `spill` copied, into `sink`, in order; returns how many ops. `read`
-   * fills its argument from the copy, from where the last call stopped, and returns how many bytes
-   * it gave (fewer only at the end); `largeLine`: the next op too long for the ring, as its line.
-   * Call on a consumer of its own (the ring's size the same as the one copied): it reads the copy
-   * into its buffer one ring's length at a time, so a record sits where it sat in the ring.
+   * The lines of the records in this consumer's buffer from offset `from` to `to` (whole records, as
+   * `spill` copied them into a copy of the ring's size, each where it sat in the ring) into `sink`;
+   * returns where it stopped: `to`, or the ring's size at a WRAP header. `largeLine`: the next op
+   * too long for the ring, as its line. Adds the ops to `encoded`.
    */
-  replay(read: (into: Uint8Array) => number, largeLine: () => Buffer, sink: LineSink): number {
-    let count = 0;
-    for (;;) {
-      const end = read(this.#u8);
-      let at = 0;
-      while (at < end) {
-        const size = this.#u32[at >>> 2]!;
-        if (size === WRAP) break;
-        if (size === OUT_OF_BAND) {
-          const line = largeLine();
-          this.#line(sink, line.length, (buf, a) => a + line.copy(buf, a));
-          at += HEADER_BYTES;
-        } else {
-          // Strings take 2 bytes per code unit in the record: half its size bounds their units.
-          const bound = lineBound((size >>> 1) + ENUM_UNITS);
-          if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
-          else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
-          at += size;
-        }
-        count++;
+  encodeRecords(from: number, to: number, largeLine: () => Buffer, sink: LineSink): number {
+    let at = from;
+    while (at < to) {
+      const size = this.#u32[at >>> 2]!;
+      if (size === WRAP) return this.#bytes;
+      if (size === OUT_OF_BAND) {
+        const line = largeLine();
+        this.#line(sink, line.length, (buf, a) => a + line.copy(buf, a));
+        at += HEADER_BYTES;
+      } else {
+        const bound = lineBound((size >>> 1) + ENUM_UNITS);
+        if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
+        else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
+        at += size;
       }
-      if (end < this.#bytes) return count;
+      this.encoded++;
     }
+    return at;
+  }
+
+  /** This consumer's buffer, for a copy of the ring to be read into (`encodeRecords`). */
+  get bytes(): Uint8Array {
+    return this.#u8;
   }
 
   /** The slow way in: after a flush, into the buffer, or into a buffer of its own when longer. */
@@ -522,5 +584,133 @@ export class RingConsumer {
     buf[a++] = 0x7d;
     buf[a++] = 0x0a;
     return a;
+  }
+}
+
+/** Where `HistoryDrain` keeps the records it copied out while behind: a file, or memory in tests. */
+export interface SpillStore {
+  /** Writes bytes[from, to) at `position`. */
+  write(bytes: Uint8Array, from: number, to: number, position: number): void;
+  /** Fills into[from, to) from `position` (written before). */
+  read(into: Uint8Array, from: number, to: number, position: number): void;
+  /** Everything written has been read back: the store may be emptied. */
+  clear(): void;
+}
+
+/** Past this many bytes waiting in the ring, the writer copies records out rather than encode them. */
+const SPILL_FROM_SHARE = 8;
+/** What the writer encodes of its copy between two looks at the ring, in bytes of records. */
+const CATCH_UP_SLICE_BYTES = 262_144;
+
+/**
+ * The history writer thread's loop, apart from its files. Encoding a line costs about what the
+ * engine spends on the whole op, so at the engine's highest rates the writer fell behind, the ring
+ * filled and the engine waited for it. It encodes straight from the ring while it keeps up, and
+ * once more than an eighth of the ring waits, copies records out to `store` as they are (a walk over
+ * their headers and a write per 64 KiB, a few percent of encoding them) and encodes the copy in the
+ * moments the ring is empty, or at the end; in the order appended either way, then back to encoding
+ * from the ring. So the history on disk is as current as the writer can keep it, and the copy is
+ * only as large as how far the writer fell behind.
+ */
+export class HistoryDrain implements SpillSink {
+  readonly #ring: RingConsumer;
+  readonly #copy: RingConsumer;
+  readonly #store: SpillStore;
+  readonly #sink: LineSink;
+  readonly #ringBytes: number;
+  readonly #spillFrom: number;
+  readonly #catchUpSlice: number;
+  /** The lines of ops too long for the ring met while copying: rare (an error message of half a million characters). */
+  readonly #largeLines: Buffer[] = [];
+  #copying = false;
+  /** Store positions: a ring offset maps to the same offset of a ring-sized stretch, so a record sits where it sat in the ring. */
+  #copiedTo = 0;
+  #encodedTo = 0;
+  /** The ring-sized stretch of the store now in #copy's buffer, and how much of it is there. */
+  #loadedStretch = -1;
+  #loadedTo = 0;
+  /** Ops taken from the ring (encoded or copied), and lines given to the sink. */
+  taken = 0;
+  #drained = 0;
+
+  /** `catchUpSliceBytes`: for tests, a smaller share of the copy encoded per look at the ring. */
+  constructor(buffers: RingBuffers, receiveLarge: () => Op, store: SpillStore, sink: LineSink, { catchUpSliceBytes = CATCH_UP_SLICE_BYTES } = {}) {
+    this.#ring = new RingConsumer(buffers, receiveLarge);
+    this.#ringBytes = buffers.data.byteLength;
+    this.#copy = new RingConsumer(createRingBuffers(this.#ringBytes), () => {
+      throw new Error('an op too long for the ring comes from the lines kept for it');
+    });
+    this.#store = store;
+    this.#sink = sink;
+    this.#spillFrom = this.#ringBytes / SPILL_FROM_SHARE;
+    this.#catchUpSlice = catchUpSliceBytes;
+  }
+
+  /**
+   * Moves what the ring holds towards the sink; returns how many lines went to the sink, or -1 once
+   * the ring is closed and every op is in it. `idleMs`: how long to wait for ops when there are none.
+   */
+  step(idleMs: number): number {
+    if (!this.#copying) {
+      if (this.#ring.pending <= this.#spillFrom) {
+        const drained = this.#ring.drain(this.#sink, idleMs);
+        this.taken += drained;
+        this.#drained += drained;
+        return drained === 0 && this.#ring.finished ? -1 : drained;
+      }
+      this.#copying = true;
+      this.#copiedTo = this.#encodedTo = this.#ring.tailOffset;
+      this.#loadedStretch = -1;
+    }
+    this.taken += this.#ring.spill(this);
+    const finished = this.#ring.finished;
+    const before = this.#copy.encoded;
+    if (finished || this.#ring.pending === 0) this.#encodeCopy(finished ? Number.POSITIVE_INFINITY : this.#catchUpSlice);
+    if (this.#encodedTo === this.#copiedTo && this.#ring.pending === 0) {
+      this.#copying = false;
+      this.#store.clear();
+    }
+    return this.#copy.encoded - before;
+  }
+
+  write(bytes: Uint8Array, from: number, to: number): void {
+    this.#store.write(bytes, from, to, this.#copiedTo);
+    this.#copiedTo += to - from;
+  }
+
+  large(op: Op): void {
+    const line = Buffer.allocUnsafe(opLineBound(op));
+    this.#largeLines.push(line.subarray(0, encodeOpLine(op, line, 0)));
+  }
+
+  /** Encodes up to about `budget` bytes of the copy, oldest first. */
+  #encodeCopy(budget: number): void {
+    let left = budget;
+    while (this.#encodedTo < this.#copiedTo && left > 0) {
+      const stretch = this.#encodedTo - (this.#encodedTo % this.#ringBytes);
+      const end = Math.min(this.#copiedTo, stretch + this.#ringBytes) - stretch;
+      const from = this.#encodedTo - stretch;
+      if (this.#loadedStretch !== stretch) {
+        this.#loadedStretch = stretch;
+        this.#loadedTo = from;
+      }
+      if (this.#loadedTo < end) {
+        this.#store.read(this.#copy.bytes, this.#loadedTo, end, stretch + this.#loadedTo);
+        this.#loadedTo = end;
+      }
+      const at = this.#copy.encodeRecords(from, end, () => this.#largeLines.shift()!, this.#sink);
+      this.#encodedTo = stretch + at;
+      left -= at - from;
+    }
+  }
+
+  /** Lines given to the sink: at the end, `taken` (fewer is a copy that gave back less than it was given). */
+  get written(): number {
+    return this.#drained + this.#copy.encoded;
+  }
+
+  /** The writer failed: the engine stops waiting for room (its error ends the run instead). */
+  fail(): void {
+    this.#ring.fail();
   }
 }
