@@ -333,7 +333,7 @@ interface SpillSink {
   large(op: Op): void;
 }
 
-/** How far the consumer copies before it hands the room back: a producer waiting for it resumes sooner. */
+/** How far the consumer reads before it hands the room back: a producer waiting for it resumes sooner. */
 const FREE_EVERY_BYTES = 65_536;
 
 /**
@@ -386,7 +386,7 @@ export class RingConsumer {
     let freedAt = this.#tail;
     for (;;) {
       const ended = this.#tail === head;
-      if (ended || (this.#tail - freedAt) >>> 0 >= 65_536) {
+      if (ended || (this.#tail - freedAt) >>> 0 >= FREE_EVERY_BYTES) {
         this.#free();
         freedAt = this.#tail;
         if (ended) return count;
