@@ -55,8 +55,7 @@ function main(): void {
   const store: SpillStore = {
     write(bytes, from, to, position) {
       spillFd ??= openSync(spillPath, 'w+');
-      let at = from;
-      while (at < to) at += writeSync(spillFd, bytes, at, to - at, position + at - from);
+      writeAll(spillFd, bytes, from, to, position);
     },
     read(into, from, to, position) {
       let at = from;
@@ -94,9 +93,10 @@ function main(): void {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array, from: number, to: number): void {
+/** bytes[from, to) at the file's position, or at `position` when given. */
+function writeAll(fd: number, bytes: Uint8Array, from: number, to: number, position?: number): void {
   let at = from;
-  while (at < to) at += writeSync(fd, bytes, at, to - at);
+  while (at < to) at += writeSync(fd, bytes, at, to - at, position === undefined ? null : position + at - from);
 }
 
 /** The producer posts the op before it publishes its header; wait for delivery all the same rather than assume it. */
