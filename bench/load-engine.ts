@@ -217,6 +217,12 @@ const SCHEDULER_LABELS: Record<OpenLoopScheduler, string> = {
 };
 /** Issue 21: the generator's CPU at 1,000 ops/s of jose ES256 verifies + one Redis round trip, in cores. */
 const ONE_THOUSAND_CPU_TARGET = 0.2;
+/**
+ * The open-loop rows warm up as long as a run does by default: the heap grows during the first
+ * second or two, and its young-generation GCs then pause for up to ~12 ms (against ~0.5 ms
+ * after), which a run leaves out of its results and a shorter warm-up would count.
+ */
+const RUN_WARMUP_MS = normalizeScenario({}).load.warmup;
 /** Two CPU readings of the same load on this shared machine differ by about this much. */
 const CPU_NOISE_CORES = 0.05;
 
@@ -235,9 +241,9 @@ async function schedulersAtOneThousand(): Promise<AtOneThousand> {
   try {
     const strategy = await createStrategy({ name: 'blacklist', jwt: { engine: 'jose', alg: 'ES256' }, keyPrefix: 'tbbench:sched:' }, { redis });
     const driven = {} as Record<OpenLoopScheduler, Driven>;
-    // A second of warm-up: jose and ioredis are compiled by then, and the timer thread is up.
+    // jose and ioredis are compiled and the timer thread is up well within the warm-up.
     for (const scheduler of SCHEDULERS)
-      driven[scheduler] = await drive('open', 1000, 5_000, { strategy, redis, scheduler, warmupMs: 1000, workload: VERIFY_ONLY });
+      driven[scheduler] = await drive('open', 1000, 5_000, { strategy, redis, scheduler, warmupMs: RUN_WARMUP_MS, workload: VERIFY_ONLY });
     const closed = await drive('closed', 1, 3_000, { strategy, redis, concurrency: 16, warmupMs: 500, workload: VERIFY_ONLY });
     const opsPerSec = (closed.engine.metrics.completed / 3_000) * 1000;
     return { driven, work: { opsPerSec, cpuUsPerOp: (closed.cpu.processCores / opsPerSec) * 1e6, cpu: closed.cpu } };
@@ -373,7 +379,7 @@ export async function benchLoadEngine(): Promise<SectionResult> {
   // Each open-loop scheduler on the same two loads: CPU and slip side by side in one run.
   const { driven: at1k, work } = await schedulersAtOneThousand();
   const at50k: Record<OpenLoopScheduler, Driven> = {} as Record<OpenLoopScheduler, Driven>;
-  for (const scheduler of SCHEDULERS) at50k[scheduler] = await drive('open', 50_000, 5_000, { scheduler });
+  for (const scheduler of SCHEDULERS) at50k[scheduler] = await drive('open', 50_000, 5_000, { scheduler, warmupMs: RUN_WARMUP_MS });
   rows.push({
     name: 'closed loop, 16 in flight, blacklist verify (jose ES256 + one Redis round trip): the ops alone, never idle',
     opsPerSec: Math.round(work.opsPerSec),
@@ -490,8 +496,7 @@ export async function benchLoadEngine(): Promise<SectionResult> {
   });
   return {
     title: "The load engine's own capacity",
-    method:
-      'First each open-loop scheduler alone (runOpenLoop with nothing launched, no engine): what this machine charges for waking, and how late it wakes. Then LoadEngine (scheduler, HdrHistograms, timeline, NDJSON history to disk) driving a strategy whose every call resolves at once, one thread; and each open-loop scheduler at 1,000 ops/s of blacklist verifies (jose ES256, a single Redis node) and at 50,000 ops/s of no-ops, 5 s each. Generator CPU: process.cpuUsage over the measured phase (all threads of the process), the main and timer threads from /proc/self/task/<tid>/stat.',
+    method: `First each open-loop scheduler alone (runOpenLoop with nothing launched, no engine): what this machine charges for waking, and how late it wakes. Then LoadEngine (scheduler, HdrHistograms, timeline, NDJSON history to disk) driving a strategy whose every call resolves at once, one thread; and each open-loop scheduler at 1,000 ops/s of blacklist verifies (jose ES256, a single Redis node) and at 50,000 ops/s of no-ops, 5 s each after the warm-up a run has by default (${RUN_WARMUP_MS / 1000} s). Generator CPU: process.cpuUsage over the measured phase (all threads of the process), the main and timer threads from /proc/self/task/<tid>/stat.`,
     rows,
     targets,
   };
