@@ -16,11 +16,12 @@ import { benchJwtFloor } from './jwt-floor.ts';
 import { benchLoadEngine } from './load-engine.ts';
 import { benchLocalDenylists } from './local-denylists.ts';
 import { benchRedisFloor } from './redis-floor.ts';
+import { benchShards } from './shards.ts';
 import { benchStrategyVerify } from './strategy-verify.ts';
 import { benchTopologies } from './topology.ts';
 import type { SectionResult } from './types.ts';
 
-const SECTIONS = ['jwt', 'redis', 'strategies', 'http', 'local', 'harness', 'engine', 'topologies'] as const;
+const SECTIONS = ['jwt', 'redis', 'strategies', 'http', 'local', 'harness', 'engine', 'shards', 'topologies'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 /** Set in a section's own process: where it writes its SectionResult. */
@@ -35,6 +36,9 @@ async function runSection(id: SectionId): Promise<SectionResult> {
     case 'engine':
       log('load engine capacity...');
       return benchLoadEngine();
+    case 'shards':
+      log('one run split across generators...');
+      return benchShards();
     case 'topologies':
       log('topology start and failover...');
       return benchTopologies();

@@ -272,6 +272,33 @@ export function estimateNoise(run: StrategyRunResult, figure: 'p50' | 'p99'): No
   return { standardError: sd / Math.sqrt(n), buckets: n };
 }
 
+/** How far apart two runs' figure may be and still be the same within noise (see above); null: either has too few steady buckets. */
+export function noiseBound(a: StrategyRunResult, b: StrategyRunResult, figure: 'p50' | 'p99'): number | null {
+  const na = estimateNoise(a, figure);
+  const nb = estimateNoise(b, figure);
+  return na && nb ? 2 * Math.sqrt(na.standardError ** 2 + nb.standardError ** 2) : null;
+}
+
+/**
+ * Whether `candidate`'s verify figure is outside what the reference runs measured (their range,
+ * widened by the noise bound against the nearest of them): what else runs on a machine drifts
+ * between runs, which no estimate from within one run can see, so references taken before and
+ * after bracket it. Null when within; otherwise one sentence saying by how much.
+ */
+export function outsideNoise(references: readonly StrategyRunResult[], candidate: StrategyRunResult, figure: 'p50' | 'p99'): string | null {
+  const value = (run: StrategyRunResult) => run.latency.verify?.all[figure] ?? null;
+  const y = value(candidate);
+  const values = references.map(value);
+  if (y === null || values.includes(null) || values.length === 0) return `${figure}: no verify latency to compare`;
+  const known = values as number[];
+  const nearest = references[known.reduce((best, v, i) => (Math.abs(v - y) < Math.abs(known[best]! - y) ? i : best), 0)]!;
+  const bound = noiseBound(nearest, candidate, figure);
+  if (bound === null) return `${figure}: no noise estimate (fewer than ${MIN_NOISE_BUCKETS} steady buckets)`;
+  return y >= Math.min(...known) - bound && y <= Math.max(...known) + bound
+    ? null
+    : `${figure}: reference ${known.join(' and ')} ms, this run ${y} ms, beyond the noise bound ${bound.toFixed(3)} ms`;
+}
+
 export type Verdict = 'ok' | 'regression' | 'improvement' | 'n/a';
 
 export interface MetricRow {
@@ -355,12 +382,8 @@ export function compareResults(
       const limitPct = thresholds[def.id] ?? (def.correctness ? 0 : null);
       let noise: MetricRow['noise'] = null;
       if (def.noiseFrom && delta !== null) {
-        const na = estimateNoise(runA, def.noiseFrom);
-        const nb = estimateNoise(runB, def.noiseFrom);
-        if (na && nb) {
-          const bound = 2 * Math.sqrt(na.standardError ** 2 + nb.standardError ** 2);
-          noise = { bound, beyond: Math.abs(delta) > bound };
-        }
+        const bound = noiseBound(runA, runB, def.noiseFrom);
+        if (bound !== null) noise = { bound, beyond: Math.abs(delta) > bound };
       }
       const partial = {
         run: key,

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHistory } from '../../harness/history-file.ts';
-import { estimateNoise } from '../../reports/compare.ts';
+import { outsideNoise } from '../../reports/compare.ts';
 import { loadResult, type ResultFile, type StrategyRunResult } from '../../result/schema.ts';
 import { startTopology } from '../../topologies/topology.ts';
 import type { StartedTopology } from '../../topologies/types.ts';
@@ -127,17 +127,11 @@ async function measure(redisFlag: string[], name: string): Promise<Attempt> {
  * here: its threads wake from colder idle), about 1% of it being compare's p50 noise.
  */
 function p99OutsideNoise(ones: readonly ResultFile[], merged: ResultFile): string | null {
-  const value = (r: ResultFile) => r.runs[0]!.latency.verify!.all.p99;
-  const y = value(merged);
-  const nearest = ones.reduce((a, b) => (Math.abs(value(b) - y) < Math.abs(value(a) - y) ? b : a));
-  const a = estimateNoise(nearest.runs[0]!, 'p99');
-  const b = estimateNoise(merged.runs[0]!, 'p99');
-  if (!a || !b) return 'p99: no noise estimate';
-  const bound = 2 * Math.sqrt(a.standardError ** 2 + b.standardError ** 2);
-  const [lo, hi] = [Math.min(...ones.map(value)), Math.max(...ones.map(value))];
-  return y >= lo - bound && y <= hi + bound
-    ? null
-    : `p99: one process ${ones.map(value).join(' and ')} ms, merged ${y} ms, beyond the noise bound ${bound.toFixed(3)} ms`;
+  return outsideNoise(
+    ones.map((one) => one.runs[0]!),
+    merged.runs[0]!,
+    'p99',
+  );
 }
 
 describe.sequential('a run split across two generators (run --shard, merge)', () => {
