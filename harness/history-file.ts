@@ -82,6 +82,12 @@ export class ThreadedHistoryWriter {
   readonly #exited: Promise<unknown>;
   readonly #osThreadId: OsThreadIdSlot;
   #failure: string | undefined;
+  /**
+   * Settles once the writer thread drains the ring, or has failed or exited (its error surfaces at
+   * close). Until then appends only fill the ring: at the no-op ceiling its 16 MiB filled in ~100 ms
+   * while the thread was still loading, and the engine waited for it in 50 ms slices.
+   */
+  readonly started: Promise<void>;
 
   /** `osThreadId`: where the thread publishes its OS id (an engine's helper ids, helper-threads.ts); a slot of its own by default. */
   constructor(path: string, ringBytes?: number, osThreadId: OsThreadIdSlot = ownHelperSlot()) {
@@ -92,15 +98,21 @@ export class ThreadedHistoryWriter {
     this.#large = port1;
     const data: HistoryWriterData = { path, buffers, large: port2, osThreadId };
     this.#worker = new Worker(HISTORY_WRITER_URL, { workerData: data, transferList: [port2] });
+    let markStarted!: () => void;
+    this.started = new Promise<void>((resolve) => (markStarted = resolve)).then(() => {
+      // Not what keeps a process alive once it runs: close() does, until the file is complete.
+      if (this.#closed === undefined) this.#worker.unref();
+    });
     this.#worker.on('message', (reply: HistoryWriterReply) => {
       if (reply.type === 'failed') this.#failure = reply.error;
+      markStarted();
     });
     this.#worker.on('error', (error) => {
       this.#failure ??= error.message;
+      markStarted();
     });
     this.#exited = once(this.#worker, 'exit');
-    // Not what keeps a process alive: close() does, until the file is complete.
-    this.#worker.unref();
+    void this.#exited.then(markStarted);
     this.#producer = new RingProducer(buffers, (op) => port1.postMessage(op));
   }
 

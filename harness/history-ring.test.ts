@@ -195,6 +195,18 @@ describe('ThreadedHistoryWriter', () => {
     expect(Object.keys(JSON.parse(lines[500]!)).sort()).toEqual(Object.keys(JSON.parse(reference[500]!)).sort());
   });
 
+  it('says when its thread drains the ring, and settles that too when the file cannot be opened', async () => {
+    const writer = new ThreadedHistoryWriter(join(tempDir(), 'h.ndjson'), 4096);
+    await writer.started;
+    // From here on appends go to a thread that drains: far more than the ring holds goes through.
+    for (const op of randomOps(2000, 17)) writer.append(op);
+    await writer.close();
+    expect(readFileSync(writer.path, 'utf8').split('\n').length - 1).toBe(2000);
+    const failing = new ThreadedHistoryWriter(join(tempDir(), 'missing-dir', 'h.ndjson'), 4096);
+    await failing.started;
+    await expect(failing.close()).rejects.toMatchObject({ code: 'ERR_HISTORY_FILE' });
+  });
+
   it('blocks rather than drops when the writer falls behind: a ring far smaller than the history', async () => {
     const dir = tempDir();
     const ops = randomOps(50_000, 14);

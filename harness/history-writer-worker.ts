@@ -15,7 +15,8 @@ export interface HistoryWriterData {
   osThreadId: OsThreadIdSlot;
 }
 
-export type HistoryWriterReply = { type: 'done'; count: number } | { type: 'failed'; error: string };
+/** `started`: the file is open and the thread drains the ring from now on (the engine's load waits for it). */
+export type HistoryWriterReply = { type: 'started' } | { type: 'done'; count: number } | { type: 'failed'; error: string };
 
 const CHUNK_BYTES = 65_536;
 /** How long the thread sleeps when the ring is empty before it looks again (the engine wakes it sooner when the ring fills). */
@@ -73,6 +74,7 @@ function main(): void {
   const drain = new HistoryDrain(data.buffers, () => receiveLarge(data.large), store, sink);
   try {
     out = openSync(data.path, 'w');
+    parentPort!.postMessage({ type: 'started' } satisfies HistoryWriterReply);
     for (;;) {
       const written = drain.step(IDLE_MS);
       if (written < 0) break;
