@@ -211,6 +211,15 @@ export async function noopCeiling(concurrency: number, durationMs: number): Prom
   return { opsPerSec: (engine.metrics.completed / durationMs) * 1000, historyWaits: engine.historyWaits };
 }
 
+/**
+ * `strategy` under the load engine alone, closed loop, verify-only, for `durationMs` after a run's
+ * warm-up: the engine without the runner's surroundings (topology, progress, footprint sampler), in ops/s.
+ */
+export async function engineClosedLoopRate(strategy: Strategy, concurrency: number, durationMs: number): Promise<number> {
+  const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY, strategy, warmupMs: 1000 });
+  return (engine.metrics.completed / durationMs) * 1000;
+}
+
 const SCHEDULERS: readonly OpenLoopScheduler[] = ['spin', 'timer', 'thread'];
 const SCHEDULER_LABELS: Record<OpenLoopScheduler, string> = {
   spin: 'spin (setImmediate within 2 ms of the due time)',
