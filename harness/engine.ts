@@ -265,13 +265,13 @@ export class LoadEngine implements EngineApi {
    * Not async itself: an extra promise per op is garbage the GC has to collect at 50k ops/s.
    * `invokeMs`: the load loop's clock reading just before the launch, one read per op fewer.
    */
-  #execute(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<number> {
+  #execute(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<void> {
     this.#inFlight++;
     return plan.f === 'verify' ? this.#executeVerify(plan, intendedMs, invokeMs, phase) : this.#executeWrite(plan, intendedMs, invokeMs, phase);
   }
 
   /** Writes are filled into one op object, as verifies are: object spreads here left garbage that outlived young-generation GCs. */
-  async #executeWrite(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<number> {
+  async #executeWrite(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<void> {
     const op: Op = { id: this.#nextId++, f: plan.f, worker: this.#o.worker, phase, subject: plan.subject, intendedMs, invokeMs, completeMs: 0, type: 'ok' };
     let redisOps: number | undefined;
     try {
@@ -282,7 +282,6 @@ export class LoadEngine implements EngineApi {
       this.#threw(op, error);
     }
     this.#record(op, redisOps);
-    return op.completeMs;
   }
 
   /** Straight to each verifier's thread, not through the main one: the relay should cost a message, not a round trip. */
@@ -299,7 +298,7 @@ export class LoadEngine implements EngineApi {
   }
 
   /** Verify is most of the load: its op is one object literal with the token's fields in it. */
-  async #executeVerify(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<number> {
+  async #executeVerify(plan: PlannedOp, intendedMs: number, invokeMs: number, phase: Phase): Promise<void> {
     const session = plan.session!;
     const op: Op = {
       id: this.#nextId++,
@@ -329,7 +328,6 @@ export class LoadEngine implements EngineApi {
       this.#threw(op, error);
     }
     this.#record(op, redisOps);
-    return op.completeMs;
   }
 
   /** An op whose call threw: the outcome is unknown (Jepsen's info). */

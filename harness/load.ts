@@ -6,11 +6,8 @@ export interface LoadHooks {
    * The open loop does not wait for it: the caller counts what is in flight, because a `finally` and a
    * set entry per op were a visible share of the garbage (and so of the GC pauses) at 50k ops/s.
    * `launchedMs`: `now()` read just before this launch, nothing else run since; the op's send time.
-   * When it resolves with a number, that is the clock read at the op's completion: the closed loop
-   * starts the client's next op from it rather than read the clock again (a read costs ~90 ns on
-   * this VM, a tenth of the harness's own work per op).
    */
-  launch(intendedMs: number, launchedMs: number): Promise<unknown>;
+  launch(intendedMs: number, launchedMs: number): Promise<void>;
   /** The current run clock in ms. */
   now(): number;
   signal: AbortSignal;
@@ -172,18 +169,15 @@ export function runOpenLoop(
 export async function runClosedLoop(concurrency: number, untilMs: number, hooks: LoadHooks): Promise<void> {
   const client = async () => {
     let sinceYield = 0;
-    // One clock reading per op: the previous op's completion is this one's due and send time, and
-    // the loop's end test.
-    let start = hooks.now();
-    while (start < untilMs && !hooks.signal.aborted) {
-      const completedMs = await hooks.launch(start, start);
+    // One clock reading per op: the loop's end test and the op's due and send time.
+    for (let start = hooks.now(); start < untilMs && !hooks.signal.aborted; start = hooks.now()) {
+      await hooks.launch(start, start);
       // An op that never waits on I/O resolves in a microtask: yield now and then, or timers
       // (faults, progress, the end of the run) would starve.
       if (++sinceYield >= 64) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
-        start = hooks.now();
-      } else start = typeof completedMs === 'number' ? completedMs : hooks.now();
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, client));
