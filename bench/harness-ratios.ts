@@ -10,7 +10,7 @@ import type { StrategyRunResult } from '../result/schema.ts';
 import { createStrategy } from '../strategies/create.ts';
 import { TokenService } from '../strategies/jwt/token-service.ts';
 import { jwtSettingsSchema } from '../strategies/options.ts';
-import { engineClosedLoopRate, noopCeiling } from './load-engine.ts';
+import { engineClosedLoop } from './load-engine.ts';
 import { median } from './strategy-verify.ts';
 import type { SectionResult } from './types.ts';
 
@@ -158,7 +158,7 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   const rows: SectionResult['rows'] = [];
   const targets: SectionResult['targets'] = [];
   // What the harness itself costs per op at this concurrency, whatever the strategy: the bound on these ratios.
-  const noop = await noopCeiling(CONCURRENCY, DURATION_MS);
+  const noop = await engineClosedLoop(CONCURRENCY, DURATION_MS);
   const harnessUs = 1e6 / noop.opsPerSec;
   // The bare loops pay for their own promise and clock read per op too: this much of the engine's
   // figure is not what the harness adds to them.
@@ -183,7 +183,10 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
       const tasks = [
         async () => bare.push(await bareLoop(engine, alg, ROUND_MS)),
         async () => pureBare.push(await pureBareLoop(engine, alg, ROUND_MS)),
-        async () => engineAlone.push(await engineClosedLoopRate(await createStrategy({ name: 'pure', jwt: { engine, alg } }), CONCURRENCY, ROUND_MS)),
+        async () => {
+          const strategy = await createStrategy({ name: 'pure', jwt: { engine, alg } });
+          engineAlone.push((await engineClosedLoop(CONCURRENCY, ROUND_MS, { strategy, warmupMs: 1000 })).opsPerSec);
+        },
         async () => harness.push(await harnessRun('pure', engine, alg, { mode: 'closed', concurrency: CONCURRENCY, duration: ROUND_MS })),
       ];
       // Each task goes first, second and last in turn: a machine that slows down over a round weighs on each alike.
@@ -242,7 +245,7 @@ export async function benchHarnessRatios(): Promise<SectionResult> {
   }
   // Issue 21's figure: the engine's bookkeeping per op, beside a bare verify of this machine to show its
   // scale, and measured again after the rounds to show how far one reading moves here.
-  const noopAgain = await noopCeiling(CONCURRENCY, DURATION_MS);
+  const noopAgain = await engineClosedLoop(CONCURRENCY, DURATION_MS);
   const harnessUsAgain = 1e6 / noopAgain.opsPerSec;
   targets.push({
     id: 'harness-work-per-op',

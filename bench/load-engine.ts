@@ -203,21 +203,18 @@ async function drive(
 }
 
 /**
- * The load engine's own cost per verify: a closed loop of no-op verifies at `concurrency` in flight,
- * in ops/s; and how often its history append waited for the writer thread (then the writer bound it).
+ * A closed loop of verifies at `concurrency` in flight under the load engine alone (no runner:
+ * no topology, progress or footprint sampler), in ops/s; and how often its history append waited
+ * for the writer thread (then the writer bound it). With the no-op strategy, the default: the
+ * engine's own cost per verify.
  */
-export async function noopCeiling(concurrency: number, durationMs: number): Promise<{ opsPerSec: number; historyWaits: number }> {
-  const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY });
+export async function engineClosedLoop(
+  concurrency: number,
+  durationMs: number,
+  options: Pick<DriveOptions, 'strategy' | 'warmupMs'> = {},
+): Promise<{ opsPerSec: number; historyWaits: number }> {
+  const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY, ...options });
   return { opsPerSec: (engine.metrics.completed / durationMs) * 1000, historyWaits: engine.historyWaits };
-}
-
-/**
- * `strategy` under the load engine alone, closed loop, verify-only, for `durationMs` after a run's
- * warm-up: the engine without the runner's surroundings (topology, progress, footprint sampler), in ops/s.
- */
-export async function engineClosedLoopRate(strategy: Strategy, concurrency: number, durationMs: number): Promise<number> {
-  const { engine } = await drive('closed', 1, durationMs, { concurrency, workload: VERIFY_ONLY, strategy, warmupMs: 1000 });
-  return (engine.metrics.completed / durationMs) * 1000;
 }
 
 const SCHEDULERS: readonly OpenLoopScheduler[] = ['spin', 'timer', 'thread'];
