@@ -143,7 +143,7 @@ function harnessWhy(g: HarnessGap): string {
     `Beside a real verify the engine adds ${signedUs(engineAdds)} (the engine alone against the strategy called bare)` +
     // Seen from about the no-op figure to twice it and more, between machines and runs.
     (engineAdds > 1.5 * g.addedUs
-      ? `, more than its no-op figure: this run does not tell what the rest is. Measured by hand: a profile of the fast-jwt HS256 case showed the engine's own functions at about twice their no-op time beside a real verify, and a verify replaced by a compute-only loop of ~8 us (no memory traffic) grew the engine's share alike (0.76 to ~1.3 us, the history record ~0.3 us of it either way), so it is not the verify's data pushing the engine's out of the caches. `
+      ? `, more than its no-op figure. Measured by hand: the engine's code runs about twice as long between verifies as back to back. The history append alone took 0.15-0.20 us back to back and 0.35-0.43 us with ~2 us of compute-only work (no memory traffic) between appends, while plain stores of as many bytes to the same ring took 0.10 and 0.12 us: it is the code's own state in the CPU (branch predictors, instruction caches; this VM exposes no counters to tell which) that the verify displaces, not the data. `
       : '. ') +
     `The runner around the engine (topology, Redis connection, progress, footprint sampler) adds ${signedUs(g.underHarnessUs - g.engineAloneUs)}.` +
     (bound < 0.9 ? ' A verify this cheap cannot keep 0.9 under a harness that records every op.' : '') +

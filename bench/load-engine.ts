@@ -10,18 +10,19 @@ import { normalizeScenario } from '../harness/scenario.ts';
 import { TimerThread } from '../harness/timer-thread.ts';
 import { newHistogram } from '../result/histogram.ts';
 import { createStrategy } from '../strategies/create.ts';
+import { newTokenId } from '../strategies/jwt/token-service.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { startTopology } from '../topologies/topology.ts';
 import type { SectionResult } from './types.ts';
 
 /** Does nothing, at once: what is left is the load engine's own cost (scheduling, histograms, history). */
 function noopStrategy(): Strategy {
-  let n = 0;
   const issued = (subject: string) => ({
     ok: true as const,
     accessToken: 'x.y.z',
     subject,
-    jti: `j${n++}`,
+    // A jti as every strategy issues one (22 characters): each op's history record carries it.
+    jti: newTokenId(),
     issuedAtMs: Date.now(),
     accessExpiresAtMs: Date.now() + 3_600_000,
     redisOps: 0,

@@ -158,6 +158,93 @@ describe('history ring', () => {
   });
 });
 
+describe('history ring: strings sent by number', () => {
+  /** Many distinct strings, some too long to be numbered (over 64 code units), some odd, each op's fields drawn from them. */
+  function opsOverManyStrings(count: number, seed: number): Op[] {
+    const random = seededRandom(seed);
+    const strings = Array.from({ length: 300 }, (_, i) =>
+      i % 10 === 0 ? `long-${i}-${'x'.repeat(60 + (i % 7))}` : i % 10 === 1 ? `odd "${i}" é\n🔑` : `w0-user-${i}`,
+    );
+    const pick = () => strings[Math.floor(random() * (random() < 0.8 ? 20 : strings.length))]!;
+    return randomOps(count, seed).map((op) => {
+      op.subject = pick();
+      if (op.jti !== undefined) op.jti = random() < 0.2 ? op.subject : pick();
+      if (op.family !== undefined) op.family = pick();
+      if (op.code !== undefined) op.code = pick();
+      return op;
+    });
+  }
+
+  it('sends a repeated string once: the same op again takes only its numbers', () => {
+    const buffers = createRingBuffers(4096);
+    const producer = new RingProducer(buffers, () => {});
+    const consumer = new RingConsumer(buffers, () => {
+      throw new Error('no large ops here');
+    });
+    const sink = memorySink();
+    const op: Op = {
+      id: 1,
+      f: 'verify',
+      worker: 0,
+      phase: 'steady',
+      subject: 'w0-user-1',
+      jti: 'qQxAXJcO2xiaIraPtbd32w',
+      intendedMs: 1,
+      invokeMs: 1,
+      completeMs: 2,
+      type: 'ok',
+    };
+    producer.append(op);
+    const first = consumer.pending;
+    consumer.drain(sink, 0);
+    producer.append({ ...op, id: 2 });
+    // Header and numbers (88 bytes), then a 4-byte number for each string, 8-aligned.
+    expect(consumer.pending).toBe(96);
+    expect(first).toBeGreaterThan(96 + 2 * ('qQxAXJcO2xiaIraPtbd32w'.length + 'w0-user-1'.length));
+    consumer.drain(sink, 0);
+    expect(sink.text()).toBe(line(op) + line({ ...op, id: 2 }));
+  });
+
+  it('gives back every line when the table starts over often, strings repeat within an op, and some are too long to number', () => {
+    const buffers = createRingBuffers(8192);
+    const large: Op[] = [];
+    // A table of 8: it starts over every few ops, so numbers are reused for other strings.
+    const producer = new RingProducer(buffers, (op) => large.push(op), { numberedStrings: 8 });
+    const consumer = new RingConsumer(buffers, () => large.shift()!);
+    const sink = memorySink(1024);
+    const ops = opsOverManyStrings(6000, 21);
+    for (let i = 0; i < ops.length; i += 5) {
+      for (const op of ops.slice(i, i + 5)) producer.append(op);
+      consumer.drain(sink, 0);
+    }
+    expect(sink.text()).toBe(ops.map(line).join(''));
+  });
+
+  it('resolves numbers across the drain and its copy: a string sent in a record one encodes, referred to in a record the other does', () => {
+    const buffers = createRingBuffers(8192);
+    const large: Op[] = [];
+    const producer = new RingProducer(buffers, (op) => large.push(op), { numberedStrings: 64 });
+    const store = memoryStore();
+    const sink = memorySink(1024);
+    const drain = new HistoryDrain(buffers, () => large.shift()!, store, sink, { catchUpSliceBytes: 300 });
+    const ops = opsOverManyStrings(6000, 23);
+    const random = seededRandom(24);
+    for (let i = 0; i < ops.length; ) {
+      // Up to 12 ops of up to ~600 bytes: past an eighth of the ring the drain copies, and the ring never fills.
+      const burst = 1 + Math.floor(random() * 12);
+      for (const op of ops.slice(i, i + burst)) producer.append(op);
+      i += burst;
+      const steps = 1 + Math.floor(random() * 2);
+      for (let k = 0; k < steps; k++) drain.step(0);
+    }
+    producer.close();
+    while (drain.step(0) >= 0);
+    expect(drain.written).toBe(ops.length);
+    expect(sink.text()).toBe(ops.map(line).join(''));
+    expect(store.writes).toBeGreaterThan(100);
+  });
+});
+
 describe('ThreadedHistoryWriter', () => {
   const dirs: string[] = [];
   const tempDir = () => {

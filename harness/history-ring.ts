@@ -18,8 +18,8 @@ import {
 /**
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
  * records in a single-producer single-consumer ring in a SharedArrayBuffer. Writing a record costs the
- * engine a few stores (numbers as float64, strings as UTF-16 code units); the JSON line is encoded and
- * written by the other thread (HistoryDrain). The record is a transport, not a file format: the
+ * engine a few stores (numbers as float64, strings as UTF-16 code units, or as a number once sent);
+ * the JSON line is encoded and written by the other thread (HistoryDrain). The record is a transport, not a file format: the
  * history on disk is the NDJSON it always was.
  *
  * Positions are byte counts since the start, kept as int32 that wrap at 2^32: with a power-of-two
@@ -77,11 +77,11 @@ const PHASE_INDEX = new Map<string, number>(PHASES.map((p, i) => [p, i]));
 const TYPE_INDEX = new Map<string, number>(OP_TYPES.map((t, i) => [t, i]));
 
 /**
- * 16 MiB: ~90,000 verifies; seconds at a real run's rate, ~50 ms at the no-op ceiling. 4 MiB made the
+ * 16 MiB: ~170,000 verifies (96 bytes each once their strings are numbered); seconds at a real run's rate, ~0.1 s at the no-op ceiling. 4 MiB made the
  * engine wait for the writer whenever a loaded 2-core machine took the writer's core for a time slice.
  */
 export const DEFAULT_RING_BYTES = 16 * 1024 * 1024;
-/** How far the producer writes between two looks at whether the consumer needs waking (~230 verifies). */
+/** How far the producer writes between two looks at whether the consumer needs waking (~680 verifies). */
 const WAKE_CHECK_BYTES = 65_536;
 /** Ops whose record would be larger (a very long error message) go by message instead. */
 const LARGEST_RECORD_SHARE = 16;
@@ -97,18 +97,36 @@ export function createRingBuffers(bytes = DEFAULT_RING_BYTES): RingBuffers {
   return { control: new SharedArrayBuffer(CONTROL_SLOTS * 4), data: new SharedArrayBuffer(bytes) };
 }
 
+/**
+ * The subject, jti, family and code repeat from op to op (a session's verifies): each is sent once,
+ * with a number, and then by that number alone. Copying their code units was about half of what
+ * recording an op cost the engine (~0.5 of ~1 us per no-op verify). The error is sent whole: it is
+ * often unique. A string slot starts with one uint32:
+ * - below REF: its length; that many code units follow (a string too long to be numbered, or an error);
+ * - REF | n: the string sent before as number n;
+ * - DEFINE | n: the string numbered n from now on follows, as a length and code units.
+ */
+const REF = 0x4000_0000;
+const DEFINE = 0x8000_0000;
+const NUMBER_MASK = 0x3fff_ffff;
+/** Longer strings are copied each time: the table keeps what it numbered alive, on both sides. */
+const MAX_NUMBERED_UNITS = 64;
+/** Numbered strings in a record, at most: subject, jti, family, code. */
+const NUMBERED_PER_RECORD = 4;
+/** What a record's numbered strings add to its line beyond its own code units, at most. */
+const NUMBERED_UNITS = NUMBERED_PER_RECORD * MAX_NUMBERED_UNITS;
+/** Then the producer starts over from 0, each string sent again once; the consumer's slots are overwritten as they come. */
+export const DEFAULT_NUMBERED_STRINGS = 65_536;
+
 /** Strings need 4 bytes of length and 2 per UTF-16 code unit, kept 4-aligned. */
 function stringBytes(s: string): number {
   return 4 + ((s.length * 2 + 3) & ~3);
 }
 
-function recordBytes(op: Op): number {
-  let n = STRINGS_AT + stringBytes(op.subject);
-  if (op.jti !== undefined) n += stringBytes(op.jti);
-  if (op.family !== undefined) n += stringBytes(op.family);
-  if (op.code !== undefined) n += stringBytes(op.code);
-  if (op.error !== undefined) n += stringBytes(op.error);
-  return (n + 7) & ~7;
+/** A numbered field's slot: 4 bytes once sent (`number` >= 0), else its string with its number, or without one when too long. */
+function numberedBytes(s: string, number: number): number {
+  if (number >= 0) return 4;
+  return s.length > MAX_NUMBERED_UNITS ? stringBytes(s) : 4 + stringBytes(s);
 }
 
 /**
@@ -139,8 +157,13 @@ export class RingProducer {
   #lastPhase = '';
   #lastType = '';
   #lastEnumBits = 0;
+  /** The strings sent by number (see REF), and the next number. */
+  readonly #numbers = new Map<string, number>();
+  #nextNumber = 0;
+  readonly #numberedStrings: number;
 
-  constructor(buffers: RingBuffers, sendLarge: (op: Op) => void) {
+  /** `numberedStrings`: for tests, a small table, so that it starts over often. */
+  constructor(buffers: RingBuffers, sendLarge: (op: Op) => void, { numberedStrings = DEFAULT_NUMBERED_STRINGS } = {}) {
     this.#control = new Int32Array(buffers.control);
     this.#bytes = buffers.data.byteLength;
     this.#mask = this.#bytes - 1;
@@ -150,6 +173,7 @@ export class RingProducer {
     this.#sendLarge = sendLarge;
     this.#wakeAt = this.#bytes / 4;
     this.#checkEvery = Math.min(WAKE_CHECK_BYTES, this.#wakeAt / 4);
+    this.#numberedStrings = Math.max(numberedStrings, NUMBERED_PER_RECORD);
   }
 
   get failed(): boolean {
@@ -157,7 +181,21 @@ export class RingProducer {
   }
 
   append(op: Op): void {
-    const size = recordBytes(op);
+    // Starting over only between records: a record's numbers were all looked up before any is given.
+    if (this.#nextNumber > this.#numberedStrings - NUMBERED_PER_RECORD) {
+      this.#numbers.clear();
+      this.#nextNumber = 0;
+    }
+    const subject = this.#numberOf(op.subject);
+    const jti = op.jti === undefined ? -1 : this.#numberOf(op.jti);
+    const family = op.family === undefined ? -1 : this.#numberOf(op.family);
+    const code = op.code === undefined ? -1 : this.#numberOf(op.code);
+    let size = STRINGS_AT + numberedBytes(op.subject, subject);
+    if (op.jti !== undefined) size += numberedBytes(op.jti, jti);
+    if (op.family !== undefined) size += numberedBytes(op.family, family);
+    if (op.code !== undefined) size += numberedBytes(op.code, code);
+    if (op.error !== undefined) size += stringBytes(op.error);
+    size = (size + 7) & ~7;
     if (size > this.#bytes / LARGEST_RECORD_SHARE) {
       // Sent before its header is published, so it is there when the consumer meets the header.
       this.#sendLarge(op);
@@ -204,18 +242,18 @@ export class RingProducer {
     if (op.replay !== undefined) flags |= op.replay ? HAS_REPLAY | REPLAY : HAS_REPLAY;
     if (op.probe !== undefined) flags |= op.probe ? HAS_PROBE | PROBE : HAS_PROBE;
     let s = at + STRINGS_AT;
-    s = this.#string(s, op.subject);
+    s = this.#numbered(s, op.subject, subject);
     if (op.jti !== undefined) {
       flags |= HAS_JTI;
-      s = this.#string(s, op.jti);
+      s = this.#numbered(s, op.jti, jti);
     }
     if (op.family !== undefined) {
       flags |= HAS_FAMILY;
-      s = this.#string(s, op.family);
+      s = this.#numbered(s, op.family, family);
     }
     if (op.code !== undefined) {
       flags |= HAS_CODE;
-      s = this.#string(s, op.code);
+      s = this.#numbered(s, op.code, code);
     }
     if (op.error !== undefined) {
       flags |= HAS_ERROR;
@@ -240,6 +278,24 @@ export class RingProducer {
     return this.#lastEnumBits;
   }
 
+  #numberOf(s: string): number {
+    return this.#numbers.get(s) ?? -1;
+  }
+
+  /** A numbered field's slot (see REF): `number` from #numberOf, -1 when not sent yet. */
+  #numbered(at: number, s: string, number: number): number {
+    if (number >= 0) {
+      this.#u32[at >>> 2] = REF | number;
+      return at + 4;
+    }
+    if (s.length > MAX_NUMBERED_UNITS) return this.#string(at, s);
+    const fresh = this.#nextNumber++;
+    this.#numbers.set(s, fresh);
+    this.#u32[at >>> 2] = DEFINE | fresh;
+    return this.#string(at + 4, s);
+  }
+
+  /** `s` as its length and its code units. */
   #string(at: number, s: string): number {
     const n = s.length;
     this.#u32[at >>> 2] = n;
@@ -354,8 +410,13 @@ export class RingConsumer {
   #tail = 0;
   /** Ops `encodeRecords` has written. */
   encoded = 0;
+  /** The numbered strings' JSON (quotes and escapes included), by number (see REF). */
+  readonly #numbered: Uint8Array[];
+  /** Where the slot #slot read last ends. */
+  #slotEnd = 0;
 
-  constructor(buffers: RingBuffers, receiveLarge: () => Op) {
+  /** `numbered`: shared by consumers that take the records of one ring in turn (HistoryDrain's two). */
+  constructor(buffers: RingBuffers, receiveLarge: () => Op, numbered: Uint8Array[] = []) {
     this.#control = new Int32Array(buffers.control);
     this.#bytes = buffers.data.byteLength;
     this.#mask = this.#bytes - 1;
@@ -364,6 +425,7 @@ export class RingConsumer {
     this.#u16 = new Uint16Array(buffers.data);
     this.#f64 = new Float64Array(buffers.data);
     this.#receiveLarge = receiveLarge;
+    this.#numbered = numbered;
   }
 
   /**
@@ -403,7 +465,7 @@ export class RingConsumer {
         this.#tail = (this.#tail + HEADER_BYTES) | 0;
       } else {
         // Strings take 2 bytes per code unit in the record: half its size bounds their units.
-        const bound = lineBound((size >>> 1) + ENUM_UNITS);
+        const bound = lineBound((size >>> 1) + ENUM_UNITS + NUMBERED_UNITS);
         if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
         else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
         this.#tail = (this.#tail + size) | 0;
@@ -479,7 +541,7 @@ export class RingConsumer {
         this.#line(sink, line.length, (buf, a) => a + line.copy(buf, a));
         at += HEADER_BYTES;
       } else {
-        const bound = lineBound((size >>> 1) + ENUM_UNITS);
+        const bound = lineBound((size >>> 1) + ENUM_UNITS + NUMBERED_UNITS);
         if (sink.used + bound <= sink.buffer.length) sink.used = this.#encode(at, sink.buffer, sink.used);
         else this.#line(sink, bound, (buf, a) => this.#encode(at, buf, a));
         at += size;
@@ -542,22 +604,18 @@ export class RingConsumer {
     const flags = u32[(at >>> 2) + 1]!;
     const d = at >>> 3;
     let s = at + STRINGS_AT;
-    let n = 0;
     let a = putRun(view, start, R.id);
     a = num(buf, a, f64[d + 1]!);
     a = num(buf, putRun(view, a, F_RUNS[(flags >>> F_SHIFT) & ENUM_MASK]!), f64[d + 2]!);
-    n = u32[s >>> 2]!;
-    a = strUnits(buf, putRun(view, a, PHASE_RUNS[(flags >>> PHASE_SHIFT) & ENUM_MASK]!), u16, (s + 4) >>> 1, n);
-    s += 4 + ((n * 2 + 3) & ~3);
+    a = this.#slot(buf, putRun(view, a, PHASE_RUNS[(flags >>> PHASE_SHIFT) & ENUM_MASK]!), s);
+    s = this.#slotEnd;
     if (flags & HAS_JTI) {
-      n = u32[s >>> 2]!;
-      a = strUnits(buf, putRun(view, a, R.jti), u16, (s + 4) >>> 1, n);
-      s += 4 + ((n * 2 + 3) & ~3);
+      a = this.#slot(buf, putRun(view, a, R.jti), s);
+      s = this.#slotEnd;
     }
     if (flags & HAS_FAMILY) {
-      n = u32[s >>> 2]!;
-      a = strUnits(buf, putRun(view, a, R.family), u16, (s + 4) >>> 1, n);
-      s += 4 + ((n * 2 + 3) & ~3);
+      a = this.#slot(buf, putRun(view, a, R.family), s);
+      s = this.#slotEnd;
     }
     if (flags & HAS_TOKEN_ISSUED) a = num(buf, putRun(view, a, R.tokenIssuedMs), f64[d + 6]!);
     if (flags & HAS_TOKEN_EXPIRES) a = num(buf, putRun(view, a, R.tokenExpiresMs), f64[d + 7]!);
@@ -567,9 +625,8 @@ export class RingConsumer {
     a = putRun(view, a, TYPE_RUNS[(flags >>> TYPE_SHIFT) & ENUM_MASK]!);
     if (flags & HAS_ACCEPTED) a = putRun(view, a, ACCEPTED_RUNS[flags & ACCEPTED ? 1 : 0]!);
     if (flags & HAS_CODE) {
-      n = u32[s >>> 2]!;
-      a = strUnits(buf, putRun(view, a, R.code), u16, (s + 4) >>> 1, n);
-      s += 4 + ((n * 2 + 3) & ~3);
+      a = this.#slot(buf, putRun(view, a, R.code), s);
+      s = this.#slotEnd;
     }
     if (flags & HAS_DEGRADED) a = putRun(view, a, DEGRADED_RUNS[flags & DEGRADED ? 1 : 0]!);
     if (flags & HAS_REPLAY) a = putRun(view, a, REPLAY_RUNS[flags & REPLAY ? 1 : 0]!);
@@ -577,13 +634,34 @@ export class RingConsumer {
     if (flags & HAS_REPLICAS_REQUESTED) a = num(buf, putRun(view, a, R.replicasRequested), f64[d + 9]!);
     if (flags & HAS_ACKED_BY_PORT) a = num(buf, putRun(view, a, R.ackedByPort), f64[d + 10]!);
     if (flags & HAS_ERROR) {
-      n = u32[s >>> 2]!;
+      const n = u32[s >>> 2]!;
       a = strUnits(buf, putRun(view, a, R.error), u16, (s + 4) >>> 1, n);
     }
     if (flags & HAS_PROBE) a = putRun(view, a, PROBE_RUNS[flags & PROBE ? 1 : 0]!);
     buf[a++] = 0x7d;
     buf[a++] = 0x0a;
     return a;
+  }
+
+  /** A numbered field's slot at `s` (see REF) as a JSON string at `a`; returns the line's end, and leaves the slot's in #slotEnd. */
+  #slot(buf: Buffer, a: number, s: number): number {
+    const word = this.#u32[s >>> 2]!;
+    if (word < REF) {
+      this.#slotEnd = s + 4 + ((word * 2 + 3) & ~3);
+      return strUnits(buf, a, this.#u16, (s + 4) >>> 1, word);
+    }
+    if (word < DEFINE) {
+      const json = this.#numbered[word & NUMBER_MASK];
+      if (json === undefined) throw new Error(`the history ring refers to string ${word & NUMBER_MASK}, never sent`);
+      buf.set(json, a);
+      this.#slotEnd = s + 4;
+      return a + json.length;
+    }
+    const n = this.#u32[(s >>> 2) + 1]!;
+    const end = strUnits(buf, a, this.#u16, (s + 8) >>> 1, n);
+    this.#numbered[word & NUMBER_MASK] = new Uint8Array(buf.subarray(a, end));
+    this.#slotEnd = s + 8 + ((n * 2 + 3) & ~3);
+    return end;
   }
 }
 
@@ -635,11 +713,17 @@ export class HistoryDrain implements SpillSink {
 
   /** `catchUpSliceBytes`: for tests, a smaller share of the copy encoded per look at the ring. */
   constructor(buffers: RingBuffers, receiveLarge: () => Op, store: SpillStore, sink: LineSink, { catchUpSliceBytes = CATCH_UP_SLICE_BYTES } = {}) {
-    this.#ring = new RingConsumer(buffers, receiveLarge);
+    // One table of numbered strings for both: a string sent in a record one of them encodes may be referred to in a record of the other's.
+    const numbered: Uint8Array[] = [];
+    this.#ring = new RingConsumer(buffers, receiveLarge, numbered);
     this.#ringBytes = buffers.data.byteLength;
-    this.#copy = new RingConsumer(createRingBuffers(this.#ringBytes), () => {
-      throw new Error('an op too long for the ring comes from the lines kept for it');
-    });
+    this.#copy = new RingConsumer(
+      createRingBuffers(this.#ringBytes),
+      () => {
+        throw new Error('an op too long for the ring comes from the lines kept for it');
+      },
+      numbered,
+    );
     this.#store = store;
     this.#sink = sink;
     this.#spillFrom = this.#ringBytes / SPILL_FROM_SHARE;
