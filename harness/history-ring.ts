@@ -19,8 +19,8 @@ import {
  * Ops handed from the load engine to the history writer thread (history-writer-worker.ts) as binary
  * records in a single-producer single-consumer ring in a SharedArrayBuffer. Writing a record costs the
  * engine a few stores (numbers as float64, strings as UTF-16 code units, or as a number once sent);
- * the JSON line is encoded and written by the other thread (HistoryDrain). The record is a transport, not a file format: the
- * history on disk is the NDJSON it always was.
+ * the JSON line is encoded and written by the other thread (HistoryDrain). The record is a
+ * transport, not a file format: the history on disk is the NDJSON it always was.
  *
  * Positions are byte counts since the start, kept as int32 that wrap at 2^32: with a power-of-two
  * capacity `position & (capacity - 1)` is the offset and `(head - tail) >>> 0` the bytes in use.
@@ -77,8 +77,9 @@ const PHASE_INDEX = new Map<string, number>(PHASES.map((p, i) => [p, i]));
 const TYPE_INDEX = new Map<string, number>(OP_TYPES.map((t, i) => [t, i]));
 
 /**
- * 16 MiB: ~170,000 verifies (96 bytes each once their strings are numbered); seconds at a real run's rate, ~0.1 s at the no-op ceiling. 4 MiB made the
- * engine wait for the writer whenever a loaded 2-core machine took the writer's core for a time slice.
+ * 16 MiB: ~170,000 verifies (96 bytes each once their strings are numbered); seconds at a real
+ * run's rate, ~0.1 s at the no-op ceiling. 4 MiB made the engine wait for the writer whenever a
+ * loaded 2-core machine took the writer's core for a time slice.
  */
 export const DEFAULT_RING_BYTES = 16 * 1024 * 1024;
 /** How far the producer writes between two looks at whether the consumer needs waking (~680 verifies). */
@@ -99,9 +100,9 @@ export function createRingBuffers(bytes = DEFAULT_RING_BYTES): RingBuffers {
 
 /**
  * The subject, jti, family and code repeat from op to op (a session's verifies): each is sent once,
- * with a number, and then by that number alone. Copying their code units was about half of what
- * recording an op cost the engine (~0.5 of ~1 us per no-op verify). The error is sent whole: it is
- * often unique. A string slot starts with one uint32:
+ * with a number, and then by that number alone. Copying their code units was a third of the
+ * engine's own work per op (~0.4 of ~1.2 us per no-op verify, with the 22-character jtis every
+ * strategy issues). The error is sent whole: it is often unique. A string slot starts with one uint32:
  * - below REF: its length; that many code units follow (a string too long to be numbered, or an error);
  * - REF | n: the string sent before as number n;
  * - DEFINE | n: the string numbered n from now on follows, as a length and code units.
