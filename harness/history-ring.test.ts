@@ -92,6 +92,23 @@ function memoryStore(): SpillStore & { writes: number; clears: number } {
   };
 }
 
+/**
+ * Appends `ops` in seeded bursts of up to 12, the drain stepping once or twice after each (past an
+ * eighth of the ring it copies records out), then closes the ring and drains it to the end.
+ */
+function appendInBursts(producer: RingProducer, drain: HistoryDrain, ops: readonly Op[], seed: number): void {
+  const random = seededRandom(seed);
+  for (let i = 0; i < ops.length; ) {
+    const burst = 1 + Math.floor(random() * 12);
+    for (const op of ops.slice(i, i + burst)) producer.append(op);
+    i += burst;
+    const steps = 1 + Math.floor(random() * 2);
+    for (let k = 0; k < steps; k++) drain.step(0);
+  }
+  producer.close();
+  while (drain.step(0) >= 0);
+}
+
 describe('history ring', () => {
   it('gives back, in order, the very line encodeOpLine writes for each op, across many wrap-arounds of a small ring', () => {
     const buffers = createRingBuffers(4096);
@@ -138,17 +155,8 @@ describe('history ring', () => {
     const drain = new HistoryDrain(buffers, () => large.shift()!, store, sink, { catchUpSliceBytes: 300 });
     const ops = randomOps(6000, 17);
     for (const i of [5, 400, 401, 3000]) ops[i]!.error = `${i}:${'e'.repeat(5000)}`;
-    const random = seededRandom(18);
-    for (let i = 0; i < ops.length; ) {
-      // Bursts of up to 12 ops (the ring holds ~15 of these): past an eighth of the ring the drain copies.
-      const burst = 1 + Math.floor(random() * 12);
-      for (const op of ops.slice(i, i + burst)) producer.append(op);
-      i += burst;
-      const steps = 1 + Math.floor(random() * 2);
-      for (let k = 0; k < steps; k++) drain.step(0);
-    }
-    producer.close();
-    while (drain.step(0) >= 0);
+    // The ring holds ~15 of these ops.
+    appendInBursts(producer, drain, ops, 18);
     expect(drain.taken).toBe(ops.length);
     expect(drain.written).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
@@ -228,17 +236,8 @@ describe('history ring: strings sent by number', () => {
     const sink = memorySink(1024);
     const drain = new HistoryDrain(buffers, () => large.shift()!, store, sink, { catchUpSliceBytes: 300 });
     const ops = opsOverManyStrings(6000, 23);
-    const random = seededRandom(24);
-    for (let i = 0; i < ops.length; ) {
-      // Up to 12 ops of up to ~600 bytes: past an eighth of the ring the drain copies, and the ring never fills.
-      const burst = 1 + Math.floor(random() * 12);
-      for (const op of ops.slice(i, i + burst)) producer.append(op);
-      i += burst;
-      const steps = 1 + Math.floor(random() * 2);
-      for (let k = 0; k < steps; k++) drain.step(0);
-    }
-    producer.close();
-    while (drain.step(0) >= 0);
+    // Ops of up to ~600 bytes: 12 of them never fill this ring.
+    appendInBursts(producer, drain, ops, 24);
     expect(drain.written).toBe(ops.length);
     expect(sink.text()).toBe(ops.map(line).join(''));
     expect(store.writes).toBeGreaterThan(100);
