@@ -143,7 +143,7 @@ function harnessWhy(g: HarnessGap): string {
     `Beside a real verify the engine adds ${signedUs(engineAdds)} (the engine alone against the strategy called bare)` +
     // Seen from about the no-op figure to twice it and more, between machines and runs.
     (engineAdds > 1.5 * g.addedUs
-      ? `, more than its no-op figure. Measured by hand: the engine's code runs about twice as long between verifies as back to back. The history append alone took 0.15-0.20 us back to back and 0.35-0.43 us with ~2 us of compute-only work (no memory traffic) between appends, while plain stores of as many bytes to the same ring took 0.10 and 0.12 us: it is the code's own state in the CPU (branch predictors, instruction caches; this VM exposes no counters to tell which) that the verify displaces, not the data. `
+      ? `, more than its no-op figure. Measured by hand: the engine's code runs about twice as long between verifies as back to back. The history append alone took 0.15-0.20 us back to back and 0.35-0.43 us with ~2 us of compute-only work (no memory traffic) between appends, while plain stores of as many bytes into a shared buffer of the ring's size took 0.10 and 0.12 us: it is the code's own state in the CPU (branch predictors, instruction caches; this VM exposes no counters to tell which) that the verify displaces, not the data. `
       : '. ') +
     `The runner around the engine (topology, Redis connection, progress, footprint sampler) adds ${signedUs(g.underHarnessUs - g.engineAloneUs)}.` +
     (bound < 0.9 ? ' A verify this cheap cannot keep 0.9 under a harness that records every op.' : '') +
