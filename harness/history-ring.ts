@@ -604,7 +604,6 @@ export class RingConsumer {
   /** `encodeOpLine`, field for field, reading the record at `at`. */
   #encode(at: number, buf: Buffer, start: number): number {
     const u32 = this.#u32;
-    const u16 = this.#u16;
     const f64 = this.#f64;
     const view = this.#viewFor(buf);
     const flags = u32[(at >>> 2) + 1]!;
@@ -639,10 +638,7 @@ export class RingConsumer {
     if (flags & HAS_REPLICAS_ACKED) a = num(buf, putRun(view, a, R.replicasAcked), f64[d + 8]!);
     if (flags & HAS_REPLICAS_REQUESTED) a = num(buf, putRun(view, a, R.replicasRequested), f64[d + 9]!);
     if (flags & HAS_ACKED_BY_PORT) a = num(buf, putRun(view, a, R.ackedByPort), f64[d + 10]!);
-    if (flags & HAS_ERROR) {
-      const n = u32[s >>> 2]!;
-      a = strUnits(buf, putRun(view, a, R.error), u16, (s + 4) >>> 1, n);
-    }
+    if (flags & HAS_ERROR) a = this.#string(buf, putRun(view, a, R.error), s);
     if (flags & HAS_PROBE) a = putRun(view, a, PROBE_RUNS[flags & PROBE ? 1 : 0]!);
     buf[a++] = 0x7d;
     buf[a++] = 0x0a;
@@ -652,10 +648,7 @@ export class RingConsumer {
   /** A numbered field's slot at `s` (see REF) as a JSON string at `a`; returns the line's end, and leaves the slot's in #slotEnd. */
   #slot(buf: Buffer, a: number, s: number): number {
     const word = this.#u32[s >>> 2]!;
-    if (word < REF) {
-      this.#slotEnd = s + 4 + ((word * 2 + 3) & ~3);
-      return strUnits(buf, a, this.#u16, (s + 4) >>> 1, word);
-    }
+    if (word < REF) return this.#string(buf, a, s);
     if (word < DEFINE) {
       const json = this.#numbered[word & NUMBER_MASK];
       if (json === undefined) throw new Error(`the history ring refers to string ${word & NUMBER_MASK}, never sent`);
@@ -663,11 +656,16 @@ export class RingConsumer {
       this.#slotEnd = s + 4;
       return a + json.length;
     }
-    const n = this.#u32[(s >>> 2) + 1]!;
-    const end = strUnits(buf, a, this.#u16, (s + 8) >>> 1, n);
+    const end = this.#string(buf, a, s + 4);
     this.#numbered[word & NUMBER_MASK] = new Uint8Array(buf.subarray(a, end));
-    this.#slotEnd = s + 8 + ((n * 2 + 3) & ~3);
     return end;
+  }
+
+  /** A string written whole at `s` (its length, then its code units) as a JSON string at `a`; returns the line's end, and leaves the slot's in #slotEnd. */
+  #string(buf: Buffer, a: number, s: number): number {
+    const n = this.#u32[s >>> 2]!;
+    this.#slotEnd = s + 4 + ((n * 2 + 3) & ~3);
+    return strUnits(buf, a, this.#u16, (s + 4) >>> 1, n);
   }
 }
 
